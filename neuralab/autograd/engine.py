@@ -1,0 +1,107 @@
+"""The backward engine: reverse-mode differentiation over the recorded graph (Lecture 6).
+
+Backpropagation visits the ops in reverse topological order, so that each op's output gradient
+(ȳ) is complete, summed over every use of the output, before its backward turns it into input
+gradients (x̄). The order is computed with an explicit stack, never recursion, so a chain of
+100,000 ops backpropagates without RecursionError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.autograd.function import Context, zeros_for
+
+
+def topological_order(root: Context) -> list[Context]:
+    """The contexts reachable from ``root``, each after every context that consumes its outputs."""
+    order: list[Context] = []
+    visited = {id(root)}
+    # Iterative post-order DFS: a frame is (context, iterator over its parents).
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        ctx, parents = stack[-1]
+        for tensor in parents:
+            parent = tensor._ctx
+            if parent is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(ctx)
+    order.reverse()
+    return order
+
+
+def _check_not_released(ctx: Context) -> None:
+    if ctx.released:
+        raise RuntimeError(
+            f"backward: trying to backward through the graph a second time (through "
+            f"{ctx.function.__name__}), but its saved values were freed after the first backward. "
+            "Pass retain_graph=True to the first backward() if you need to call it twice."
+        )
+
+
+def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad."""
+    from neuralab.autograd.tensor import Tensor
+
+    root = tensor._ctx
+    if root is None:  # a leaf: its gradient is the seed itself
+        tensor._accumulate(gradient)
+        return
+    _check_not_released(root)
+    # Output gradients waiting to be consumed, per context and output index.
+    pending: dict[int, list] = {id(root): [None] * root.n_outputs}
+    pending[id(root)][tensor._index] = gradient
+    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+
+    for ctx in topological_order(root):
+        douts = pending.pop(id(ctx), None)
+        if douts is None:
+            continue
+        _check_not_released(ctx)
+        if ctx.grad_hooks:
+            for i, hooks in ctx.grad_hooks.items():
+                for hook in hooks:
+                    if douts[i] is not None:
+                        new = hook(Tensor(douts[i]))
+                        if new is not None:
+                            douts[i] = new.data if isinstance(new, Tensor) else new
+        if ctx.n_outputs == 1:
+            grads = ctx.function.backward(ctx, douts[0])
+        else:
+            douts = [d if d is not None else zeros_for(m) for d, m in zip(douts, ctx.out_meta)]
+            grads = ctx.function.backward(ctx, *douts)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.function.__name__}.backward returned {len(grads)} gradients for "
+                f"{len(ctx.inputs)} inputs"
+            )
+        for inp, need, grad in zip(ctx.inputs, ctx.needs_input_grad, grads):
+            if not need or grad is None:
+                continue
+            if grad.shape != inp.shape:
+                raise RuntimeError(
+                    f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} "
+                    f"for an input of shape {inp.shape}"
+                )
+            parent = inp._ctx
+            if parent is None:
+                slot = leaf_grads.get(id(inp))
+                if slot is None:
+                    leaf_grads[id(inp)] = [inp, grad]
+                else:
+                    slot[1] = slot[1] + grad
+            else:
+                slots = pending.setdefault(id(parent), [None] * parent.n_outputs)
+                current = slots[inp._index]
+                slots[inp._index] = grad if current is None else current + grad
+        if not retain_graph:
+            ctx.release()
+
+    for leaf, grad in leaf_grads.values():
+        leaf._accumulate(grad)

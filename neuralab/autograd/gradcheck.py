@@ -1,0 +1,120 @@
+"""Gradient checking by central finite differences (Lecture 6: "always check your gradients").
+
+For every input x that requires a gradient and every element x_i, the numerical derivative of
+the scalar L = Σ (fn(inputs) · v) (v a fixed random projection of the output) is
+
+    ∂L/∂x_i ≈ (L(x_i + ε) − L(x_i − ε)) / 2ε,
+
+with error O(ε²). It is compared with the gradient backpropagation computes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from neuralab.autograd.grad_mode import no_grad
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import xp
+
+
+class GradcheckError(AssertionError):
+    """Raised by ``gradcheck`` when an analytic gradient disagrees with finite differences."""
+
+
+def _outputs(result: Any) -> list[Tensor]:
+    if isinstance(result, Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [r for r in result if isinstance(r, Tensor) and r.dtype.kind == "f"]
+    raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got "
+                    f"{type(result).__name__}")
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Compare backpropagated gradients of ``fn`` with central finite differences in float64.
+
+    Args:
+        fn: a function of the inputs returning a Tensor (or a tuple of Tensors).
+        inputs: Tensors (float64 ones that require grad are checked) and other arguments.
+        eps: the finite-difference step ε.
+        atol, rtol: the check passes where ``|analytic − numeric| <= atol + rtol·|numeric|``.
+        raise_exception: raise :class:`GradcheckError` on failure (otherwise return False).
+        seed: seed of the random output projection v.
+
+    Returns:
+        True when every gradient agrees.
+
+    Raises:
+        GradcheckError: naming the input, the worst element's index, both values and the
+            relative error.
+    """
+    inputs = list(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad; pass tensors made with "
+                         "requires_grad=True")
+    for i in checked:
+        if inputs[i].dtype != xp.float64:
+            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need "
+                            "float64 inputs (use .double() or dtype=np.float64)")
+    generator = xp.random.default_rng(seed)
+    outs = _outputs(fn(*inputs))
+    projections = [generator.standard_normal(o.shape) for o in outs]
+
+    def scalar_loss() -> float:
+        with no_grad():
+            return float(sum((o.data * v).sum() for o, v in zip(_outputs(fn(*inputs)), projections)))
+
+    # Analytic: backpropagate the projection through the graph.
+    for i in checked:
+        inputs[i].grad = None
+    outs = _outputs(fn(*inputs))
+    loss = None
+    for o, v in zip(outs, projections):
+        if o.requires_grad:
+            term = (o * Tensor(v, dtype=o.dtype)).sum()
+            loss = term if loss is None else loss + term
+    analytic = {}
+    if loss is not None:
+        loss.backward()
+    for i in checked:
+        g = inputs[i].grad
+        analytic[i] = xp.zeros(inputs[i].shape) if g is None else g.data.astype(xp.float64)
+
+    for i in checked:
+        x = inputs[i].data
+        numeric = xp.zeros(x.shape)
+        flat = x.reshape(-1)  # a view: writes go into the input
+        if not xp.shares_memory(flat, x):
+            raise ValueError(f"gradcheck: input {i} is not contiguous; pass a contiguous copy")
+        for k in range(flat.size):
+            original = flat[k]
+            flat[k] = original + eps
+            plus = scalar_loss()
+            flat[k] = original - eps
+            minus = scalar_loss()
+            flat[k] = original
+            numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
+        error = xp.abs(analytic[i] - numeric)
+        allowed = atol + rtol * xp.abs(numeric)
+        if (error > allowed).any():
+            worst = xp.unravel_index(xp.argmax(error - allowed), x.shape)
+            rel = error[worst] / max(abs(numeric[worst]), 1e-12)
+            message = (
+                f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong at index "
+                f"{tuple(int(j) for j in worst)}: backprop gives {analytic[i][worst]:.8g}, "
+                f"finite differences give {numeric[worst]:.8g} (relative error {rel:.3g}, "
+                f"atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True

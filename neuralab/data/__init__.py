@@ -1,0 +1,1 @@
+"""``neuralab.data``: datasets, the DataLoader, transforms and the real data sets of the course."""

@@ -1,0 +1,1 @@
+"""Hooks-based instruments: model summaries, gradient norms, activation statistics."""

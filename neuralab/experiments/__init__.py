@@ -1,0 +1,1 @@
+"""The course's experiments, one module each: lecture, claim, config, run, report."""

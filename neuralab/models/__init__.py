@@ -1,0 +1,1 @@
+"""The model zoo, built only from ``neuralab.nn``, with a registry: ``list_models``, ``create``."""

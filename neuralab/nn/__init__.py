@@ -1,0 +1,14 @@
+"""``neuralab.nn``: modules with PyTorch's names, parameter names and weight layouts."""
+
+from neuralab.nn import functional, init, utils  # noqa: F401
+from neuralab.nn.activation import *  # noqa: F403
+from neuralab.nn.conv import *  # noqa: F403
+from neuralab.nn.dropout import *  # noqa: F403
+from neuralab.nn.linear import *  # noqa: F403
+from neuralab.nn.loss import *  # noqa: F403
+from neuralab.nn.module import *  # noqa: F403
+from neuralab.nn.norm import *  # noqa: F403
+from neuralab.nn.padding import *  # noqa: F403
+from neuralab.nn.pool import *  # noqa: F403
+from neuralab.nn.rnn import *  # noqa: F403
+from neuralab.nn.sparse import *  # noqa: F403

@@ -1,0 +1,22 @@
+"""``neuralab.nn.functional`` (imported as ``F``): the user-facing functions with PyTorch's
+signatures. The differentiable primitives live in ``neuralab.ops``; this module gathers them with
+the compositions built on them (``linear``, ``one_hot``...)."""
+
+from neuralab.nn._functional import *  # noqa: F403
+from neuralab.ops.conv import *  # noqa: F403
+from neuralab.ops.dropout import *  # noqa: F403
+from neuralab.ops.elementwise import (  # noqa: F401
+    elu,
+    gelu,
+    leaky_relu,
+    relu,
+    sigmoid,
+    softplus,
+    tanh,
+)
+from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.norm import *  # noqa: F403
+from neuralab.ops.pool import *  # noqa: F403
+from neuralab.ops.recurrent import *  # noqa: F403
+from neuralab.ops.shape import *  # noqa: F403
+from neuralab.ops.reduce import *  # noqa: F403

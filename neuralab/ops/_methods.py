@@ -1,0 +1,53 @@
+"""Install the ops as Tensor methods and operators (``x + y``, ``x @ w``, ``x.sum(dim=1)``).
+
+The autograd layer does not import the ops; the ops attach themselves to Tensor here instead,
+which keeps the imports one-way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.autograd.tensor import Tensor
+
+
+def _swap(fn: Any) -> Any:
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        return fn(other, self)
+
+    return reflected
+
+
+def install(ops: Any) -> None:
+    """Attach the functions of the ``neuralab.ops`` namespace to Tensor."""
+    operators = {
+        "__add__": ops.add, "__radd__": _swap(ops.add),
+        "__sub__": ops.sub, "__rsub__": _swap(ops.sub),
+        "__mul__": ops.mul, "__rmul__": _swap(ops.mul),
+        "__truediv__": ops.div, "__rtruediv__": _swap(ops.div),
+        "__pow__": ops.pow, "__rpow__": _swap(ops.pow),
+        "__matmul__": ops.matmul, "__rmatmul__": _swap(ops.matmul),
+        "__neg__": ops.neg,
+        "__eq__": ops.eq, "__ne__": ops.ne, "__lt__": ops.lt, "__le__": ops.le,
+        "__gt__": ops.gt, "__ge__": ops.ge,
+    }
+    if hasattr(ops, "getitem"):
+        operators["__getitem__"] = ops.getitem
+    for name, fn in operators.items():
+        setattr(Tensor, name, fn)
+    methods = [
+        "add", "sub", "mul", "div", "pow", "matmul", "neg", "exp", "log", "sqrt", "abs", "tanh",
+        "sigmoid", "relu", "clamp", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+        "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
+        "argmax", "argmin", "reshape", "view", "transpose", "permute", "expand", "squeeze",
+        "unsqueeze", "flatten", "split", "chunk", "expand_as", "view_as",
+    ]
+    for name in methods:
+        if hasattr(ops, name):  # every name is required by tests/ops/test_methods.py
+            setattr(Tensor, name, getattr(ops, name))
+    if hasattr(ops, "permute"):
+        Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),
+                            doc="The tensor with its dimensions reversed (a matrix's transpose).")
+    Tensor.clip = ops.clamp
+    Tensor.any = lambda self: Tensor(self.data.any())
+    Tensor.all = lambda self: Tensor(self.data.all())

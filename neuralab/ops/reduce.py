@@ -1,0 +1,3 @@
+"""Placeholder: this family is being written."""
+
+__all__: list[str] = []
