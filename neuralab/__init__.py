@@ -39,3 +39,11 @@ int64 = _np.int64
 bool_ = _np.bool_
 
 __version__ = "0.1.0"
+
+# The higher layers, so that ``import neuralab as nl; nl.nn.Linear``, ``nl.optim.SGD``,
+# ``nl.data.DataLoader``, ``nl.models.create`` and ``nl.train.fit`` work after one import.
+from neuralab import nn, optim, data, models, train  # noqa: E402, F401, I001
+from neuralab import interop  # noqa: E402, F401, I001
+from neuralab.interop import (  # noqa: E402, F401, I001
+    export_state_dict, load_torch_state_dict, to_torch_state_dict,
+)

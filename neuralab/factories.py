@@ -1,4 +1,4 @@
-"""Tensor factories with PyTorch's names: ``tensor``, ``zeros``, ``randn``, ``arange``, ``eye``..."""
+"""Tensor factories with PyTorch's names: ``tensor``, ``zeros``, ``randn``, ``arange``, ``eye``."""
 
 from __future__ import annotations
 
@@ -30,18 +30,21 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given size."""
-    return Tensor(xp.zeros(_shape("zeros", size), _dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.zeros(_shape("zeros", size), _dtype(dtype)), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given size."""
-    return Tensor(xp.ones(_shape("ones", size), _dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.ones(_shape("ones", size), _dtype(dtype)), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given size filled with ``fill_value``."""
     shape = _shape("full", (size,) if isinstance(size, (tuple, list)) else (size,))
-    return Tensor(xp.full(shape, fill_value, _dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.full(shape, fill_value, _dtype(dtype)), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
@@ -57,18 +60,19 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from neuralab's generator (see ``manual_seed``)."""
     data = rng().random(_shape("rand", size)).astype(_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(data, dtype=data.dtype, requires_grad=requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from neuralab's generator (see ``manual_seed``)."""
     data = rng().standard_normal(_shape("randn", size)).astype(_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(data, dtype=data.dtype, requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The n×m identity matrix."""
-    return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)
 
 
 def _like(factory: Any, name: str) -> Any:

@@ -66,7 +66,7 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
             for i, hooks in ctx.grad_hooks.items():
                 for hook in hooks:
                     if douts[i] is not None:
-                        new = hook(Tensor(douts[i]))
+                        new = hook(Tensor._from_op(douts[i], None, 0))  # keep the dtype
                         if new is not None:
                             douts[i] = new.data if isinstance(new, Tensor) else new
         if ctx.n_outputs == 1:

@@ -58,9 +58,9 @@ class Context:
         # Only reached when the attribute is missing: after release, say why.
         if self.__dict__.get("released"):
             raise RuntimeError(
-                f"{self.__dict__['function'].__name__}.backward: the values saved for backward were "
-                "released by an earlier backward pass. To backward through the same graph twice, "
-                "call backward(retain_graph=True) the first time."
+                f"{self.__dict__['function'].__name__}.backward: the values saved for backward "
+                "were released by an earlier backward pass. To backward through the same graph "
+                "twice, call backward(retain_graph=True) the first time."
             )
         raise AttributeError(name)
 
@@ -97,12 +97,14 @@ class Function:
         ctx = Context(cls, tensors if record else (), needs)
         result = cls.forward(ctx, *(t.data for t in tensors), **params)
         if isinstance(result, tuple):
-            outputs = tuple(Tensor._from_op(r, ctx if record else None, i) for i, r in enumerate(result))
+            owner = ctx if record else None
+            outputs = tuple(Tensor._from_op(r, owner, i) for i, r in enumerate(result))
             ctx.n_outputs = len(result)
         else:
             outputs = Tensor._from_op(result, ctx if record else None, 0)
         if record:
-            ctx.out_meta = [(r.shape, r.dtype) for r in (result if isinstance(result, tuple) else (result,))]
+            results = result if isinstance(result, tuple) else (result,)
+            ctx.out_meta = [(r.shape, r.dtype) for r in results]
         return outputs
 
 

@@ -10,7 +10,8 @@ with error O(ε²). It is compared with the gradient backpropagation computes.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
@@ -71,7 +72,8 @@ def gradcheck(
 
     def scalar_loss() -> float:
         with no_grad():
-            return float(sum((o.data * v).sum() for o, v in zip(_outputs(fn(*inputs)), projections)))
+            outs = _outputs(fn(*inputs))
+            return float(sum((o.data * v).sum() for o, v in zip(outs, projections)))
 
     # Analytic: backpropagate the projection through the graph.
     for i in checked:

@@ -10,7 +10,8 @@ Arithmetic and the other methods (``x @ w``, ``x.sum()``, ``x.relu()``) are inst
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from neuralab.autograd import engine
 from neuralab.backend import default_float, xp
@@ -177,7 +178,7 @@ class Tensor:
         """Add a gradient into ``.grad`` (leaves only), after running this tensor's hooks."""
         if self._hooks:
             for hook in self._hooks:
-                new = hook(Tensor(grad))
+                new = hook(Tensor._from_op(grad, None, 0))  # keep the dtype (float64)
                 if new is not None:
                     grad = new.data if isinstance(new, Tensor) else new
         if self.grad is None:

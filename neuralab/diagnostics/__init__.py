@@ -1,1 +1,3 @@
 """Hooks-based instruments: model summaries, gradient norms, activation statistics."""
+
+from neuralab.diagnostics.recorder import Recorder  # noqa: E402,F401

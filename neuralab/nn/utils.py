@@ -1,1 +1,128 @@
-"""Placeholder: being written."""
+"""Training utilities: gradient clipping, flattening parameters, and an L1 penalty (Lecture 9)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import xp
+
+__all__ = [
+    "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
+    "l1_penalty",
+]
+
+
+def _as_list(parameters: Any) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        return list(parameters.parameters())
+    return list(parameters)
+
+
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Rescale the gradients in place so that their total norm is at most ``max_norm``.
+
+    The total norm is ‖(‖g₁‖, ‖g₂‖, ...)‖ over every parameter's gradient (the norm of all
+    gradients concatenated); when it exceeds ``max_norm`` every gradient is multiplied by
+    max_norm / (total + 10⁻⁶). Used against exploding gradients in recurrent nets (Lecture 15).
+
+    Args:
+        parameters: a Tensor, an iterable of Tensors, or a Module.
+        max_norm: the largest allowed norm.
+        norm_type: p of the p-norm (``float('inf')`` for the largest absolute value).
+        error_if_nonfinite: raise when the total norm is nan or inf.
+
+    Returns:
+        The total norm before clipping, as a 0-d Tensor.
+    """
+    grads = [p.grad.data for p in _as_list(parameters) if p.grad is not None]
+    if max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
+    if not grads:
+        return Tensor._from_op(xp.asarray(0.0, dtype=xp.float32), None, 0)
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        norms = [xp.abs(g).max() if g.size else xp.asarray(0.0) for g in grads]
+        total = float(max(norms))
+    else:
+        norms = [xp.linalg.norm(g.ravel().astype(xp.float64), norm_type) for g in grads]
+        total = float(xp.linalg.norm(xp.asarray(norms), norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
+            "so they cannot be clipped; set error_if_nonfinite=False to skip the check, and "
+            "look for a division by zero or log(0) in the loss"
+        )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        for g in grads:
+            g *= g.dtype.type(coef)
+    return Tensor._from_op(xp.asarray(total, dtype=grads[0].dtype), None, 0)
+
+
+def clip_grad_value_(parameters: Any, clip_value: float) -> None:
+    """Clip every gradient element into [−clip_value, clip_value] in place."""
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    for p in _as_list(parameters):
+        if p.grad is not None:
+            xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one vector (differentiable)."""
+    from neuralab.ops.shape import cat, reshape
+
+    params = _as_list(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector: no parameters given")
+    return cat([reshape(p, -1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of ``vec`` into the parameters in place (inverse of
+    ``parameters_to_vector``)."""
+    params = _as_list(parameters)
+    data = vec.data if isinstance(vec, Tensor) else xp.asarray(vec)
+    if data.ndim != 1:
+        raise ValueError(f"vector_to_parameters: vec must be 1-d, got shape {data.shape}")
+    total = sum(p.data.size for p in params)
+    if data.size != total:
+        raise ValueError(f"vector_to_parameters: vec has {data.size} elements but the parameters "
+                         f"hold {total}")
+    start = 0
+    for p in params:
+        n = p.data.size
+        p.data[...] = data[start:start + n].reshape(p.shape)
+        start += n
+
+
+def l1_penalty(parameters_or_module: Any, weight: float = 1.0) -> Tensor:
+    """The L1 regularizer weight · Σ|w| over the given parameters (Lecture 9, regularization).
+
+    Add it to the loss: its gradient weight·sign(w) pushes weights to exactly zero, giving sparse
+    networks (unlike weight decay, the L2 penalty, which only shrinks them).
+
+    Args:
+        parameters_or_module: a Module (all its parameters) or an iterable of Tensors (e.g.
+            only the weights: ``[m.weight for m in model.modules() if isinstance(m, Linear)]``).
+        weight: the regularization strength λ.
+
+    Returns:
+        A differentiable 0-d Tensor.
+    """
+    from neuralab.ops.elementwise import abs as abs_
+    from neuralab.ops.reduce import sum as sum_
+
+    params = _as_list(parameters_or_module)
+    if not params:
+        raise ValueError("l1_penalty: no parameters given")
+    total = sum_(abs_(params[0]))
+    for p in params[1:]:
+        total = total + sum_(abs_(p))
+    return total * weight if weight != 1.0 else total

@@ -4,6 +4,8 @@ Every name exported here is a differentiable op (or a comparison without gradien
 ``__all__`` of its family module; the op-specification table in ``tests/ops`` must cover each one.
 """
 
+import sys as _sys
+
 from neuralab.ops import _methods
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
@@ -17,11 +19,12 @@ from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
 
-from neuralab.ops import (  # noqa: E402
-    conv, dropout, elementwise, indexing, linalg, loss, norm, pool, recurrent, reduce, shape,
-)
-
-FAMILIES = (conv, dropout, elementwise, indexing, linalg, loss, norm, pool, recurrent, reduce, shape)
+# From sys.modules, not ``from neuralab.ops import dropout``: the star imports above may have bound
+# a family's name to one of its functions (ops.dropout is the function ``dropout``).
+FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
+    "conv", "dropout", "elementwise", "indexing", "linalg", "loss", "norm", "pool", "recurrent",
+    "reduce", "shape",
+))
 __all__ = [name for family in FAMILIES for name in family.__all__]
 
 _methods.install(__import__("neuralab.ops", fromlist=["*"]))

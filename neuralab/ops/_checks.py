@@ -9,6 +9,8 @@ from neuralab.backend import xp
 
 def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast shape of the operands, or a ValueError that names the op and the shapes."""
+    if all(s == shapes[0] for s in shapes):  # the common case, without NumPy's overhead
+        return tuple(shapes[0])
     try:
         return xp.broadcast_shapes(*shapes)
     except ValueError:

@@ -1,3 +1,379 @@
-"""Placeholder: this family is being written."""
+"""Convolution by im2col and one matrix multiplication (Lectures 11-12, Convolutional networks).
 
-__all__: list[str] = []
+A convolution layer computes, for every output position (n, y, x) and output channel o,
+
+    z[n, o, y, x] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, c, y·s + i·d − p, x·s + j·d − p]
+
+(cross-correlation, as in every deep-learning library). Written out for all positions at once
+this is a single matrix product: gather each receptive field into a row of a "column" matrix
+(im2col), and multiply by the weights reshaped into a matrix:
+
+    Z (N·OH·OW, O) = X_col (N·OH·OW, kh·kw·C) @ W_mat (kh·kw·C, O)
+
+Backpropagation is again matrix products: W̄_mat = X_colᵀ @ Z̄ and X̄_col = Z̄ @ W_matᵀ, with
+X̄_col scattered back onto the input (col2im: the copies of one pixel in several receptive fields
+receive gradients that add up). For stride 1, x̄ is itself a convolution of z̄ with the flipped,
+transposed kernel (the "transposed convolution"), which reuses the forward machinery.
+
+Memory layout matters for speed. The rows of X_col are laid out channels-last (NHWC), so that a
+row is a few contiguous runs of kw·C numbers, and the product is done in blocks of a few images
+so that each block of X_col stays in the processor cache between being written and being read
+(the whole X_col of a ResNet layer is about 75 MB, and a round trip through main memory costs
+more than the arithmetic). The output is returned as an NCHW view of channels-last memory; the
+next convolution reads it back without a copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.autograd.function import Function
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import xp
+from neuralab.ops._checks import require_float
+
+__all__ = ["conv2d"]
+
+# Size of one block of X_col: small enough to stay in the L2/L3 cache, large enough that the
+# matrix product of a block runs at full speed (measured on a 2-core EPYC: 2-8 MiB is best).
+_BLOCK_BYTES = 2 << 20
+
+
+def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """An (h, w) pair from an int or a 2-sequence, each at least ``minimum``."""
+    if isinstance(value, (int, xp.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, xp.integer)) and not isinstance(v, bool) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return pair
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """The lecture's arithmetic: out = ⌊(in + 2p − d·(k − 1) − 1) / s⌋ + 1 (2p = both sides)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _conv_padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
+                  dilation: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' needs stride=1, got stride={stride}; "
+                                 "give the padding as a number instead")
+            # Total padding d·(k − 1) keeps the size; an odd total puts the extra row last,
+            # as PyTorch does.
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return pads[0], pads[1]
+        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
+                         f"got {padding!r}")
+    ph, pw = _pair(op, "padding", padding, 0)
+    return (ph, ph), (pw, pw)
+
+
+# ----------------------------------------------------------------------------- array helpers
+def _pad_nhwc(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+    """x (N, C, H, W), any strides -> zero-padded channels-last copy (N, H+pt+pb, W+pl+pr, C)."""
+    (pt, pb), (pl, pr) = pads
+    x_nhwc = x.transpose(0, 2, 3, 1)
+    if pt == pb == pl == pr == 0 and x_nhwc.flags.c_contiguous:
+        return x_nhwc  # the output of an earlier conv: already channels-last, no copy
+    N, H, W, C = x_nhwc.shape
+    out = xp.zeros((N, H + pt + pb, W + pl + pr, C), dtype=x.dtype)
+    out[:, pt:pt + H, pl:pl + W, :] = x_nhwc
+    return out
+
+
+def _block_images(rows_per_image: int, cols: int, itemsize: int, n: int) -> int:
+    """How many images go in one block of X_col (at least 1)."""
+    return max(1, min(n, _BLOCK_BYTES // max(1, rows_per_image * cols * itemsize)))
+
+
+def _im2col(x_pad: Any, n0: int, n1: int, kernel: tuple[int, int], out_hw: tuple[int, int],
+            stride: tuple[int, int], dilation: tuple[int, int], groups: int, buf: Any) -> Any:
+    """Receptive fields of images n0..n1 of x_pad (N, Hp, Wp, C) as rows of (g, M, kh·kw·C/g).
+
+    Row (n, y, x) of group g holds x_pad[n, y·s + i·d, x·s + j·d, g·C/g + c] for (i, j, c) in
+    C order. The strided view costs nothing; the one copy into ``buf`` is the im2col.
+    """
+    kh, kw = kernel
+    OH, OW = out_hw
+    C = x_pad.shape[3]
+    Cg = C // groups
+    m = n1 - n0
+    sN, sH, sW, sC = x_pad.strides
+    view = xp.lib.stride_tricks.as_strided(
+        x_pad[n0:n1],
+        shape=(groups, m, OH, OW, kh, kw, Cg),
+        strides=(sC * Cg, sN, sH * stride[0], sW * stride[1], sH * dilation[0],
+                 sW * dilation[1], sC),
+        writeable=False,
+    )
+    cols = buf[:, :m * OH * OW]  # (g, M, K/g), M = m·OH·OW
+    xp.copyto(cols.reshape(groups, m, OH, OW, kh, kw, Cg), view)
+    return cols
+
+
+def _conv_nhwc(x_pad: Any, w_mat: Any, kernel: tuple[int, int], stride: tuple[int, int],
+               dilation: tuple[int, int], bias: Any = None) -> Any:
+    """Channels-last convolution: x_pad (N, Hp, Wp, C), w_mat (g, kh·kw·C/g, O/g) -> (N, OH, OW, O).
+
+    Done block by block (a few images at a time) so that each block of X_col is multiplied
+    while it is still in cache; the product of a block lands directly in its rows of the output.
+    """
+    N, Hp, Wp, C = x_pad.shape
+    groups, Kg, Og = w_mat.shape
+    kh, kw = kernel
+    OH = conv_output_size(Hp, kh, stride[0], 0, dilation[0])
+    OW = conv_output_size(Wp, kw, stride[1], 0, dilation[1])
+    out = xp.empty((N, OH, OW, groups * Og), dtype=x_pad.dtype)
+    out2d = out.reshape(N * OH * OW, groups * Og)  # (M, O)
+    step = _block_images(OH * OW, groups * Kg, x_pad.dtype.itemsize, N)
+    buf = xp.empty((groups, step * OH * OW, Kg), dtype=x_pad.dtype)
+    for n0 in range(0, N, step):  # blocks of images, for the cache (see the module docstring)
+        n1 = min(N, n0 + step)
+        rows = slice(n0 * OH * OW, n1 * OH * OW)
+        cols = _im2col(x_pad, n0, n1, kernel, (OH, OW), stride, dilation, groups, buf)
+        if groups == 1:
+            xp.matmul(cols[0], w_mat[0], out=out2d[rows])
+        else:
+            z = xp.matmul(cols, w_mat)  # (g, M, O/g)
+            out2d[rows].reshape(-1, groups, Og)[...] = z.transpose(1, 0, 2)
+        if bias is not None:
+            out2d[rows] += bias
+    return out
+
+
+def _weight_matrix(w: Any, groups: int) -> Any:
+    """w (O, C/g, kh, kw) -> W_mat (g, kh·kw·C/g, O/g), rows in the (i, j, c) order of X_col."""
+    O, Cg, kh, kw = w.shape
+    Og = O // groups
+    return xp.ascontiguousarray(
+        w.reshape(groups, Og, Cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * Cg, Og)
+    )
+
+
+def _weight_from_matrix(w_mat: Any, shape: tuple[int, ...]) -> Any:
+    """Inverse of :func:`_weight_matrix`: (g, kh·kw·C/g, O/g) -> (O, C/g, kh, kw)."""
+    O, Cg, kh, kw = shape
+    groups, _, Og = w_mat.shape
+    return w_mat.reshape(groups, kh, kw, Cg, Og).transpose(0, 4, 3, 1, 2).reshape(shape)
+
+
+# ----------------------------------------------------------------------------- the op
+class Conv2d(Function):
+    """z = conv2d(x, w) + b (cross-correlation), by im2col and a matrix product.
+
+    Shapes: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) -> z (N, O, OH, OW) with
+    OH = ⌊(H + pt + pb − d·(kh − 1) − 1)/s⌋ + 1 (likewise OW).
+
+    With X_col the receptive fields as rows and W_mat the weights as a matrix (per group):
+        Z = X_col @ W_mat + b
+        W̄_mat = X_colᵀ @ Z̄,     b̄ = Σ_{n,y,x} z̄,
+        x̄ = col2im(Z̄ @ W_matᵀ)  (stride 1: the convolution of z̄, padded by d·(k − 1) − p,
+                                 with the kernel flipped in space and in/out channels swapped).
+    """
+
+    @staticmethod
+    def check(x: Tensor, w: Tensor, *b: Tensor, stride, padding, dilation, groups) -> None:
+        op = "conv2d"
+        require_float(op, "input", x)
+        require_float(op, "weight", w)
+        if x.ndim != 4:
+            hint = ("; add a batch dimension with x.unsqueeze(0)" if x.ndim == 3 else
+                    "; an image batch is (N, C, H, W)")
+            raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {x.shape}{hint}")
+        if w.ndim != 4:
+            raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, "
+                             f"kw), got shape {w.shape}")
+        if x.dtype != w.dtype:
+            raise TypeError(f"conv2d: input is {x.dtype} but the weight is {w.dtype}; convert one "
+                            "with .float() or .double()")
+        O, Cg = w.shape[:2]
+        C = x.shape[1]
+        if isinstance(groups, bool) or not isinstance(groups, (int, xp.integer)) or groups < 1:
+            raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+        if O % groups:
+            raise ValueError(f"conv2d: groups={groups} must divide the {O} output channels of "
+                             f"the weight (shape {w.shape})")
+        if C != Cg * groups:
+            if groups == 1:
+                hint = ("; did you build the model for MNIST and feed it CIFAR images?"
+                        if (C, Cg) == (3, 1) else
+                        "; did you build the model for CIFAR and feed it MNIST images?"
+                        if (C, Cg) == (1, 3) else "")
+                raise ValueError(f"conv2d: input has {C} channels but the weight expects {Cg} "
+                                 f"(weight shape {w.shape}){hint}")
+            raise ValueError(f"conv2d: input has {C} channels but the weight expects "
+                             f"groups·in_channels/groups = {groups}·{Cg} = {groups * Cg} "
+                             f"(weight shape {w.shape}, groups={groups})")
+        if b:
+            if b[0].shape != (O,):
+                raise ValueError(f"conv2d: bias must have shape ({O},) (one per output channel), "
+                                 f"got {b[0].shape}")
+            if b[0].dtype != w.dtype:
+                raise TypeError(f"conv2d: bias is {b[0].dtype} but the weight is {w.dtype}")
+        kh, kw = w.shape[2:]
+        (pt, pb), (pl, pr) = padding
+        Hp, Wp = x.shape[2] + pt + pb, x.shape[3] + pl + pr
+        for name, size, k, d in (("height", Hp, kh, dilation[0]), ("width", Wp, kw, dilation[1])):
+            if d * (k - 1) + 1 > size:
+                raise ValueError(
+                    f"conv2d: the kernel ({kh}x{kw}, dilation {dilation}) spans "
+                    f"{d * (k - 1) + 1} pixels but the padded input {name} is only {size} "
+                    f"(input shape {x.shape}, padding {padding}); the image is too small for "
+                    "this layer: use a larger input, more padding or a smaller kernel")
+
+    @staticmethod
+    def forward(ctx, x, w, *b, stride, padding, dilation, groups):
+        kernel = w.shape[2:]
+        x_pad = _pad_nhwc(x, padding)  # (N, Hp, Wp, C)
+        w_mat = _weight_matrix(w, groups)  # (g, K/g, O/g)
+        z = _conv_nhwc(x_pad, w_mat, kernel, stride, dilation, b[0] if b else None)
+        ctx.x_pad, ctx.w_mat, ctx.w_shape, ctx.x_shape = x_pad, w_mat, w.shape, x.shape
+        ctx.params = stride, padding, dilation, groups
+        return z.transpose(0, 3, 1, 2)  # (N, O, OH, OW) view of channels-last memory
+
+    @staticmethod
+    def backward(ctx, dout):
+        stride, padding, dilation, groups = ctx.params
+        x_pad, w_mat = ctx.x_pad, ctx.w_mat
+        O, Cg, kh, kw = ctx.w_shape
+        N, C, H, W = ctx.x_shape
+        Og = O // groups
+        d_nhwc = dout.transpose(0, 2, 3, 1)  # (N, OH, OW, O)
+        _, OH, OW, _ = d_nhwc.shape
+        d2 = xp.ascontiguousarray(d_nhwc).reshape(N * OH * OW, O)  # (M, O)
+        needs_x, needs_w = ctx.needs_input_grad[:2]
+        needs_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        db = d2.sum(axis=0) if needs_b else None
+        dw = dx = None
+        use_col2im = needs_x and stride != (1, 1)
+        if needs_w or use_col2im:
+            dw_mat = xp.zeros_like(w_mat) if needs_w else None
+            dx_pad = xp.zeros_like(x_pad) if use_col2im else None
+            step = _block_images(OH * OW, w_mat.shape[1] * groups, x_pad.dtype.itemsize, N)
+            buf = xp.empty((groups, step * OH * OW, w_mat.shape[1]), dtype=x_pad.dtype)
+            for n0 in range(0, N, step):  # blocks of images, for the cache
+                n1 = min(N, n0 + step)
+                dz = d2[n0 * OH * OW:n1 * OH * OW].reshape(-1, groups, Og).transpose(1, 0, 2)
+                if needs_w:  # W̄_mat += X_colᵀ @ Z̄ (X_col recomputed: cheaper than storing it)
+                    cols = _im2col(x_pad, n0, n1, (kh, kw), (OH, OW), stride, dilation, groups,
+                                   buf)
+                    if groups == 1:
+                        dw_mat[0] += cols[0].T @ dz[0]
+                    else:
+                        dw_mat += xp.matmul(cols.transpose(0, 2, 1), dz)
+                if use_col2im:  # x̄ = col2im(Z̄ @ W_matᵀ)
+                    dcols = xp.matmul(dz, w_mat.transpose(0, 2, 1))  # (g, M, K/g)
+                    _col2im_add(dx_pad[n0:n1], dcols, (kh, kw), (OH, OW), stride, dilation)
+            if needs_w:
+                dw = _weight_from_matrix(dw_mat, ctx.w_shape)
+            if use_col2im:
+                (pt, _), (pl, _) = padding
+                dx = dx_pad[:, pt:pt + H, pl:pl + W, :].transpose(0, 3, 1, 2)
+        if needs_x and not use_col2im:
+            dx = _transposed_conv_stride1(d2.reshape(N, OH, OW, O), w_mat, (kh, kw), (H, W),
+                                          padding, dilation)
+        return (dx, dw, db) if len(ctx.needs_input_grad) > 2 else (dx, dw)
+
+
+def _col2im_add(dx_pad: Any, dcols: Any, kernel: tuple[int, int], out_hw: tuple[int, int],
+                stride: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """Scatter-add rows of dcols (g, M, kh·kw·C/g) back onto dx_pad (m, Hp, Wp, C), in place.
+
+    One strided slice-add per kernel offset (i, j), vectorized over images, positions and
+    channels: a pixel that sits in several receptive fields collects all their gradients.
+    """
+    kh, kw = kernel
+    OH, OW = out_hw
+    m, _, _, C = dx_pad.shape
+    groups = dcols.shape[0]
+    Cg = C // groups
+    d = dcols.reshape(groups, m, OH, OW, kh, kw, Cg)
+    for i in range(kh):
+        r0 = i * dilation[0]
+        rows = slice(r0, r0 + (OH - 1) * stride[0] + 1, stride[0])
+        for j in range(kw):
+            c0 = j * dilation[1]
+            cols = slice(c0, c0 + (OW - 1) * stride[1] + 1, stride[1])
+            target = dx_pad[:, rows, cols, :].reshape(m, OH, OW, groups, Cg)
+            target += d[:, :, :, :, i, j, :].transpose(1, 2, 3, 0, 4)
+
+
+def _transposed_conv_stride1(d_nhwc: Any, w_mat: Any, kernel: tuple[int, int],
+                             in_hw: tuple[int, int], padding: Any,
+                             dilation: tuple[int, int]) -> Any:
+    """x̄ for a stride-1 convolution: z̄ correlated with the flipped, transposed kernel.
+
+    x̄[y] = Σ_i z̄[y + p − i·d] w[i] = Σ_i' z̄_pad[y + i'·d] w[k − 1 − i'], where z̄_pad is z̄
+    shifted down by d·(k − 1) − p (zeros outside; a negative shift crops). Returns x̄ as an
+    NCHW view of channels-last memory.
+    """
+    kh, kw = kernel
+    H, W = in_hw
+    (pt, _), (pl, _) = padding
+    N, OH, OW, O = d_nhwc.shape
+    groups, Kg, Og = w_mat.shape
+    Cg = Kg // (kh * kw)
+    # dout placed in a zero frame of size (H + d(kh-1), W + d(kw-1)), shifted by (top, left).
+    Hd, Wd = H + dilation[0] * (kh - 1), W + dilation[1] * (kw - 1)
+    top, left = dilation[0] * (kh - 1) - pt, dilation[1] * (kw - 1) - pl
+    frame = xp.zeros((N, Hd, Wd, O), dtype=d_nhwc.dtype)
+    r_src, r_dst = max(0, -top), max(0, top)
+    c_src, c_dst = max(0, -left), max(0, left)
+    nr, nc = min(OH - r_src, Hd - r_dst), min(OW - c_src, Wd - c_dst)
+    if nr > 0 and nc > 0:
+        frame[:, r_dst:r_dst + nr, c_dst:c_dst + nc, :] = \
+            d_nhwc[:, r_src:r_src + nr, c_src:c_src + nc, :]
+    # The transposed kernel: input channels O (per group), output channels C, flipped in space.
+    # w_mat rows are (i, j, c), columns o  ->  w_t rows (i', j', o), columns c.
+    w_t = w_mat.reshape(groups, kh, kw, Cg, Og)[:, ::-1, ::-1].transpose(0, 1, 2, 4, 3)
+    w_t = xp.ascontiguousarray(w_t).reshape(groups, kh * kw * Og, Cg)
+    dx = _conv_nhwc(frame, w_t, kernel, (1, 1), dilation)  # (N, H, W, C)
+    return dx.transpose(0, 3, 1, 2)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of a batch of images, as ``torch...conv2d``.
+
+    Lecture 11: each output unit looks at a small window of the input (its receptive field) and
+    all units of one output channel share the same weights, so a convolution layer has far fewer
+    parameters than a fully connected one and detects a feature wherever it appears.
+
+    Args:
+        input: (N, C, H, W).
+        weight: (O, C/groups, kh, kw).
+        bias: (O,) or None.
+        stride: s, an int or (sh, sw).
+        padding: zeros added on each side: an int, (ph, pw), 'valid' (0) or 'same' (output the
+            size of the input; stride 1 only).
+        dilation: spacing d between kernel taps (an int or a pair).
+        groups: split the channels into groups convolved separately (C and O divisible by it).
+
+    Returns:
+        (N, O, OH, OW) with OH = ⌊(H + 2p − d·(kh − 1) − 1)/s⌋ + 1.
+    """
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("conv2d: input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
+                         f"got shape {weight.shape}")
+    stride_ = _pair("conv2d", "stride", stride, 1)
+    dilation_ = _pair("conv2d", "dilation", dilation, 1)
+    padding_ = _conv_padding("conv2d", padding, weight.shape[2:], stride_, dilation_)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride_, padding=padding_, dilation=dilation_,
+                        groups=groups)

@@ -1,3 +1,93 @@
-"""Placeholder: this family is being written."""
+"""Dropout (Lecture 9, regularization): randomly silence units while training.
 
-__all__: list[str] = []
+Inverted dropout keeps each unit with probability 1 − p and scales the kept ones by 1/(1 − p), so
+the expected activation is unchanged and evaluation needs no rescaling: at test time the layer
+is the identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.autograd.function import Function
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import rng, xp
+from neuralab.ops._checks import require_float
+
+__all__ = ["dropout", "dropout2d"]
+
+
+def _check_p(op: str, p: Any) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability p must be a number in [0, 1], got {p!r} "
+                         "(p is the probability of DROPPING a unit, not of keeping it)")
+
+
+class Dropout(Function):
+    """z = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p) drawn once per call.   x̄ = z̄ ⊙ m / (1 − p).
+
+    ``mask_shape`` lets whole channels share one draw (dropout2d: (N, C, 1, 1)).
+    """
+
+    @staticmethod
+    def check(x: Tensor, p: float = 0.5, mask_shape: tuple | None = None) -> None:
+        require_float("dropout", "input", x)
+
+    @staticmethod
+    def forward(ctx, x, p=0.5, mask_shape=None):
+        shape = x.shape if mask_shape is None else mask_shape
+        if p >= 1.0:
+            scale = xp.zeros(shape, dtype=x.dtype)
+        else:
+            # Drawing in the input's dtype halves the cost of the mask for float32 activations.
+            draw = rng().random(shape, dtype=x.dtype if x.dtype in (xp.float32, xp.float64)
+                                else xp.float64)
+            scale = (draw >= p) * x.dtype.type(1.0 / (1.0 - p))  # m / (1 − p)
+            scale = scale.astype(x.dtype, copy=False)
+        ctx.scale = scale
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, dout):
+        scale = ctx.scale
+        dx = dout * scale
+        return dx if dx.shape == dout.shape else xp.broadcast_to(dx, dout.shape)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by
+    1/(1 − p) while ``training``; the identity otherwise (Lecture 9).
+
+    Args:
+        input: any floating tensor.
+        p: the probability of dropping an element, in [0, 1].
+        training: apply dropout (pass ``self.training`` from a module).
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+    _check_p("dropout", p)
+    if not training or p == 0.0:
+        return input
+    return Dropout.apply(input, p=float(p))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel dropout: zero whole feature maps of (N, C, H, W) or (C, H, W) inputs with
+    probability ``p`` (neighbouring pixels are correlated, so dropping single pixels barely
+    regularizes a convolutional layer).
+
+    Args:
+        input: a 4-d (N, C, H, W) or 3-d (C, H, W) floating tensor.
+        p: the probability of dropping a channel, in [0, 1].
+        training: apply dropout (pass ``self.training``).
+        inplace: accepted for PyTorch compatibility.
+    """
+    _check_p("dropout2d", p)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
+                         f"shape {input.shape}; use dropout for fully connected layers")
+    if not training or p == 0.0:
+        return input
+    mask_shape = input.shape[:-2] + (1, 1)  # one draw per (example, channel)
+    return Dropout.apply(input, p=float(p), mask_shape=mask_shape)

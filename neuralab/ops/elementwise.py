@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic with broadcasting, nonlinearities, clamping, selection (Lectures 5-6).
+"""Elementwise ops: arithmetic with broadcasting, nonlinearities, clamping, selection (Lect. 5-6).
 
 Every binary op broadcasts as NumPy does; its backward undoes the broadcasting with
 ``unbroadcast`` (the gradient of a copied value is the sum of the gradients of its copies).
@@ -334,7 +334,7 @@ class GELU(_FloatUnary):
         if approximate == "tanh":
             ctx.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return (0.5 * x * (1 + ctx.t)).astype(x.dtype, copy=False)
-        ctx.cdf = (0.5 * (1 + _erf(x / math.sqrt(2)).astype(x.dtype)))
+        ctx.cdf = 0.5 * (1 + xp.asarray(_erf(x / math.sqrt(2)), dtype=x.dtype))  # 0-d: a float
         return x * ctx.cdf
 
     @staticmethod

@@ -1,1 +1,18 @@
-"""Training: the loop, metrics, checkpoints and run directories."""
+"""Training: the loop, metrics, checkpoints and run directories.
+
+Example:
+    >>> from neuralab.train import fit
+    >>> result = fit(model, train_loader, val_loader, test_loader, optimizer=opt, epochs=10,
+    ...              run_dir="runs/mlp")
+"""
+
+from neuralab.train import checkpoint, metrics  # noqa: F401
+from neuralab.train.checkpoint import load_state_dict, save_state_dict
+from neuralab.train.loop import EarlyStopping, FitResult, Trainer, TrainingDiverged, fit
+from neuralab.train.metrics import accuracy
+from neuralab.train.rundir import read_metrics
+
+__all__ = [
+    "EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "accuracy", "checkpoint",
+    "fit", "load_state_dict", "metrics", "read_metrics", "save_state_dict",
+]

@@ -1,0 +1,94 @@
+"""Shared helpers of the benchmarks: thread settings, timing with repeats, machine details.
+
+Call ``set_threads(n)`` *before* importing NumPy: OpenBLAS reads its thread count from the
+environment when it loads (threadpoolctl, when installed, also adjusts it afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def set_threads(n: int | None) -> None:
+    """Use ``n`` BLAS threads in NumPy and ``n`` intra-op threads in PyTorch (None: defaults)."""
+    if n is None:
+        return
+    for var in _THREAD_VARS:
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
+def blas_threads() -> str:
+    """NumPy's BLAS thread count as far as it can be known."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        return ", ".join(f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info())
+    except ImportError:
+        return os.environ.get("OPENBLAS_NUM_THREADS", "default (all cores)")
+
+
+def machine_info() -> str:
+    """One paragraph: Python, NumPy + BLAS, PyTorch + threads, CPU model and cores."""
+    import numpy as np
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = "unknown BLAS"
+    try:
+        b = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{b.get('name')} {b.get('version')}"
+    except Exception:  # noqa: BLE001 (older NumPy has no dict mode)
+        pass
+    text = (f"python {platform.python_version()}, numpy {np.__version__} ({blas}, threads: "
+            f"{blas_threads()})")
+    try:
+        import torch
+
+        text += f", torch {torch.__version__} (threads {torch.get_num_threads()})"
+    except ImportError:
+        text += ", torch not installed"
+    return text + f", CPU {cpu}, {os.cpu_count()} logical cores"
+
+
+def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of ``fn()`` over ``repeats`` runs, after ``warmup`` untimed runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def summary(name: str, times: list[float]) -> str:
+    """``name: median 1.234 s (min 1.200, max 1.300, n=5)``."""
+    return (f"{name}: median {statistics.median(times):.3f} s (min {min(times):.3f}, "
+            f"max {max(times):.3f}, n={len(times)})")

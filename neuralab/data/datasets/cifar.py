@@ -1,0 +1,192 @@
+"""CIFAR-10 and CIFAR-100 (Krizhevsky, 2009) from the official python archives.
+
+``cifar-10-python.tar.gz`` holds pickled batches (``data_batch_1..5``, ``test_batch``), each a dict
+with ``data`` (10000 x 3072 uint8, the red, green then blue 32x32 planes of each image) and
+``labels``. Unpickling can run arbitrary code, so the batches are read with an unpickler that only
+lets through NumPy's array reconstruction (see ``SafeUnpickler``); anything else is refused.
+
+The archive is verified by its MD5 (the checksum published with the data) before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.data.datasets.imagefolder import ImageDataset
+
+__all__ = ["CIFAR10", "CIFAR100", "SafeUnpickler", "download_url", "safe_unpickle"]
+
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
+CIFAR100_STD = (0.2673, 0.2564, 0.2762)
+
+
+def _reconstruct_function() -> Any:
+    # ndarray.__reduce__ names the function pickles use to rebuild arrays (its module moved
+    # from numpy.core to numpy._core in NumPy 2): ask the running NumPy rather than guess.
+    return xp.ndarray((0,)).__reduce__()[0]
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that builds only plain data: dicts, lists, bytes, strings, numbers and
+    NumPy arrays. Any other global (``os.system``, a class with ``__reduce__``...) is refused.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if name == "_reconstruct" and module in ("numpy.core.multiarray",
+                                                 "numpy._core.multiarray"):
+            return _reconstruct_function()
+        if module == "numpy" and name == "ndarray":
+            return xp.ndarray
+        if module == "numpy" and name == "dtype":
+            return xp.dtype
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "scalar":
+            return _scalar
+        if module == "_codecs" and name == "encode":
+            # Python 3 writes bytes into protocol-2 pickles as encode(text, 'latin1'): a pure
+            # str -> bytes conversion, harmless to allow.
+            return _encode
+        raise pickle.UnpicklingError(
+            f"CIFAR: refusing to load {module}.{name} from a pickle; the CIFAR batches hold only "
+            "dicts, lists and arrays, so this file is not a genuine CIFAR batch"
+        )
+
+
+def _scalar(dtype: Any, data: bytes = b"") -> Any:
+    return xp.frombuffer(data, dtype=dtype)[0]
+
+
+def _encode(text: str, encoding: str = "utf-8") -> bytes:
+    return str(text).encode(str(encoding))
+
+
+def safe_unpickle(data: bytes) -> Any:
+    """Unpickle ``data`` (Python 2 pickles included, strings left as bytes) with SafeUnpickler."""
+    return SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_url(url: str, path: Path, what: str) -> None:
+    """Download ``url`` to ``path`` atomically (``.part`` file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as f:
+            while chunk := response.read(1 << 20):
+                f.write(chunk)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise RuntimeError(
+            f"{what}: could not download {url} ({exc}). If this machine is offline, download "
+            f"the file elsewhere and put it at {path}"
+        ) from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class CIFAR10(ImageDataset):
+    """CIFAR-10: 50,000 training and 10,000 test 32x32 colour images in 10 classes.
+
+    Args:
+        root: folder holding (or receiving) ``cifar-10-python.tar.gz``.
+        train: the training batches, else the test batch.
+        download: download the archive when missing (needs the internet).
+        transform, target_transform: applied in ``__getitem__``.
+        normalize: standardise with the training set's per-channel mean and std in
+            ``transform_batch`` (True), or keep [0, 1] (False), or a ``(mean, std)`` pair.
+
+    Attributes:
+        data: uint8 (N, 32, 32, 3); targets: int64 (N,); classes: the class names.
+    """
+
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    md5 = "c58f30108f718f92721af3b95e74349a"
+    train_members = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)]
+    test_members = ["cifar-10-batches-py/test_batch"]
+    meta_member = "cifar-10-batches-py/batches.meta"
+    label_key, names_key = b"labels", b"label_names"
+    mean, std = CIFAR10_MEAN, CIFAR10_STD
+
+    def __init__(self, root: str | os.PathLike, train: bool = True, download: bool = True,
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 check_md5: bool = True, normalize: Any = False):
+        name = type(self).__name__
+        self.normalize = (self.mean, self.std) if normalize is True else (normalize or None)
+        self.root, self.train = Path(root), train
+        self.transform, self.target_transform = transform, target_transform
+        archive = self.root / self.filename
+        if not archive.is_file():
+            if not download:
+                raise FileNotFoundError(
+                    f"{name}: {archive} not found; pass download=True, or download {self.url} "
+                    "and put it there (or use the image-folder copy of CIFAR-10 with "
+                    "ImageFolder.from_archive)"
+                )
+            download_url(self.url, archive, name)
+        if check_md5:
+            got = _md5(archive)
+            if got != self.md5:
+                raise ValueError(
+                    f"{name}: {archive} has MD5 {got}, expected {self.md5}; the file is "
+                    "corrupt or incomplete: delete it and download it again"
+                )
+        wanted = self.train_members if train else self.test_members
+        batches: dict[str, Any] = {}
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member in tar:
+                    if member.name in wanted or member.name == self.meta_member:
+                        batches[member.name] = safe_unpickle(tar.extractfile(member).read())
+        except (tarfile.TarError, EOFError, pickle.UnpicklingError) as exc:
+            raise ValueError(f"{name}: cannot read {archive}: {exc}") from exc
+        missing = [m for m in wanted + [self.meta_member] if m not in batches]
+        if missing:
+            raise ValueError(f"{name}: {archive} lacks {', '.join(missing)}; is it the python "
+                             "version of the archive?")
+        # Each row of ``data`` is 3 planes of 32x32 (R, G, B): (N, 3072) -> (N, 3, 32, 32)
+        # -> (N, 32, 32, 3), the HWC layout ToTensor expects.
+        data = xp.concatenate([batches[m][b"data"] for m in wanted])
+        self.data = xp.ascontiguousarray(
+            data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), dtype=xp.uint8)
+        self.targets = xp.concatenate(
+            [xp.asarray(batches[m][self.label_key], dtype=xp.int64) for m in wanted])
+        self.classes = [c.decode() if isinstance(c, bytes) else str(c)
+                        for c in batches[self.meta_member][self.names_key]]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    def __repr__(self) -> str:
+        split = "train" if self.train else "test"
+        return f"{type(self).__name__}(root={str(self.root)!r}, split={split}, n={len(self)})"
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100: the same images format with 100 fine classes (``coarse_targets``: the 20
+    superclasses). Arguments as ``CIFAR10``."""
+
+    url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    filename = "cifar-100-python.tar.gz"
+    md5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    train_members = ["cifar-100-python/train"]
+    test_members = ["cifar-100-python/test"]
+    meta_member = "cifar-100-python/meta"
+    label_key, names_key = b"fine_labels", b"fine_label_names"
+    mean, std = CIFAR100_MEAN, CIFAR100_STD

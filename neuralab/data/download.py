@@ -1,0 +1,182 @@
+"""Finding, downloading and verifying data files, shared by every data set loader.
+
+Three rules keep a data cache trustworthy:
+
+* a file is identified by the SHA-256 of its *content* (for gzip files, of the decompressed
+  content, because the same data is published with different gzip headers);
+* nothing is ever half-written: downloads go to a temporary name in the same folder and are
+  renamed into place only after the checksum matched (``os.replace`` is atomic);
+* when a file is missing and cannot be downloaded, the message says exactly which file to put
+  where, so that an offline machine can be prepared by hand.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "DataError",
+    "atomic_write_bytes",
+    "cache_dir",
+    "data_roots",
+    "download",
+    "find_file",
+    "read_maybe_gzip",
+    "sha256_bytes",
+    "sha256_file",
+]
+
+#: Seconds to wait for a server before trying the next mirror.
+DOWNLOAD_TIMEOUT = 30.0
+
+
+class DataError(RuntimeError):
+    """A data file is missing, corrupt or cannot be downloaded; the message says what to do."""
+
+
+def cache_dir() -> Path:
+    """The folder where downloaded data sets are cached.
+
+    ``$NEURALAB_CACHE`` if set, else ``$XDG_CACHE_HOME/neuralab``, else ``~/.cache/neuralab``.
+    """
+    if os.environ.get("NEURALAB_CACHE"):
+        return Path(os.environ["NEURALAB_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "neuralab"
+
+
+def data_roots(root: str | os.PathLike | None, name: str) -> list[Path]:
+    """The folders searched for data set ``name``, in order.
+
+    An explicit ``root`` is searched alone (both ``root`` and ``root/name``). Otherwise
+    ``$NEURALAB_DATA`` (and its ``name`` subfolder) comes first, then the cache folder.
+    """
+    if root is not None:
+        root = Path(root).expanduser()
+        return [root, root / name]
+    roots: list[Path] = []
+    env = os.environ.get("NEURALAB_DATA")
+    if env:
+        for part in env.split(os.pathsep):
+            if part:
+                roots += [Path(part).expanduser(), Path(part).expanduser() / name]
+    roots.append(cache_dir() / name)
+    return roots
+
+
+def find_file(filename: str, roots: Iterable[Path]) -> Path | None:
+    """The first existing ``filename`` or ``filename + '.gz'`` in ``roots``, or None."""
+    for folder in roots:
+        for candidate in (folder / filename, folder / (filename + ".gz")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def sha256_bytes(content: bytes) -> str:
+    """Hex SHA-256 of ``content``."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_maybe_gzip(path: str | os.PathLike, hint: str = "") -> bytes:
+    """Return the content of ``path``, decompressed if it is gzip (by its magic bytes).
+
+    Raises:
+        DataError: the gzip stream is truncated or corrupt (naming the file and what to do).
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as err:
+        raise DataError(
+            f"{path}: the gzip file is truncated or corrupt ({err}); delete it and download it "
+            f"again{hint}"
+        ) from None
+
+
+def atomic_write_bytes(path: str | os.PathLike, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file in the same folder + ``os.replace``.
+
+    A crash or a full disk leaves either the old file or none, never a truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str | None = None,
+             decompressed: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+    """Download ``filename`` from the first mirror that answers, verify it, store it atomically.
+
+    Args:
+        filename: the file's name on the mirrors (``train-images-idx3-ubyte.gz``).
+        mirrors: base URLs ending in ``/``, tried in order.
+        dest_dir: where the file is stored (created if needed).
+        sha256: expected checksum; of the decompressed content when ``decompressed``.
+        decompressed: verify the gunzipped content rather than the raw bytes.
+        timeout: seconds per connection attempt.
+
+    Returns:
+        The path of the verified file.
+
+    Raises:
+        DataError: every mirror failed or served content with the wrong checksum.
+    """
+    failures = []
+    for base in mirrors:
+        url = base + filename
+        try:
+            request = urllib.request.Request(url, headers={"User-Agent": "neuralab"})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                content = response.read()
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            failures.append(f"{url}: {getattr(err, 'reason', err)}")
+            continue
+        if sha256 is not None:
+            try:
+                check = gzip.decompress(content) if decompressed and content[:2] == b"\x1f\x8b" \
+                    else content
+            except (EOFError, OSError, zlib.error) as err:
+                failures.append(f"{url}: corrupt gzip ({err})")
+                continue
+            got = sha256_bytes(check)
+            if got != sha256:
+                failures.append(f"{url}: checksum {got[:12]}... instead of {sha256[:12]}...")
+                continue
+        target = Path(dest_dir) / filename
+        atomic_write_bytes(target, content)
+        return target
+    raise DataError(f"could not download {filename}:\n  " + "\n  ".join(failures))

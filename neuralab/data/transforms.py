@@ -1,0 +1,433 @@
+"""Image transforms applied to whole batches with array operations (Lectures 9 and 12).
+
+Data augmentation enlarges the training set with label-preserving changes: random crops of a
+zero-padded image and horizontal flips for CIFAR (He et al., 2016), random-size crops for ImageNet
+(Szegedy et al., 2015), and scale jittering for VGG (Simonyan & Zisserman, 2015: rescale the shorter
+side to a random S in [S_min, S_max], then crop).
+
+Every transform takes a single image or a batch and returns the same kind:
+
+* ``ToTensor`` turns uint8 images in HWC (or NHWC) layout into float32 CHW (or NCHW) in [0, 1];
+* every other transform works on channels-first arrays, ``(C, H, W)`` or ``(N, C, H, W)``, of any
+  dtype, and on ``Tensor``s holding them (the result is then a Tensor, without gradient).
+
+Random transforms draw one set of parameters *per sample* and apply them to the whole batch at once
+with fancy indexing, so a DataLoader can augment a batch of 128 CIFAR images without a Python loop
+over the images. They draw from ``generator`` when given, else from ``neuralab.backend.rng()``
+(seeded by ``neuralab.manual_seed``).
+
+Resampling (``Resize``, ``RandomResizedCrop``, ``ScaleJitter``) is bilinear with half-pixel centres,
+like PyTorch's ``interpolate(mode='bilinear', align_corners=False)`` without antialiasing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from neuralab.autograd import Tensor
+from neuralab.backend import rng as _default_rng
+from neuralab.backend import xp
+
+__all__ = [
+    "CenterCrop", "Compose", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+    "RandomResizedCrop", "Resize", "ScaleJitter", "ToTensor",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _unwrap(x: Any, name: str) -> tuple[Any, bool, bool]:
+    """(array as NCHW, was it a Tensor, was it a single image) for a channels-first input."""
+    is_tensor = isinstance(x, Tensor)
+    array = x.data if is_tensor else xp.asarray(x)
+    if array.ndim == 3:
+        return array[None], is_tensor, True
+    if array.ndim == 4:
+        return array, is_tensor, False
+    raise ValueError(
+        f"{name}: expected a channels-first image (C, H, W) or batch (N, C, H, W), got an array "
+        f"of shape {tuple(array.shape)}; apply ToTensor first to turn HWC uint8 images into CHW"
+    )
+
+
+def _wrap(array: Any, is_tensor: bool, single: bool) -> Any:
+    if single:
+        array = array[0]
+    return Tensor._from_op(array, None, 0) if is_tensor else array
+
+
+def _pair(size: int | Sequence[int], name: str, arg: str = "size") -> tuple[int, int]:
+    if isinstance(size, (int, xp.integer)) and not isinstance(size, bool):
+        pair = (int(size), int(size))
+    elif isinstance(size, Sequence) and len(size) == 2:
+        pair = (int(size[0]), int(size[1]))
+    else:
+        raise ValueError(f"{name}: {arg} must be an int or a pair (h, w), got {size!r}")
+    if min(pair) <= 0:
+        raise ValueError(f"{name}: {arg} must be positive, got {size!r}")
+    return pair
+
+
+def _generator(generator: Any) -> Any:
+    return generator if generator is not None else _default_rng()
+
+
+def _resample(x: Any, top: Any, left: Any, height: Any, width: Any,
+              out_h: int, out_w: int) -> Any:
+    """Bilinear resampling of one box per sample to ``(out_h, out_w)``.
+
+    ``x`` is ``(N, C, H, W)``; ``top, left, height, width`` are length-N float arrays giving each
+    sample's box in input pixels. Output pixel i of a box of height h samples the input at
+    ``top + (i + 0.5) * h / out_h - 0.5`` (half-pixel centres), clamped to the box's
+    border pixels, so it equals cropping the box and then resizing it.
+    """
+    N, C, H, W = x.shape
+    dtype = x.dtype if x.dtype.kind == "f" else xp.float32
+    # Sample coordinates, (N, out_h) and (N, out_w).
+    ys = top[:, None] + (xp.arange(out_h) + 0.5)[None, :] * (height / out_h)[:, None] - 0.5
+    xs = left[:, None] + (xp.arange(out_w) + 0.5)[None, :] * (width / out_w)[:, None] - 0.5
+    # Clamp inside the box (as cropping first, then resizing, would) and inside the image.
+    y_hi = xp.clip(top + height - 1, 0, H - 1)[:, None]
+    x_hi = xp.clip(left + width - 1, 0, W - 1)[:, None]
+    ys = xp.minimum(xp.maximum(ys, xp.clip(top, 0, H - 1)[:, None]), y_hi)
+    xs = xp.minimum(xp.maximum(xs, xp.clip(left, 0, W - 1)[:, None]), x_hi)
+    y0 = xp.floor(ys).astype(xp.intp)
+    x0 = xp.floor(xs).astype(xp.intp)
+    y1 = xp.minimum(y0 + 1, H - 1)
+    x1 = xp.minimum(x0 + 1, W - 1)
+    wy = (ys - y0).astype(dtype)[:, None, :, None]  # (N, 1, out_h, 1)
+    wx = (xs - x0).astype(dtype)[:, None, None, :]  # (N, 1, 1, out_w)
+    n = xp.arange(N)[:, None, None]
+
+    def gather(yi: Any, xi: Any) -> Any:
+        # x[n, :, y, x] with advanced indices split by a slice: result (N, out_h, out_w, C).
+        g = x[n, :, yi[:, :, None], xi[:, None, :]]
+        return g.transpose(0, 3, 1, 2).astype(dtype, copy=False)  # (N, C, out_h, out_w)
+
+    top_row = gather(y0, x0) * (1 - wx) + gather(y0, x1) * wx
+    bottom_row = gather(y1, x0) * (1 - wx) + gather(y1, x1) * wx
+    out = top_row * (1 - wy) + bottom_row * wy
+    if x.dtype.kind != "f":  # keep integer images integer (rounded, clipped)
+        info = xp.iinfo(x.dtype)
+        out = xp.clip(xp.rint(out), info.min, info.max).astype(x.dtype)
+    return out
+
+
+def _output_size(size: int | Sequence[int], H: int, W: int, name: str) -> tuple[int, int]:
+    """``size`` as (h, w); an int scales the shorter side to it, keeping the aspect ratio."""
+    if isinstance(size, (int, xp.integer)) and not isinstance(size, bool):
+        if size <= 0:
+            raise ValueError(f"{name}: size must be positive, got {size}")
+        if H <= W:
+            return int(size), max(1, int(size * W / H))
+        return max(1, int(size * H / W)), int(size)
+    return _pair(size, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# transforms
+# ---------------------------------------------------------------------------------------------
+
+
+class Compose:
+    """Apply transforms one after another: ``Compose([ToTensor(), Normalize(m, s)])``."""
+
+    def __init__(self, transforms: Sequence[Callable]):
+        for t in transforms:
+            if not callable(t):
+                raise TypeError(f"Compose: every transform must be callable, got {t!r}")
+        self.transforms = list(transforms)
+
+    def __call__(self, x: Any) -> Any:
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t!r}," for t in self.transforms)
+        return f"Compose([{inner}\n])"
+
+
+class ToTensor:
+    """uint8 images, HWC or NHWC, to float32 CHW or NCHW in [0, 1] (``x / 255``).
+
+    Grey images without a channel axis, (H, W) or (N, H, W) are not accepted: add the channel
+    first. Float input is assumed to be channels-last already in [0, 1] and is only transposed.
+    Returns a ``Tensor`` (without gradient).
+    """
+
+    def __call__(self, x: Any) -> Tensor:
+        array = x.data if isinstance(x, Tensor) else xp.asarray(x)
+        if array.ndim not in (3, 4):
+            raise ValueError(
+                f"ToTensor: expected an HWC image or an NHWC batch, got shape {tuple(array.shape)}"
+                "; add a channel axis to grey images (x[..., None])"
+            )
+        axes = (2, 0, 1) if array.ndim == 3 else (0, 3, 1, 2)
+        if array.dtype == xp.uint8:
+            out = array.transpose(axes).astype(xp.float32) * xp.float32(1 / 255)
+        elif array.dtype.kind == "f":
+            out = xp.ascontiguousarray(array.transpose(axes), dtype=xp.float32)
+        else:
+            raise TypeError(f"ToTensor: expected uint8 or float images, got dtype {array.dtype}")
+        return Tensor._from_op(xp.ascontiguousarray(out), None, 0)
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class Normalize:
+    """Per-channel standardisation ``(x - mean[c]) / std[c]`` of float CHW/NCHW images.
+
+    Args:
+        mean: one value per channel (for CIFAR-10 ``(0.4914, 0.4822, 0.4465)``).
+        std: one positive value per channel.
+    """
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]):
+        self.mean = xp.asarray(mean, dtype=xp.float32).reshape(-1)
+        self.std = xp.asarray(std, dtype=xp.float32).reshape(-1)
+        if self.mean.shape != self.std.shape:
+            raise ValueError(
+                f"Normalize: mean has {self.mean.size} values but std has {self.std.size}"
+            )
+        if (self.std <= 0).any():
+            raise ValueError(f"Normalize: std must be positive, got {list(std)}")
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "Normalize")
+        C = array.shape[1]
+        if self.mean.size not in (1, C):
+            raise ValueError(
+                f"Normalize: the images have {C} channels but mean/std have {self.mean.size} "
+                "values"
+            )
+        if array.dtype.kind != "f":
+            raise TypeError(
+                f"Normalize: expected float images, got {array.dtype}; apply ToTensor first"
+            )
+        # (x - mean) * (1/std) with (1, C, 1, 1) broadcasting.
+        out = (array - self.mean.reshape(1, -1, 1, 1).astype(array.dtype)) * (
+            1 / self.std).reshape(1, -1, 1, 1).astype(array.dtype)
+        return _wrap(out, is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class Resize:
+    """Bilinear resize to ``size``: an (h, w) pair, or an int for the shorter side."""
+
+    def __init__(self, size: int | Sequence[int]):
+        if isinstance(size, Sequence):
+            _pair(size, "Resize")
+        elif not isinstance(size, (int, xp.integer)) or size <= 0:
+            raise ValueError(f"Resize: size must be a positive int or a pair, got {size!r}")
+        self.size = size
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "Resize")
+        N, _, H, W = array.shape
+        out_h, out_w = _output_size(self.size, H, W, "Resize")
+        if (out_h, out_w) == (H, W):
+            return _wrap(array, is_tensor, single)
+        ones = xp.ones(N)
+        out = _resample(array, 0 * ones, 0 * ones, H * ones, W * ones, out_h, out_w)
+        return _wrap(out, is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"Resize(size={self.size})"
+
+
+class CenterCrop:
+    """Crop the central ``size`` window (an int for a square, or (h, w))."""
+
+    def __init__(self, size: int | Sequence[int]):
+        self.size = _pair(size, "CenterCrop")
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "CenterCrop")
+        H, W = array.shape[2:]
+        h, w = self.size
+        if h > H or w > W:
+            raise ValueError(f"CenterCrop: crop {self.size} is larger than the image ({H}, {W})")
+        top, left = (H - h) // 2, (W - w) // 2
+        return _wrap(array[:, :, top:top + h, left:left + w], is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
+class RandomCrop:
+    """A random ``size`` window per sample, after zero-padding each side by ``padding``.
+
+    The CIFAR augmentation of He et al. (2016): pad 4 pixels, crop 32x32. All windows are taken
+    at once: a strided view lists every window, and fancy indexing picks one per sample.
+
+    Args:
+        size: crop size, int or (h, w).
+        padding: zeros added on each side before cropping.
+        generator: a ``numpy.random.Generator``; default ``neuralab.backend.rng()``.
+    """
+
+    def __init__(self, size: int | Sequence[int], padding: int = 0, generator: Any = None):
+        self.size = _pair(size, "RandomCrop")
+        if not isinstance(padding, int) or padding < 0:
+            raise ValueError(f"RandomCrop: padding must be a non-negative int, got {padding!r}")
+        self.padding = padding
+        self.generator = generator
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "RandomCrop")
+        p = self.padding
+        if p:
+            array = xp.pad(array, ((0, 0), (0, 0), (p, p), (p, p)))
+        N, _, H, W = array.shape
+        h, w = self.size
+        if h > H or w > W:
+            raise ValueError(
+                f"RandomCrop: crop {self.size} is larger than the padded image ({H}, {W})"
+            )
+        g = _generator(self.generator)
+        top = g.integers(0, H - h + 1, size=N)
+        left = g.integers(0, W - w + 1, size=N)
+        # windows[n, c, i, j] is the (h, w) window at (i, j): shape (N, C, H-h+1, W-w+1, h, w).
+        windows = xp.lib.stride_tricks.sliding_window_view(array, (h, w), axis=(2, 3))
+        out = windows[xp.arange(N), :, top, left]  # (N, C, h, w): advanced dims go first
+        return _wrap(xp.ascontiguousarray(out), is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip:
+    """Mirror each sample left-right with probability ``p``."""
+
+    def __init__(self, p: float = 0.5, generator: Any = None):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
+        self.p = p
+        self.generator = generator
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "RandomHorizontalFlip")
+        flip = _generator(self.generator).random(array.shape[0]) < self.p
+        out = array.copy()
+        out[flip] = array[flip][..., ::-1]
+        return _wrap(out, is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomResizedCrop:
+    """A random box per sample (area fraction in ``scale``, aspect ratio in ``ratio``) resized
+    to ``size``: the ImageNet augmentation of GoogLeNet (Szegedy et al., 2015).
+
+    Boxes are drawn as in PyTorch: up to 10 tries of (area, log-uniform ratio) that fit, else the
+    central crop with the aspect ratio clamped to ``ratio``. Draws are vectorised over the batch.
+    """
+
+    def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
+                 ratio: Sequence[float] = (3 / 4, 4 / 3), generator: Any = None):
+        self.size = _pair(size, "RandomResizedCrop")
+        if not (0 < scale[0] <= scale[1] <= 1):
+            raise ValueError(
+                f"RandomResizedCrop: scale must satisfy 0 < lo <= hi <= 1, got {scale}")
+        if not (0 < ratio[0] <= ratio[1]):
+            raise ValueError(f"RandomResizedCrop: ratio must satisfy 0 < lo <= hi, got {ratio}")
+        self.scale, self.ratio = tuple(scale), tuple(ratio)
+        self.generator = generator
+
+    def boxes(self, N: int, H: int, W: int) -> tuple[Any, Any, Any, Any]:
+        """Per-sample (top, left, height, width) integer boxes, each an array of length N."""
+        g = _generator(self.generator)
+        area = H * W
+        top = xp.zeros(N, dtype=xp.int64)
+        left = xp.zeros(N, dtype=xp.int64)
+        height = xp.zeros(N, dtype=xp.int64)
+        width = xp.zeros(N, dtype=xp.int64)
+        todo = xp.ones(N, dtype=bool)
+        log_ratio = xp.log(xp.asarray(self.ratio))
+        for _ in range(10):
+            if not todo.any():
+                break
+            target = area * g.uniform(self.scale[0], self.scale[1], size=N)
+            aspect = xp.exp(g.uniform(log_ratio[0], log_ratio[1], size=N))
+            w = xp.rint(xp.sqrt(target * aspect)).astype(xp.int64)
+            h = xp.rint(xp.sqrt(target / aspect)).astype(xp.int64)
+            ok = todo & (w > 0) & (h > 0) & (w <= W) & (h <= H)
+            t = (g.random(N) * (H - h + 1)).astype(xp.int64)
+            lft = (g.random(N) * (W - w + 1)).astype(xp.int64)
+            top[ok], left[ok], height[ok], width[ok] = t[ok], lft[ok], h[ok], w[ok]
+            todo &= ~ok
+        if todo.any():  # fallback: central crop with the ratio clamped
+            in_ratio = W / H
+            if in_ratio < self.ratio[0]:
+                w, h = W, int(round(W / self.ratio[0]))
+            elif in_ratio > self.ratio[1]:
+                h, w = H, int(round(H * self.ratio[1]))
+            else:
+                w, h = W, H
+            top[todo], left[todo] = (H - h) // 2, (W - w) // 2
+            height[todo], width[todo] = h, w
+        return top, left, height, width
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "RandomResizedCrop")
+        N, _, H, W = array.shape
+        top, left, height, width = self.boxes(N, H, W)
+        out = _resample(array, top.astype(float), left.astype(float), height.astype(float),
+                        width.astype(float), *self.size)
+        return _wrap(out, is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio})"
+
+
+class ScaleJitter:
+    """VGG's scale jittering: rescale the shorter side to a random S in [s_min, s_max] (one S
+    per sample), then take a random ``crop`` window (Simonyan & Zisserman, 2015, Sec. 3.1).
+
+    Rescaling by S / min(H, W) and cropping ``crop`` pixels is the same as taking a box of
+    ``crop * min(H, W) / S`` input pixels and resampling it to ``crop``; that is what is computed,
+    for every sample at once.
+
+    Args:
+        s_min, s_max: range of the training scale S (256 and 512 in the paper); ``s_min >= crop``.
+        crop: output size (224 in the paper), int or (h, w).
+    """
+
+    def __init__(self, s_min: int, s_max: int, crop: int | Sequence[int],
+                 generator: Any = None):
+        self.crop = _pair(crop, "ScaleJitter", "crop")
+        if not (0 < s_min <= s_max):
+            raise ValueError(f"ScaleJitter: need 0 < s_min <= s_max, got {s_min}, {s_max}")
+        if s_min < max(self.crop):
+            raise ValueError(
+                f"ScaleJitter: s_min={s_min} is smaller than the crop {self.crop}; the rescaled "
+                "image must contain the crop"
+            )
+        self.s_min, self.s_max = s_min, s_max
+        self.generator = generator
+
+    def __call__(self, x: Any) -> Any:
+        array, is_tensor, single = _unwrap(x, "ScaleJitter")
+        N, _, H, W = array.shape
+        g = _generator(self.generator)
+        S = g.integers(self.s_min, self.s_max + 1, size=N).astype(float)
+        factor = S / min(H, W)  # rescale factor per sample
+        ch, cw = self.crop
+        # Box in input pixels, and its random position inside the image.
+        bh, bw = ch / factor, cw / factor
+        top = g.random(N) * (H - bh)
+        left = g.random(N) * (W - bw)
+        out = _resample(array, top, left, bh, bw, ch, cw)
+        return _wrap(out, is_tensor, single)
+
+    def __repr__(self) -> str:
+        return f"ScaleJitter(s_min={self.s_min}, s_max={self.s_max}, crop={self.crop})"

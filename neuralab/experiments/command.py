@@ -1,0 +1,155 @@
+"""Subcommands ``list``, ``run``, ``report``, ``curriculum`` (and ``gradcheck``) of ``neuralab``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+
+def _list(args: argparse.Namespace) -> int:
+    from neuralab.experiments import base
+
+    table = base.experiments()
+    rows = [(e.name, e.lecture, e.runtime, e.claim) for e in table.values()]
+    rows.sort(key=lambda r: (_lecture_order(r[1]), r[0]))
+    width = max([len(r[0]) for r in rows] + [10])
+    print(f"{'experiment':<{width}}  {'lecture':<9} {'full run':<9} claim")
+    for name, lecture, runtime, claim in rows:
+        print(f"{name:<{width}}  {lecture:<9} {runtime:<9} {claim}")
+    for module, error in base.broken().items():
+        print(f"(module {module} failed to load: {error})", file=sys.stderr)
+    print("\n`neuralab run NAME --quick` runs one in under two minutes; "
+          "`neuralab curriculum` shows the course order.")
+    return 0
+
+
+def _lecture_order(key: str) -> tuple[int, str]:
+    from neuralab.experiments.curriculum import SESSIONS
+
+    keys = [s.key for s in SESSIONS]
+    return (keys.index(key), "") if key in keys else (len(keys), key)
+
+
+def _curriculum(args: argparse.Namespace) -> int:
+    from neuralab.experiments import base
+    from neuralab.experiments.curriculum import sessions_with
+
+    for session, items in sessions_with(base.experiments()):
+        print(f"{session.key:<10} {session.title}")
+        for name, experiment in items:
+            if experiment is None:
+                print(f"    - {name:<22} [not yet implemented]")
+            else:
+                claim = textwrap.shorten(experiment.claim, 80)
+                print(f"    - {name:<22} {claim}  (full: {experiment.runtime})")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from neuralab.experiments import base
+    from neuralab.experiments.runner import parse_overrides, run_experiment
+
+    # Options may follow the overrides (`run xor steps=5 --quick`): parse what argparse left.
+    late = argparse.ArgumentParser(prog="neuralab run", add_help=False)
+    late.add_argument("--quick", action="store_true", default=args.quick)
+    late.add_argument("--out", default=args.out)
+    late.add_argument("--seed", type=int, default=args.seed)
+    late.add_argument("--no-progress", action="store_true", default=args.no_progress)
+    options, rest = late.parse_known_args(args.overrides)
+    for key in ("quick", "out", "seed", "no_progress"):
+        setattr(args, key, getattr(options, key))
+    try:
+        experiment = base.get(args.name)
+        stray = [t for t in rest if t.startswith("-")]
+        if stray:
+            raise ValueError(f"unknown option {stray[0]!r} (options: --quick, --out DIR, "
+                             "--seed N, --no-progress)")
+        overrides = parse_overrides(experiment, rest)
+    except (KeyError, ValueError) as err:
+        message = err.args[0] if err.args else str(err)
+        print(f"neuralab run: {message}", file=sys.stderr)
+        return 2
+    mode = "quick" if args.quick else "full"
+    print(f"running {experiment.name} ({experiment.lecture}, {mode} mode): {experiment.claim}")
+    out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out, seed=args.seed,
+                                overrides=overrides, progress=None if not args.no_progress else False)
+    verdict = saved["verdict"]
+    word = "SUPPORTED" if verdict["supported"] else "NOT SUPPORTED"
+    print(f"{word}: {verdict['reason']}")
+    print(f"report: {out / 'report.html'} (and report.md) in {saved['elapsed_s']} s")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from neuralab.experiments.report import render_report
+
+    try:
+        md, page = render_report(args.run_dir)
+    except FileNotFoundError as err:
+        print(f"neuralab report: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {md} and {page}")
+    return 0
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    from neuralab.diagnostics.gradcheck_model import gradcheck_model
+
+    try:
+        report = gradcheck_model(args.model, batch_size=args.batch_size,
+                                 samples=args.samples, seed=args.seed,
+                                 input_shape=_shape(args.input_shape))
+    except (KeyError, ValueError) as err:
+        print(f"neuralab gradcheck: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0 if report.passed else 1
+
+
+def _shape(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(t) for t in text.replace("x", ",").split(",") if t)
+    except ValueError:
+        raise ValueError(f"--input-shape {text!r}: expected integers like 1,28,28") from None
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``list``, ``run``, ``report``, ``curriculum`` and ``gradcheck`` to the CLI."""
+    p = subparsers.add_parser("list", help="list the experiments with their lecture and claim")
+    p.set_defaults(handler=_list)
+
+    p = subparsers.add_parser("curriculum", help="the course sessions in order, with experiments")
+    p.set_defaults(handler=_curriculum)
+
+    p = subparsers.add_parser(
+        "run", help="run an experiment and write its report",
+        description="Run an experiment into a run directory (config.json, metrics.jsonl, "
+        "figures, results.json, report.md, report.html). Configuration keys may be overridden "
+        "with key=value; `neuralab run NAME bad=1` lists the valid keys.")
+    p.add_argument("name", help="experiment name (see `neuralab list`)")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, metavar="key=value",
+                   help="configuration overrides, typed like the defaults")
+    p.add_argument("--quick", action="store_true", help="the quick mode (< 2 minutes)")
+    p.add_argument("--out", default=None, help="run directory (default runs/NAME-TIMESTAMP)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_run)
+
+    p = subparsers.add_parser("report", help="re-render a run directory's report")
+    p.add_argument("run_dir", help="a directory written by `neuralab run`")
+    p.set_defaults(handler=_report)
+
+    if "gradcheck" not in subparsers.choices:  # diagnostics/command.py may already add it
+        p = subparsers.add_parser(
+            "gradcheck", help="finite-difference check of every layer of a model (float64)")
+        p.add_argument("model", help="a model name from the registry")
+        p.add_argument("--batch-size", type=int, default=2)
+        p.add_argument("--samples", type=int, default=6,
+                       help="elements checked per parameter and per layer input")
+        p.add_argument("--input-shape", default=None,
+                       help="input shape without the batch, e.g. 3,32,32 (default: the model's)")
+        p.add_argument("--seed", type=int, default=0)
+        p.set_defaults(handler=_gradcheck)

@@ -1,0 +1,169 @@
+"""Lecture 7: the learning rate decides whether gradient descent crawls, works, oscillates or
+diverges.
+
+Stochastic gradient descent on an MNIST multilayer perceptron with four learning rates:
+
+* too small: every step is safe but tiny, so the loss has barely moved after the budget;
+* about right: the loss falls quickly and steadily;
+* too large: the steps overshoot the valley floor; the loss jumps up and down and ends higher;
+* much too large: each step lands where the gradient is larger still, the loss explodes
+  (or becomes NaN), and ReLU units may die for good.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.experiments.base import Experiment, Verdict
+
+LABELS = ["too small", "about right", "too large", "divergent"]
+
+
+def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
+    """The training and held-out sets: the shipped subset, or the full data when asked/found."""
+    from neuralab.data.datasets import MNIST
+
+    subset = {"subset": True, "full": False, "auto": None}.get(cfg["data"])
+    if cfg["data"] not in ("subset", "full", "auto"):
+        raise ValueError(f"learning-rate: data must be subset, full or auto, got {cfg['data']!r}")
+    root = cfg["data_root"] or None
+    train = MNIST(root=root, train=True, subset=subset, download=cfg["download"])
+    test = MNIST(root=root, train=False, subset=subset, download=cfg["download"])
+    return train, test, bool(getattr(train, "is_subset", False))
+
+
+def evaluate(model: Any, loader: Any) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over a loader (inf when the outputs are not finite)."""
+    from neuralab.autograd import no_grad
+    from neuralab.nn.functional import cross_entropy
+
+    total, correct, count = 0.0, 0, 0
+    with no_grad(), xp.errstate(all="ignore"):
+        for x, y in loader:
+            logits = model(x)
+            if not xp.isfinite(logits.data).all():
+                return math.inf, 0.0
+            total += float(cross_entropy(logits, y, reduction="sum").item())
+            correct += int((logits.data.argmax(axis=1) == y.data).sum())
+            count += len(y.data)
+    return total / count, correct / count
+
+
+def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
+    from neuralab.backend import manual_seed
+    from neuralab.data import DataLoader
+    from neuralab.models import create
+    from neuralab.nn.functional import cross_entropy
+    from neuralab.optim import SGD
+
+    manual_seed(ctx.seed)  # the same initial weights for every learning rate
+    model = create("mlp", hidden=tuple(cfg["hidden"]))
+    opt = SGD(model.parameters(), lr=lr)
+    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
+    losses: list[float] = []
+    diverged = False
+    bar = ctx.progress(total=cfg["steps"], desc=f"lr={lr:g}")
+    while len(losses) < cfg["steps"] and not diverged:
+        for x, y in loader:
+            with xp.errstate(all="ignore"):
+                loss = cross_entropy(model(x), y)
+            value = float(loss.item())
+            losses.append(value)
+            ctx.log("train", step=len(losses) - 1, lr=lr, loss=value)
+            if not math.isfinite(value) or value > cfg["explode_factor"] * losses[0]:
+                diverged = True  # stop before overflow: the point is made
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            bar.update(1)
+            if len(losses) >= cfg["steps"]:
+                break
+    bar.close()
+    eval_loss, eval_acc = evaluate(model, held_out)
+    rises = sum(b > a for a, b in zip(losses, losses[1:])) / max(1, len(losses) - 1)
+    return {"label": label, "lr": lr, "losses": losses, "diverged": diverged,
+            "max_loss": max(losses), "final_train_loss": float(xp.mean(losses[-10:])),
+            "eval_loss": eval_loss, "eval_accuracy": eval_acc, "fraction_of_steps_up": rises}
+
+
+def run(cfg: dict, ctx: Any) -> dict:
+    from neuralab.data import DataLoader, Subset
+
+    train, test, is_subset = load_mnist(cfg)
+    n_eval = min(cfg["eval_examples"], len(test))
+    held_out = DataLoader(Subset(test, list(range(n_eval))), batch_size=500)
+    if len(cfg["lrs"]) != 4:
+        raise ValueError(f"learning-rate: lrs must list four rates (too small, about right, too "
+                         f"large, divergent), got {cfg['lrs']}")
+    runs = [train_one(cfg, float(lr), train, held_out, ctx, label)
+            for lr, label in zip(cfg["lrs"], LABELS)]
+    ctx.table("learning_rates", ["learning rate", "role", "steps run", "diverged", "max loss",
+                                 "final train loss (last 10)", "held-out loss",
+                                 "held-out accuracy", "fraction of steps where loss rose"],
+              [[r["lr"], r["label"], len(r["losses"]), r["diverged"], r["max_loss"],
+                r["final_train_loss"], r["eval_loss"], r["eval_accuracy"],
+                r["fraction_of_steps_up"]] for r in runs],
+              caption=f"SGD on an MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, "
+                      f"{cfg['steps']} steps; held-out loss on {n_eval} test images")
+    fig, ax = ctx.subplots(figsize=(8, 4.5))
+    for r in runs:
+        losses = xp.minimum(xp.array(r["losses"]), 1e4)
+        ax.plot(losses, label=f"lr = {r['lr']:g} ({r['label']})"
+                + (" — diverged" if r["diverged"] else ""))
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (cross-entropy)")
+    ax.set_title("SGD on MNIST with four learning rates")
+    ax.legend()
+    ctx.figure("loss_curves", fig, "Training loss per step (clipped at 1e4); a diverged run stops "
+               "where the loss explodes.")
+    ctx.note(("The shipped 5,000-image MNIST subset was used." if is_subset else
+              "The full MNIST training set was used."))
+    results: dict[str, Any] = {"data_is_subset": is_subset}
+    for r, key in zip(runs, ["small", "right", "large", "divergent"]):
+        results[f"{key}_lr"] = r["lr"]
+        results[f"{key}_eval_loss"] = r["eval_loss"]
+        results[f"{key}_eval_accuracy"] = r["eval_accuracy"]
+        results[f"{key}_diverged"] = r["diverged"]
+        results[f"{key}_max_loss"] = r["max_loss"]
+    return results
+
+
+def _num(value: Any) -> float:
+    return float(value) if not isinstance(value, str) else float(value)  # "inf"/"nan" strings
+
+
+def verdict(results: dict, cfg: dict) -> Verdict:
+    small, right, large = (_num(results[f"{k}_eval_loss"]) for k in ("small", "right", "large"))
+    ordered = right < small and right < large
+    diverged = bool(results["divergent_diverged"])
+    sane = not results["small_diverged"] and not results["right_diverged"]
+    ok = ordered and diverged and sane
+    return Verdict(ok, f"held-out loss {right:.3f} at the right rate ({results['right_lr']:g}) "
+                       f"against {small:.3f} too small ({results['small_lr']:g}) and {large:.3f} "
+                       f"too large ({results['large_lr']:g}); lr {results['divergent_lr']:g} "
+                       + ("diverged" if diverged else "did not diverge")
+                       + f" (max loss {_num(results['divergent_max_loss']):.3g})")
+
+
+EXPERIMENT = Experiment(
+    name="learning-rate",
+    lecture="L7",
+    title="Too small, right, too large, divergent: the learning rate on MNIST",
+    claim="With too small a learning rate SGD barely progresses, too large a rate oscillates to a "
+          "worse loss, and a much too large one diverges; a moderate rate does best.",
+    run=run,
+    verdict=verdict,
+    defaults={"lrs": [0.003, 0.1, 1.0, 10.0], "hidden": [256, 256], "batch_size": 64,
+              "steps": 1500, "eval_examples": 10000, "explode_factor": 100.0, "data": "auto",
+              "data_root": "", "download": False},
+    quick={"hidden": [64], "steps": 80, "eval_examples": 1000, "data": "subset"},
+    runtime="2 min",
+    setup="SGD without momentum on an MLP with hidden layers {hidden} (ReLU, the registry's "
+          "`mlp`), batch {batch_size}, {steps} steps, the same initial weights for each of the "
+          "learning rates {lrs}. A run counts as diverged when the loss is not finite or exceeds "
+          "{explode_factor}× its initial value. Data: {data}.",
+)

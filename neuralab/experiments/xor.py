@@ -1,0 +1,210 @@
+"""Lecture 5: a single linear unit cannot compute XOR; a network with one hidden layer can.
+
+XOR's four points (0,0)→0, (0,1)→1, (1,0)→1, (1,1)→0 are not linearly separable: a linear
+threshold unit ``y = [w·x + b > 0]`` would need b ≤ 0, w₂ + b > 0, w₁ + b > 0 and w₁ + w₂ + b ≤ 0,
+but adding the middle two gives w₁ + w₂ + 2b > 0, so w₁ + w₂ + b > −b ≥ 0, a contradiction. At
+most three of the four points can be right (75%). A hidden layer maps the inputs into a feature
+space where the classes are linearly separable, and the output unit separates them there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.experiments.base import Experiment, Verdict
+
+X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+T_XOR = [0.0, 1.0, 1.0, 0.0]
+
+
+def perceptron(x: Any, t: Any, epochs: int) -> tuple[Any, float, list[float]]:
+    """The perceptron learning rule w ← w + (t − y)·x (Lecture 3) on a linear threshold unit.
+
+    Returns the weights (w₁, w₂, b), the final accuracy and the accuracy after each epoch.
+    """
+    xb = xp.concatenate([x, xp.ones((len(x), 1))], axis=1)  # the bias as a constant input
+    w = xp.zeros(3)
+    history = []
+    for _ in range(epochs):
+        for xi, ti in zip(xb, t):
+            y = float(xi @ w > 0)
+            w = w + (ti - y) * xi
+        history.append(float(((xb @ w > 0) == t).mean()))
+    return w, history[-1], history
+
+
+def best_linear_accuracy(x: Any, t: Any, samples: int, seed: int) -> float:
+    """The best accuracy of ``samples`` random linear threshold units (w, b) ~ N(0, 1)."""
+    generator = xp.random.default_rng(seed)
+    w = generator.standard_normal((samples, 3))
+    xb = xp.concatenate([x, xp.ones((len(x), 1))], axis=1)
+    predictions = (w @ xb.T) > 0  # (samples, 4)
+    return float((predictions == t.astype(bool)).mean(axis=1).max())
+
+
+def _train(model: Any, x: Any, t: Any, steps: int, lr: float, optimizer: str) -> list[float]:
+    """Full-batch training with the logistic cross-entropy log(1 + e^z) − t·z."""
+    from neuralab.autograd import Tensor
+    from neuralab.ops.elementwise import softplus
+    from neuralab.optim import SGD, Adam
+
+    opt = (Adam if optimizer == "adam" else SGD)(model.parameters(), lr=lr)
+    xs, ts = Tensor(x), Tensor(t.reshape(-1, 1))
+    losses = []
+    for _ in range(steps):
+        z = model(xs)
+        loss = (softplus(z) - ts * z).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.item()))
+    return losses
+
+
+def _predict(model: Any, points: Any) -> Any:
+    from neuralab.autograd import Tensor, no_grad
+
+    with no_grad():
+        return model(Tensor(points)).data.reshape(-1)  # logits
+
+
+def run(cfg: dict, ctx: Any) -> dict:
+    from neuralab.backend import manual_seed
+    from neuralab.nn import Linear, Sequential, Tanh
+
+    x = xp.array(X_XOR)
+    t = xp.array(T_XOR)
+
+    # 1. A linear threshold unit with the perceptron rule, and the best of many random units.
+    w_perc, acc_perc, hist_perc = perceptron(x, t, cfg["perceptron_epochs"])
+    best_random = best_linear_accuracy(x, t, cfg["random_linear_units"], ctx.seed)
+
+    # 2. A logistic unit (linear + sigmoid) trained by gradient descent on cross-entropy.
+    manual_seed(ctx.seed)
+    logistic = Linear(2, 1)
+    loss_logistic = _train(logistic, x, t, cfg["steps"], cfg["lr"], cfg["optimizer"])
+    acc_logistic = float(((_predict(logistic, x) > 0) == t).mean())
+
+    # 3. Two-layer MLPs from several seeds.
+    mlp_acc, mlp_loss, models = [], [], []
+    for restart in ctx.progress(range(cfg["restarts"]), desc="MLP restarts"):
+        manual_seed(ctx.seed + restart)
+        mlp = Sequential(Linear(2, cfg["hidden"]), Tanh(), Linear(cfg["hidden"], 1))
+        losses = _train(mlp, x, t, cfg["steps"], cfg["lr"], cfg["optimizer"])
+        for step in range(0, len(losses), max(1, len(losses) // 50)):
+            ctx.log("mlp_train", step=step, restart=restart, loss=losses[step])
+        mlp_acc.append(float(((_predict(mlp, x) > 0) == t).mean()))
+        mlp_loss.append(losses[-1])
+        models.append(mlp)
+    for step in range(0, len(loss_logistic), max(1, len(loss_logistic) // 50)):
+        ctx.log("logistic_train", step=step, loss=loss_logistic[step])
+    best = int(xp.argmax(xp.array(mlp_acc) - 1e-6 * xp.array(mlp_loss)))
+
+    ctx.table("accuracy", ["model", "accuracy on the 4 XOR points", "final loss"], [
+        ["linear threshold unit (perceptron rule)", acc_perc, None],
+        [f"best of {cfg['random_linear_units']} random linear units", best_random, None],
+        ["logistic unit (gradient descent)", acc_logistic, loss_logistic[-1]],
+        [f"MLP 2-{cfg['hidden']}-1 tanh (best of {cfg['restarts']})", mlp_acc[best],
+         mlp_loss[best]],
+    ], caption="No linear unit gets more than 3 of the 4 points; the MLP gets all 4.")
+    ctx.note(f"{sum(a == 1.0 for a in mlp_acc)} of {cfg['restarts']} MLP restarts reached 100% "
+             f"accuracy; a hidden layer of {cfg['hidden']} tanh units, {cfg['steps']} full-batch "
+             f"{cfg['optimizer']} steps (lr {cfg['lr']}).")
+    _figures(ctx, x, t, w_perc, logistic, models[best], hist_perc, loss_logistic)
+    return {
+        "perceptron_accuracy": acc_perc,
+        "best_random_linear_accuracy": best_random,
+        "logistic_accuracy": acc_logistic,
+        "logistic_final_loss": loss_logistic[-1],
+        "mlp_accuracy": mlp_acc[best],
+        "mlp_final_loss": mlp_loss[best],
+        "mlp_restarts_solved": sum(a == 1.0 for a in mlp_acc),
+        "mlp_restarts": cfg["restarts"],
+    }
+
+
+def _figures(ctx: Any, x: Any, t: Any, w_perc: Any, logistic: Any, mlp: Any,
+             hist_perc: list, loss_logistic: list) -> None:
+    grid = xp.linspace(-0.5, 1.5, 201)
+    gx, gy = xp.meshgrid(grid, grid)
+    points = xp.stack([gx.ravel(), gy.ravel()], axis=1)
+    panels = [
+        ("linear threshold unit (perceptron)",
+         (points @ w_perc[:2] + w_perc[2]).reshape(gx.shape)),
+        ("logistic unit", _predict(logistic, points).reshape(gx.shape)),
+        ("two-layer MLP", _predict(mlp, points).reshape(gx.shape)),
+    ]
+    fig, axes = ctx.subplots(1, 3, figsize=(13, 4.2))
+    for ax, (title, z) in zip(axes, panels):
+        ax.contourf(gx, gy, (z > 0).astype(float), levels=[-0.5, 0.5, 1.5],
+                    colors=["#cfe2ff", "#ffd8cc"], alpha=0.9)
+        ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.5)
+        for xi, ti in zip(x, t):
+            ax.scatter(*xi, s=160, c="#d62728" if ti else "#1f77b4",
+                       marker="o" if ti else "s", edgecolors="k", zorder=3)
+        ax.set_title(title)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.set_aspect("equal")
+    ctx.figure("decision_boundaries", fig, "Decision regions (orange: predicts 1) and boundary; "
+               "red circles are XOR = 1, blue squares XOR = 0.")
+
+    # The hidden layer's view: in feature space the classes become linearly separable.
+    from neuralab.autograd import Tensor, no_grad
+
+    with no_grad():
+        h = mlp[1](mlp[0](Tensor(x))).data
+    if h.shape[1] >= 2:
+        fig, ax = ctx.subplots(figsize=(4.5, 4.2))
+        for hi, ti, xi in zip(h, t, x):
+            ax.scatter(hi[0], hi[1], s=160, c="#d62728" if ti else "#1f77b4",
+                       marker="o" if ti else "s", edgecolors="k")
+            ax.annotate(f"({int(xi[0])},{int(xi[1])})", (hi[0], hi[1]), textcoords="offset points",
+                        xytext=(6, 6))
+        ax.set_xlabel("hidden unit 1")
+        ax.set_ylabel("hidden unit 2")
+        ax.set_title("inputs in the hidden layer's space")
+        ctx.figure("hidden_space", fig, "The four inputs as seen by the first two hidden units.")
+
+    fig, (a1, a2) = ctx.subplots(1, 2, figsize=(10, 3.5))
+    a1.plot(range(1, len(hist_perc) + 1), hist_perc)
+    a1.axhline(0.75, ls="--", c="gray")
+    a1.set_xlabel("epoch")
+    a1.set_ylabel("accuracy")
+    a1.set_title("perceptron rule never settles on XOR")
+    a2.plot(loss_logistic)
+    a2.axhline(float(xp.log(2.0)), ls="--", c="gray", label="log 2")
+    a2.set_xlabel("step")
+    a2.set_ylabel("cross-entropy")
+    a2.set_title("logistic unit: loss stalls at log 2")
+    a2.legend()
+    ctx.figure("training", fig, "Training curves of the linear models.")
+
+
+def verdict(results: dict, cfg: dict) -> Verdict:
+    linear = max(results["perceptron_accuracy"], results["logistic_accuracy"],
+                 results["best_random_linear_accuracy"])
+    mlp = results["mlp_accuracy"]
+    ok = linear <= 0.75 and mlp == 1.0
+    return Verdict(ok, f"the best linear unit classified {linear:.0%} of the XOR points "
+                       f"(at most 75% possible) and the two-layer MLP {mlp:.0%}")
+
+
+EXPERIMENT = Experiment(
+    name="xor",
+    lecture="L5",
+    title="XOR: linear units versus a two-layer network",
+    claim="A single linear unit cannot represent XOR (at most 75% accuracy); an MLP with one "
+          "hidden layer can (100%).",
+    run=run,
+    verdict=verdict,
+    defaults={"hidden": 4, "steps": 2000, "lr": 0.05, "optimizer": "adam", "restarts": 10,
+              "perceptron_epochs": 50, "random_linear_units": 100000},
+    quick={"steps": 1000, "restarts": 3, "random_linear_units": 20000},
+    runtime="10 s",
+    setup="The four XOR points. A linear threshold unit trained by the perceptron rule for "
+          "{perceptron_epochs} epochs; {random_linear_units} random linear units; a logistic unit "
+          "and a 2-{hidden}-1 tanh MLP trained on the logistic cross-entropy with full-batch "
+          "{optimizer} (lr {lr}, {steps} steps), {restarts} MLP seeds.",
+)

@@ -1,0 +1,98 @@
+"""Adam: momentum plus RMSprop's per-parameter scaling, with bias correction (Lecture 7)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.optim.optimizer import Optimizer, check_nonnegative, check_unit_interval
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015): running averages of the gradient and of its square.
+
+    Adam combines the two ideas of Lecture 7: a momentum-like average m of the gradients (the
+    heavy ball) and an RMSprop-like average v of their squares (a per-weight learning rate).
+    Both averages start at zero, so early on they are biased towards zero; dividing by
+    1 − β^t removes that bias (after one step m/(1 − β₁) is exactly g):
+
+        g ← ∇L(θ) + λθ                        (λ: weight_decay, L2 penalty folded into g)
+        m ← β₁ m + (1 − β₁) g
+        v ← β₂ v + (1 − β₂) g²
+        v_max ← max(v_max, v)                  (amsgrad only; then v_max replaces v below)
+        θ ← θ − α/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+    These are ``torch.optim.Adam``'s formulas. With weight decay, prefer ``AdamW``: folding λθ
+    into g lets the adaptive denominator shrink the decay of weights with large gradients.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate α (default 1e-3).
+        betas: (β₁, β₂), decay rates of the two averages, each in [0, 1).
+        eps: ε added to the denominator.
+        weight_decay: λ, the L2 penalty coefficient.
+        amsgrad: use the running maximum of v (Reddi et al., 2018), which guarantees the
+            effective learning rates never increase.
+        maximize: ascend the objective instead of descending it.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize)
+        self._validate_group(defaults)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        for key in ("lr", "eps", "weight_decay"):
+            check_nonnegative(name, key, group[key])
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        check_unit_interval(name, "betas[0]", betas[0])
+        check_unit_interval(name, "betas[1]", betas[1])
+
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = group["betas"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        scratch, tmp = self._buffers(p, 2)
+        if self._decoupled:
+            # AdamW: shrink the weights directly, outside the adaptive scaling.
+            if weight_decay != 0:
+                p.data *= 1 - lr * weight_decay
+            g = self._regularized_grad(grad, p.data, 0, group["maximize"], scratch)
+        else:
+            g = self._regularized_grad(grad, p.data, weight_decay, group["maximize"], scratch)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        xp.multiply(g, 1 - beta1, out=tmp)
+        m += tmp
+        v *= beta2
+        xp.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp
+        if group["amsgrad"]:
+            v_max = state.setdefault("max_exp_avg_sq", xp.zeros_like(p.data))
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        step_size = lr / (1 - beta1**t)
+        xp.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - beta2**t)
+        tmp += group["eps"]
+        xp.divide(m, tmp, out=tmp)
+        tmp *= -step_size
+        p.data += tmp

@@ -1,0 +1,487 @@
+"""Learning-rate schedules: how α changes over training (Lecture 7).
+
+Lecture 7 explains why a fixed learning rate is a compromise: early on a large α crosses the
+cost surface quickly, later the stochastic gradients' noise keeps SGD bouncing around the
+minimum unless α shrinks. A scheduler owns that decision: each ``scheduler.step()`` (once per
+epoch, or once per batch for ``OneCycleLR``) writes a new ``group['lr']`` into every parameter
+group of the optimizer.
+
+The classes follow ``torch.optim.lr_scheduler`` and produce the same sequences of learning rates
+(the multiplicative schedules are computed recursively from the current ``group['lr']``, as in
+PyTorch, so they compose with other changes to the learning rate).
+
+Typical use::
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = StepLR(opt, step_size=30, gamma=0.1)
+    for epoch in range(90):
+        train_one_epoch(model, opt)
+        sched.step()
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from neuralab.optim.optimizer import Optimizer
+
+__all__ = [
+    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+    "OneCycleLR", "ReduceLROnPlateau",
+]
+
+
+def _check_optimizer(scheduler: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{scheduler}: expected a neuralab.optim Optimizer, got "
+                        f"{type(optimizer).__name__}; build the optimizer first and pass it")
+
+
+def _check_positive_int(scheduler: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{scheduler}: {name} must be a positive integer, got {value!r}")
+
+
+def _per_group(scheduler: str, name: str, optimizer: Optimizer, value: Any) -> list[Any]:
+    """A scalar for every group, or a list with one value per group."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{scheduler}: {name} has {len(value)} values but the optimizer has "
+                             f"{groups} parameter groups; give one value per group or a scalar")
+        return list(value)
+    return [value] * groups
+
+
+class LRScheduler:
+    """Base class of the schedulers.
+
+    A subclass defines ``get_lr()``, the learning rates for the epoch ``self.last_epoch`` (it
+    may read the current ``group['lr']`` and ``self.base_lrs``). Constructing a scheduler stores
+    each group's starting rate as ``group['initial_lr']`` and performs the first step, which
+    sets the rate for epoch 0.
+
+    Args:
+        optimizer: the optimizer whose learning rates are scheduled.
+        last_epoch: index of the last epoch done; -1 (default) starts afresh. Resuming with
+            another value requires ``'initial_lr'`` in every group (from a loaded state dict).
+
+    Attributes:
+        base_lrs: the initial learning rate of each group.
+        last_epoch: the number of ``step()`` calls so far (0 after construction).
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        name = type(self).__name__
+        _check_optimizer(name, optimizer)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"{name}: param_groups[{i}] has no 'initial_lr', needed to "
+                                   f"resume at last_epoch={last_epoch}; load the optimizer's "
+                                   "state dict first, or use last_epoch=-1 for a fresh run")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        # The first step only establishes epoch 0; schedules that would otherwise multiply the
+        # rate at once (ExponentialLR) check this flag, as PyTorch's do.
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The learning rates for epoch ``self.last_epoch`` (subclasses define it)."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch (or one batch, for per-batch schedules) and set the new rates.
+
+        Call it after ``optimizer.step()``.
+        """
+        self._step_count += 1
+        self.last_epoch += 1
+        values = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last ``step()``, one per parameter group."""
+        return list(self._last_lr)
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the scheduler holds except the optimizer (save it next to the optimizer's)."""
+        return {key: (list(value) if isinstance(value, list) else value)
+                for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state saved by ``state_dict()``."""
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs (a staircase).
+
+    α_t = α₀ · γ^⌊t / step_size⌋.
+
+    Args:
+        optimizer: the optimizer.
+        step_size: epochs between decays.
+        gamma: the decay factor (default 0.1).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        _check_positive_int("StepLR", "step_size", step_size)
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each milestone epoch.
+
+    α_t = α₀ · γ^(number of milestones ≤ t), the classic "divide by 10 at epochs 30 and 60".
+
+    Args:
+        optimizer: the optimizer.
+        milestones: epoch indices; a repeated milestone decays once per repetition.
+        gamma: the decay factor (default 0.1).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1):
+        milestones = list(milestones)
+        for m in milestones:
+            if isinstance(m, bool) or not isinstance(m, int) or m < 0:
+                raise ValueError(f"MultiStepLR: milestones must be non-negative integers, got "
+                                 f"{milestones!r}")
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [lr * factor for lr in self._current_lrs()]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch: α_t = α₀ γᵗ.
+
+    Args:
+        optimizer: the optimizer.
+        gamma: the decay factor per epoch.
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing from the initial rate down to ``eta_min`` over ``T_max`` epochs.
+
+    α_t = η_min + ½ (α₀ − η_min)(1 + cos(π t / T_max)): the rate falls slowly at first, fastest
+    mid-way, and gently settles at η_min (Loshchilov & Hutter's SGDR without restarts). As in
+    PyTorch the value is updated recursively,
+    α_t = η_min + (α_{t−1} − η_min)(1 + cos(π t/T_max)) / (1 + cos(π (t−1)/T_max)),
+    and after T_max the rate climbs back along the cosine.
+
+    Args:
+        optimizer: the optimizer.
+        T_max: half-period of the cosine, in epochs.
+        eta_min: the minimal learning rate (default 0).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
+                 last_epoch: int = -1):
+        _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, period, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and t > 0:  # resumed: no previous rate to recurse from
+            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / period)) / 2
+                    for base in self.base_lrs]
+        if (t - 1 - period) % (2 * period) == 0:  # the bottom of the cosine: the ratio is 0/0
+            return [lr + (base - eta_min) * (1 - math.cos(math.pi / period)) / 2
+                    for base, lr in zip(self.base_lrs, self._current_lrs())]
+        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+class LinearLR(LRScheduler):
+    """Scale the learning rate by a factor moving linearly from start_factor to end_factor.
+
+    α_t = α₀ · (s + (e − s) · min(t, T) / T), for warm-up (s < e) or linear decay (s > e).
+
+    Args:
+        optimizer: the optimizer.
+        start_factor: factor at epoch 0, in (0, 1] (default 1/3).
+        end_factor: factor from epoch ``total_iters`` on, in [0, 1] (default 1).
+        total_iters: number of epochs over which the factor changes (default 5).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}; it "
+                             "multiplies the initial learning rate at epoch 0")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        _check_positive_int("LinearLR", "total_iters", total_iters)
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        s, e, t = self.start_factor, self.end_factor, self.last_epoch
+        if t == 0:
+            return [lr * s for lr in self._current_lrs()]
+        if self._is_initial or t > self.total_iters:
+            return self._current_lrs()
+        # The ratio of consecutive factors, so the recursion reproduces the linear factor.
+        ratio = 1.0 + (e - s) / (self.total_iters * s + (t - 1) * (e - s))
+        return [lr * ratio for lr in self._current_lrs()]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below.
+
+    Stepped once per batch. The rate rises from max_lr/div_factor to max_lr over the first
+    ``pct_start`` of the ``total_steps``, then falls to max_lr/(div_factor·final_div_factor)
+    (with ``three_phase``, it first returns symmetrically to the initial rate and only then
+    falls). Momentum (or Adam's β₁) moves the opposite way, between ``max_momentum`` and
+    ``base_momentum``, when ``cycle_momentum`` is set: a large rate goes with little momentum.
+
+    Args:
+        optimizer: the optimizer.
+        max_lr: the peak learning rate (scalar or one per group).
+        total_steps: the number of steps in the cycle; or give ``epochs`` and
+            ``steps_per_epoch``.
+        epochs: number of epochs (with ``steps_per_epoch``).
+        steps_per_epoch: batches per epoch (with ``epochs``).
+        pct_start: fraction of the cycle spent increasing the rate (default 0.3).
+        anneal_strategy: ``'cos'`` (default) or ``'linear'``.
+        cycle_momentum: cycle momentum / β₁ inversely to the rate (default True).
+        base_momentum: the lowest momentum, at the rate's peak (default 0.85).
+        max_momentum: the highest momentum, at the start and end (default 0.95).
+        div_factor: initial_lr = max_lr / div_factor (default 25).
+        final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
+        three_phase: use the three-phase variant.
+        last_epoch: see ``LRScheduler`` (here it counts batches).
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85,
+                 max_momentum: float | list[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1):
+        name = "OneCycleLR"
+        _check_optimizer(name, optimizer)
+        if total_steps is not None:
+            _check_positive_int(name, "total_steps", total_steps)
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_positive_int(name, "epochs", epochs)
+            _check_positive_int(name, "steps_per_epoch", steps_per_epoch)
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{name}: give total_steps, or both epochs and steps_per_epoch "
+                             "(the cycle must know its length)")
+        if isinstance(pct_start, bool) or not isinstance(pct_start, (int, float)) \
+                or not 0 <= pct_start <= 1:
+            raise ValueError(f"{name}: pct_start must be a float in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        warmup_end = float(pct_start * self.total_steps) - 1
+        # Each phase: (last step of the phase, lr key at its start, at its end, momentum keys).
+        if three_phase:
+            self._phases = [
+                (warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr",
+                 "base_momentum", "max_momentum"),
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self._phases = [
+                (warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for peak, group in zip(max_lrs, optimizer.param_groups):
+                group["initial_lr"] = peak / div_factor
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with "
+                                 f"'momentum' or 'betas', but {type(optimizer).__name__} has "
+                                 "neither; pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            max_moms = _per_group(name, "max_momentum", optimizer, max_momentum)
+            base_moms = _per_group(name, "base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(max_moms, base_moms, optimizer.param_groups):
+                    self._set_momentum(group, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times but the cycle has total_steps="
+                             f"{self.total_steps}; make total_steps (or epochs * steps_per_epoch) "
+                             "cover the whole run")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, mom_from, mom_to) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    pct = (t - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[mom_from], group[mom_to],
+                                                               pct))
+                    break
+                start = end
+        return lrs
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Divide the learning rate when a validation metric stops improving.
+
+    Call ``step(metric)`` after each evaluation. A metric counts as an improvement when it beats
+    the best so far by the threshold (``rel``: best·(1 ∓ threshold), ``abs``: best ∓ threshold);
+    after more than ``patience`` epochs without improvement, every group's rate is multiplied by
+    ``factor`` (not below ``min_lr``), and then ``cooldown`` epochs pass before counting again.
+
+    Args:
+        optimizer: the optimizer.
+        mode: ``'min'`` (a loss) or ``'max'`` (an accuracy).
+        factor: multiplier of the rate, < 1 (default 0.1).
+        patience: epochs without improvement tolerated (default 10).
+        threshold: the improvement that counts (default 1e-4).
+        threshold_mode: ``'rel'`` or ``'abs'``.
+        cooldown: epochs to wait after a reduction (default 0).
+        min_lr: lower bound on the rate (scalar or one per group).
+        eps: reductions smaller than this are skipped (default 1e-8).
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list[float] = 0, eps: float = 1e-8):
+        name = "ReduceLROnPlateau"
+        _check_optimizer(name, optimizer)
+        if not factor < 1.0:
+            raise ValueError(f"{name}: factor must be < 1.0, got {factor}; the new rate is "
+                             "lr * factor")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"{name}: patience must be a non-negative integer, got {patience!r}")
+        if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
+            raise ValueError(f"{name}: cooldown must be a non-negative integer, got {cooldown!r}")
+        self.optimizer = optimizer
+        self.factor = factor
+        self.min_lrs = _per_group(name, "min_lr", optimizer, min_lr)
+        self.patience = patience
+        self.cooldown = cooldown
+        self.eps = eps
+        self.mode = mode
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.last_epoch = 0
+        self._last_lr = self._current_lrs()
+        self.best = math.inf if mode == "min" else -math.inf
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def _is_better(self, value: float) -> bool:
+        best, threshold = self.best, self.threshold
+        if self.mode == "min":
+            return value < (best * (1.0 - threshold) if self.threshold_mode == "rel"
+                            else best - threshold)
+        return value > (best * (threshold + 1.0) if self.threshold_mode == "rel"
+                        else best + threshold)
+
+    def step(self, metrics: Any) -> None:  # type: ignore[override]
+        """Record one epoch's metric (a number or a one-element tensor) and maybe reduce."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # epochs in cooldown do not count against patience
+        if self.num_bad_epochs > self.patience:
+            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                old = float(group["lr"])
+                new = max(old * self.factor, floor)
+                if old - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._current_lrs()

@@ -1,0 +1,147 @@
+"""Checkpoints without pickle: arrays in a ``.npz`` file, everything else as JSON inside it.
+
+``np.load(..., allow_pickle=False)`` can read every file written here, so a checkpoint from an
+untrusted source cannot run code. Files are written to a temporary name in the same folder and
+then renamed with ``os.replace``, so an interrupted save never leaves a half-written checkpoint.
+
+A checkpoint is a nested structure (dicts, lists, tuples, numbers, strings, arrays): the arrays
+are stored as separate npz entries and the rest of the structure as JSON under ``__tree__``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import xp
+
+__all__ = ["load", "load_state_dict", "save", "save_state_dict"]
+
+_TREE = "__tree__"
+
+
+def _atomic_savez(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            xp.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _array_of(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def save_state_dict(path: str | os.PathLike, state_dict: dict[str, Any]) -> None:
+    """Save a model's ``state_dict()`` (name -> array) as a flat ``.npz`` file, atomically.
+
+    The keys are PyTorch's parameter names (``features.0.weight``), one npz entry each.
+    """
+    arrays = {}
+    for name, value in state_dict.items():
+        array = xp.asarray(_array_of(value))
+        if array.dtype.kind == "O":
+            raise TypeError(f"save_state_dict: entry {name!r} is not numeric ({type(value)})")
+        arrays[name] = array
+    _atomic_savez(path, arrays)
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a file written by ``save_state_dict`` (or the model part of a checkpoint)."""
+    with xp.load(path, allow_pickle=False) as npz:
+        if _TREE in npz.files:
+            tree = load(path)
+            if isinstance(tree, dict) and isinstance(tree.get("model"), dict):
+                return tree["model"]
+            raise ValueError(f"load_state_dict: {path} is a checkpoint without a 'model' entry")
+        return {name: npz[name] for name in npz.files}
+
+
+def _encode(value: Any, arrays: dict[str, Any]) -> Any:
+    value = _array_of(value)
+    if isinstance(value, xp.ndarray):
+        if value.dtype.kind == "O":
+            raise TypeError("checkpoint: object arrays cannot be saved without pickle")
+        key = f"a{len(arrays)}"
+        arrays[key] = value
+        return {"__array__": key}
+    if isinstance(value, xp.generic):
+        key = f"a{len(arrays)}"
+        arrays[key] = xp.asarray(value)
+        return {"__scalar__": key}
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode_key(k), _encode(v, arrays)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, arrays) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, float) and not xp.isfinite(value):
+            return {"__float__": repr(value)}
+        return value
+    raise TypeError(f"checkpoint: cannot save a value of type {type(value).__name__} without "
+                    "pickle; convert it to arrays, numbers, strings, lists or dicts")
+
+
+def _encode_key(key: Any) -> Any:
+    if isinstance(key, (str, int)) and not isinstance(key, bool):
+        return key
+    raise TypeError(f"checkpoint: dict keys must be str or int, got {key!r}")
+
+
+def _decode(node: Any, npz: Any) -> Any:
+    if isinstance(node, list):
+        return [_decode(v, npz) for v in node]
+    if isinstance(node, dict):
+        if "__array__" in node:
+            return npz[node["__array__"]]
+        if "__scalar__" in node:
+            return npz[node["__scalar__"]][()]
+        if "__dict__" in node:
+            return {k: _decode(v, npz) for k, v in node["__dict__"]}
+        if "__tuple__" in node:
+            return tuple(_decode(v, npz) for v in node["__tuple__"])
+        if "__float__" in node:
+            return float(node["__float__"])
+    return node
+
+
+def save(path: str | os.PathLike, tree: Any) -> None:
+    """Save a nested structure of dicts/lists/tuples/numbers/strings/arrays, atomically.
+
+    Example:
+        >>> save("run/checkpoint.npz", {"model": model.state_dict(),
+        ...                            "optimizer": optimizer.state_dict(), "epoch": 3})
+    """
+    arrays: dict[str, Any] = {}
+    encoded = _encode(tree, arrays)
+    arrays[_TREE] = xp.frombuffer(json.dumps(encoded).encode("utf-8"), dtype=xp.uint8)
+    _atomic_savez(path, arrays)
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Load what ``save`` wrote (arrays come back as ndarrays, tuples as tuples)."""
+    try:
+        with xp.load(path, allow_pickle=False) as npz:
+            if _TREE not in npz.files:
+                raise ValueError(f"checkpoint.load: {path} has no {_TREE} entry; was it written "
+                                 "by save_state_dict? Use load_state_dict for that")
+            tree = json.loads(npz[_TREE].tobytes().decode("utf-8"))
+            return _decode(tree, {k: npz[k] for k in npz.files if k != _TREE})
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"checkpoint.load: cannot read {path}: {err}") from None

@@ -1,0 +1,420 @@
+"""The training loop (Lectures 4 and 7): mini-batch SGD, validation, early stopping, checkpoints.
+
+One epoch of training is, for every mini-batch (x, y):
+
+    z = model(x)            forward pass: the logits
+    L = loss_fn(z, y)       e.g. the cross-entropy of softmax(z)
+    backward(L)             backpropagation leaves ∂L/∂θ in every parameter's .grad
+    optimizer.step()        θ ← θ − α · (update rule of the optimizer)
+
+followed by an evaluation on held-out data in ``eval`` mode without recording a graph. The
+``Trainer`` adds what makes runs trustworthy: metrics in a run directory, a checkpoint after every
+epoch from which ``resume`` continues to the very same weights as an uninterrupted run, early
+stopping that restores the best weights, and a clear stop when the loss becomes NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neuralab.autograd.grad_mode import no_grad
+from neuralab.backend import rng
+from neuralab.train import checkpoint as ckpt
+from neuralab.train.metrics import RunningMean, topk_correct
+from neuralab.train.progress import ProgressBar
+from neuralab.train.rundir import MetricsLog, write_config
+
+__all__ = ["EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "fit"]
+
+CHECKPOINT = "checkpoint.npz"
+BEST = "best.npz"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when ``metric`` has not improved for ``patience`` epochs, then restore the best weights.
+
+    Args:
+        patience: epochs without improvement before stopping.
+        metric: ``val_loss`` (minimised), ``val_acc1``/``val_acc5`` (maximised), or the
+            ``train_`` counterparts when there is no validation set.
+        min_delta: smallest change that counts as an improvement.
+    """
+
+    patience: int = 5
+    metric: str = "val_loss"
+    min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be >= 1, got {self.patience}")
+
+    @property
+    def mode(self) -> str:
+        return "min" if self.metric.endswith(("loss", "err1", "err5")) else "max"
+
+    def improved(self, value: float, best: float | None) -> bool:
+        if best is None or math.isnan(best):
+            return not math.isnan(value)
+        if self.mode == "min":
+            return value < best - self.min_delta
+        return value > best + self.min_delta
+
+
+@dataclass
+class FitResult:
+    """What ``fit`` returns.
+
+    Attributes:
+        history: one dict per epoch and phase, as in ``metrics.jsonl``.
+        epochs_run: the last completed epoch (1-based).
+        best_epoch, best_metric: the best validation result (early stopping), if tracked.
+        stopped_early: whether early stopping ended the run.
+        test: the test-set metrics after training, if a test loader was given.
+        run_dir: the run directory, if any.
+    """
+
+    history: list[dict] = field(default_factory=list)
+    epochs_run: int = 0
+    best_epoch: int | None = None
+    best_metric: float | None = None
+    stopped_early: bool = False
+    test: dict | None = None
+    run_dir: Path | None = None
+
+    def last(self, phase: str = "train") -> dict | None:
+        """The last record of ``phase`` (train, val or test)."""
+        for record in reversed(self.history):
+            if record["phase"] == phase:
+                return record
+        return None
+
+
+def _default_loss() -> Callable:
+    from neuralab.nn.functional import cross_entropy  # resolved late: nn is a lower layer
+
+    return cross_entropy
+
+
+class Trainer:
+    """Trains a classifier with an optimizer, reporting and saving as it goes.
+
+    Args:
+        model: a ``neuralab.nn.Module`` mapping a batch x to logits (N, C).
+        optimizer: a ``neuralab.optim`` optimizer over the model's parameters.
+        loss_fn: ``loss_fn(logits, target) -> scalar Tensor``; default ``F.cross_entropy``.
+        scheduler: a learning-rate scheduler from ``neuralab.optim.lr_scheduler`` (optional).
+        scheduler_step: call ``scheduler.step()`` after every ``'epoch'`` or every ``'batch'``.
+            ``ReduceLROnPlateau`` is stepped each epoch with the validation loss.
+        run_dir: folder for ``config.json``, ``metrics.jsonl`` and checkpoints (None: nothing
+            is written).
+        early_stopping: an ``EarlyStopping``, or an int patience on ``val_loss``.
+        grad_clip: clip the global gradient norm to this value before each step.
+        progress: show a progress bar and per-epoch summary lines.
+        topk: the k of the top-k accuracies reported on validation and test sets.
+        config: settings recorded in ``config.json``.
+        log: where the summary lines go (``print`` by default).
+    """
+
+    def __init__(self, model: Any, optimizer: Any, loss_fn: Callable | None = None,
+                 scheduler: Any = None, scheduler_step: str = "epoch",
+                 run_dir: str | os.PathLike | None = None,
+                 early_stopping: EarlyStopping | int | None = None,
+                 grad_clip: float | None = None, progress: bool = True,
+                 topk: tuple[int, ...] = (1, 5), config: dict | None = None,
+                 log: Callable[[str], None] | None = print):
+        if scheduler_step not in ("epoch", "batch"):
+            raise ValueError(f"Trainer: scheduler_step must be 'epoch' or 'batch', got "
+                             f"{scheduler_step!r}")
+        if grad_clip is not None and not grad_clip > 0:
+            raise ValueError(f"Trainer: grad_clip must be positive, got {grad_clip}")
+        if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+            early_stopping = EarlyStopping(patience=early_stopping)
+        self.model, self.optimizer = model, optimizer
+        self.loss_fn = loss_fn or _default_loss()
+        self.scheduler, self.scheduler_step = scheduler, scheduler_step
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.early_stopping = early_stopping
+        self.grad_clip = grad_clip
+        self.progress = progress
+        self.topk = tuple(topk)
+        self.config = dict(config or {})
+        self.log = log or (lambda line: None)
+        # Progress of the run: what a checkpoint must restore for an exact resume.
+        self.epoch = 0
+        self.best_metric: float | None = None
+        self.best_epoch: int | None = None
+        self.bad_epochs = 0
+        self._best_state: dict | None = None
+
+    # ------------------------------------------------------------------ one epoch
+    def train_epoch(self, loader: Any, epoch: int, epochs: int | None = None) -> dict:
+        """Run one epoch of training on ``loader``; return its mean loss, top-1 accuracy, speed."""
+        self.model.train()
+        if hasattr(loader, "set_epoch"):
+            loader.set_epoch(epoch - 1)  # loaders count epochs from 0
+        loss_mean, correct, seen = RunningMean(), 0, 0
+        desc = f"epoch {epoch}" + (f"/{epochs}" if epochs else "")
+        bar = ProgressBar(loader, total=_len(loader), desc=desc, enabled=self.progress)
+        step_scheduler = self.scheduler is not None and self.scheduler_step == "batch"
+        start = time.perf_counter()
+        try:
+            for batch, (x, y) in enumerate(bar, start=1):
+                z = self.model(x)
+                loss = self.loss_fn(z, y)
+                value = float(loss.data)
+                if not math.isfinite(value):
+                    raise TrainingDiverged(self._diverged_message(value, epoch, batch))
+                self.optimizer.zero_grad()
+                loss.backward()
+                if self.grad_clip is not None:
+                    from neuralab.nn.utils import clip_grad_norm_
+
+                    clip_grad_norm_(self.model.parameters(), self.grad_clip)
+                self.optimizer.step()
+                if step_scheduler:
+                    self.scheduler.step()
+                n = len(y.data)
+                loss_mean.update(value, n)
+                correct += int((z.data.argmax(axis=1) == y.data).sum()) if z.data.ndim == 2 \
+                    else 0
+                seen += n
+                bar.update(loss=loss_mean.mean, acc=correct / seen,
+                           samples_per_s=seen / (time.perf_counter() - start))
+        finally:
+            bar.close()
+        elapsed = time.perf_counter() - start
+        return {"loss": loss_mean.mean, "acc1": correct / max(seen, 1),
+                "err1": 1 - correct / max(seen, 1), "samples": seen, "time": elapsed,
+                "samples_per_s": seen / elapsed if elapsed > 0 else float("nan"),
+                "lr": self._lr()}
+
+    def evaluate(self, loader: Any) -> dict:
+        """Mean loss and top-k accuracy/error on ``loader``, in eval mode without a graph."""
+        was_training = getattr(self.model, "training", True)
+        self.model.eval()
+        loss_mean, seen = RunningMean(), 0
+        correct = [0] * len(self.topk)
+        start = time.perf_counter()
+        try:
+            with no_grad():
+                for x, y in loader:
+                    z = self.model(x)
+                    n = len(y.data)
+                    loss_mean.update(float(self.loss_fn(z, y).data), n)
+                    correct = [a + b for a, b in
+                               zip(correct, topk_correct(z.data, y.data, self.topk))]
+                    seen += n
+        finally:
+            self.model.train(was_training)
+        out = {"loss": loss_mean.mean, "samples": seen, "time": time.perf_counter() - start}
+        for k, c in zip(self.topk, correct):
+            out[f"acc{k}"] = c / max(seen, 1)
+            out[f"err{k}"] = 1 - c / max(seen, 1)
+        return out
+
+    # ------------------------------------------------------------------ the run
+    def fit(self, train_loader: Any, val_loader: Any = None, test_loader: Any = None,
+            epochs: int = 10, resume: bool = False) -> FitResult:
+        """Train for ``epochs`` epochs (counting those of a resumed run), then test.
+
+        Args:
+            train_loader: batches for training (a ``DataLoader``; its ``set_epoch`` fixes the
+                shuffling order of each epoch so that resuming is exact).
+            val_loader: batches evaluated after each epoch (early stopping, ReduceLROnPlateau).
+            test_loader: batches evaluated once at the end, with the best weights.
+            epochs: total number of epochs.
+            resume: continue from ``run_dir/checkpoint.npz``.
+
+        Raises:
+            TrainingDiverged: the loss became NaN/inf (the last checkpoint stays as it was).
+        """
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+        result = FitResult(run_dir=self.run_dir)
+        metrics_log = None
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            metrics_log = MetricsLog(self.run_dir / "metrics.jsonl")
+        if resume:
+            if self.run_dir is None or not (self.run_dir / CHECKPOINT).exists():
+                where = self.run_dir / CHECKPOINT if self.run_dir else "(no run_dir given)"
+                raise FileNotFoundError(f"fit: cannot resume, no checkpoint at {where}")
+            result.history = self.load_checkpoint(self.run_dir / CHECKPOINT, train_loader)
+            metrics_log.truncate_after(self.epoch)
+            self.log(f"resuming from {self.run_dir / CHECKPOINT} after epoch {self.epoch}")
+        elif self.run_dir is not None:
+            config = {**self.config, "epochs": epochs}
+            write_config(self.run_dir, config)
+            if metrics_log.path.exists():
+                metrics_log.path.unlink()
+
+        def record(phase: str, epoch: int, metrics: dict) -> None:
+            entry = {"epoch": epoch, "phase": phase, **metrics}
+            result.history.append(entry)
+            if metrics_log is not None:
+                metrics_log.write(entry)
+
+        stop = self.early_stopping
+        while self.epoch < epochs:
+            epoch = self.epoch + 1
+            train = self.train_epoch(train_loader, epoch, epochs)
+            record("train", epoch, train)
+            line = (f"epoch {epoch}/{epochs}  train loss {train['loss']:.4f}  "
+                    f"acc {100 * train['acc1']:.2f}%  {train['samples_per_s']:.0f} samples/s")
+            val = None
+            if val_loader is not None:
+                val = self.evaluate(val_loader)
+                record("val", epoch, val)
+                line += f"  | val loss {val['loss']:.4f}  acc {100 * val['acc1']:.2f}%"
+            self.log(line + f"  ({train['time']:.1f}s)")
+            if self.scheduler is not None and self.scheduler_step == "epoch":
+                if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                    self.scheduler.step(val["loss"] if val is not None else train["loss"])
+                else:
+                    self.scheduler.step()
+            self.epoch = epoch
+            stopping = False
+            if stop is not None:
+                source = {"train": train, "val": val or {}}
+                phase, _, name = stop.metric.partition("_")
+                value = source.get(phase, {}).get(name)
+                if value is None:
+                    raise ValueError(f"fit: early stopping metric {stop.metric!r} is not "
+                                     f"available; use val_loss, val_acc1 (needs a val_loader) "
+                                     f"or train_loss")
+                if stop.improved(value, self.best_metric):
+                    self.best_metric, self.best_epoch, self.bad_epochs = value, epoch, 0
+                    self._best_state = self.model.state_dict()
+                    if self.run_dir is not None:
+                        ckpt.save_state_dict(self.run_dir / BEST, self._best_state)
+                else:
+                    self.bad_epochs += 1
+                    stopping = self.bad_epochs >= stop.patience
+            if self.run_dir is not None:
+                self.save_checkpoint(self.run_dir / CHECKPOINT, train_loader, result.history)
+            if stopping:
+                self.log(f"early stopping: {stop.metric} has not improved for {stop.patience} "
+                         f"epochs; restoring the weights of epoch {self.best_epoch} "
+                         f"({stop.metric} {self.best_metric:.4f})")
+                result.stopped_early = True
+                break
+        if stop is not None and self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
+        result.epochs_run = self.epoch
+        result.best_epoch, result.best_metric = self.best_epoch, self.best_metric
+        if test_loader is not None:
+            test = self.evaluate(test_loader)
+            record("test", self.epoch, test)
+            result.test = test
+            self.log(f"test  loss {test['loss']:.4f}  " + "  ".join(
+                f"top-{k} acc {100 * test[f'acc{k}']:.2f}%" for k in self.topk))
+        return result
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self, train_loader: Any = None) -> dict:
+        """Everything an exact resume needs (see ``save_checkpoint``)."""
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": rng().bit_generator.state,
+            "epoch": self.epoch,
+            "best_metric": self.best_metric,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None,
+        }
+        return state
+
+    def save_checkpoint(self, path: str | os.PathLike, train_loader: Any = None,
+                        history: list | None = None) -> None:
+        """Write model, optimizer, scheduler, RNG and loader state, epoch and best metric to
+        ``path`` atomically (npz, no pickle)."""
+        state = self.state_dict(train_loader)
+        state["history"] = history or []
+        ckpt.save(path, state)
+
+    def load_checkpoint(self, path: str | os.PathLike, train_loader: Any = None) -> list:
+        """Restore what ``save_checkpoint`` wrote; returns the saved history."""
+        state = ckpt.load(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        rng().bit_generator.state = state["rng"]
+        self.epoch = int(state["epoch"])
+        self.best_metric, self.best_epoch = state["best_metric"], state["best_epoch"]
+        self.bad_epochs = int(state["bad_epochs"])
+        if train_loader is not None and state.get("loader") and hasattr(train_loader,
+                                                                         "load_state_dict"):
+            train_loader.load_state_dict(state["loader"])
+        best = Path(path).parent / BEST
+        if self.early_stopping is not None and best.exists():
+            self._best_state = ckpt.load_state_dict(best)
+        return list(state.get("history") or [])
+
+    # ------------------------------------------------------------------ helpers
+    def _lr(self) -> float | None:
+        groups = getattr(self.optimizer, "param_groups", None)
+        return float(groups[0]["lr"]) if groups else None
+
+    def _diverged_message(self, value: float, epoch: int, batch: int) -> str:
+        kept = (f"; the last good checkpoint (epoch {self.epoch}) is kept in {self.run_dir}"
+                if self.run_dir is not None and self.epoch > 0 else "")
+        lr = self._lr()
+        lr_text = f" (it is {lr:g})" if lr is not None else ""
+        return (f"loss became {value} at epoch {epoch}, batch {batch}; try a lower --lr"
+                f"{lr_text}, gradient clipping (--grad-clip 1.0) or checking the input "
+                f"data{kept}")
+
+
+def _len(loader: Any) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def fit(model: Any, train_loader: Any, val_loader: Any = None, test_loader: Any = None, *,
+        optimizer: Any, loss_fn: Callable | None = None, epochs: int = 10,
+        scheduler: Any = None, scheduler_step: str = "epoch",
+        run_dir: str | os.PathLike | None = None,
+        early_stopping: EarlyStopping | int | None = None, resume: bool = False,
+        progress: bool = True, grad_clip: float | None = None, seed: int | None = None,
+        config: dict | None = None, log: Callable[[str], None] | None = print) -> FitResult:
+    """Train ``model`` on ``train_loader``: the one-call form of ``Trainer(...).fit(...)``.
+
+    Args:
+        seed: when given, ``neuralab.manual_seed(seed)`` before training (dropout masks and
+            other random draws); build the model and loaders after seeding too for a fully
+            reproducible run.
+
+    See ``Trainer`` for the other arguments.
+
+    Example:
+        >>> result = fit(model, train_loader, val_loader, test_loader,
+        ...              optimizer=optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
+        ...              epochs=10, run_dir="runs/mlp")
+        >>> result.test["acc1"]
+    """
+    if seed is not None and not resume:
+        from neuralab.backend import manual_seed
+
+        manual_seed(seed)
+    trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler,
+                      scheduler_step=scheduler_step, run_dir=run_dir,
+                      early_stopping=early_stopping, grad_clip=grad_clip, progress=progress,
+                      config=config, log=log)
+    return trainer.fit(train_loader, val_loader, test_loader, epochs=epochs, resume=resume)
+

@@ -1,0 +1,72 @@
+"""Classification metrics: top-k accuracy and error, and running averages over an epoch.
+
+Top-k accuracy counts a prediction as right when the true class is among the k largest logits;
+the ImageNet papers of Lecture 12 report top-1 and top-5 error (1 − accuracy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import xp
+
+__all__ = ["RunningMean", "accuracy", "topk_correct"]
+
+
+def _array(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else xp.asarray(value)
+
+
+def topk_correct(logits: Any, target: Any, topk: Sequence[int] = (1,)) -> list[int]:
+    """How many rows have their target among the k largest logits, for each k in ``topk``.
+
+    Args:
+        logits: (N, C) scores.
+        target: (N,) integer class labels.
+        topk: the values of k; k larger than C counts every row as right.
+    """
+    z, y = _array(logits), _array(target)
+    if z.ndim != 2 or y.ndim != 1 or len(z) != len(y):
+        raise ValueError(f"accuracy: expected logits (N, C) and target (N,), got shapes "
+                         f"{z.shape} and {y.shape}")
+    n, c = z.shape
+    kmax = min(max(topk), c)
+    if kmax == 1:
+        hits = (z.argmax(axis=1) == y)[:, None]
+    else:
+        # argpartition finds the k largest in O(C) per row; their order does not matter.
+        top = xp.argpartition(-z, kmax - 1, axis=1)[:, :kmax]
+        # Rank the k candidates so that top[:, :k] holds the k best for every k <= kmax.
+        order = xp.argsort(-xp.take_along_axis(z, top, axis=1), axis=1, kind="stable")
+        top = xp.take_along_axis(top, order, axis=1)
+        hits = top == y[:, None]
+    return [int(hits[:, :min(k, c)].any(axis=1).sum()) for k in topk]
+
+
+def accuracy(logits: Any, target: Any, topk: Sequence[int] = (1, 5)) -> list[float]:
+    """Top-k accuracies (fractions in [0, 1]) of ``logits`` (N, C) against ``target`` (N,).
+
+    Example:
+        >>> top1, top5 = accuracy(model(x), y, topk=(1, 5))
+    """
+    n = len(_array(target))
+    if n == 0:
+        raise ValueError("accuracy: empty batch")
+    return [c / n for c in topk_correct(logits, target, topk)]
+
+
+class RunningMean:
+    """Weighted running mean: ``update(value, n)`` adds a batch mean computed over n items."""
+
+    def __init__(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def update(self, value: float, n: int = 1) -> None:
+        self.total += float(value) * n
+        self.count += n
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else float("nan")

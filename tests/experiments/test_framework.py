@@ -1,0 +1,117 @@
+"""The experiment runner, the report and the CLI, with a tiny experiment defined here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from neuralab.cli import main
+from neuralab.experiments import base
+from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.curriculum import planned_names
+from neuralab.experiments.runner import parse_overrides, run_experiment
+
+
+def _run(cfg, ctx):
+    for step in range(cfg["steps"]):
+        ctx.log("train", step=step, loss=1.0 / (step + 1))
+    fig, ax = ctx.subplots()
+    ax.plot([1, 2, 3])
+    ctx.figure("curve", fig, "a line")
+    ctx.table("values", ["a", "b"], [[1, 2.5], ["x", float("nan")]], caption="a table")
+    ctx.note("a note with **bold**")
+    return {"final": 1.0 / cfg["steps"], "scale": cfg["scale"], "flag": cfg["flag"],
+            "names": cfg["names"]}
+
+
+def _verdict(results, cfg):
+    return Verdict(results["final"] < 0.5, f"final {results['final']:.2f}")
+
+
+@pytest.fixture
+def toy():
+    experiment = Experiment(
+        name="toy-test", lecture="L5", title="Toy", claim="Loss goes down.", run=_run,
+        verdict=_verdict, defaults={"steps": 10, "scale": 1.5, "flag": False, "names": ["a"]},
+        quick={"steps": 4}, runtime="1 s", setup="{steps} steps.")
+    base.register(experiment)
+    yield experiment
+    base.unregister("toy-test")
+
+
+def test_run_directory_has_every_artifact(toy, tmp_path):
+    out, saved = run_experiment("toy-test", quick=True, out_dir=tmp_path / "run", seed=3)
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "metrics.jsonl", "curve.png", "results.json", "report.md",
+            "report.html"} <= names
+    config = json.loads((out / "config.json").read_text())
+    assert config["mode"] == "quick" and config["seed"] == 3 and config["config"]["steps"] == 4
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and rows[-1] == {"series": "train", "step": 3, "loss": 0.25}
+    assert saved["verdict"]["supported"] is True
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<table>" in html and "<style>" in html
+    assert "SUPPORTED" in html and "Loss goes down." in html
+    md = (out / "report.md").read_text()
+    assert "curve.png" in md and "4 steps." in md
+
+
+def test_report_rerenders_from_saved_files(toy, tmp_path):
+    out, _ = run_experiment("toy-test", quick=True, out_dir=tmp_path / "run")
+    (out / "report.md").unlink()
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").exists() and (out / "report.html").exists()
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_overrides_are_typed_and_checked(toy):
+    got = parse_overrides(toy, ["steps=7", "scale=2", "flag=yes", "names=b,c"])
+    assert got == {"steps": 7, "scale": 2.0, "flag": True, "names": ["b", "c"]}
+    assert isinstance(got["scale"], float)
+    with pytest.raises(ValueError, match="unknown configuration key 'stepz'.*steps=10"):
+        parse_overrides(toy, ["stepz=1"])
+    with pytest.raises(ValueError, match="cannot read steps='many' as int"):
+        parse_overrides(toy, ["steps=many"])
+    with pytest.raises(ValueError, match="not key=value"):
+        parse_overrides(toy, ["steps"])
+
+
+def test_cli_run_list_curriculum(toy, tmp_path, capsys):
+    assert main(["run", "toy-test", "--quick", "--out", str(tmp_path / "r"), "steps=2"]) == 0
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["config"]["steps"] == 2
+    assert "SUPPORTED" in capsys.readouterr().out
+    assert main(["run", "toy-test", "bogus=1"]) == 2
+    assert "valid keys" in capsys.readouterr().err
+    assert main(["list"]) == 0
+    assert "toy-test" in capsys.readouterr().out
+    assert main(["curriculum"]) == 0
+    out = capsys.readouterr().out
+    for name in ("resnet-degradation", "char-rnn", "caltech101", "toy-test"):
+        assert name in out
+    assert out.index("L5") < out.index("L7") < out.index("L15") < out.index("ResNet")
+    assert "[not yet implemented]" in out
+
+
+def test_unknown_experiment_suggests_close_names(toy, capsys):
+    assert main(["run", "toy-tset"]) == 2
+    assert "did you mean toy-test" in capsys.readouterr().err
+    with pytest.raises(KeyError, match="unknown experiment"):
+        base.get("nothing-like-it")
+
+
+def test_curriculum_lists_the_course():
+    names = planned_names()
+    for name in ("xor", "backprop", "optimizers-2d", "learning-rate", "logistic-regression",
+                 "conv-arithmetic", "deep-mlp-gradients", "rnn-vs-lstm", "exploding-gradients",
+                 "char-rnn", "optimizers-mnist", "generalization", "lenet-mnist",
+                 "architectures-cifar", "caltech101", "googlenet-aux", "vgg-deepening",
+                 "resnet-degradation"):
+        assert name in names
+
+
+def test_experiment_rejects_quick_keys_without_defaults():
+    with pytest.raises(ValueError, match="no full-mode default"):
+        Experiment(name="bad", lecture="L5", title="", claim="", run=_run, verdict=_verdict,
+                   defaults={"a": 1}, quick={"b": 2})
