@@ -6,6 +6,9 @@ repeat times one forward and one backward pass (loss = sum of the outputs projec
 random tensor). Prints the medians and the ratio neuralab / PyTorch (target: <= 2.0).
 
     python benchmarks/bench_lstm.py [--repeats 20] [--threads N]
+
+Run it as a script (not after importing NumPy elsewhere): ``--threads`` sets the BLAS thread
+count through environment variables that NumPy reads when it is first imported.
 """
 
 from __future__ import annotations
@@ -49,8 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (default: torch's own choice)")
+                        help="BLAS and torch threads for both libraries (default: each one's "
+                             "own choice); 1 gives stable numbers on a busy machine")
     args = parser.parse_args(argv)
+    if args.threads:
+        # Must be set before NumPy loads OpenBLAS/MKL.
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
 
     import numpy as np
     import torch

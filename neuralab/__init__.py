@@ -47,3 +47,5 @@ from neuralab import interop  # noqa: E402, F401, I001
 from neuralab.interop import (  # noqa: E402, F401, I001
     export_state_dict, load_torch_state_dict, to_torch_state_dict,
 )
+
+from neuralab.diagnostics.summary import summary  # noqa: E402

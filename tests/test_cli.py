@@ -51,3 +51,19 @@ def test_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "neuralab", "train", "--help"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--data-root" in out.stdout
+
+
+def test_settings_precedence(monkeypatch):
+    from neuralab.cli import build_parser
+    from neuralab.train import command
+
+    monkeypatch.setattr(command, "_load_preset",
+                        lambda name: {"model": "lenet5", "lr": 0.3, "epochs": 7,
+                                      "scheduler": "multistep", "milestones": [3, 5],
+                                      "width": 2})
+    args = build_parser().parse_args(["train", "--preset", "p", "--lr", "0.01"])
+    settings = command.resolve_settings(args)
+    assert settings["lr"] == 0.01  # command line beats preset
+    assert settings["epochs"] == 7 and settings["model"] == "lenet5"  # preset beats defaults
+    assert settings["milestones"] == [3, 5] and settings["batch_size"] == 64
+    assert settings["model_options"] == {"width": 2}  # unknown keys go to the model builder

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
@@ -180,8 +181,8 @@ class Recorder:
             row["dead_units"] = float(zero.all(axis=0).mean()) if y64.ndim > 1 else row["dead"]
         flat = y64.reshape(-1)
         if flat.size > self.histogram_samples:
-            index = xp.random.default_rng(0).choice(flat.size, self.histogram_samples,
-                                                    replace=False)
+            # With replacement: O(samples), where a permutation of a big layer would be O(size).
+            index = xp.random.default_rng(0).integers(0, flat.size, self.histogram_samples)
             flat = flat[index]
         self.samples.setdefault(self.step, {})[name] = flat.copy()
         return row
@@ -296,7 +297,8 @@ class Recorder:
                 + (f" ({len(bad)} parameters above it)" if len(bad) > 1 else ""))})
         steps = self.recorded_steps("grads")
         if len(steps) >= 3:
-            totals = [math.sqrt(sum(v ** 2 for v in self.gradient_norms(s).values())) for s in steps]
+            totals = [math.sqrt(sum(v ** 2 for v in self.gradient_norms(s).values()))
+                      for s in steps]
             if totals[0] > 0 and totals[-1] / totals[0] > self.explode_growth and all(
                     b >= a for a, b in zip(totals, totals[1:])):
                 flags.append({"kind": "exploding", "growth": totals[-1] / totals[0], "message": (

@@ -76,7 +76,7 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
     for t, _ in tensors:
         tensor_depth(t)
     # Constants (0.5, the exponent 2) sit just before the op that uses them, not at the far left.
-    for op_name, inputs, out in ops:
+    for _, inputs, out in ops:
         for p in inputs:
             if p._ctx is None and not p.requires_grad:
                 depth[id(p)] = max(depth[id(p)], depth[id(out)] - 2)
@@ -84,7 +84,7 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
     columns: dict[int, list] = {}
     for t, name in tensors:
         columns.setdefault(depth[id(t)], []).append(("t", t, name))
-    for op_name, inputs, out in ops:
+    for op_name, _, out in ops:
         columns.setdefault(depth[id(out)] - 1, []).append(("op", out, op_name))
     for col, items in columns.items():
         for row, item in enumerate(items):

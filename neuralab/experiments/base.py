@@ -13,8 +13,9 @@ import difflib
 import importlib
 import pkgutil
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # Modules of this package that are the framework, not experiments.
 FRAMEWORK_MODULES = frozenset({"base", "runner", "report", "command", "curriculum"})
@@ -64,10 +65,12 @@ class Experiment:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.quick) - set(self.defaults))
         if unknown:
-            raise ValueError(f"Experiment {self.name!r}: quick-mode keys {unknown} have no full-mode "
-                             f"default; every key must appear in defaults ({sorted(self.defaults)})")
+            raise ValueError(f"Experiment {self.name!r}: quick-mode keys {unknown} have no "
+                             "full-mode default; every key must appear in defaults "
+                             f"({sorted(self.defaults)})")
 
-    def config(self, quick: bool = False, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    def config(self, quick: bool = False,
+               overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The configuration of a run: defaults, then quick-mode values, then overrides."""
         cfg = dict(self.defaults)
         if quick:
@@ -147,7 +150,8 @@ def get(name: str) -> Experiment:
         return table[name]
     from neuralab.experiments.curriculum import planned_names
 
-    close = difflib.get_close_matches(name, list(table) + planned_names(), n=4, cutoff=0.5)
+    candidates = list(dict.fromkeys(list(table) + planned_names()))
+    close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     if name in planned_names():
         raise KeyError(f"experiment {name!r} is part of the curriculum but not implemented yet "

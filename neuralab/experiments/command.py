@@ -73,7 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "full"
     print(f"running {experiment.name} ({experiment.lecture}, {mode} mode): {experiment.claim}")
     out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out, seed=args.seed,
-                                overrides=overrides, progress=None if not args.no_progress else False)
+                                overrides=overrides,
+                                progress=False if args.no_progress else None)
     verdict = saved["verdict"]
     word = "SUPPORTED" if verdict["supported"] else "NOT SUPPORTED"
     print(f"{word}: {verdict['reason']}")

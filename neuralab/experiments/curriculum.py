@@ -20,7 +20,7 @@ class Session:
 
 SESSIONS: tuple[Session, ...] = (
     Session("L5", "Lecture 5: Multilayer perceptrons", ("xor",)),
-    Session("L6", "Lecture 6: Backpropagation", ("backprop", "deep-mlp-gradients")),
+    Session("L6", "Lecture 6: Backpropagation", ("backprop",)),
     Session("L7", "Lecture 7: Optimization", (
         "optimizers-2d", "learning-rate", "logistic-regression", "optimizers-mnist")),
     Session("L9", "Lecture 9: Generalization", ("generalization",)),
@@ -28,7 +28,7 @@ SESSIONS: tuple[Session, ...] = (
     Session("L12", "Lecture 12: Image classification", (
         "lenet-mnist", "architectures-cifar", "caltech101")),
     Session("L15", "Lecture 15: Exploding and vanishing gradients", (
-        "exploding-gradients", "rnn-vs-lstm", "char-rnn")),
+        "deep-mlp-gradients", "exploding-gradients", "rnn-vs-lstm", "char-rnn")),
     Session("GoogLeNet", "Special session: GoogLeNet (Szegedy et al., 2015)", ("googlenet-aux",)),
     Session("VGG", "Special session: VGG (Simonyan & Zisserman, 2015)", ("vgg-deepening",)),
     Session("ResNet", "Special session: ResNet (He et al., 2016)", ("resnet-degradation",)),

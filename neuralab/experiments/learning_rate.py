@@ -54,6 +54,7 @@ def evaluate(model: Any, loader: Any) -> tuple[float, float]:
 def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
     from neuralab.backend import manual_seed
     from neuralab.data import DataLoader
+    from neuralab.diagnostics.recorder import Recorder
     from neuralab.models import create
     from neuralab.nn.functional import cross_entropy
     from neuralab.optim import SGD
@@ -61,12 +62,16 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
     manual_seed(ctx.seed)  # the same initial weights for every learning rate
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     opt = SGD(model.parameters(), lr=lr)
+    # How big each step is relative to the weights: ‖Δw‖/‖w‖ per recorded step.
+    recorder = Recorder(model, every=cfg["record_every"])
+    recorder.wrap(opt)
     loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
     losses: list[float] = []
     diverged = False
     bar = ctx.progress(total=cfg["steps"], desc=f"lr={lr:g}")
     while len(losses) < cfg["steps"] and not diverged:
         for x, y in loader:
+            recorder.set_step(len(losses))
             with xp.errstate(all="ignore"):
                 loss = cross_entropy(model(x), y)
             value = float(loss.item())
@@ -82,11 +87,17 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
             if len(losses) >= cfg["steps"]:
                 break
     bar.close()
+    recorder.detach()
+    ctx.log_rows([dict(r, lr=lr) for r in recorder.records if r["series"] in ("grads", "updates")])
+    first = next(name for name, p in model.named_parameters() if p.ndim >= 2)
+    ratios = [r["ratio"] for r in recorder.records
+              if r["series"] == "updates" and r["param"] == first and math.isfinite(r["ratio"])]
     eval_loss, eval_acc = evaluate(model, held_out)
     rises = sum(b > a for a, b in zip(losses, losses[1:])) / max(1, len(losses) - 1)
     return {"label": label, "lr": lr, "losses": losses, "diverged": diverged,
             "max_loss": max(losses), "final_train_loss": float(xp.mean(losses[-10:])),
-            "eval_loss": eval_loss, "eval_accuracy": eval_acc, "fraction_of_steps_up": rises}
+            "eval_loss": eval_loss, "eval_accuracy": eval_acc, "fraction_of_steps_up": rises,
+            "update_ratio": float(xp.median(ratios)) if ratios else math.nan}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -102,10 +113,11 @@ def run(cfg: dict, ctx: Any) -> dict:
             for lr, label in zip(cfg["lrs"], LABELS)]
     ctx.table("learning_rates", ["learning rate", "role", "steps run", "diverged", "max loss",
                                  "final train loss (last 10)", "held-out loss",
-                                 "held-out accuracy", "fraction of steps where loss rose"],
+                                 "held-out accuracy", "fraction of steps where loss rose",
+                                 "median ‖Δw‖/‖w‖ (first layer)"],
               [[r["lr"], r["label"], len(r["losses"]), r["diverged"], r["max_loss"],
                 r["final_train_loss"], r["eval_loss"], r["eval_accuracy"],
-                r["fraction_of_steps_up"]] for r in runs],
+                r["fraction_of_steps_up"], r["update_ratio"]] for r in runs],
               caption=f"SGD on an MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, "
                       f"{cfg['steps']} steps; held-out loss on {n_eval} test images")
     fig, ax = ctx.subplots(figsize=(8, 4.5))
@@ -120,8 +132,8 @@ def run(cfg: dict, ctx: Any) -> dict:
     ax.legend()
     ctx.figure("loss_curves", fig, "Training loss per step (clipped at 1e4); a diverged run stops "
                "where the loss explodes.")
-    ctx.note(("The shipped 5,000-image MNIST subset was used." if is_subset else
-              "The full MNIST training set was used."))
+    ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
+              "The full MNIST training set was used.")
     results: dict[str, Any] = {"data_is_subset": is_subset}
     for r, key in zip(runs, ["small", "right", "large", "divergent"]):
         results[f"{key}_lr"] = r["lr"]
@@ -129,6 +141,7 @@ def run(cfg: dict, ctx: Any) -> dict:
         results[f"{key}_eval_accuracy"] = r["eval_accuracy"]
         results[f"{key}_diverged"] = r["diverged"]
         results[f"{key}_max_loss"] = r["max_loss"]
+        results[f"{key}_update_ratio"] = r["update_ratio"]
     return results
 
 
@@ -158,12 +171,14 @@ EXPERIMENT = Experiment(
     run=run,
     verdict=verdict,
     defaults={"lrs": [0.003, 0.1, 1.0, 10.0], "hidden": [256, 256], "batch_size": 64,
-              "steps": 1500, "eval_examples": 10000, "explode_factor": 100.0, "data": "auto",
+              "steps": 1500, "eval_examples": 10000, "explode_factor": 100.0,
+              "record_every": 20, "data": "auto",
               "data_root": "", "download": False},
-    quick={"hidden": [64], "steps": 80, "eval_examples": 1000, "data": "subset"},
+    quick={"hidden": [64], "steps": 80, "eval_examples": 500, "data": "subset"},
     runtime="2 min",
     setup="SGD without momentum on an MLP with hidden layers {hidden} (ReLU, the registry's "
           "`mlp`), batch {batch_size}, {steps} steps, the same initial weights for each of the "
           "learning rates {lrs}. A run counts as diverged when the loss is not finite or exceeds "
-          "{explode_factor}× its initial value. Data: {data}.",
+          "{explode_factor}× its initial value. The diagnostics recorder measures the "
+          "update-to-weight ratio ‖Δw‖/‖w‖ every {record_every} steps. Data: {data}.",
 )

@@ -26,7 +26,8 @@ def sigmoid(z: Any) -> Any:
 def make_data(n: int, separation: float, seed: int) -> tuple[Any, Any]:
     generator = xp.random.default_rng(seed)
     t = xp.concatenate([xp.zeros(n), xp.ones(n)])
-    x = xp.concatenate([generator.normal(-separation, 1.0, n), generator.normal(separation, 1.0, n)])
+    x = xp.concatenate([generator.normal(-separation, 1.0, n),
+                        generator.normal(separation, 1.0, n)])
     return x, t
 
 
@@ -69,7 +70,8 @@ def hessians(x: Any, t: Any, w: Any, b: Any) -> tuple[Any, Any]:
 
 def autograd_gradients(x: Any, t: Any, w: float, b: float) -> dict[str, tuple[float, float]]:
     from neuralab.autograd import Tensor
-    from neuralab.ops.elementwise import log, sigmoid as sigmoid_op
+    from neuralab.ops.elementwise import log
+    from neuralab.ops.elementwise import sigmoid as sigmoid_op
 
     out = {}
     for name in ("cross-entropy", "squared error"):
@@ -88,9 +90,10 @@ def autograd_gradients(x: Any, t: Any, w: float, b: float) -> dict[str, tuple[fl
 
 def train(x: Any, t: Any, loss_name: str, w0: float, b0: float, lr: float, steps: int) -> dict:
     """Gradient descent with neuralab.optim.SGD from (w0, b0); the accuracy and loss history."""
-    from neuralab.nn import Parameter
-    from neuralab.ops.elementwise import log, sigmoid as sigmoid_op
     from neuralab.autograd import Tensor
+    from neuralab.nn import Parameter
+    from neuralab.ops.elementwise import log
+    from neuralab.ops.elementwise import sigmoid as sigmoid_op
     from neuralab.optim import SGD
 
     w = Parameter(xp.array(w0, dtype=xp.float64))
@@ -144,7 +147,8 @@ def run(cfg: dict, ctx: Any) -> dict:
     for wp, bp in [(0.5, -0.2), (2.0, 1.0), (-3.0, 2.5)]:
         hand, auto = hand_gradients(x, t, wp, bp), autograd_gradients(x, t, wp, bp)
         for name in hand:
-            err = max(abs(h - a) / max(abs(h), abs(a), 1e-15) for h, a in zip(hand[name], auto[name]))
+            err = max(abs(h - a) / max(abs(h), abs(a), 1e-15)
+                      for h, a in zip(hand[name], auto[name]))
             worst = max(worst, err)
             rows.append([f"({wp}, {bp})", name, hand[name][0], auto[name][0], hand[name][1],
                          auto[name][1], err])
@@ -225,7 +229,8 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     return Verdict(ok, f"cross-entropy's smallest Hessian eigenvalue is "
                        f"{results['ce_min_hessian_eigenvalue']:.1e} (convex), squared error's is "
                        f"negative on {results['se_fraction_grid_nonconvex']:.0%} of the grid; the "
-                       f"derived gradients match autograd to {results['gradient_max_rel_error']:.0e};"
+                       "derived gradients match autograd to "
+                       f"{results['gradient_max_rel_error']:.0e};"
                        f" at z = {cfg['confident_z']:g} (t = 1) |∂L/∂z| is {ce_g:.2g} for "
                        f"cross-entropy and {se_g:.2g} for squared error; from the wrong start "
                        f"cross-entropy reached {results['ce_final_accuracy']:.0%} accuracy, "

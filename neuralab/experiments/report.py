@@ -83,8 +83,8 @@ def _blocks(run_dir: Path) -> list[tuple]:
     blocks: list[tuple] = [("h1", f"{title} ({name}, {config.get('lecture', '?')})")]
     blocks.append(("p", f"**Claim.** {claim}"))
     supported = bool(verdict.get("supported"))
-    blocks.append(("verdict", supported,
-                   ("SUPPORTED" if supported else "NOT SUPPORTED") + ": " + verdict.get("reason", "")))
+    word = "SUPPORTED" if supported else "NOT SUPPORTED"
+    blocks.append(("verdict", supported, f"{word}: {verdict.get('reason', '')}"))
 
     blocks.append(("h2", "Setup"))
     if experiment is not None and experiment.setup:

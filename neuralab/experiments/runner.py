@@ -17,8 +17,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from neuralab.experiments.base import Experiment, Verdict, get
 
@@ -57,13 +58,13 @@ def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
     valid = ", ".join(f"{k}={v!r}" for k, v in experiment.defaults.items())
     for pair in pairs:
         if "=" not in pair:
-            raise ValueError(f"run {experiment.name}: override {pair!r} is not key=value; valid keys "
-                             f"(with their defaults): {valid}")
+            raise ValueError(f"run {experiment.name}: override {pair!r} is not key=value; valid "
+                             f"keys (with their defaults): {valid}")
         key, text = pair.split("=", 1)
         key = key.strip()
         if key not in experiment.defaults:
-            raise ValueError(f"run {experiment.name}: unknown configuration key {key!r}; valid keys "
-                             f"(with their defaults): {valid}")
+            raise ValueError(f"run {experiment.name}: unknown configuration key {key!r}; valid "
+                             f"keys (with their defaults): {valid}")
         out[key] = _convert(experiment.name, key, text, experiment.defaults[key])
     return out
 
@@ -118,7 +119,7 @@ class RunContext:
 
     # ---------------------------------------------------------------- recording
     def log(self, series: str = "metrics", step: int | None = None, **values: Any) -> None:
-        """Append one measurement to ``metrics.jsonl`` (e.g. ``ctx.log("train", step=3, loss=.5)``)."""
+        """Append one measurement to ``metrics.jsonl``: ``ctx.log("train", step=3, loss=.5)``."""
         row: dict[str, Any] = {"series": series}
         if step is not None:
             row["step"] = int(step)
@@ -141,7 +142,8 @@ class RunContext:
         self.figures.append({"file": path.name, "caption": caption})
         return path
 
-    def table(self, name: str, columns: list[str], rows: list[list[Any]], caption: str = "") -> None:
+    def table(self, name: str, columns: list[str], rows: list[list[Any]],
+              caption: str = "") -> None:
         """Record a table for the report (also kept in results.json)."""
         self.tables.append({"name": name, "columns": list(columns),
                             "rows": to_jsonable([list(r) for r in rows]), "caption": caption})
@@ -213,7 +215,8 @@ def run_experiment(
     out.mkdir(parents=True, exist_ok=True)
     if (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()  # a rerun into the same directory starts afresh
-    config = {"experiment": name, "lecture": experiment.lecture, "mode": "quick" if quick else "full",
+    config = {"experiment": name, "lecture": experiment.lecture,
+              "mode": "quick" if quick else "full",
               "seed": seed, "config": to_jsonable(cfg), "overrides": to_jsonable(overrides or {}),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

@@ -201,7 +201,7 @@ EXPERIMENT = Experiment(
     verdict=verdict,
     defaults={"hidden": 4, "steps": 2000, "lr": 0.05, "optimizer": "adam", "restarts": 10,
               "perceptron_epochs": 50, "random_linear_units": 100000},
-    quick={"steps": 1000, "restarts": 3, "random_linear_units": 20000},
+    quick={"steps": 600, "restarts": 3, "random_linear_units": 20000},
     runtime="10 s",
     setup="The four XOR points. A linear threshold unit trained by the perceptron rule for "
           "{perceptron_epochs} epochs; {random_linear_units} random linear units; a logistic unit "

@@ -203,6 +203,9 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for missing attributes (registered ones live in __dict__).
+        if name.startswith("_") and "_parameters" not in self.__dict__:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}': "
+                                 "did its __init__ call super().__init__() first?")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -525,9 +528,6 @@ class Module:
         body = "\n  ".join(lines)
         return f"{self._get_name()}(\n  {body}\n)"
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()))
-
 
 # --------------------------------------------------------------------------- containers
 
@@ -575,6 +575,12 @@ class Sequential(Module):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for key in keys:
             delattr(self, key)
+        # Renumber the rest 0, 1, ... as PyTorch does, so that append() cannot collide.
+        modules = list(self._modules.values())
+        for key in list(self._modules):
+            delattr(self, key)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -258,7 +258,11 @@ class Conv2d(Function):
         needs_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         db = d2.sum(axis=0) if needs_b else None
         dw = dx = None
-        use_col2im = needs_x and stride != (1, 1)
+        # x̄ by col2im, or (stride 1) by the transposed convolution, whichever moves less data:
+        # col2im expands z̄ to N·OH·OW·kh·kw·C numbers, the transposed convolution expands the
+        # framed z̄ to N·H·W·kh·kw·O (for 16 -> 16 channels at the same size they are equal,
+        # and the single large product of the transposed convolution is then faster).
+        use_col2im = needs_x and (stride != (1, 1) or 4 * C * OH * OW < 3 * O * H * W)
         if needs_w or use_col2im:
             dw_mat = xp.zeros_like(w_mat) if needs_w else None
             dx_pad = xp.zeros_like(x_pad) if use_col2im else None

@@ -23,6 +23,9 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}; use * for scalars")
+        if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+            raise TypeError(f"matmul: operands are {a.dtype} and {b.dtype}; both must be "
+                            "floating point (or both integer): convert one with .float()")
         k_a = a.shape[-1]
         k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if k_a != k_b:
@@ -57,13 +60,21 @@ class MatMul(Function):
         da = db = None
         if ctx.needs_input_grad[0]:
             da = unbroadcast(d2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            da = da.astype(a.dtype, copy=False)  # float32 @ float64 promotes; x̄ keeps x's dtype
         if ctx.needs_input_grad[1]:
             db = unbroadcast(xp.swapaxes(a2, -1, -2) @ d2, b2.shape).reshape(b.shape)
+            db = db.astype(b.dtype, copy=False)
         return da, db
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product with NumPy's rules (batched, broadcasting over batch dimensions)."""
+    """Matrix product z = a @ b with NumPy's rules (Lecture 5: a layer's Wx for a whole batch).
+
+    Shapes: (n, k) @ (k, m) -> (n, m); leading batch dimensions broadcast, (..., n, k) @
+    (..., k, m) -> (..., n, m); a 1-d ``a`` is a row vector and a 1-d ``b`` a column vector, and
+    their dimension is dropped from z. Backward: ā = z̄ bᵀ, b̄ = aᵀ z̄ (summed over broadcast
+    batch dimensions).
+    """
     return MatMul.apply(a, b)
 
 

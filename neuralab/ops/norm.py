@@ -24,6 +24,12 @@ def _stat_shape(x: Any) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _channel_dot(a: Any, b: Any) -> Any:
+    """Σ a ⊙ b over every axis but the channel axis 1, without a temporary product array."""
+    dims = "nc" + "hwdefgijkl"[:a.ndim - 2]
+    return xp.einsum(f"{dims},{dims}->c", a, b)
+
+
 class BatchNorm(Function):
     """y = γ ⊙ x̂ + β,  x̂ = (x − μ) / σ,  σ = √(var + ε), statistics per channel.
 
@@ -73,7 +79,7 @@ class BatchNorm(Function):
         if training:
             mean = x.mean(axis=axes)
             xc = x - mean.reshape(shape)
-            var = xp.einsum("nc...,nc...->c", xc, xc) / n if x.ndim > 2 else (xc * xc).mean(0)
+            var = _channel_dot(xc, xc) / n
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean.astype(running_mean.dtype)
@@ -100,8 +106,7 @@ class BatchNorm(Function):
         shape = _stat_shape(x_hat)
         n = x_hat.size // x_hat.shape[1]
         sum_dy = dy.sum(axis=axes)  # Σ ȳ
-        sum_dy_xhat = (xp.einsum("nc...,nc...->c", dy, x_hat) if dy.ndim > 2
-                       else (dy * x_hat).sum(0))  # Σ ȳ ⊙ x̂
+        sum_dy_xhat = _channel_dot(dy, x_hat)  # Σ ȳ ⊙ x̂
         dx = None
         if ctx.needs_input_grad[0]:
             scale = inv_std if w is None else w * inv_std  # γ/σ

@@ -112,57 +112,73 @@ class MaxPool2d(Function):
 
     Backward routes z̄ to the position of the maximum (the "switch"; ties go to the first
     position in row-major order, as PyTorch):  x̄[argmax] += z̄, zero elsewhere.
-    The second output holds the argmax as a flat index h·W + w into each input plane.
+    With ``with_indices`` a second output holds the argmax as a flat index h·W + w into each
+    input plane.
     """
 
     @staticmethod
-    def check(x, *, kernel, stride, padding, dilation, out_hw):
+    def check(x, *, kernel, stride, padding, dilation, out_hw, with_indices):
         require_float("max_pool2d", "input", x)
 
     @staticmethod
-    def forward(ctx, x, *, kernel, stride, padding, dilation, out_hw):
+    def forward(ctx, x, *, kernel, stride, padding, dilation, out_hw, with_indices):
         N, C, H, W = x.shape
         OH, OW = out_hw
         needed = ((OH - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1,
                   (OW - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1)
         x_pad = _padded(x, padding, needed, -xp.inf)
-        best = idx = None
-        for i, j, rows, cols in _windows(kernel, stride, dilation, out_hw):
-            v = x_pad[:, :, rows, cols]
+        best = None
+        for _, _, rows, cols in _windows(kernel, stride, dilation, out_hw):
             if best is None:
                 best = _like_layout((N, C, OH, OW), x)
-                best[...] = v
-                idx = xp.zeros(best.shape, dtype=xp.int32 if kernel[0] * kernel[1] > 127
-                               else xp.int8)
-                continue
-            # Strictly greater: a tie keeps the earlier position (PyTorch's rule); NaN wins.
-            take = (v > best) | (v != v)
-            xp.copyto(best, v, where=take)
-            xp.copyto(idx, i * kernel[1] + j, where=take)
-        ctx.idx, ctx.x_pad_shape, ctx.x_shape = idx, x_pad.shape, x.shape
+                best[...] = x_pad[:, :, rows, cols]
+            else:
+                xp.maximum(best, x_pad[:, :, rows, cols], out=best)
+        ctx.x_pad, ctx.best, ctx.x_shape = x_pad, best, x.shape
         ctx.params = kernel, stride, padding, dilation, out_hw
-        # Flat index into each H×W input plane, as torch's return_indices.
+        if not with_indices:
+            return best
+        # Flat index h·W + w into each input plane, as torch's return_indices: the window's
+        # corner plus the winning offset.
         oh = xp.arange(OH).reshape(OH, 1) * stride[0] - padding[0]
         ow = xp.arange(OW).reshape(1, OW) * stride[1] - padding[1]
-        i_off, j_off = xp.divmod(idx.astype(xp.int64), kernel[1])
-        flat = (oh + i_off * dilation[0]) * W + (ow + j_off * dilation[1])
+        flat = xp.zeros(best.shape, dtype=xp.int64) + (oh * W + ow)
+        for i, j, _, mine in _winners(x_pad, best, kernel, stride, dilation, out_hw):
+            flat += (i * dilation[0] * W + j * dilation[1]) * mine
         return best, flat
 
     @staticmethod
-    def backward(ctx, dout, _dindices):
+    def backward(ctx, dout, *_dindices):
         kernel, stride, padding, dilation, out_hw = ctx.params
         N, C, H, W = ctx.x_shape
-        idx = ctx.idx
-        dx_pad = _like_layout(ctx.x_pad_shape, dout, 0.0)
+        x_pad = ctx.x_pad
+        dx_pad = _like_layout(x_pad.shape, dout, 0.0)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        for i, j, rows, cols in _windows(kernel, stride, dilation, out_hw):
-            mine = idx == i * kernel[1] + j
+        for _, _, (rows, cols), mine in _winners(x_pad, ctx.best, kernel, stride, dilation,
+                                                 out_hw):
             if disjoint:  # windows do not overlap: each input unit is written at most once
-                xp.copyto(dx_pad[:, :, rows, cols], dout, where=mine)
+                xp.multiply(dout, mine, out=dx_pad[:, :, rows, cols])
             else:
                 dx_pad[:, :, rows, cols] += dout * mine
         ph, pw = padding
         return (dx_pad[:, :, ph:ph + H, pw:pw + W],)
+
+
+def _winners(x_pad, best, kernel, stride, dilation, out_hw):
+    """For each kernel offset, the mask of windows whose maximum sits at that offset.
+
+    A window's maximum may occur at several offsets (ties); only the first in row-major order
+    wins, as in PyTorch, so each window is claimed exactly once. Yields (i, j, slices, mask).
+    """
+    taken = None
+    for i, j, rows, cols in _windows(kernel, stride, dilation, out_hw):
+        mine = x_pad[:, :, rows, cols] == best
+        if taken is None:
+            taken = mine.copy()
+        else:
+            mine &= ~taken
+            taken |= mine
+        yield i, j, (rows, cols), mine
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -188,11 +204,11 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     x4, was_3d = _batched(input)
     kernel, stride_, padding_, dilation_, out_hw = _pool_geometry(
         "max_pool2d", x4, kernel_size, stride, padding, dilation, ceil_mode, True)
-    out, indices = MaxPool2d.apply(x4, kernel=kernel, stride=stride_, padding=padding_,
-                                   dilation=dilation_, out_hw=out_hw)
+    result = MaxPool2d.apply(x4, kernel=kernel, stride=stride_, padding=padding_,
+                             dilation=dilation_, out_hw=out_hw, with_indices=bool(return_indices))
     if was_3d:
-        out, indices = out.squeeze(0), indices.squeeze(0)
-    return (out, indices) if return_indices else out
+        result = tuple(r.squeeze(0) for r in result) if return_indices else result.squeeze(0)
+    return result
 
 
 # ----------------------------------------------------------------------------- average pooling

@@ -54,13 +54,13 @@ class Reshape(Function):
     """y = x with a new shape (same elements in row-major order).   x̄ = ȳ reshaped back."""
 
     @staticmethod
-    def check(x, shape=()):
-        _resolve_shape("reshape", x.shape, shape)
+    def check(x, shape=(), op="reshape"):
+        _resolve_shape(op, x.shape, shape)
 
     @staticmethod
-    def forward(ctx, x, shape=()):
+    def forward(ctx, x, shape=(), op="reshape"):
         ctx.shape = x.shape
-        return x.reshape(_resolve_shape("reshape", x.shape, shape))
+        return x.reshape(_resolve_shape(op, x.shape, shape))
 
     @staticmethod
     def backward(ctx, dout):
@@ -337,12 +337,12 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def view(x: Tensor, *shape: Any) -> Tensor:
     """Same as :func:`reshape` (NumPy decides whether a copy is needed; the result is the same)."""
-    return Reshape.apply(x, shape=_sizes("view", shape))
+    return Reshape.apply(x, shape=_sizes("view", shape), op="view")
 
 
 def view_as(x: Tensor, other: Tensor) -> Tensor:
     """x reshaped to ``other.shape``."""
-    return Reshape.apply(x, shape=tuple(other.shape))
+    return Reshape.apply(x, shape=tuple(other.shape), op="view_as")
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:

@@ -22,15 +22,16 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "model": "mlp", "data": "mnist", "epochs": 10, "optimizer": "sgd", "lr": 0.05,
     "momentum": 0.9, "weight_decay": 0.0, "nesterov": False, "batch_size": 64,
-    "eval_batch_size": 1000, "dropout": None, "scheduler": "none", "step_size": None,
-    "gamma": 0.1, "val_split": 0.1, "early_stopping": None, "grad_clip": None, "seed": 0,
+    "eval_batch_size": 1000, "dropout": None, "scheduler": "cosine", "step_size": None,
+    "gamma": 0.1, "milestones": None, "max_lr": None, "pct_start": 0.3, "scheduler_step": None,
+    "val_split": 0.1, "early_stopping": None, "grad_clip": None, "seed": 0,
     "out": "runs", "data_root": None, "subset": False, "limit": None, "progress": True,
     "download": True,
 }
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
               "adagrad": "Adagrad"}
-SCHEDULERS = ("none", "step", "cosine", "exponential", "plateau")
+SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "onecycle")
 
 
 def add_commands(subparsers: Any) -> None:
@@ -58,11 +59,21 @@ def add_commands(subparsers: Any) -> None:
                    help=f"batch size for validation/test; default {DEFAULTS['eval_batch_size']}")
     p.add_argument("--dropout", type=float, help="dropout probability of the model's hidden "
                    "layers (models that take a dropout option)")
-    p.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule; default none")
+    p.add_argument("--scheduler", choices=SCHEDULERS,
+                   help="learning-rate schedule, stepped once per epoch: cosine (from --lr down "
+                   "to 0 over the epochs; the default), step (x gamma every --step-size "
+                   "epochs), multistep (x gamma at each of --milestones), exponential, "
+                   "plateau (x gamma when the validation loss stalls), onecycle (per batch, "
+                   "up to --max-lr and down; Smith & Topin 2018) or none (constant)")
     p.add_argument("--step-size", type=int, help="epochs between decays (step); default "
                    "epochs // 3")
     p.add_argument("--gamma", type=float, help="decay factor (step, exponential, plateau); "
                    "default 0.1")
+    p.add_argument("--milestones", type=int, nargs="+", metavar="EPOCH",
+                   help="epochs at which multistep multiplies the rate by gamma")
+    p.add_argument("--max-lr", type=float, help="peak rate of onecycle; default --lr")
+    p.add_argument("--pct-start", type=float, help="fraction of onecycle spent warming up; "
+                   "default 0.3")
     p.add_argument("--val-split", type=float, help="fraction of the training set held out for "
                    f"validation; default {DEFAULTS['val_split']}")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
@@ -168,7 +179,7 @@ def _build_optimizer(model: Any, settings: dict) -> Any:
     return cls(model.parameters(), **{k: v for k, v in options.items() if k in params})
 
 
-def _build_scheduler(optimizer: Any, settings: dict) -> Any:
+def _build_scheduler(optimizer: Any, settings: dict, steps_per_epoch: int) -> Any:
     kind = settings["scheduler"]
     if kind in (None, "none"):
         return None
@@ -178,8 +189,17 @@ def _build_scheduler(optimizer: Any, settings: dict) -> Any:
     if kind == "step":
         step = settings["step_size"] or max(1, epochs // 3)
         return sched.StepLR(optimizer, step_size=step, gamma=settings["gamma"])
+    if kind == "multistep":
+        if not settings["milestones"]:
+            raise SystemExit("neuralab train: --scheduler multistep needs --milestones")
+        return sched.MultiStepLR(optimizer, milestones=[int(m) for m in settings["milestones"]],
+                                 gamma=settings["gamma"])
+    if kind == "onecycle":
+        return sched.OneCycleLR(optimizer, max_lr=settings["max_lr"] or settings["lr"],
+                                epochs=max(1, epochs), steps_per_epoch=max(1, steps_per_epoch),
+                                pct_start=settings["pct_start"])
     if kind == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=epochs)
+        return sched.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
     if kind == "exponential":
         return sched.ExponentialLR(optimizer, gamma=settings["gamma"])
     return sched.ReduceLROnPlateau(optimizer, factor=settings["gamma"])
@@ -223,9 +243,11 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"neuralab train: {err.args[0]}", file=sys.stderr)
         return 2
     optimizer = _build_optimizer(model, settings)
-    scheduler = _build_scheduler(optimizer, settings)
     train_loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
                               seed=settings["seed"], transform=splits.train_transform)
+    scheduler = _build_scheduler(optimizer, settings, len(train_loader))
+    scheduler_step = settings["scheduler_step"] or (
+        "batch" if settings["scheduler"] == "onecycle" else "epoch")
 
     def eval_loader(dataset: Any) -> Any:
         return DataLoader(dataset, settings["eval_batch_size"]) if dataset is not None else None
@@ -241,7 +263,8 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"model {settings['model']} ({n_params:,} parameters) on {splits.description}: "
           f"{len(train_set)} train / {len(val_set) if val_set is not None else 0} val / "
           f"{len(test_set) if test_set is not None else 0} test; run directory {run_dir}")
-    trainer = Trainer(model, optimizer, scheduler=scheduler, run_dir=run_dir,
+    trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_step=scheduler_step,
+                      run_dir=run_dir,
                       early_stopping=settings["early_stopping"], grad_clip=settings["grad_clip"],
                       progress=settings["progress"],
                       config={"settings": settings, "is_subset": splits.is_subset,

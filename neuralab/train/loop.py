@@ -186,17 +186,17 @@ class Trainer:
                     self.scheduler.step()
                 n = len(y.data)
                 loss_mean.update(value, n)
-                correct += int((z.data.argmax(axis=1) == y.data).sum()) if z.data.ndim == 2 \
-                    else 0
+                if z.data.ndim == 2:
+                    correct += int((z.data.argmax(axis=1) == y.data).sum())
                 seen += n
                 bar.update(loss=loss_mean.mean, acc=correct / seen,
                            samples_per_s=seen / (time.perf_counter() - start))
         finally:
             bar.close()
         elapsed = time.perf_counter() - start
-        return {"loss": loss_mean.mean, "acc1": correct / max(seen, 1),
-                "err1": 1 - correct / max(seen, 1), "samples": seen, "time": elapsed,
-                "samples_per_s": seen / elapsed if elapsed > 0 else float("nan"),
+        acc = correct / max(seen, 1)
+        return {"loss": loss_mean.mean, "acc1": acc, "err1": 1 - acc, "samples": seen,
+                "time": elapsed, "samples_per_s": seen / elapsed if elapsed > 0 else float("nan"),
                 "lr": self._lr()}
 
     def evaluate(self, loader: Any) -> dict:
@@ -212,13 +212,16 @@ class Trainer:
                     z = self.model(x)
                     n = len(y.data)
                     loss_mean.update(float(self.loss_fn(z, y).data), n)
-                    correct = [a + b for a, b in
-                               zip(correct, topk_correct(z.data, y.data, self.topk))]
+                    if correct is not None and z.data.ndim == 2 and y.data.ndim == 1:
+                        correct = [a + b for a, b in
+                                   zip(correct, topk_correct(z.data, y.data, self.topk))]
+                    else:  # not a classifier's (N, C) logits: report the loss only
+                        correct = None
                     seen += n
         finally:
             self.model.train(was_training)
         out = {"loss": loss_mean.mean, "samples": seen, "time": time.perf_counter() - start}
-        for k, c in zip(self.topk, correct):
+        for k, c in zip(self.topk, correct or []):
             out[f"acc{k}"] = c / max(seen, 1)
             out[f"err{k}"] = 1 - c / max(seen, 1)
         return out
@@ -276,7 +279,9 @@ class Trainer:
             if val_loader is not None:
                 val = self.evaluate(val_loader)
                 record("val", epoch, val)
-                line += f"  | val loss {val['loss']:.4f}  acc {100 * val['acc1']:.2f}%"
+                line += f"  | val loss {val['loss']:.4f}"
+                if "acc1" in val:
+                    line += f"  acc {100 * val['acc1']:.2f}%"
             self.log(line + f"  ({train['time']:.1f}s)")
             if self.scheduler is not None and self.scheduler_step == "epoch":
                 if type(self.scheduler).__name__ == "ReduceLROnPlateau":
@@ -318,7 +323,8 @@ class Trainer:
             record("test", self.epoch, test)
             result.test = test
             self.log(f"test  loss {test['loss']:.4f}  " + "  ".join(
-                f"top-{k} acc {100 * test[f'acc{k}']:.2f}%" for k in self.topk))
+                f"top-{k} acc {100 * test[f'acc{k}']:.2f}%" for k in self.topk
+                if f"acc{k}" in test))
         return result
 
     # ------------------------------------------------------------------ checkpoints

@@ -1,7 +1,8 @@
 """Progress display: a tqdm bar per epoch with loss, accuracy and throughput.
 
-Falls back to silence when tqdm is missing or when progress is turned off; the end-of-epoch
-summary lines are printed by the training loop either way.
+Falls back to silence when tqdm is missing, when progress is turned off, or when stderr is not
+a terminal (a log file would fill with carriage returns); the end-of-epoch summary lines are
+printed by the training loop either way.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ProgressBar:
                  enabled: bool = True, every: int = 25):
         self.iterable, self.every, self._count = iterable, max(1, every), 0
         self._bar: Any = None
-        if enabled:
+        if enabled and getattr(sys.stderr, "isatty", lambda: False)():
             try:
                 from tqdm.auto import tqdm
             except ImportError:  # tqdm is an optional dependency (the [train] extra)

@@ -146,3 +146,15 @@ def test_int_results_carry_no_grad():
     assert not x.argmax(1).requires_grad
     assert not x.max(1).indices.requires_grad
     assert (x.sum() * 1).requires_grad
+
+
+def test_hooks_and_retained_grads_keep_float64():
+    x = nl.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    dtypes = []
+    x.register_hook(lambda g: dtypes.append(g.dtype))
+    h.register_hook(lambda g: dtypes.append(g.dtype))
+    (h * h).sum().backward()
+    assert dtypes == [np.float64, np.float64]
+    assert h.grad.dtype == np.float64 and x.grad.dtype == np.float64

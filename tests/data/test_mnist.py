@@ -14,6 +14,7 @@ from neuralab.data import DataLoader
 from neuralab.data.datasets import MNIST
 from neuralab.data.datasets.mnist import SHA256, read_idx
 from neuralab.data.download import DataError, atomic_write_bytes
+from neuralab.data.download import download as download_file
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -149,3 +150,29 @@ def test_real_mnist(shared_data):
                                       shipped["train_images"])
         np.testing.assert_array_equal(test.targets[shipped["test_indices"]],
                                       shipped["test_labels"])
+
+
+def test_download_from_mirror_verifies_and_stores(tmp_path, monkeypatch):
+    import hashlib
+
+    from neuralab.data.datasets import mnist
+
+    mirror, dest = tmp_path / "mirror", tmp_path / "dest"
+    mirror.mkdir()
+    images, labels = _write_split(mirror, train=False, n=6)
+    digests = {name: hashlib.sha256(gzip.decompress((mirror / f"{name}.gz").read_bytes()))
+               .hexdigest() for name in mnist.FILES[False]}
+    monkeypatch.setattr(mnist, "SHA256", {**mnist.SHA256, **digests})
+    monkeypatch.delenv("NEURALAB_OFFLINE", raising=False)
+    # The first mirror is unreachable; the second (a local file:// URL) answers.
+    monkeypatch.setattr(mnist, "MIRRORS", [f"file://{tmp_path}/nowhere/", f"file://{mirror}/"])
+    ds = MNIST(dest, train=False, download=True)
+    assert not ds.is_subset
+    np.testing.assert_array_equal(ds.data, images)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(f"{n}.gz" for n in digests)
+    # A mirror serving the wrong content is rejected and nothing is stored.
+    (mirror / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\0\0\x08\x01junk"))
+    with pytest.raises(DataError, match="checksum"):
+        download_file("t10k-labels-idx1-ubyte.gz", [f"file://{mirror}/"], tmp_path / "d2",
+                      sha256=digests["t10k-labels-idx1-ubyte"])
+    assert not (tmp_path / "d2").exists() or not any((tmp_path / "d2").iterdir())

@@ -238,7 +238,7 @@ def _compare(model, torch_model, x, train, rtol=1e-4, atol=1e-4, grad_atol=1e-4,
     torch_model.train(train)
     xt = torch.from_numpy(x)
     y = np.arange(len(x)) % 10
-    out = model(nl.Tensor(x))
+    out = model(nl.Tensor(x, dtype=x.dtype))
     ref = torch_model(xt)
     if loss_fn is None:
         loss = nl.nn.functional.cross_entropy(out, nl.tensor(y))
@@ -272,13 +272,14 @@ def _x(shape, seed=0):
 # ---- tests ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("train", [False, True])
-def test_cifar_resnet20_torch_to_neuralab(train):
-    torch_model = TorchCifarResNet(20)
+def test_cifar_resnet_torch_to_neuralab(train):
+    # Depth 8 (one block per stage) keeps both option-A shortcuts and runs fast.
+    torch_model = TorchCifarResNet(8)
     _randomise_bn(torch_model)
-    model = CifarResNet(20)
+    model = CifarResNet(8)
     result = load_torch_state_dict(model, torch_model.state_dict())
     assert not result[0] and not result[1]
-    _compare(model, torch_model, _x((4, 3, 32, 32)), train)
+    _compare(model, torch_model, _x((4, 3, 16, 16)), train)
 
 
 def test_resnet_basic_and_bottleneck_neuralab_to_torch():
@@ -288,7 +289,7 @@ def test_resnet_basic_and_bottleneck_neuralab_to_torch():
         sd = to_torch_state_dict(model)
         assert list(sd) == list(torch_model.state_dict())  # same keys, same order
         torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
-        _compare(model, torch_model, _x((2, 3, 48, 48)), train=True)
+        _compare(model, torch_model, _x((2, 3, 32, 32)), train=True)
 
 
 def test_vgg_bn_both_ways_eval_and_train():
@@ -312,10 +313,15 @@ def test_vgg_bn_both_ways_eval_and_train():
 
 
 def test_googlenet_cifar_with_aux_heads_matches_torch():
-    torch_model = TorchGoogLeNetCifar(10)
+    # float64: through 60 train-mode BN layers with batch statistics over 2 x 2 x 2 values the
+    # float32 rounding of either library grows to ~1% of the gradients; in float64 both agree
+    # to 1e-13, which is what tests the architecture.
+    torch_model = TorchGoogLeNetCifar(10).double()
     _randomise_bn(torch_model)
-    model = GoogLeNet(num_classes=10, aux_logits=True, cifar=True, dropout=0.0, dropout_aux=0.0)
+    model = GoogLeNet(num_classes=10, aux_logits=True, cifar=True, dropout=0.0,
+                      dropout_aux=0.0).double()
     load_torch_state_dict(model, torch_model.state_dict())
+    assert model.fc.weight.dtype == np.float64
 
     def loss_fn(out, ref, y):
         yt = torch.from_numpy(y)
@@ -323,8 +329,8 @@ def test_googlenet_cifar_with_aux_heads_matches_torch():
                                                          + TF.cross_entropy(ref[1], yt))
         return googlenet_loss(out, nl.tensor(y)), ref_loss, list(out), list(ref)
 
-    _compare(model, torch_model, _x((2, 3, 16, 16)), train=True, loss_fn=loss_fn,
-             grad_atol=2e-4)
+    _compare(model, torch_model, _x((2, 3, 8, 8)).astype(np.float64), train=True,
+             loss_fn=loss_fn, rtol=1e-9, atol=1e-9, grad_atol=1e-9)
 
 
 def test_files_round_trip(tmp_path):

@@ -147,6 +147,17 @@ def test_train_eval_zero_grad_apply_and_requires_grad():
     assert not any(p.requires_grad for p in model.parameters())
 
 
+def test_parameter_keeps_array_dtype_and_shares_tensor_memory():
+    p = nn.Parameter(np.zeros(3))
+    assert p.dtype == np.float64 and p.requires_grad and isinstance(p, nl.Tensor)
+    t = nl.zeros(2)
+    q = nn.Parameter(t, requires_grad=False)
+    q.data[0] = 5
+    assert t.numpy()[0] == 5 and not q.requires_grad
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32
+    assert type(q * 2) is nl.Tensor  # results of ops are plain tensors
+
+
 def test_get_submodule_and_parameter():
     model = Net()
     assert model.get_submodule("features.2.fc") is model.features[2].fc
@@ -299,6 +310,11 @@ def test_sequential_indexing_slicing_and_append():
     assert isinstance(model[1], nn.Tanh)
     del model[3]
     assert len(model) == 3
+    del model[0]  # the rest is renumbered, as in PyTorch
+    assert [n for n, _ in model.named_children()] == ["0", "1"]
+    assert isinstance(model[0], nn.Tanh)
+    model.append(nn.ReLU())
+    assert len(model) == 3 and isinstance(model[2], nn.ReLU)
     with pytest.raises(IndexError, match="out of range"):
         model[5]
     with pytest.raises(TypeError, match="not a Module"):

@@ -176,3 +176,19 @@ def test_bad_arguments():
         Trainer(model, opt, scheduler_step="step")
     with pytest.raises(FileNotFoundError, match="cannot resume"):
         Trainer(model, opt, progress=False).fit(DataLoader(blobs(), 32), epochs=1, resume=True)
+
+
+def test_progress_bar_on_a_terminal(monkeypatch, capsys):
+    import sys
+
+    from neuralab.train.progress import ProgressBar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bar = ProgressBar(range(5), total=5, desc="epoch 1", every=2)
+    seen = []
+    for i in bar:
+        seen.append(i)
+        bar.update(loss=0.5, acc=0.25)
+    bar.close()
+    assert seen == [0, 1, 2, 3, 4]
+    assert "epoch 1" in capsys.readouterr().err

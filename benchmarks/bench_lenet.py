@@ -1,0 +1,139 @@
+"""One epoch of LeNet-5 training on MNIST: neuralab against PyTorch (CPU), in the same process.
+
+LeNet-5 (ReLU, max pooling, 28x28 inputs with padding 2 in the first convolution; 61,706
+parameters), cross-entropy, SGD (lr 0.01, momentum 0.9), batch 64, shuffled, on the full MNIST
+training set (the shipped subset when the full data is not found, which the output says). Both
+libraries start from the same weights and read the same uint8 images, standardised per batch.
+Prints the median time per epoch of each, the ratio neuralab / PyTorch (target <= 1.0) and the
+peak resident memory of the process after the neuralab epochs (measured before PyTorch is
+imported, so it is neuralab's own; target < 1 GiB).
+
+    python benchmarks/bench_lenet.py [--data-root DIR] [--repeats 3] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine_info, measure, set_threads, summary  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per library")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and torch threads (default: each library's own choice)")
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--limit", type=int, default=None, help="use only N training images")
+    parser.add_argument("--profile", action="store_true",
+                        help="print a cProfile of one neuralab epoch instead")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)  # before NumPy is imported
+
+    import numpy as np
+
+    import neuralab as nl
+    from neuralab import models, optim
+    from neuralab.data import DataLoader, Subset
+    from neuralab.data.datasets import MNIST
+    from neuralab.nn import functional as F
+
+    nl.manual_seed(0)
+    try:
+        data = MNIST(args.data_root, train=True, download=False)
+    except (FileNotFoundError, RuntimeError, OSError) as err:
+        print(f"MNIST not available ({err}); skipping the LeNet-5 benchmark")
+        return 0
+    if args.limit:
+        data = Subset(data, range(args.limit))
+    note = " (SHIPPED SUBSET: full MNIST not found)" if getattr(data, "is_subset", False) else ""
+    print(f"MNIST training images: {len(data)}{note}")
+
+    model = models.create("lenet5")
+    initial = {k: v.copy() for k, v in model.state_dict().items()}
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loader = DataLoader(data, batch_size=64, shuffle=True, seed=0)
+
+    def neuralab_epoch() -> None:
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        neuralab_epoch()
+        cProfile.runctx("neuralab_epoch()", globals(), locals(), "/tmp/bench_lenet.prof")
+        pstats.Stats("/tmp/bench_lenet.prof").sort_stats("tottime").print_stats(25)
+        return 0
+
+    # neuralab's own peak memory: one epoch before PyTorch is even imported.
+    t_nl = measure(neuralab_epoch, repeats=1, warmup=0)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    import torch
+
+    print(machine_info())
+
+    class TorchLeNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+            self.classifier = torch.nn.Sequential(
+                torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
+                torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    ref = TorchLeNet()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)
+    base = data.dataset if isinstance(data, Subset) else data
+    rows = data.indices if isinstance(data, Subset) else np.arange(len(data))
+    images = torch.from_numpy(base.data[rows])
+    labels = torch.from_numpy(base.targets[rows])
+    mean, std = MNIST.mean, MNIST.std
+    gen = torch.Generator().manual_seed(0)
+
+    def torch_epoch() -> None:
+        order = torch.randperm(len(images), generator=gen)
+        for start in range(0, len(order), 64):
+            idx = order[start:start + 64]
+            x = (images[idx].unsqueeze(1).float() / 255 - mean) / std
+            loss = torch.nn.functional.cross_entropy(ref(x), labels[idx])
+            ref_opt.zero_grad()
+            loss.backward()
+            ref_opt.step()
+
+    # Alternate the libraries so that both see the same machine load.
+    t_pt = []
+    for _ in range(args.warmup):
+        torch_epoch()
+    for _ in range(args.repeats):
+        t_pt += measure(torch_epoch, repeats=1, warmup=0)
+        t_nl += measure(neuralab_epoch, repeats=1, warmup=0)
+    # The first neuralab epoch (before torch) is kept: it is a full epoch like the others.
+    print(summary("neuralab", t_nl))
+    print(summary("pytorch ", t_pt))
+    ratio = statistics.median(t_nl) / statistics.median(t_pt)
+    print(f"ratio neuralab / pytorch (medians): {ratio:.2f}  (target <= 1.0)")
+    print(f"peak RSS after the first neuralab epoch (before torch): {peak_mib:.0f} MiB "
+          "(target < 1024)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Diagnostics subcommands of the ``neuralab`` command.
+
+    neuralab summary lenet5 --input 1x28x28
+    neuralab summary resnet20 --input 3x32x32 --num-classes 10
+
+Each subcommand is added by its own ``_add_<name>`` function below; ``add_commands`` calls them
+in the order they appear in ``neuralab --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["add_commands", "parse_shape"]
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'1x28x28' (or '1,28,28') -> (1, 28, 28); argparse reports a ValueError as bad usage."""
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"input shape must look like 1x28x28, got {text!r}") \
+            from None
+    if any(n < 1 for n in shape):
+        raise argparse.ArgumentTypeError(f"input sizes must be positive, got {text!r}")
+    return shape
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    """'key=value' with value read as a Python literal when possible (3, 0.5, True, (6, 16))."""
+    import ast
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"options are key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key.strip(), ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key.strip(), value
+
+
+def _add_summary(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "summary", help="print a model's layers, shapes, parameters, MACs and receptive fields",
+        description="Run one example through a model of the zoo and print, per layer, the output "
+        "shape, parameters, multiply-accumulates, activation memory and receptive field.")
+    p.add_argument("model", help="model name (see neuralab.models.list_models())")
+    p.add_argument("--input", type=parse_shape, default=None, metavar="CxHxW",
+                   help="shape of one example, e.g. 1x28x28 (default: the model's own)")
+    p.add_argument("--num-classes", type=int, default=None, help="number of outputs")
+    p.add_argument("--option", type=_parse_option, action="append", default=[],
+                   metavar="KEY=VALUE", help="builder option, e.g. --option classic=True "
+                   "(repeatable)")
+    p.set_defaults(handler=_run_summary)
+
+
+def _run_summary(args: argparse.Namespace) -> int:
+    from neuralab.diagnostics.summary import summary
+    from neuralab.models import create, get_entry
+
+    try:
+        entry = get_entry(args.model)
+    except KeyError as err:
+        print(f"neuralab summary: {err.args[0]}", file=sys.stderr)
+        return 2
+    shape = args.input or entry.meta.get("input_shape")
+    if shape is None:
+        print(f"neuralab summary: model {args.model!r} has no default input shape; give one "
+              "with --input CxHxW", file=sys.stderr)
+        return 2
+    model = create(args.model, num_classes=args.num_classes, **dict(args.option))
+    try:
+        result = summary(model, shape)
+    except ValueError as err:
+        print(f"neuralab {err}", file=sys.stderr)
+        return 1
+    print(f"{args.model}")
+    print(result)
+    return 0
+
+
+# Subcommands in --help order; a new one (e.g. gradcheck) adds its _add_<name> here.
+_SUBCOMMANDS = [_add_summary]
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add the diagnostics subcommands (summary, ...) to the ``neuralab`` parser."""
+    for add in _SUBCOMMANDS:
+        add(subparsers)

@@ -1,0 +1,367 @@
+"""Lecture 15: in a deep network the gradient is a product of one Jacobian per layer, so it
+vanishes or explodes unless the activation function and the initial weights keep its scale.
+
+Backpropagation through an MLP h_l = φ(z_l), z_l = W_l h_{l−1} + b_l computes
+
+    h̄_{l−1} = W_lᵀ (φ'(z_l) ⊙ h̄_l),        W̄_l = (φ'(z_l) ⊙ h̄_l) h_{l−1}ᵀ,
+
+so the signal reaching the first layer has been multiplied by L − 1 matrices W_lᵀ diag(φ'(z_l)).
+Each factor scales its input's norm by about σ_w √fan · E[φ'] : with a sigmoid (φ' ≤ 1/4) and
+weights N(0, 0.01²) on 128 units that is 0.01 · 11 · 0.25 ≈ 0.03 per layer, 10⁻²⁹ after twenty
+layers: the first layers receive no gradient at all. Glorot & Bengio (2010) chose
+Var(w) = 2 / (fan_in + fan_out) so that activations and gradients keep their variance for a
+unit-slope activation such as tanh near 0; He et al. (2015) showed that a ReLU, which zeroes half
+of its inputs, needs Var(w) = 2 / fan_in.
+
+The experiment builds a 20-layer MLP on MNIST for every pair (activation, initialization) and
+records, with :class:`~neuralab.diagnostics.recorder.Recorder`, the gradient norm ‖W̄_l‖ of every
+layer and a histogram of every layer's activations, at initialization and after a short training.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.experiments.base import Experiment, Verdict
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+INITS = ("small", "xavier", "he")
+INIT_LABELS = {"small": "N(0, 0.01²)", "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
+FINAL = 10**9  # the recorder's step number for the measurement after training
+
+
+def build_mlp(depth: int, width: int, activation: str, init: str, small_std: float) -> Any:
+    """A ``depth``-layer MLP 784 → width → … → width → 10 with the given activation and weights.
+
+    Args:
+        depth: the number of Linear layers (``depth − 1`` hidden layers).
+        width: units per hidden layer.
+        activation: ``sigmoid``, ``tanh`` or ``relu``.
+        init: ``small`` (N(0, small_std²)), ``xavier`` (normal, gain 1, as Glorot & Bengio) or
+            ``he`` (normal, fan_in, gain √2).
+        small_std: the standard deviation of the ``small`` initialization.
+    """
+    from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
+    from neuralab.nn import init as nninit
+
+    kinds = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+    if activation not in kinds:
+        raise ValueError(f"deep-mlp-gradients: activation must be one of {list(kinds)}, got "
+                         f"{activation!r}")
+    if init not in INITS:
+        raise ValueError(f"deep-mlp-gradients: init must be one of {list(INITS)}, got {init!r}")
+    if depth < 2 or width < 1:
+        raise ValueError(f"deep-mlp-gradients: depth must be ≥ 2 and width ≥ 1, got depth={depth}, "
+                         f"width={width}")
+    sizes = [28 * 28] + [width] * (depth - 1) + [10]
+    layers: list[Any] = [Flatten()]
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        linear = Linear(n_in, n_out)
+        if init == "small":
+            nninit.normal_(linear.weight, 0.0, small_std)
+        elif init == "xavier":
+            nninit.xavier_normal_(linear.weight)
+        else:
+            nninit.kaiming_normal_(linear.weight, nonlinearity="relu")
+        nninit.zeros_(linear.bias)
+        layers.append(linear)
+        if i < depth - 1:
+            layers.append(kinds[activation]())
+    return Sequential(*layers)
+
+
+def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
+    """Training and test sets: the shipped subset, the full data, or whichever is found."""
+    from neuralab.data.datasets import MNIST
+
+    if cfg["data"] not in ("subset", "full", "auto"):
+        raise ValueError(f"deep-mlp-gradients: data must be subset, full or auto, got "
+                         f"{cfg['data']!r}")
+    subset = {"subset": True, "full": False, "auto": None}[cfg["data"]]
+    root = cfg["data_root"] or None
+    train = MNIST(root=root, train=True, subset=subset, download=cfg["download"])
+    test = MNIST(root=root, train=False, subset=subset, download=cfg["download"])
+    return train, test, bool(getattr(train, "is_subset", False))
+
+
+def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
+    """One recorded forward/backward pass on a fixed batch; returns the loss."""
+    from neuralab.nn.functional import cross_entropy
+
+    rec.set_step(step)
+    model.zero_grad()
+    with xp.errstate(all="ignore"):
+        loss = cross_entropy(model(x), y)
+        loss.backward()
+    model.zero_grad()
+    return float(loss.item())
+
+
+def _accuracy(model: Any, x: Any, y: Any) -> float:
+    from neuralab.autograd import no_grad
+
+    correct = 0
+    with no_grad(), xp.errstate(all="ignore"):
+        for i in range(0, len(y.data), 1000):
+            logits = model(x[i:i + 1000]).data
+            correct += int((logits.argmax(axis=1) == y.data[i:i + 1000]).sum())
+    return correct / len(y.data)
+
+
+def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:
+    """Build, measure at initialization, train, and measure again one (activation, init) pair."""
+    from neuralab.backend import manual_seed
+    from neuralab.data import DataLoader
+    from neuralab.diagnostics.recorder import Recorder
+    from neuralab.nn.functional import cross_entropy
+    from neuralab.optim import SGD
+
+    train, x_probe, y_probe, x_test, y_test = data
+    manual_seed(ctx.seed)
+    model = build_mlp(cfg["depth"], cfg["width"], activation, init, cfg["small_std"])
+    rec = Recorder(model, steps={0, FINAL}, vanish_ratio=cfg["vanish_ratio"],
+                   histogram_samples=cfg["histogram_samples"])
+    probe_loss0 = _measure(model, rec, x_probe, y_probe, 0)
+    opt = SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
+    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
+    losses: list[float] = []
+    start = time.perf_counter()
+    bar = ctx.progress(total=cfg["steps"], desc=f"{activation}/{init}")
+    while len(losses) < cfg["steps"]:
+        for x, y in loader:
+            rec.set_step(len(losses) + 1)  # not a recorded step: hooks stay idle
+            with xp.errstate(all="ignore"):
+                loss = cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            losses.append(float(loss.item()))
+            bar.update(1)
+            if len(losses) >= cfg["steps"]:
+                break
+    bar.close()
+    train_time = time.perf_counter() - start
+    probe_loss1 = _measure(model, rec, x_probe, y_probe, FINAL)
+    rec.detach()
+    accuracy = _accuracy(model, x_test, y_test)
+    weights = [name for name, p in model.named_parameters() if p.ndim >= 2]
+    norms0 = rec.gradient_norms(0)
+    norms1 = rec.gradient_norms(FINAL)
+    every = max(1, len(losses) // 100)
+    for step in range(0, len(losses), every):
+        ctx.log("train", step=step, activation=activation, init=init, loss=losses[step])
+    for when, norms in (("init", norms0), ("trained", norms1)):
+        for layer, name in enumerate(weights, start=1):
+            ctx.log("grad_norms", activation=activation, init=init, when=when, layer=layer,
+                    param=name, norm=norms.get(name, 0.0))
+    flags0 = rec.messages(0)
+    return {
+        "activation": activation, "init": init,
+        "grad_norms_init": [norms0.get(n, 0.0) for n in weights],
+        "grad_norms_trained": [norms1.get(n, 0.0) for n in weights],
+        "ratio_init": _ratio(rec.weight_gradient_ratio(0)),
+        "ratio_trained": _ratio(rec.weight_gradient_ratio(FINAL)),
+        "flags_init": flags0,
+        "activation_stats_init": _act_stats(rec, 0),
+        "activation_stats_trained": _act_stats(rec, FINAL),
+        "samples_init": _act_samples(rec, 0),
+        "samples_trained": _act_samples(rec, FINAL),
+        "probe_loss_init": probe_loss0, "probe_loss_trained": probe_loss1,
+        "final_train_loss": float(xp.mean(losses[-20:])) if losses else math.nan,
+        "losses": losses, "test_accuracy": accuracy, "train_seconds": train_time,
+    }
+
+
+def _ratio(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _act_stats(rec: Any, step: int) -> list[dict]:
+    """Mean, std and saturation of each activation layer's output (not the Linear layers)."""
+    return [r for r in rec.rows("activations", step) if r["type"] in ("Sigmoid", "Tanh", "ReLU")]
+
+
+def _act_samples(rec: Any, step: int) -> dict[str, Any]:
+    kinds = {name: type(m).__name__ for name, m in rec.model.named_modules()}
+    return {name: s for name, s in rec.samples.get(step, {}).items()
+            if kinds.get(name) in ("Sigmoid", "Tanh", "ReLU")}
+
+
+def run(cfg: dict, ctx: Any) -> dict:
+    from neuralab.autograd import Tensor
+
+    train, test, is_subset = load_mnist(cfg)
+    n_probe = min(cfg["probe_examples"], len(train))
+    n_test = min(cfg["eval_examples"], len(test))
+    x_probe = Tensor(train.transform_batch(train.data[:n_probe]))
+    y_probe = Tensor(train.targets[:n_probe])
+    x_test = Tensor(test.transform_batch(test.data[:n_test]))
+    y_test = Tensor(test.targets[:n_test])
+    data = (train, x_probe, y_probe, x_test, y_test)
+
+    runs = {}
+    for activation in cfg["activations"]:
+        for init in cfg["inits"]:
+            runs[(activation, init)] = run_one(cfg, activation, init, data, ctx)
+
+    rows = []
+    for (activation, init), r in runs.items():
+        rows.append([activation, INIT_LABELS.get(init, init), r["ratio_init"],
+                     r["ratio_trained"], r["probe_loss_init"], r["final_train_loss"],
+                     r["test_accuracy"]])
+    ctx.table("summary", ["activation", "initialization", "‖W̄_1‖ / ‖W̄_L‖ at init",
+                          "‖W̄_1‖ / ‖W̄_L‖ after training", "loss at init",
+                          "train loss (last 20 steps)", "test accuracy"], rows,
+              caption=f"A {cfg['depth']}-layer MLP ({cfg['width']} units per hidden layer), "
+                      f"SGD lr {cfg['lr']} momentum {cfg['momentum']}, {cfg['steps']} steps of "
+                      f"batch {cfg['batch_size']}; test accuracy on {n_test} test images "
+                      "(chance: 10%).")
+    _figures(ctx, cfg, runs)
+    for (activation, init), r in runs.items():
+        for message in r["flags_init"]:
+            ctx.note(f"**{activation}, {INIT_LABELS.get(init, init)}** at initialization: "
+                     f"{message}.")
+    ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
+             "The full MNIST training set was used.")
+
+    results: dict[str, Any] = {"data_is_subset": is_subset, "depth": cfg["depth"],
+                               "width": cfg["width"]}
+    for (activation, init), r in runs.items():
+        key = f"{activation}_{init}"
+        results[f"{key}_ratio_init"] = r["ratio_init"]
+        results[f"{key}_ratio_trained"] = r["ratio_trained"]
+        results[f"{key}_test_accuracy"] = r["test_accuracy"]
+        results[f"{key}_final_train_loss"] = r["final_train_loss"]
+        results[f"{key}_vanishing_flag"] = any(f["kind"] == "vanishing" for f in r["flags_init"])
+        results[f"{key}_grad_norms_init"] = r["grad_norms_init"]
+    return results
+
+
+def _figures(ctx: Any, cfg: dict, runs: dict) -> None:
+    activations = [a for a in cfg["activations"]]
+    inits = [i for i in cfg["inits"]]
+    colors = {"small": "#c44e52", "xavier": "#4c72b0", "he": "#55a868"}
+    tiny = 1e-45  # float32's smallest subnormal: an exactly-zero gradient is drawn at the floor
+
+    fig, axes = ctx.subplots(1, len(activations), figsize=(4.6 * len(activations), 3.9),
+                             squeeze=False)
+    for ax, activation in zip(axes[0], activations):
+        for init in inits:
+            r = runs[(activation, init)]
+            layers = range(1, len(r["grad_norms_init"]) + 1)
+            ax.plot(layers, [max(v, tiny) for v in r["grad_norms_init"]], "-o", ms=3,
+                    color=colors.get(init), label=f"{INIT_LABELS.get(init, init)}, init")
+            ax.plot(layers, [max(v, tiny) for v in r["grad_norms_trained"]], "--", ms=3,
+                    color=colors.get(init), alpha=0.7, label="  after training")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer l (1 = input side)")
+        ax.set_ylabel("‖∂L/∂W_l‖")
+        ax.set_title(activation)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    ctx.figure("gradient_norms", fig, "Gradient norm of every layer's weights at initialization "
+               "(solid) and after training (dashed). A falling line from right to left is a "
+               "vanishing gradient: backpropagation multiplies by one Jacobian per layer.")
+
+    for when, key in (("init", "samples_init"), ("trained", "samples_trained")):
+        fig, axes = ctx.subplots(len(activations), len(inits),
+                                 figsize=(3.6 * len(inits), 2.7 * len(activations)),
+                                 squeeze=False)
+        for row, activation in enumerate(activations):
+            for col, init in enumerate(inits):
+                ax = axes[row][col]
+                samples = runs[(activation, init)][key]
+                names = list(samples)
+                chosen = sorted({0, len(names) // 4, len(names) // 2, 3 * len(names) // 4,
+                                 len(names) - 1}) if names else []
+                cmap = _cmap()
+                for i in chosen:
+                    values = samples[names[i]]
+                    lo, hi = float(values.min()), float(values.max())
+                    if hi - lo < 1e-12:
+                        lo, hi = lo - 1e-3, hi + 1e-3
+                    ax.hist(values, bins=40, range=(lo, hi) if activation != "sigmoid" else
+                            (0.0, 1.0), histtype="step", density=True,
+                            color=cmap(i / max(1, len(names) - 1)), label=f"layer {i + 1}")
+                ax.set_title(f"{activation}, {INIT_LABELS.get(init, init)}", fontsize=9)
+                ax.tick_params(labelsize=7)
+                ax.set_yticks([])
+                if row == 0 and col == 0:
+                    ax.legend(fontsize=6)
+        fig.suptitle("activation histograms " + ("at initialization" if when == "init" else
+                                                  "after training"))
+        fig.tight_layout()
+        ctx.figure(f"activations_{when}", fig, "Distribution of the outputs of hidden layers "
+                   "1, L/4, L/2, 3L/4 and L−1 (colour: depth). With small weights sigmoid units "
+                   "sit at 0.5 and tanh units at 0; saturated units pile up at the bounds.")
+
+    fig, ax = ctx.subplots(figsize=(8, 4.2))
+    for (activation, init), r in runs.items():
+        losses = xp.array(r["losses"], dtype=float)
+        if losses.size:
+            k = max(1, losses.size // 50)
+            smooth = xp.convolve(losses, xp.ones(k) / k, mode="valid")
+            ax.plot(smooth, label=f"{activation}, {INIT_LABELS.get(init, init)}",
+                    color=colors.get(init),
+                    ls={"sigmoid": ":", "tanh": "--", "relu": "-"}.get(activation, "-"))
+    ax.axhline(math.log(10), color="gray", lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (moving average)")
+    ax.set_title("training a 20-layer MLP: only well-scaled networks learn")
+    ax.legend(fontsize=7, ncol=3)
+    ctx.figure("training", fig, "Training loss; the grey line is log 10, the loss of a uniform "
+               "guess.")
+
+
+def _cmap() -> Any:
+    import matplotlib
+
+    return matplotlib.colormaps["viridis"]
+
+
+def verdict(results: dict, cfg: dict) -> Verdict:
+    try:
+        small = float(results["sigmoid_small_ratio_init"])
+        he = float(results["relu_he_ratio_init"])
+        acc = float(results["relu_he_test_accuracy"])
+        small_acc = float(results["sigmoid_small_test_accuracy"])
+    except KeyError:
+        return Verdict(False, "the run did not include both sigmoid with N(0, 0.01²) and ReLU "
+                              "with He initialization")
+    vanished = small < cfg["vanish_ratio"] ** 2
+    flows = 1e-2 <= he <= 1e2
+    trains = acc > 0.5 and acc > small_acc + 0.2
+    return Verdict(vanished and flows and trains,
+                   f"first/last layer gradient-norm ratio {small:.1e} for sigmoid with "
+                   f"N(0, 0.01²) weights against {he:.2f} for ReLU with He weights; after "
+                   f"training the ReLU/He network reaches {acc:.1%} test accuracy, the "
+                   f"sigmoid/small one {small_acc:.1%} (chance 10%)")
+
+
+EXPERIMENT = Experiment(
+    name="deep-mlp-gradients",
+    lecture="L15",
+    title="Vanishing gradients in a 20-layer MLP: activation functions and initialization",
+    claim="In a 20-layer sigmoid MLP with small random weights the gradient reaching the first "
+          "layer vanishes (≪ 10⁻⁶ of the last layer's) and the network does not learn; ReLU with "
+          "He initialization keeps every layer's gradient of the same order and trains.",
+    run=run,
+    verdict=verdict,
+    defaults={"activations": list(ACTIVATIONS), "inits": list(INITS), "depth": 20,
+              "width": 256, "small_std": 0.01, "steps": 1500, "batch_size": 128, "lr": 0.01,
+              "momentum": 0.9, "probe_examples": 512, "eval_examples": 10000,
+              "histogram_samples": 3000, "vanish_ratio": 1e-3, "data": "auto",
+              "data_root": "", "download": False},
+    quick={"width": 128, "steps": 150, "batch_size": 64, "probe_examples": 256,
+           "eval_examples": 1000, "histogram_samples": 1000, "data": "subset"},
+    runtime="6 min",
+    setup="A {depth}-layer MLP on MNIST (784 → {width} × {depth}−1 → 10) for each activation "
+          "{activations} and each initialization {inits} (small = N(0, {small_std}²), Xavier = "
+          "N(0, 2/(fan_in + fan_out)), He = N(0, 2/fan_in); zero biases). Gradient norms and "
+          "activation histograms are recorded on a fixed batch of {probe_examples} training "
+          "images at initialization and after {steps} steps of SGD (lr {lr}, momentum "
+          "{momentum}, batch {batch_size}). Data: {data}.",
+)
