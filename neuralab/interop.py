@@ -135,7 +135,8 @@ def export_state_dict(model: Any, path: str | os.PathLike | None = None,
     if format not in ("safetensors", "npz"):
         raise ValueError(f"export_state_dict: format must be 'safetensors' or 'npz', got "
                          f"{format!r}")
-    state = {k: xp.ascontiguousarray(v) for k, v in to_torch_state_dict(model).items()}
+    # (np.ascontiguousarray would turn the 0-d num_batches_tracked into shape (1,).)
+    state = {k: xp.array(v, order="C") for k, v in model.state_dict().items()}
     if path is None:
         return state
     path = Path(path)

@@ -23,7 +23,7 @@ def test_train_one_epoch_then_resume(tmp_path, capsys):
     run = tmp_path / "run"
     argv = ["train", "--model", "mlp", "--data", "mnist", "--subset", "--limit", "400",
             "--batch-size", "50", "--lr", "0.05", "--run-dir", str(run), "--no-progress",
-            "--no-download"]
+            "--no-download", "--threads", "1"]
     assert main(argv + ["--epochs", "1"]) == 0
     captured = capsys.readouterr()
     assert "shipped subset" in captured.err and "test accuracy" in captured.out

@@ -91,8 +91,9 @@ class DataLoader:
         seed: seed of the shuffling generator; None draws one from neuralab's generator when the
             loader is made, so ``neuralab.manual_seed`` makes runs reproducible.
         transform: a per-batch hook ``transform(x_array) -> x_array`` applied to the float32
-            input batch (data augmentation on the whole batch at once), training-time only if you
-            give it to the training loader only.
+            input batch: data augmentation on the whole batch at once (give it to the training
+            loader only). Random draws should use ``neuralab.backend.rng()`` so that seeds and
+            resumed runs reproduce them.
 
     Batches are ``(Tensor x, Tensor y)``: x float32 (uint8 images scaled to [0, 1], or the
     dataset's own ``transform_batch``, e.g. MNIST's standardisation), y int64 class labels.

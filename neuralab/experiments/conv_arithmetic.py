@@ -145,8 +145,11 @@ def _row_value(row: Any, *names: str) -> Any:
     return None
 
 
-def model_tables(cfg: dict, ctx: Any) -> tuple[list[list[Any]], str]:
-    """Per-layer tables of the zoo's models via ``summary``; totals, and what was missing."""
+def model_tables(cfg: dict, ctx: Any, layer_rows: dict | None = None
+                 ) -> tuple[list[list[Any]], str]:
+    """Per-layer tables of the zoo's models via ``summary``; totals, and what was missing.
+
+    The per-layer rows are also stored in ``layer_rows[name]`` when a dict is given."""
     try:
         from neuralab.diagnostics.summary import summary
     except ImportError as err:
@@ -184,14 +187,17 @@ def model_tables(cfg: dict, ctx: Any) -> tuple[list[list[Any]], str]:
             else:
                 rows, macs = [], 0
                 for row in info.rows:
-                    r_macs = _row_value(row, "macs", "mult_adds", "flops") or 0
-                    macs += int(r_macs)
-                    rows.append([_row_value(row, "name", "layer"), _row_value(row, "type", "kind"),
-                                 str(_row_value(row, "output_shape", "out_shape", "output")),
-                                 _row_value(row, "params", "num_params"), r_macs,
-                                 _row_value(row, "receptive_field", "rf", "rf_size",
-                                            "receptive_field_size"),
-                                 _row_value(row, "jump", "rf_jump")])
+                    r_macs = int(_row_value(row, "macs") or 0)
+                    macs += r_macs
+                    field = _row_value(row, "receptive_field")
+                    size, jump = (field.text()[:2] if hasattr(field, "text") else ("-", "-"))
+                    shape_out = _row_value(row, "output_shape")
+                    rows.append([_row_value(row, "name"), _row_value(row, "type"),
+                                 "x".join(map(str, shape_out)) if shape_out else "-",
+                                 _row_value(row, "params"), r_macs, size, jump])
+                macs = int(getattr(info, "total_macs", macs))
+                if layer_rows is not None:
+                    layer_rows[name] = rows
                 ctx.table(f"layers_{name}", ["layer", "type", "output shape", "params",
                                              "multiply-adds", "receptive field", "jump"], rows,
                           caption=f"{name} at input {shape}: every layer")
@@ -255,7 +261,16 @@ def run(cfg: dict, ctx: Any) -> dict:
     results["bottleneck_over_basic64_params"] = blocks[1][1] / blocks[0][1]
     results["bottleneck_over_basic256_params"] = blocks[1][1] / blocks[2][1]
 
-    totals, missing = model_tables(cfg, ctx)
+    layer_rows: dict[str, list] = {}
+    totals, missing = model_tables(cfg, ctx, layer_rows)
+    lenet_rows = next((rows for name, rows in layer_rows.items() if name.startswith("lenet")), None)
+    if lenet_rows:
+        # The summary's first two convolutions against the formulas (C1, C3 above).
+        convs = [r for r in lenet_rows if r[1] == "Conv2d"][:2]
+        hand = [lenet[0], lenet[2]]
+        results["lenet_summary_matches_formulas"] = len(convs) == 2 and all(
+            r[4] == h["macs"] and r[3] == h["params"] and str(r[5]) == str(h["receptive_field"])
+            for r, h in zip(convs, hand))
     if missing:
         ctx.note("Per-layer tables of the model zoo were skipped: " + missing)
     if totals:
@@ -315,7 +330,8 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     measured = results["receptive_fields_measured_match"] is not False
     inception = results["inception_saving"] > 2
     bottleneck = 0.8 < results["bottleneck_over_basic64_params"] < 1.2
-    zoo = results.get("models_params_match_published") is not False
+    zoo = results.get("models_params_match_published") is not False and \
+        results.get("lenet_summary_matches_formulas") is not False
     ok = vgg and measured and inception and bottleneck and zoo
     zoo_text = (f"{results['models_tabulated']} models tabulated"
                 + ("" if results.get("models_params_match_published") is None else

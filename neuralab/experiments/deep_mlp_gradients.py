@@ -157,7 +157,7 @@ def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dic
         for layer, name in enumerate(weights, start=1):
             ctx.log("grad_norms", activation=activation, init=init, when=when, layer=layer,
                     param=name, norm=norms.get(name, 0.0))
-    flags0 = rec.messages(0)
+    flags0 = rec.diagnose(0)
     return {
         "activation": activation, "init": init,
         "grad_norms_init": [norms0.get(n, 0.0) for n in weights],
@@ -192,6 +192,12 @@ def _act_samples(rec: Any, step: int) -> dict[str, Any]:
 
 def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.autograd import Tensor
+    from neuralab.train.threads import set_blas_threads
+
+    # Small products gain nothing from several BLAS threads, and on a busy machine threads that
+    # spin waiting for each other make every step many times slower.
+    if cfg["threads"] > 0:
+        set_blas_threads(cfg["threads"])
 
     train, test, is_subset = load_mnist(cfg)
     n_probe = min(cfg["probe_examples"], len(train))
@@ -221,9 +227,9 @@ def run(cfg: dict, ctx: Any) -> dict:
                       "(chance: 10%).")
     _figures(ctx, cfg, runs)
     for (activation, init), r in runs.items():
-        for message in r["flags_init"]:
+        for flag in r["flags_init"]:
             ctx.note(f"**{activation}, {INIT_LABELS.get(init, init)}** at initialization: "
-                     f"{message}.")
+                     f"{flag['message']}.")
     ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
              "The full MNIST training set was used.")
 
@@ -354,7 +360,7 @@ EXPERIMENT = Experiment(
               "width": 256, "small_std": 0.01, "steps": 1500, "batch_size": 128, "lr": 0.01,
               "momentum": 0.9, "probe_examples": 512, "eval_examples": 10000,
               "histogram_samples": 3000, "vanish_ratio": 1e-3, "data": "auto",
-              "data_root": "", "download": False},
+              "data_root": "", "download": False, "threads": 1},
     quick={"width": 128, "steps": 150, "batch_size": 64, "probe_examples": 256,
            "eval_examples": 1000, "histogram_samples": 1000, "data": "subset"},
     runtime="6 min",

@@ -199,7 +199,7 @@ EXPERIMENT = Experiment(
               "rosenbrock_steps": 3000, "rosenbrock_lr": 0.001, "rosenbrock_adaptive_lr": 0.02,
               "saddle_steps": 100, "saddle_lr": 0.05, "saddle_adaptive_lr": 0.05,
               "saddle_y0": 1e-5},
-    quick={"rosenbrock_steps": 600},
+    quick={"rosenbrock_steps": 300},
     runtime="20 s",
     setup="Six optimizers from neuralab.optim (GD = SGD; momentum and Nesterov with μ = "
           "{momentum}; AdaGrad with 10× the adaptive learning rate; RMSprop; Adam), float64 "

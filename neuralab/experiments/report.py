@@ -102,7 +102,9 @@ def _blocks(run_dir: Path) -> list[tuple]:
     for text in saved.get("notes", []):
         blocks.append(("p", text))
     scalars = [[k, fmt(v)] for k, v in saved.get("results", {}).items()
-               if isinstance(v, (int, float, str, bool)) or v is None]
+               if isinstance(v, (int, float, str, bool)) or v is None
+               or (isinstance(v, list) and len(v) <= 8
+                   and all(isinstance(i, (int, float, str, bool)) or i is None for i in v))]
     if scalars:
         blocks.append(("table", ["result", "value"], scalars, "Measured values"))
     for table in saved.get("tables", []):

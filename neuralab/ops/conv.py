@@ -37,6 +37,8 @@ __all__ = ["conv2d"]
 # Size of one block of X_col: small enough to stay in the L2/L3 cache, large enough that the
 # matrix product of a block runs at full speed (measured on a 2-core EPYC: 2-8 MiB is best).
 _BLOCK_BYTES = 2 << 20
+# None: choose x̄'s method by size (see Conv2d.backward); "col2im" or "transposed" forces one.
+_DX_METHOD: str | None = None
 
 
 def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
@@ -258,11 +260,11 @@ class Conv2d(Function):
         needs_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         db = d2.sum(axis=0) if needs_b else None
         dw = dx = None
-        # x̄ by col2im, or (stride 1) by the transposed convolution, whichever moves less data:
-        # col2im expands z̄ to N·OH·OW·kh·kw·C numbers, the transposed convolution expands the
-        # framed z̄ to N·H·W·kh·kw·O (for 16 -> 16 channels at the same size they are equal,
-        # and the single large product of the transposed convolution is then faster).
-        use_col2im = needs_x and (stride != (1, 1) or 4 * C * OH * OW < 3 * O * H * W)
+        # x̄ by the transposed convolution when the stride is 1 (measured faster than col2im's
+        # strided slice-adds even where it multiplies more numbers), else by col2im.
+        use_col2im = needs_x and stride != (1, 1)
+        if needs_x and stride == (1, 1) and _DX_METHOD is not None:  # benchmarks compare both
+            use_col2im = _DX_METHOD == "col2im"
         if needs_w or use_col2im:
             dw_mat = xp.zeros_like(w_mat) if needs_w else None
             dx_pad = xp.zeros_like(x_pad) if use_col2im else None

@@ -152,13 +152,7 @@ def _rnn_forward(x, h0, w_ih, w_hh, bias, relu, reverse):
 
 
 def _rnn_backward(ctx, hs, dout, dh_last):
-    """BPTT for the vanilla RNN, from the last step to the first.
-
-        h̄_t = dout_t + W_hhᵀ-product from step t+1:  h̄_t = dout_t + z̄_{t+1} W_hh
-        z̄_t = h̄_t ⊙ (1 − h_t²)   (tanh)   or   h̄_t ⊙ [h_t > 0]   (relu)
-        h̄_0 = z̄_1 W_hh,   W̄_hh = Σ_t z̄_tᵀ h_{t−1},   W̄_ih = Σ_t z̄_tᵀ x_t,
-        b̄_ih = b̄_hh = Σ_t Σ_n z̄_t.
-    """
+    """BPTT for the vanilla RNN (equations in :class:`RNNSequence`)."""
     x, w_ih, w_hh, relu, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.relu, ctx.reverse
     T = x.shape[0]
     out, prev = _state_views(hs, reverse)
@@ -203,7 +197,12 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
     """
     T = x.shape[0]
     H = h0.shape[1]
-    acts = _project_inputs(x, w_ih, bias)  # (T, N, 4H): pre-activations, then i f g o in place
+    # σ(z) = ½(1 + tanh(z/2)). Halving the i, f, o rows of the weights and bias up front (exact
+    # in floating point) lets ONE tanh over the contiguous (N, 4H) block serve all four gates.
+    half = xp.full((4 * H, 1), 0.5, dtype=x.dtype)
+    half[2 * H:3 * H] = 1
+    acts = _project_inputs(x, w_ih * half, None if bias is None else bias * half[:, 0])
+    # acts: (T, N, 4H), the (scaled) pre-activations, turned into i, f, g, o in place
     hs = xp.empty((T + 1,) + h0.shape, dtype=x.dtype)
     cs = xp.empty_like(hs)
     tanh_c = xp.empty((T,) + h0.shape, dtype=x.dtype)
@@ -211,18 +210,15 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
     cs[T if reverse else 0] = c0
     h_out, h_prev = _state_views(hs, reverse)
     c_out, c_prev = _state_views(cs, reverse)
-    w_hh_t = w_hh.T
+    w_hh_t = (w_hh * half).T
     for t in _steps(T, reverse):
         a = acts[t]
         a += h_prev[t] @ w_hh_t
-        # σ(z) = ½(1 + tanh(z/2)): one tanh over all four blocks, then fix up the σ blocks.
-        a[:, :2 * H] *= 0.5
-        a[:, 3 * H:] *= 0.5
         xp.tanh(a, out=a)
-        a[:, :2 * H] += 1
-        a[:, :2 * H] *= 0.5
-        a[:, 3 * H:] += 1
-        a[:, 3 * H:] *= 0.5
+        g = a[:, 2 * H:3 * H].copy()  # tanh(z_g) is final; the σ blocks need ½(1 + ·)
+        a *= 0.5
+        a += 0.5
+        a[:, 2 * H:3 * H] = g
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         c = c_out[t]
         xp.multiply(f, c_prev[t], out=c)
@@ -233,21 +229,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
 
 
 def _lstm_backward(ctx, acts, hs, cs, tanh_c, dout, dh_last, dc_last):
-    """BPTT for the LSTM, from the last step to the first (Lecture 15).
-
-    With h̄_t = dout_t + z̄_{t+1} W_hh (the output's gradient plus the next step's) and the
-    memory cell's own path c̄_t = c̄_{t+1} ⊙ f_{t+1} + h̄_t ⊙ o ⊙ (1 − tanh²(c_t)):
-
-        ō = h̄_t ⊙ tanh(c_t)      → z̄_o = ō ⊙ o(1 − o)
-        ī = c̄_t ⊙ g              → z̄_i = ī ⊙ i(1 − i)
-        f̄ = c̄_t ⊙ c_{t−1}        → z̄_f = f̄ ⊙ f(1 − f)
-        ḡ = c̄_t ⊙ i              → z̄_g = ḡ ⊙ (1 − g²)
-        c̄_{t−1} = c̄_t ⊙ f        (the additive path that lets error flow without vanishing
-                                    while the forget gate stays open)
-
-    and, after the loop, W̄_hh = Σ_t z̄_tᵀ h_{t−1}, W̄_ih = Σ_t z̄_tᵀ x_t, x̄_t = z̄_t W_ih,
-    b̄_ih = b̄_hh = Σ z̄_t, h̄_0 = z̄_1 W_hh, c̄_0 = c̄_1 ⊙ f_1.
-    """
+    """BPTT for the LSTM (equations in :class:`LSTMSequence`)."""
     x, w_ih, w_hh, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse
     T = x.shape[0]
     H = hs.shape[2]
@@ -256,6 +238,7 @@ def _lstm_backward(ctx, acts, hs, cs, tanh_c, dout, dh_last, dc_last):
     dz = xp.empty_like(acts)  # (T, N, 4H): z̄ of every step, stacked for the weight GEMMs
     dh = dh_last.copy() if dh_last is not None else xp.zeros_like(hs[0])
     dc = dc_last.copy() if dc_last is not None else xp.zeros_like(hs[0])
+    slope = xp.empty_like(acts[0])  # (N, 4H) scratch: the activations' derivatives
     for t in _steps(T, not reverse):
         if dout is not None:
             dh += dout[t]
@@ -263,11 +246,18 @@ def _lstm_backward(ctx, acts, hs, cs, tanh_c, dout, dh_last, dc_last):
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         tc = tanh_c[t]
         dc += dh * o * (1 - tc * tc)
-        d = dz[t]
-        xp.multiply(dc * g, i * (1 - i), out=d[:, :H])
-        xp.multiply(dc * c_prev[t], f * (1 - f), out=d[:, H:2 * H])
-        xp.multiply(dc * i, 1 - g * g, out=d[:, 2 * H:3 * H])
-        xp.multiply(dh * tc, o * (1 - o), out=d[:, 3 * H:])
+        # σ' = σ(1 − σ) over the whole contiguous block, then tanh' = 1 − g² for the g block
+        xp.subtract(1, a, out=slope)
+        slope *= a
+        sg = slope[:, 2 * H:3 * H]
+        xp.multiply(g, g, out=sg)
+        xp.subtract(1, sg, out=sg)
+        d = dz[t]  # ī, f̄, ḡ, ō, then times the slopes: z̄_t
+        xp.multiply(dc, g, out=d[:, :H])
+        xp.multiply(dc, c_prev[t], out=d[:, H:2 * H])
+        xp.multiply(dc, i, out=d[:, 2 * H:3 * H])
+        xp.multiply(dh, tc, out=d[:, 3 * H:])
+        d *= slope
         dc *= f
         dh = d @ w_hh
     return _finish(ctx, dz, x, w_ih, h_prev, dh, dc, dz)
@@ -314,19 +304,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
 
 
 def _gru_backward(ctx, acts, hn, hs, dout, dh_last):
-    """BPTT for the GRU, from the last step to the first.
-
-    With h̄ = dout_t + h̄ from step t+1, and u_* the pre-activations:
-
-        n̄ = h̄ ⊙ (1 − z),   z̄ = h̄ ⊙ (h_{t−1} − n)
-        ū_n = n̄ ⊙ (1 − n²)                  (gradient of W_in x + b_in, and of r ⊙ (W_hn h + b_hn))
-        r̄ = ū_n ⊙ (W_hn h_{t−1} + b_hn),   ū_r = r̄ ⊙ r(1 − r),   ū_z = z̄ ⊙ z(1 − z)
-        input side:     Z̄_x = [ū_r, ū_z, ū_n]
-        recurrent side: Z̄_h = [ū_r, ū_z, ū_n ⊙ r]
-        h̄_{t−1} = h̄ ⊙ z + Z̄_h W_hh
-
-    then W̄_ih = Σ_t Z̄_xᵀ x_t, W̄_hh = Σ_t Z̄_hᵀ h_{t−1}, b̄_ih = Σ Z̄_x, b̄_hh = Σ Z̄_h.
-    """
+    """BPTT for the GRU (equations in :class:`GRUSequence`)."""
     x, w_ih, w_hh, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse
     T = x.shape[0]
     H = hs.shape[2]
@@ -353,7 +331,23 @@ def _gru_backward(ctx, acts, hn, hs, dout, dh_last):
 
 # --------------------------------------------------------------------------- Functions
 class RNNSequence(Function):
-    """A vanilla RNN layer over a whole sequence (one direction). See ``rnn_sequence``."""
+    """A vanilla RNN layer over a whole sequence (one direction), with explicit BPTT.
+
+    Forward, for t = 1..T:  z_t = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh,  h_t = φ(z_t)
+    (φ = tanh or relu; all W_ih x_t + b are one GEMM before the loop).
+
+    Backward through time (Lecture 15), for t = T..1, with h̄_T starting from the gradient of
+    h_n and dout_t the gradient of output step t:
+
+        h̄_t = dout_t + z̄_{t+1} W_hh            (= dout_t + W_hhᵀ z̄_{t+1} per example)
+        z̄_t = h̄_t ⊙ (1 − h_t²)   (tanh)    or    h̄_t ⊙ [h_t > 0]   (relu)
+
+    then, once, over the stacked z̄ (T·N, H):
+        h̄_0 = z̄_1 W_hh,  x̄_t = z̄_t W_ih,  W̄_ih = Σ_t z̄_tᵀ x_t,  W̄_hh = Σ_t z̄_tᵀ h_{t−1},
+        b̄_ih = b̄_hh = Σ_t Σ_n z̄_t.
+    The repeated factor W_hhᵀ diag(φ') in h̄_t is why gradients vanish or explode over long
+    spans.
+    """
 
     @staticmethod
     def check(x, h0, w_ih, w_hh, *biases, nonlinearity="tanh", batch_first=False, reverse=False):
@@ -378,7 +372,28 @@ class RNNSequence(Function):
 
 
 class LSTMSequence(Function):
-    """An LSTM layer over a whole sequence (one direction). See ``lstm_sequence``."""
+    """An LSTM layer over a whole sequence (one direction), with explicit BPTT.
+
+    Forward, for t = 1..T (gate order i, f, g, o as PyTorch; W_ih x_t + b for all t is one
+    GEMM before the loop):
+        [z_i; z_f; z_g; z_o] = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh
+        i, f, o = σ(z_i), σ(z_f), σ(z_o);  g = tanh(z_g)
+        c_t = f ⊙ c_{t−1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+
+    Backward through time (Lecture 15), for t = T..1, starting from the gradients of h_n, c_n:
+        h̄_t = dout_t + z̄_{t+1} W_hh                 (the output's gradient + the next step's)
+        c̄_t = c̄_{t+1} ⊙ f_{t+1} + h̄_t ⊙ o ⊙ (1 − tanh²(c_t))
+        z̄_o = h̄_t ⊙ tanh(c_t) ⊙ o(1 − o)
+        z̄_i = c̄_t ⊙ g ⊙ i(1 − i)
+        z̄_f = c̄_t ⊙ c_{t−1} ⊙ f(1 − f)
+        z̄_g = c̄_t ⊙ i ⊙ (1 − g²)
+    The memory cell's path c̄_{t−1} = c̄_t ⊙ f multiplies by the forget gate only, with no
+    weight matrix and no squashing derivative: error flows back many steps while f stays open.
+
+    Then, once, over the stacked gate gradients z̄ (T·N, 4H):
+        h̄_0 = z̄_1 W_hh,  c̄_0 = c̄_1 ⊙ f_1,  x̄_t = z̄_t W_ih,
+        W̄_ih = Σ_t z̄_tᵀ x_t,  W̄_hh = Σ_t z̄_tᵀ h_{t−1},  b̄_ih = b̄_hh = Σ_t Σ_n z̄_t.
+    """
 
     @staticmethod
     def check(x, h0, c0, w_ih, w_hh, *biases, batch_first=False, reverse=False):
@@ -404,7 +419,23 @@ class LSTMSequence(Function):
 
 
 class GRUSequence(Function):
-    """A GRU layer over a whole sequence (one direction). See ``gru_sequence``."""
+    """A GRU layer over a whole sequence (one direction), with explicit BPTT.
+
+    Forward, for t = 1..T (PyTorch's formula, gate blocks r, z, n; W_ih x_t + b_ih is one GEMM
+    before the loop, u_* denote pre-activations):
+        r = σ(u_r),  u_r = W_ir x + b_ir + W_hr h_{t−1} + b_hr      (z likewise)
+        n = tanh(u_n),  u_n = W_in x + b_in + r ⊙ (W_hn h_{t−1} + b_hn)
+        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+
+    Backward through time, for t = T..1, with h̄_t = dout_t + (gradient from step t+1):
+        n̄ = h̄_t ⊙ (1 − z),   z̄ = h̄_t ⊙ (h_{t−1} − n)
+        ū_n = n̄ ⊙ (1 − n²),  r̄ = ū_n ⊙ (W_hn h_{t−1} + b_hn)
+        ū_r = r̄ ⊙ r(1 − r),   ū_z = z̄ ⊙ z(1 − z)
+        input side Ū_x = [ū_r, ū_z, ū_n];  recurrent side Ū_h = [ū_r, ū_z, ū_n ⊙ r]
+        h̄_{t−1} = h̄_t ⊙ z + Ū_h W_hh
+    Then, once: x̄_t = Ū_x W_ih, W̄_ih = Σ_t Ū_xᵀ x_t, W̄_hh = Σ_t Ū_hᵀ h_{t−1},
+    b̄_ih = Σ Ū_x, b̄_hh = Σ Ū_h.
+    """
 
     @staticmethod
     def check(x, h0, w_ih, w_hh, *biases, batch_first=False, reverse=False):
@@ -592,7 +623,7 @@ def rnn_sequence(x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
 
     h_t = φ(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh) for t = 1..T (or T..1 when ``reverse``, the
     backward direction of a bidirectional layer). The input projections of all steps are one
-    matrix product; see :func:`_rnn_backward` for the BPTT equations.
+    matrix product; the BPTT equations are in :class:`RNNSequence`.
 
     Args:
         x: (T, N, I), or (N, T, I) with ``batch_first``.
@@ -625,7 +656,7 @@ def lstm_sequence(x: Tensor, hx: tuple[Tensor, Tensor] | None, w_ih: Tensor, w_h
     Each step is :func:`lstm_cell`; the input projections W_ih x_t + b of all T steps are one
     matrix product before the loop, and the backward stacks the gate gradients z̄_t of all
     steps so that W̄_hh = Σ_t z̄_tᵀ h_{t−1} is one matrix product after it (Lecture 15; the
-    equations are in :func:`_lstm_backward`).
+    BPTT equations are in :class:`LSTMSequence`).
 
     Args:
         x: (T, N, I), or (N, T, I) with ``batch_first``.
@@ -653,7 +684,7 @@ def gru_sequence(x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
                  batch_first: bool = False, reverse: bool = False) -> tuple[Tensor, Tensor]:
     """A GRU layer run over a whole sequence, with BPTT as one explicit backward loop.
 
-    Each step is :func:`gru_cell`; see :func:`_gru_backward` for the BPTT equations.
+    Each step is :func:`gru_cell`; the BPTT equations are in :class:`GRUSequence`.
 
     Args:
         x: (T, N, I), or (N, T, I) with ``batch_first``.

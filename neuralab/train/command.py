@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "gamma": 0.1, "milestones": None, "max_lr": None, "pct_start": 0.3, "scheduler_step": None,
     "val_split": 0.1, "early_stopping": None, "grad_clip": None, "seed": 0,
     "out": "runs", "data_root": None, "subset": False, "limit": None, "progress": True,
-    "download": True,
+    "download": True, "threads": None,
 }
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
@@ -91,6 +91,9 @@ def add_commands(subparsers: Any) -> None:
                    help="use the small data subset shipped with neuralab")
     p.add_argument("--limit", type=int, metavar="N",
                    help="use at most N examples of each split (quick checks)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="BLAS threads for NumPy (default: the library's choice, usually all "
+                   "cores); 1 is often faster for small models or on a busy machine")
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="never download data")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
@@ -222,6 +225,12 @@ def run_train(args: argparse.Namespace) -> int:
     from neuralab.train.rundir import new_run_dir
 
     settings = resolve_settings(args)
+    if settings["threads"]:
+        from neuralab.train.threads import set_blas_threads
+
+        if not set_blas_threads(settings["threads"]):
+            print("neuralab train: could not set the number of BLAS threads here (install "
+                  "threadpoolctl)", file=sys.stderr)
     manual_seed(settings["seed"])
     if settings["data"] not in datasets.DATASETS:
         print(f"neuralab train: unknown data set {settings['data']!r}; choose one of "
@@ -254,6 +263,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = Path(args.resume)
+        planned = json.loads((run_dir / "config.json").read_text())["settings"].get("epochs")
+        if planned != settings["epochs"] and settings["scheduler"] in ("cosine", "onecycle"):
+            print(f"neuralab train: note: the {settings['scheduler']} schedule of this run was "
+                  f"planned for {planned} epochs; continuing to {settings['epochs']} follows "
+                  "the saved schedule beyond its end", file=sys.stderr)
     elif args.run_dir:
         run_dir = Path(args.run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)

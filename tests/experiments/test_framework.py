@@ -115,3 +115,13 @@ def test_experiment_rejects_quick_keys_without_defaults():
     with pytest.raises(ValueError, match="no full-mode default"):
         Experiment(name="bad", lecture="L5", title="", claim="", run=_run, verdict=_verdict,
                    defaults={"a": 1}, quick={"b": 2})
+
+
+def test_registry_discovers_the_experiment_modules():
+    found = base.experiments()
+    for name in ("xor", "backprop", "optimizers-2d", "learning-rate", "logistic-regression",
+                 "conv-arithmetic"):
+        assert name in found, f"{name} not discovered; broken modules: {base.broken()}"
+        experiment = found[name]
+        assert experiment.lecture and experiment.claim and experiment.runtime != "?"
+        assert set(experiment.quick) <= set(experiment.defaults)

@@ -59,3 +59,14 @@ def test_unknown_model_and_missing_shape_are_explained(capsys):
     assert "unknown model" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no input_shape"):
         gradcheck_model(nn.Linear(2, 2))
+
+
+def test_lenet5_conv_pool_layers_pass():
+    from neuralab.models.registry import list_models
+
+    if "lenet5" not in list_models():
+        pytest.skip("lenet5 is not in the model registry yet")
+    report = gradcheck_model("lenet5", samples=3)
+    kinds = {r.kind for r in report.rows}
+    assert {"Conv2d", "MaxPool2d", "Linear"} <= kinds
+    assert report.passed, str(report)

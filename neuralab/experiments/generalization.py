@@ -1,0 +1,489 @@
+"""Lecture 9: generalization — capacity, data, regularization, early stopping, augmentation and
+ensembles.
+
+Two tasks:
+
+**A synthetic task with a known Bayes error.** Two classes with equal priors, x | y=k ~ N(μ_k, Σ)
+in d dimensions with a shared covariance Σ. The Bayes-optimal rule is linear, and its error is
+
+    Bayes error = Φ(−Δ/2),   Δ² = (μ₁ − μ₀)ᵀ Σ⁻¹ (μ₁ − μ₀)
+
+(Δ is the Mahalanobis distance between the means, Φ the standard normal CDF). No classifier,
+however large, can have an expected test error below it; the measured test error can only dip
+below by sampling noise, about one standard error √(p(1 − p)/n_test). Sweeping the hidden units
+shows the lecture's picture: the training error keeps falling as capacity grows (the net fits the
+noise of the overlapping classes), while the test error stops falling and rises, so the
+generalization gap (test − train) grows. Sweeping the training-set size shows both errors
+converging to the Bayes error from either side.
+
+**MNIST with few training images**, where an MLP overfits: L2 (weight decay) and L1 sweeps with
+histograms of the first-layer weights (L1 drives many weights to about zero, L2 shrinks them
+all), dropout, early stopping (the validation loss curve with the chosen epoch marked), data
+augmentation by random shifts of up to a few pixels, and an ensemble that averages the predicted
+probabilities of several nets trained from different initialisations. By convexity of −log, the
+ensemble's cross-entropy is never above its members' average, and its error is in practice at
+least as good as the average member's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from neuralab.backend import xp
+from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.optimizers_mnist import evaluate, load_mnist, mnist_arrays
+
+
+# ------------------------------------------------------------------ the synthetic task
+def normal_cdf(z: float) -> float:
+    """Φ(z), the standard normal cumulative distribution function."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+class GaussianTask:
+    """Two equal-covariance Gaussian classes with a chosen Mahalanobis distance Δ.
+
+    Σ = Q diag(λ) Qᵀ with a random rotation Q and eigenvalues λ spread over [0.5, 2]; the mean
+    difference points in a random direction, scaled so that √(δᵀΣ⁻¹δ) = Δ exactly.
+    """
+
+    def __init__(self, dim: int, delta: float, seed: int):
+        g = xp.random.default_rng(seed)
+        q, _ = xp.linalg.qr(g.standard_normal((dim, dim)))
+        eig = xp.linspace(0.5, 2.0, dim)
+        self.cov = (q * eig) @ q.T
+        self.chol = xp.linalg.cholesky(self.cov)
+        direction = g.standard_normal(dim)
+        maha = math.sqrt(float(direction @ xp.linalg.solve(self.cov, direction)))
+        diff = direction * (delta / maha)
+        self.mu = xp.stack([-diff / 2, diff / 2])  # (2, d)
+        self.dim = dim
+        self.delta = math.sqrt(float(diff @ xp.linalg.solve(self.cov, diff)))
+        self.bayes_error = normal_cdf(-self.delta / 2)
+        # The Bayes rule: w·x + b > 0 ⇔ class 1, with w = Σ⁻¹(μ₁ − μ₀), b = −w·(μ₀ + μ₁)/2.
+        self.w = xp.linalg.solve(self.cov, diff)
+        self.b = -float(self.w @ self.mu.sum(0)) / 2
+
+    def sample(self, n: int, g: Any) -> tuple[Any, Any]:
+        y = g.integers(0, 2, n)
+        x = self.mu[y] + g.standard_normal((n, self.dim)) @ self.chol.T
+        return x.astype(xp.float32), y.astype(xp.int64)
+
+    def bayes_predict(self, x: Any) -> Any:
+        return (x @ self.w + self.b > 0).astype(xp.int64)
+
+
+def fit_synthetic(x: Any, y: Any, hidden: tuple[int, ...], cfg: dict, seed: int) -> Any:
+    """Full-batch Adam on a (d → hidden → 2) ReLU MLP, long enough to fit what it can."""
+    from neuralab.autograd import Tensor
+    from neuralab.backend import manual_seed
+    from neuralab.models import create
+    from neuralab.nn.functional import cross_entropy
+    from neuralab.optim import Adam
+
+    manual_seed(seed)
+    model = create("mlp", in_features=x.shape[1], hidden=hidden, num_classes=2)
+    opt = Adam(model.parameters(), lr=cfg["synthetic_lr"])
+    xt, yt = Tensor(x), Tensor(y)
+    for _ in range(cfg["synthetic_steps"]):
+        loss = cross_entropy(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+def error_rate(model: Any, x: Any, y: Any) -> float:
+    return 1.0 - evaluate(model, x, y, batch_size=max(1, len(x)))[1]
+
+
+def synthetic_part(cfg: dict, ctx: Any) -> dict:
+    task = GaussianTask(cfg["dim"], cfg["delta"], ctx.seed)
+    bayes, n_test = task.bayes_error, cfg["test_examples"]
+    se = math.sqrt(bayes * (1 - bayes) / n_test)
+    capacity = {h: {"train": [], "test": []} for h in cfg["hidden_sweep"]}
+    sizes = {n: {"train": [], "test": []} for n in cfg["size_sweep"]}
+    bayes_rule_errors = []
+    todo = cfg["repeats"] * (len(capacity) + len(sizes))
+    bar = ctx.progress(total=todo, desc="synthetic")
+    for rep in range(cfg["repeats"]):
+        g = xp.random.default_rng([ctx.seed, rep])
+        x_test, y_test = task.sample(n_test, g)
+        bayes_rule_errors.append(float((task.bayes_predict(x_test) != y_test).mean()))
+        x_train, y_train = task.sample(cfg["train_examples"], g)
+        for h in capacity:
+            hidden = () if h == 0 else (h,)
+            model = fit_synthetic(x_train, y_train, hidden, cfg, ctx.seed + rep)
+            capacity[h]["train"].append(error_rate(model, x_train, y_train))
+            capacity[h]["test"].append(error_rate(model, x_test, y_test))
+            ctx.log("capacity", step=h, repeat=rep, train_error=capacity[h]["train"][-1],
+                    test_error=capacity[h]["test"][-1])
+            bar.update(1)
+        for n in sizes:
+            xs, ys = task.sample(n, g)
+            model = fit_synthetic(xs, ys, (cfg["size_hidden"],), cfg, ctx.seed + rep)
+            sizes[n]["train"].append(error_rate(model, xs, ys))
+            sizes[n]["test"].append(error_rate(model, x_test, y_test))
+            ctx.log("train_size", step=n, repeat=rep, train_error=sizes[n]["train"][-1],
+                    test_error=sizes[n]["test"][-1])
+            bar.update(1)
+    bar.close()
+
+    def mean(values: list[float]) -> float:
+        return float(xp.mean(values))
+
+    hs = list(capacity)
+    cap_train = [mean(capacity[h]["train"]) for h in hs]
+    cap_test = [mean(capacity[h]["test"]) for h in hs]
+    ns = list(sizes)
+    size_train = [mean(sizes[n]["train"]) for n in ns]
+    size_test = [mean(sizes[n]["test"]) for n in ns]
+    every_test = [e for d in (capacity, sizes) for v in d.values() for e in v["test"]]
+
+    fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(12, 4.3))
+    labels = ["linear" if h == 0 else str(h) for h in hs]
+    pos = list(range(len(hs)))
+    ax1.plot(pos, [100 * e for e in cap_train], "o-", label="training error")
+    ax1.plot(pos, [100 * e for e in cap_test], "o-", label="test error")
+    ax1.axhline(100 * bayes, color="k", ls="--", label=f"Bayes error {bayes:.2%}")
+    ax1.set_xticks(pos, labels)
+    ax1.set_xlabel("hidden units")
+    ax1.set_ylabel("error (%)")
+    ax1.set_title(f"Capacity sweep, {cfg['train_examples']} training points, d={cfg['dim']}")
+    ax1.legend()
+    ax2.semilogx(ns, [100 * e for e in size_train], "o-", label="training error")
+    ax2.semilogx(ns, [100 * e for e in size_test], "o-", label="test error")
+    ax2.axhline(100 * bayes, color="k", ls="--", label="Bayes error")
+    ax2.set_xlabel("training examples")
+    ax2.set_ylabel("error (%)")
+    ax2.set_title(f"Training-set size sweep, {cfg['size_hidden']} hidden units")
+    ax2.legend()
+    ctx.figure("synthetic", fig, f"Two Gaussians with equal covariance, Mahalanobis distance "
+               f"Δ = {task.delta:.2f}, Bayes error Φ(−Δ/2) = {bayes:.2%}; test error on "
+               f"{n_test} fresh points (standard error {se:.2%}), mean of {cfg['repeats']} "
+               "data draws.")
+    ctx.table("capacity_synthetic", ["hidden units", "training error", "test error",
+                                     "gap (test − train)"],
+              [[lab, tr, te, te - tr] for lab, tr, te in zip(labels, cap_train, cap_test)],
+              caption=f"Synthetic task, Bayes error {bayes:.4f}")
+    ctx.table("size_synthetic", ["training examples", "training error", "test error"],
+              [[n, tr, te] for n, tr, te in zip(ns, size_train, size_test)],
+              caption=f"Synthetic task, {cfg['size_hidden']} hidden units")
+    return {"bayes_error": bayes, "delta": task.delta, "test_standard_error": se,
+            "bayes_rule_test_error": mean(bayes_rule_errors),
+            "min_synthetic_test_error": min(every_test),
+            "capacity_hidden": hs, "capacity_train_error": cap_train,
+            "capacity_test_error": cap_test, "size_examples": ns,
+            "size_train_error": size_train, "size_test_error": size_test}
+
+
+# ------------------------------------------------------------------ MNIST
+def random_shift(x: Any, max_shift: int, g: Any) -> Any:
+    """Shift each image (N, 1, H, W) by its own random offset in [−s, s]² pixels, filling the
+    uncovered border with the background value (one fancy-indexing gather, no loop)."""
+    if max_shift <= 0:
+        return x
+    n, _, h, w = x.shape
+    s = max_shift
+    padded = xp.pad(x[:, 0], ((0, 0), (s, s), (s, s)), constant_values=float(x.min()))
+    dy, dx = g.integers(0, 2 * s + 1, size=(2, n))
+    rows = dy[:, None] + xp.arange(h)  # (N, H)
+    cols = dx[:, None] + xp.arange(w)  # (N, W)
+    out = padded[xp.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, H, W)
+    return out[:, None]
+
+
+def fit_mnist(cfg: dict, data: dict, seed: int, hidden: tuple[int, ...] | None = None,
+              weight_decay: float = 0.0, l1: float = 0.0, dropout: float = 0.0,
+              shift: int = 0) -> dict:
+    """Train an MLP on the small MNIST training set; validation loss/error after every epoch,
+    keeping the weights of the epoch with the lowest validation error (for early stopping).
+
+    L2 is SGD's ``weight_decay`` (the gradient of λ/2‖w‖²); L1 adds λ Σ|w| over the weight
+    matrices to the loss, whose subgradient λ·sign(w) pulls every weight towards zero by the
+    same amount, however small it already is.
+    """
+    from neuralab.autograd import Tensor
+    from neuralab.backend import manual_seed
+    from neuralab.models import create
+    from neuralab.nn.functional import cross_entropy
+    from neuralab.optim import SGD
+
+    manual_seed(seed)
+    hidden = tuple(cfg["mnist_hidden"]) if hidden is None else hidden
+    model = create("mlp", hidden=hidden, dropout=dropout)
+    opt = SGD(model.parameters(), lr=cfg["mnist_lr"], momentum=0.9, weight_decay=weight_decay)
+    weights = [p for p in model.parameters() if p.ndim >= 2]
+    x_train, y_train = data["train"]
+    x_val, y_val = data["val"]
+    g = xp.random.default_rng(seed)
+    bs = cfg["batch_size"]
+    curve, best = [], ((math.inf, math.inf), 0, None)
+    for epoch in range(cfg["mnist_epochs"]):
+        order = g.permutation(len(x_train))
+        for begin in range(0, len(order), bs):
+            rows = order[begin:begin + bs]
+            xb = random_shift(x_train[rows], shift, g)
+            loss = cross_entropy(model(Tensor(xb)), Tensor(y_train[rows]))
+            if l1 > 0:
+                for w in weights:
+                    loss = loss + l1 * w.abs().sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        val_loss, val_acc = evaluate(model, x_val, y_val)
+        curve.append((epoch + 1, val_loss, 1 - val_acc))
+        # Early stopping keeps the epoch of lowest validation error (ties: lower loss).
+        if (1 - val_acc, val_loss) < best[0]:
+            best = ((1 - val_acc, val_loss), epoch + 1, model.state_dict())
+    x_test, y_test = data["test"]
+    train_loss, train_acc = evaluate(model, x_train, y_train)
+    test_loss, test_acc, probs = evaluate(model, x_test, y_test, return_probs=True)
+    first = weights[0].data.ravel().copy()
+    return {"model": model, "curve": curve, "best_epoch": best[1], "best_state": best[2],
+            "train_error": 1 - train_acc, "train_loss": train_loss, "test_error": 1 - test_acc,
+            "test_loss": test_loss, "probs": probs, "first_weights": first}
+
+
+def mnist_part(cfg: dict, ctx: Any) -> dict:
+    train, test, is_subset = load_mnist(cfg, "generalization")
+    n, n_val = cfg["mnist_train_examples"], cfg["mnist_val_examples"]
+    if n + n_val > len(train):
+        raise ValueError(f"generalization: mnist_train_examples + mnist_val_examples = "
+                         f"{n + n_val} exceeds the {len(train)} training images available "
+                         f"({'shipped subset' if is_subset else 'full MNIST'})")
+    data = {"train": mnist_arrays(train, n), "val": mnist_arrays(train, n_val, offset=n),
+            "test": mnist_arrays(test, cfg["eval_examples"] or None)}
+    seed = ctx.seed
+    jobs = (len(cfg["mnist_hidden_sweep"]) + len(cfg["l2_sweep"]) + len(cfg["l1_sweep"])
+            + cfg["ensemble_size"] + 2)
+    bar = ctx.progress(total=jobs, desc="mnist")
+
+    def fit(**kw: Any) -> dict:
+        r = fit_mnist(cfg, data, kw.pop("seed", seed), **kw)
+        bar.update(1)
+        return r
+
+    base = fit()
+    rows: list[list[Any]] = []
+    results: dict[str, Any] = {"mnist_is_subset": is_subset, "mnist_train_examples": n,
+                               "base_train_error": base["train_error"],
+                               "base_test_error": base["test_error"]}
+
+    # Capacity on MNIST.
+    cap = [(h, fit(hidden=(h,))) for h in cfg["mnist_hidden_sweep"]]
+    results["mnist_capacity_hidden"] = [h for h, _ in cap]
+    results["mnist_capacity_train_error"] = [r["train_error"] for _, r in cap]
+    results["mnist_capacity_test_error"] = [r["test_error"] for _, r in cap]
+    rows += [[f"hidden {h}", r["train_error"], r["test_error"]] for h, r in cap]
+
+    # L2 and L1 sweeps, with the first-layer weights kept for the histograms.
+    rows.append([f"baseline {tuple(cfg['mnist_hidden'])}", base["train_error"],
+                 base["test_error"]])
+    l2 = [(lam, fit(weight_decay=lam)) for lam in cfg["l2_sweep"]]
+    l1 = [(lam, fit(l1=lam)) for lam in cfg["l1_sweep"]]
+    rows += [[f"L2 λ={lam:g}", r["train_error"], r["test_error"]] for lam, r in l2]
+    rows += [[f"L1 λ={lam:g}", r["train_error"], r["test_error"]] for lam, r in l1]
+    tiny = cfg["zero_threshold"]
+
+    def near_zero(r: dict) -> float:
+        return float((xp.abs(r["first_weights"]) < tiny).mean())
+
+    results["l2_test_error"] = [r["test_error"] for _, r in l2]
+    results["l1_test_error"] = [r["test_error"] for _, r in l1]
+    results["near_zero_fraction_none"] = near_zero(base)
+    results["near_zero_fraction_l2"] = near_zero(l2[-1][1]) if l2 else None
+    results["near_zero_fraction_l1"] = near_zero(l1[-1][1]) if l1 else None
+
+    # Dropout and augmentation.
+    drop = fit(dropout=cfg["dropout"])
+    aug = fit(shift=cfg["shift"])
+    rows.append([f"dropout p={cfg['dropout']}", drop["train_error"], drop["test_error"]])
+    rows.append([f"random shifts ±{cfg['shift']} px", aug["train_error"], aug["test_error"]])
+    results.update({"dropout_test_error": drop["test_error"],
+                    "augment_test_error": aug["test_error"]})
+
+    # Early stopping: the baseline's weights at the epoch of lowest validation loss.
+    from neuralab.models import create
+
+    stopped = create("mlp", hidden=tuple(cfg["mnist_hidden"]))
+    stopped.load_state_dict(base["best_state"])
+    es_loss, es_acc = evaluate(stopped, *data["test"])
+    rows.append([f"early stopping (epoch {base['best_epoch']})", None, 1 - es_acc])
+    results.update({"early_stop_epoch": base["best_epoch"], "early_stop_test_error": 1 - es_acc,
+                    "early_stop_test_loss": es_loss, "final_test_loss": base["test_loss"]})
+
+    # Ensemble: average the predicted probabilities of nets from different initialisations.
+    members = [base] + [fit(seed=seed + 1000 * k) for k in range(1, cfg["ensemble_size"])]
+    y_test = data["test"][1]
+    probs = xp.mean([m["probs"] for m in members], axis=0)
+    ens_error = float((probs.argmax(1) != y_test).mean())
+    ens_loss = float(-xp.log(xp.maximum(probs[xp.arange(len(y_test)), y_test], 1e-12)).mean())
+    member_errors = [m["test_error"] for m in members]
+    member_losses = [m["test_loss"] for m in members]
+    rows.append([f"ensemble of {len(members)}", None, ens_error])
+    results.update({"ensemble_test_error": ens_error, "ensemble_test_loss": ens_loss,
+                    "member_test_errors": member_errors,
+                    "mean_member_test_error": float(xp.mean(member_errors)),
+                    "mean_member_test_loss": float(xp.mean(member_losses)),
+                    "best_member_test_error": min(member_errors)})
+    bar.close()
+
+    ctx.table("mnist", ["model", "training error", "test error"], rows,
+              caption=f"MLP on {n} MNIST training images, SGD momentum 0.9 lr {cfg['mnist_lr']}, "
+                      f"{cfg['mnist_epochs']} epochs; test on {len(y_test)} images")
+    _figures_mnist(ctx, cfg, base, cap, l2, l1, members, ens_error)
+    return results
+
+
+def _figures_mnist(ctx: Any, cfg: dict, base: dict, cap: list, l2: list, l1: list,
+                   members: list, ens_error: float) -> None:
+    # Capacity on MNIST.
+    if cap:
+        fig, ax = ctx.subplots(figsize=(5.5, 4))
+        hs = [h for h, _ in cap]
+        ax.semilogx(hs, [100 * r["train_error"] for _, r in cap], "o-", label="training error")
+        ax.semilogx(hs, [100 * r["test_error"] for _, r in cap], "o-", label="test error")
+        ax.set_xlabel("hidden units")
+        ax.set_ylabel("error (%)")
+        ax.set_title(f"MNIST capacity sweep ({cfg['mnist_train_examples']} images)")
+        ax.legend()
+        ctx.figure("mnist_capacity", fig, "Training and test error of one-hidden-layer MLPs "
+                   "of growing width on the small MNIST training set.")
+
+    # Weight histograms.
+    fig, axes = ctx.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    panels = [("no penalty", base)]
+    if l2:
+        panels.append((f"L2 λ={l2[-1][0]:g}", l2[-1][1]))
+    if l1:
+        panels.append((f"L1 λ={l1[-1][0]:g}", l1[-1][1]))
+    span = max(float(xp.abs(r["first_weights"]).max()) for _, r in panels)
+    bins = xp.linspace(-span, span, 81)
+    for ax, (title, r) in zip(axes, panels):
+        w = r["first_weights"]
+        frac = float((xp.abs(w) < cfg["zero_threshold"]).mean())
+        ax.hist(w, bins=bins, log=True)
+        ax.set_title(f"{title}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
+        ax.set_xlabel("first-layer weight")
+    ctx.figure("weight_histograms", fig, "Histograms (log counts) of the first layer's weights "
+               "after training: L2 shrinks all weights, L1 drives most of them to about zero.")
+
+    # Early stopping and regularization sweeps.
+    fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(12, 4))
+    epochs, val_loss, val_err = zip(*base["curve"])
+    ax1.plot(epochs, [100 * e for e in val_err], "o-", ms=3, label="validation error")
+    ax1.axvline(base["best_epoch"], color="r", ls="--",
+                label=f"early stopping: epoch {base['best_epoch']}")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("validation error (%)")
+    ax1b = ax1.twinx()
+    ax1b.plot(epochs, val_loss, color="gray", alpha=0.6)
+    ax1b.set_ylabel("validation cross-entropy", color="gray")
+    ax1.legend(loc="upper center")
+    ax1.set_title("Early stopping on the validation error")
+    for label, sweep in (("L2", l2), ("L1", l1)):
+        if sweep:
+            ax2.semilogx([lam for lam, _ in sweep], [100 * r["test_error"] for _, r in sweep],
+                         "o-", label=f"{label} penalty")
+    ax2.axhline(100 * base["test_error"], color="k", ls=":", label="no penalty")
+    member_mean = float(xp.mean([m["test_error"] for m in members]))
+    ax2.axhline(100 * ens_error, color="g", ls="--",
+                label=f"ensemble of {len(members)} (members' mean {member_mean:.1%})")
+    ax2.set_xlabel("λ")
+    ax2.set_ylabel("test error (%)")
+    ax2.set_title("Weight penalties and the ensemble")
+    ax2.legend()
+    ctx.figure("regularization", fig, "Left: the baseline's validation error per epoch with the "
+               "epoch of lowest validation error marked (grey: validation cross-entropy, which "
+               "rises earlier as the net grows overconfident). Right: test "
+               "error against the penalty strength, and the ensemble's test error.")
+
+
+# ------------------------------------------------------------------ the experiment
+def run(cfg: dict, ctx: Any) -> dict:
+    results = synthetic_part(cfg, ctx)
+    results.update(mnist_part(cfg, ctx))
+    ctx.note(f"Synthetic task: Δ = {results['delta']:.3f}, Bayes error "
+             f"{results['bayes_error']:.2%}; the Bayes rule itself (known means and covariance) "
+             f"scored {results['bayes_rule_test_error']:.2%} on the test points, and the best "
+             f"trained network {results['min_synthetic_test_error']:.2%} (standard error "
+             f"{results['test_standard_error']:.2%}).")
+    ctx.note(("MNIST: the shipped subset was used." if results["mnist_is_subset"] else
+              "MNIST: images drawn from the full training set were used.")
+             + f" Early stopping chose epoch {results['early_stop_epoch']} of "
+               f"{cfg['mnist_epochs']}: test loss {results['early_stop_test_loss']:.3f} against "
+               f"{results['final_test_loss']:.3f} at the last epoch.")
+    return results
+
+
+def capacity_checks(results: dict, cfg: dict) -> dict[str, bool]:
+    """The capacity claims on the synthetic task, each as a boolean."""
+    train, test = results["capacity_train_error"], results["capacity_test_error"]
+    gaps = [te - tr for tr, te in zip(train, test)]
+    floor = results["bayes_error"] - cfg["bayes_tolerance_se"] * results["test_standard_error"]
+    return {
+        "never_below_bayes": results["min_synthetic_test_error"] >= floor,
+        "train_error_falls": train[-1] < train[0] - 0.02,
+        "test_stops_falling": test[-1] > min(test),
+        "gap_grows": gaps[-1] > gaps[0] + 0.02,
+    }
+
+
+def verdict(results: dict, cfg: dict) -> Verdict:
+    checks = capacity_checks(results, cfg)
+    ens_ok = (results["ensemble_test_error"] <= results["mean_member_test_error"]
+              and results["ensemble_test_loss"] <= results["mean_member_test_loss"] + 1e-9)
+    ok = all(checks.values()) and ens_ok
+    failed = [k for k, v in checks.items() if not v] + ([] if ens_ok else ["ensemble"])
+    text = (f"synthetic: Bayes error {results['bayes_error']:.2%}, best test error "
+            f"{results['min_synthetic_test_error']:.2%}; training error "
+            f"{results['capacity_train_error'][0]:.1%} → {results['capacity_train_error'][-1]:.1%}"
+            f" and test error {results['capacity_test_error'][0]:.1%} → "
+            f"{results['capacity_test_error'][-1]:.1%} from the smallest to the largest net; "
+            f"MNIST ensemble {results['ensemble_test_error']:.2%} against its members' mean "
+            f"{results['mean_member_test_error']:.2%}")
+    if failed:
+        text += f" (failed: {', '.join(failed)})"
+    return Verdict(ok, text)
+
+
+EXPERIMENT = Experiment(
+    name="generalization",
+    lecture="L9",
+    title="Generalization: Bayes error, capacity, data, regularizers, early stopping, ensembles",
+    claim="Test error never beats the Bayes error; more capacity keeps lowering the training "
+          "error but not the test error; penalties, dropout, early stopping, augmentation and "
+          "ensembles trade training fit for test performance, and an ensemble is at least as "
+          "good as its average member.",
+    run=run,
+    verdict=verdict,
+    defaults={"dim": 10, "delta": 2.0, "train_examples": 300, "test_examples": 20000,
+              "hidden_sweep": [0, 1, 2, 4, 8, 16, 64, 256],
+              "size_sweep": [20, 50, 100, 200, 500, 1000, 2000, 5000], "size_hidden": 4, "synthetic_steps": 2000, "synthetic_lr": 0.01, "repeats": 3,
+              "bayes_tolerance_se": 3.0,
+              "mnist_train_examples": 2000, "mnist_val_examples": 2000, "eval_examples": 10000,
+              "mnist_hidden": [64], "mnist_hidden_sweep": [8, 32, 128, 512],
+              "mnist_epochs": 40, "mnist_lr": 0.05, "batch_size": 64,
+              "l2_sweep": [1e-4, 1e-3, 1e-2], "l1_sweep": [1e-5, 1e-4, 1e-3],
+              "zero_threshold": 1e-3, "dropout": 0.5, "shift": 2, "ensemble_size": 5,
+              "data": "auto", "data_root": "", "download": False},
+    quick={"hidden_sweep": [0, 1, 2, 4, 16, 128], "size_sweep": [25, 100, 400, 1600],
+           "synthetic_steps": 1000, "repeats": 1, "test_examples": 10000,
+           "mnist_train_examples": 1000, "mnist_val_examples": 1000, "eval_examples": 1000,
+           "mnist_hidden": [32], "mnist_hidden_sweep": [16, 64, 256], "mnist_epochs": 15,
+           "l2_sweep": [1e-3, 1e-2], "l1_sweep": [1e-4, 1e-3], "ensemble_size": 5,
+           "data": "subset"},
+    runtime="8 min",
+    setup="Synthetic: two Gaussian classes in {dim} dimensions with a shared random covariance "
+          "and Mahalanobis distance Δ = {delta}; {train_examples} training points, "
+          "{test_examples} test points, one-hidden-layer ReLU MLPs with {hidden_sweep} hidden "
+          "units (0 = linear) trained full-batch with Adam (lr {synthetic_lr}, "
+          "{synthetic_steps} steps), {repeats} data draws; a training-size sweep {size_sweep} "
+          "with {size_hidden} hidden units. MNIST: {mnist_train_examples} training and "
+          "{mnist_val_examples} validation images, MLP {mnist_hidden}, SGD with momentum 0.9, "
+          "lr {mnist_lr}, batch {batch_size}, {mnist_epochs} epochs; width sweep "
+          "{mnist_hidden_sweep}, L2 {l2_sweep}, L1 {l1_sweep}, dropout {dropout}, random shifts "
+          "of ±{shift} pixels, an ensemble of {ensemble_size} nets. Data: {data}.",
+)
