@@ -3,9 +3,10 @@
 Shapes of LeNet-5 on MNIST (batch 64) and of a CIFAR ResNet (batch 128, 16 channels, 32x32,
 3x3 kernels). Each case times one forward and one backward with a fixed random output gradient,
 alternating the libraries so that both see the same machine load, and prints the medians (and
-minima, less sensitive to a busy machine) and the ratios neuralab / PyTorch. Target for the 128x16x32x32 3x3 convolution: ratio <= 1.5.
+minima, less sensitive to a busy machine) and the ratios neuralab / PyTorch. Target for the
+128x16x32x32 3x3 convolution: ratio <= 1.5.
 
-    python benchmarks/bench_conv.py [--repeats 20] [--threads N] [--only conv]
+    python benchmarks/bench_conv.py [--repeats 20] [--threads N] [--only conv] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock time, or the process's CPU time (steadier on a busy "
+                        "machine; meaningful with --threads 1)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
 
@@ -93,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     import neuralab as nl
 
     print(machine_info())
+    print(f"clock: {args.clock}")
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     rng = np.random.default_rng(0)
     results = []
     for name, kind, shape, kw in CASES:
@@ -114,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         t_nl, t_pt = [], []
         for _ in range(args.repeats):
             for fn, store in ((run_nl, t_nl), (run_pt, t_pt)):
-                start = time.perf_counter()
+                start = clock()
                 fn()
-                store.append(time.perf_counter() - start)
+                store.append(clock() - start)
         m_nl, m_pt = statistics.median(t_nl) * 1e3, statistics.median(t_pt) * 1e3
         b_nl, b_pt = min(t_nl) * 1e3, min(t_pt) * 1e3
         results.append((name, m_nl, m_pt))

@@ -227,7 +227,7 @@ EXPERIMENT = Experiment(
           "≈ 4.8) and generates text in the style of a play.",
     run=run,
     verdict=verdict,
-    defaults={"cell": "lstm", "embed": 64, "hidden": 256, "layers": 2, "dropout": 0.0,
+    defaults={"cell": "lstm", "embed": 64, "hidden": 256, "layers": 1, "dropout": 0.0,
               "seq_len": 100, "batch_size": 32, "lr": 0.002, "clip": 5.0, "steps": 2000,
               "eval_every": 250, "log_every": 10, "max_val_chars": 50000, "val_fraction": 0.1,
               "temperature": 0.8, "compare_temperatures": [0.5, 1.0], "sample_length": 400,
@@ -235,7 +235,7 @@ EXPERIMENT = Experiment(
               "download": False, "threads": 1},
     quick={"embed": 32, "hidden": 128, "layers": 1, "seq_len": 50, "steps": 500,
            "eval_every": 100, "max_val_chars": 0, "sample_length": 200, "data": "excerpt"},
-    runtime="10 min",
+    runtime="5 min",
     setup="A CharRNN ({cell}, {layers} layer(s) of {hidden} units, embedding {embed}) trained "
           "with truncated BPTT over chunks of {seq_len} characters on {batch_size} parallel "
           "streams, Adam lr {lr}, gradient norm clipped at {clip}, {steps} steps. Held-out "

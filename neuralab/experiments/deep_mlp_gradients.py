@@ -284,14 +284,17 @@ def _figures(ctx: Any, cfg: dict, runs: dict) -> None:
                 chosen = sorted({0, len(names) // 4, len(names) // 2, 3 * len(names) // 4,
                                  len(names) - 1}) if names else []
                 cmap = _cmap()
+                # One range per panel, so that the layers' spreads can be compared.
+                lo = min((float(samples[names[i]].min()) for i in chosen), default=0.0)
+                hi = max((float(samples[names[i]].max()) for i in chosen), default=1.0)
+                if activation == "sigmoid":
+                    lo, hi = 0.0, 1.0
+                elif hi - lo < 1e-12:
+                    lo, hi = lo - 1e-3, hi + 1e-3
                 for i in chosen:
-                    values = samples[names[i]]
-                    lo, hi = float(values.min()), float(values.max())
-                    if hi - lo < 1e-12:
-                        lo, hi = lo - 1e-3, hi + 1e-3
-                    ax.hist(values, bins=40, range=(lo, hi) if activation != "sigmoid" else
-                            (0.0, 1.0), histtype="step", density=True,
-                            color=cmap(i / max(1, len(names) - 1)), label=f"layer {i + 1}")
+                    ax.hist(samples[names[i]], bins=40, range=(lo, hi), histtype="step",
+                            density=True, color=cmap(i / max(1, len(names) - 1)),
+                            label=f"layer {i + 1}")
                 ax.set_title(f"{activation}, {INIT_LABELS.get(init, init)}", fontsize=9)
                 ax.tick_params(labelsize=7)
                 ax.set_yticks([])
@@ -357,13 +360,13 @@ EXPERIMENT = Experiment(
     run=run,
     verdict=verdict,
     defaults={"activations": list(ACTIVATIONS), "inits": list(INITS), "depth": 20,
-              "width": 256, "small_std": 0.01, "steps": 1500, "batch_size": 128, "lr": 0.01,
+              "width": 256, "small_std": 0.01, "steps": 1000, "batch_size": 128, "lr": 0.01,
               "momentum": 0.9, "probe_examples": 512, "eval_examples": 10000,
               "histogram_samples": 3000, "vanish_ratio": 1e-3, "data": "auto",
               "data_root": "", "download": False, "threads": 1},
-    quick={"width": 128, "steps": 150, "batch_size": 64, "probe_examples": 256,
+    quick={"width": 128, "steps": 250, "batch_size": 64, "probe_examples": 256,
            "eval_examples": 1000, "histogram_samples": 1000, "data": "subset"},
-    runtime="6 min",
+    runtime="5 min",
     setup="A {depth}-layer MLP on MNIST (784 → {width} × {depth}−1 → 10) for each activation "
           "{activations} and each initialization {inits} (small = N(0, {small_std}²), Xavier = "
           "N(0, 2/(fan_in + fan_out)), He = N(0, 2/fan_in); zero biases). Gradient norms and "

@@ -157,7 +157,9 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     ok = ordered and diverged and sane
     return Verdict(ok, f"held-out loss {right:.3f} at the right rate ({results['right_lr']:g}) "
                        f"against {small:.3f} too small ({results['small_lr']:g}) and {large:.3f} "
-                       f"too large ({results['large_lr']:g}); lr {results['divergent_lr']:g} "
+                       f"too large ({results['large_lr']:g}"
+                       + (", which diverged too" if results["large_diverged"] else "")
+                       + f"); lr {results['divergent_lr']:g} "
                        + ("diverged" if diverged else "did not diverge")
                        + f" (max loss {_num(results['divergent_max_loss']):.3g})")
 
@@ -175,7 +177,7 @@ EXPERIMENT = Experiment(
               "record_every": 20, "data": "auto",
               "data_root": "", "download": False},
     quick={"hidden": [64], "steps": 80, "eval_examples": 500, "data": "subset"},
-    runtime="2 min",
+    runtime="3 min",
     setup="SGD without momentum on an MLP with hidden layers {hidden} (ReLU, the registry's "
           "`mlp`), batch {batch_size}, {steps} steps, the same initial weights for each of the "
           "learning rates {lrs}. A run counts as diverged when the loss is not finite or exceeds "

@@ -263,6 +263,7 @@ EXPERIMENT = Experiment(
     runtime="2 min",
     setup="The registry's `mlp` with hidden layers {hidden} (ReLU), batch {batch_size}, "
           "{steps} iterations, the same initial weights and the same mini-batches for each "
-          "optimizer; optimizers {optimizers} with learning rates {lrs} (momentum 0.9; AdaGrad, RMSprop and Adam with "
-          "PyTorch's default other settings). Data: {data} (train_examples=0 uses all).",
+          "optimizer; optimizers {optimizers} with learning rates {lrs} (momentum 0.9; "
+          "AdaGrad, RMSprop and Adam with PyTorch's default other settings). Data: {data} "
+          "(train_examples=0 uses all).",
 )

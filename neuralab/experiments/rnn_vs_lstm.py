@@ -230,7 +230,8 @@ def _figures(ctx: Any, cfg: dict, runs: dict, lengths: list[int]) -> None:
     ctx.figure("hidden_gradients", fig, "The norm of the loss's gradient with respect to each "
                "hidden state, for a batch of sequences (loss read at t = T). The first marker lies "
                "in t ≤ T/2: where the curve has fallen by orders of magnitude, the RNN cannot "
-               "learn what happened there.")
+               "learn what happened there. A gradient that underflows float32 to exactly 0 is "
+               "drawn at 1e-45.")
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

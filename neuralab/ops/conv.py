@@ -39,6 +39,8 @@ __all__ = ["conv2d"]
 _BLOCK_BYTES = 2 << 20
 # None: choose x̄'s method by size (see Conv2d.backward); "col2im" or "transposed" forces one.
 _DX_METHOD: str | None = None
+# Inputs with C·kw below this use channels-first columns (see _cols_channels_first).
+_CHANNELS_FIRST_BELOW = 8
 
 
 def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
@@ -239,37 +241,57 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, *b, stride, padding, dilation, groups):
         kernel = w.shape[2:]
+        bias = b[0] if b else None
+        ctx.w, ctx.w_shape, ctx.x_shape = w, w.shape, x.shape
+        ctx.params = stride, padding, dilation, groups
+        ctx.channels_first = groups == 1 and x.shape[1] * kernel[1] < _CHANNELS_FIRST_BELOW
+        if ctx.channels_first:
+            # Few input channels (a first layer on grey or colour images): channels-last rows
+            # would be runs of only kw·C numbers; channels-first columns copy runs of OW.
+            ctx.x_pad = _pad_nchw(x, padding)
+            z = _conv_channels_first(ctx.x_pad, w, kernel, stride, dilation, bias)
+            return z.transpose(1, 0, 2, 3)  # (N, O, OH, OW) view of (O, N, OH, OW) memory
         x_pad = _pad_nhwc(x, padding)  # (N, Hp, Wp, C)
         w_mat = _weight_matrix(w, groups)  # (g, K/g, O/g)
-        z = _conv_nhwc(x_pad, w_mat, kernel, stride, dilation, b[0] if b else None)
-        ctx.x_pad, ctx.w_mat, ctx.w_shape, ctx.x_shape = x_pad, w_mat, w.shape, x.shape
-        ctx.params = stride, padding, dilation, groups
+        z = _conv_nhwc(x_pad, w_mat, kernel, stride, dilation, bias)
+        ctx.x_pad, ctx.w_mat = x_pad, w_mat
         return z.transpose(0, 3, 1, 2)  # (N, O, OH, OW) view of channels-last memory
 
     @staticmethod
     def backward(ctx, dout):
         stride, padding, dilation, groups = ctx.params
-        x_pad, w_mat = ctx.x_pad, ctx.w_mat
         O, Cg, kh, kw = ctx.w_shape
         N, C, H, W = ctx.x_shape
-        Og = O // groups
-        d_nhwc = dout.transpose(0, 2, 3, 1)  # (N, OH, OW, O)
-        _, OH, OW, _ = d_nhwc.shape
-        d2 = xp.ascontiguousarray(d_nhwc).reshape(N * OH * OW, O)  # (M, O)
         needs_x, needs_w = ctx.needs_input_grad[:2]
         needs_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
-        db = d2.sum(axis=0) if needs_b else None
+        _, _, OH, OW = dout.shape
         dw = dx = None
+        db = dout.sum(axis=(0, 2, 3)) if needs_b else None
+        if ctx.channels_first:
+            if needs_w:
+                dw = _weight_grad_channels_first(ctx.x_pad, dout, (kh, kw), stride, dilation)
+            if not needs_x:
+                return (dx, dw, db) if len(ctx.needs_input_grad) > 2 else (dx, dw)
+            w_mat = _weight_matrix(ctx.w, 1)
+            x_pad_shape = (N, ctx.x_pad.shape[2], ctx.x_pad.shape[3], C)
+            x_pad = None
+        else:
+            x_pad, w_mat = ctx.x_pad, ctx.w_mat
+            x_pad_shape = x_pad.shape
+        Og = O // groups
+        d2 = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * OH * OW, O)  # (M, O)
         # x̄ by the transposed convolution when the stride is 1 (measured faster than col2im's
         # strided slice-adds even where it multiplies more numbers), else by col2im.
         use_col2im = needs_x and stride != (1, 1)
         if needs_x and stride == (1, 1) and _DX_METHOD is not None:  # benchmarks compare both
             use_col2im = _DX_METHOD == "col2im"
+        needs_w = needs_w and not ctx.channels_first
         if needs_w or use_col2im:
             dw_mat = xp.zeros_like(w_mat) if needs_w else None
-            dx_pad = xp.zeros_like(x_pad) if use_col2im else None
-            step = _block_images(OH * OW, w_mat.shape[1] * groups, x_pad.dtype.itemsize, N)
-            buf = xp.empty((groups, step * OH * OW, w_mat.shape[1]), dtype=x_pad.dtype)
+            dx_pad = xp.zeros(x_pad_shape, dtype=w_mat.dtype) if use_col2im else None
+            step = _block_images(OH * OW, w_mat.shape[1] * groups, w_mat.dtype.itemsize, N)
+            buf = xp.empty((groups, step * OH * OW, w_mat.shape[1]), dtype=w_mat.dtype) \
+                if needs_w else None
             for n0 in range(0, N, step):  # blocks of images, for the cache
                 n1 = min(N, n0 + step)
                 dz = d2[n0 * OH * OW:n1 * OH * OW].reshape(-1, groups, Og).transpose(1, 0, 2)
@@ -292,6 +314,78 @@ class Conv2d(Function):
             dx = _transposed_conv_stride1(d2.reshape(N, OH, OW, O), w_mat, (kh, kw), (H, W),
                                           padding, dilation)
         return (dx, dw, db) if len(ctx.needs_input_grad) > 2 else (dx, dw)
+
+
+# ----------------------------------------------------------------------------- few channels
+def _pad_nchw(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+    """x (N, C, H, W) -> zero-padded (N, C, H+pt+pb, W+pl+pr) (x itself without padding)."""
+    (pt, pb), (pl, pr) = pads
+    if pt == pb == pl == pr == 0:
+        return x
+    N, C, H, W = x.shape
+    out = xp.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+    out[:, :, pt:pt + H, pl:pl + W] = x
+    return out
+
+
+def _cols_channels_first(x_pad: Any, n0: int, n1: int, kernel, out_hw, stride, dilation,
+                         buf: Any) -> Any:
+    """X_colᵀ of images n0..n1: (C·kh·kw, m·OH·OW), rows in the (c, i, j) order of the weight.
+
+    One copy per kernel offset (i, j) of the slab x_pad[:, :, i·d::s, j·d::s] (runs of OW).
+    """
+    kh, kw = kernel
+    OH, OW = out_hw
+    C = x_pad.shape[1]
+    m = n1 - n0
+    cols = buf[:, :m * OH * OW]
+    view = cols.reshape(C, kh, kw, m, OH, OW)
+    for i in range(kh):
+        r0 = i * dilation[0]
+        rows = slice(r0, r0 + (OH - 1) * stride[0] + 1, stride[0])
+        for j in range(kw):
+            c0 = j * dilation[1]
+            cols_ = slice(c0, c0 + (OW - 1) * stride[1] + 1, stride[1])
+            view[:, i, j] = x_pad[n0:n1, :, rows, cols_].transpose(1, 0, 2, 3)
+    return cols
+
+
+def _conv_channels_first(x_pad: Any, w: Any, kernel, stride, dilation, bias) -> Any:
+    """Z (O, N, OH, OW) = W (O, C·kh·kw) @ X_colᵀ, block by block; x_pad (N, C, Hp, Wp)."""
+    N, C, Hp, Wp = x_pad.shape
+    O = w.shape[0]
+    kh, kw = kernel
+    OH = conv_output_size(Hp, kh, stride[0], 0, dilation[0])
+    OW = conv_output_size(Wp, kw, stride[1], 0, dilation[1])
+    K = C * kh * kw
+    w2 = w.reshape(O, K)
+    out = xp.empty((O, N, OH * OW), dtype=x_pad.dtype)
+    step = _block_images(OH * OW, K, x_pad.dtype.itemsize, N)
+    buf = xp.empty((K, step * OH * OW), dtype=x_pad.dtype)
+    for n0 in range(0, N, step):  # blocks of images, for the cache
+        n1 = min(N, n0 + step)
+        cols = _cols_channels_first(x_pad, n0, n1, kernel, (OH, OW), stride, dilation, buf)
+        out[:, n0:n1] = (w2 @ cols).reshape(O, n1 - n0, OH * OW)
+    if bias is not None:
+        out += bias.reshape(O, 1, 1)
+    return out.reshape(O, N, OH, OW)
+
+
+def _weight_grad_channels_first(x_pad: Any, dout: Any, kernel, stride, dilation) -> Any:
+    """W̄ (O, C, kh, kw) = Σ_blocks Z̄ᵀ (O, M) @ X_col (M, C·kh·kw)."""
+    N, C, Hp, Wp = x_pad.shape
+    _, O, OH, OW = dout.shape
+    kh, kw = kernel
+    K = C * kh * kw
+    dw = xp.zeros((O, K), dtype=x_pad.dtype)
+    step = _block_images(OH * OW, K, x_pad.dtype.itemsize, N)
+    buf = xp.empty((K, step * OH * OW), dtype=x_pad.dtype)
+    for n0 in range(0, N, step):
+        n1 = min(N, n0 + step)
+        cols = _cols_channels_first(x_pad, n0, n1, kernel, (OH, OW), stride, dilation, buf)
+        dz_t = dout[n0:n1].transpose(1, 0, 2, 3).reshape(O, -1)  # (O, m·OH·OW)
+        dw += dz_t @ cols.T
+    return dw.reshape(O, C, kh, kw)
 
 
 def _col2im_add(dx_pad: Any, dcols: Any, kernel: tuple[int, int], out_hw: tuple[int, int],
