@@ -195,11 +195,11 @@ EXPERIMENT = Experiment(
           "stroke and edge detectors.",
     run=run,
     verdict=verdict,
-    defaults={"epochs": 6, "batch_size": 64, "lr": 0.05, "momentum": 0.9,
+    defaults={"epochs": 6, "batch_size": 64, "lr": 0.02, "momentum": 0.9,
               "mlp_baseline": True, "mlp_hidden": [256], "train_examples": 0,
               "eval_examples": 10000, "target_accuracy": 0.985, "digit_index": 0,
               "data": "auto", "data_root": "", "download": False},
-    quick={"epochs": 4, "target_accuracy": 0.9, "data": "subset"},
+    quick={"epochs": 5, "target_accuracy": 0.9, "data": "subset"},
     runtime="6 min",
     setup="The registry's `lenet5` (ReLU, max pooling, 61,706 parameters) and, as a baseline, "
           "the registry's `mlp` with hidden layers {mlp_hidden}, each trained for {epochs} "

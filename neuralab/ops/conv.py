@@ -20,7 +20,9 @@ row is a few contiguous runs of kw·C numbers, and the product is done in blocks
 so that each block of X_col stays in the processor cache between being written and being read
 (the whole X_col of a ResNet layer is about 75 MB, and a round trip through main memory costs
 more than the arithmetic). The output is returned as an NCHW view of channels-last memory; the
-next convolution reads it back without a copy.
+next convolution reads it back without a copy. A layer with very few input channels (the first
+layer on grey images) uses the transposed layout instead, X_colᵀ (C·kh·kw, N·OH·OW), whose
+copies run along image rows rather than along the few channels.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from neuralab.ops._checks import require_float
 
 __all__ = ["conv2d"]
 
-# Size of one block of X_col: small enough to stay in the L2/L3 cache, large enough that the
-# matrix product of a block runs at full speed (measured on a 2-core EPYC: 2-8 MiB is best).
+# Size of one block of X_col: small enough to stay in the cache, large enough that the matrix
+# product of a block runs at full speed (measured on a 2-core EPYC: 1-2 MiB is best when the
+# machine is busy, up to 8 MiB when it is not).
 _BLOCK_BYTES = 2 << 20
-# None: choose x̄'s method by size (see Conv2d.backward); "col2im" or "transposed" forces one.
+# None: x̄ by the transposed convolution at stride 1, col2im otherwise (see Conv2d.backward);
+# "col2im" or "transposed" forces one at stride 1 (the benchmarks compare them).
 _DX_METHOD: str | None = None
 # Inputs with C·kw below this use channels-first columns (see _cols_channels_first).
 _CHANNELS_FIRST_BELOW = 8

@@ -187,9 +187,11 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-@pytest.mark.slow
 def test_resnet1202_forward_backward_depth():
-    """1202 layers: no RecursionError anywhere (building, forward, backward, zero_grad)."""
+    """1202 layers: no RecursionError anywhere (building, forward, backward).
+
+    Measured 2026-11-26 on 2 busy cores: 9.3 s for forward + backward, 0.72 GiB peak RSS.
+    """
     model = create("resnet1202")
     x = nl.randn(2, 3, 32, 32)
     y = nl.tensor([0, 1])

@@ -1,8 +1,9 @@
 """Loaders for the course's real data sets: MNIST, CIFAR-10/100, image folders, Caltech101, text."""
 
 from neuralab.data.datasets.mnist import MNIST
+from neuralab.data.datasets.text import CharCorpus, TextDataset, tinyshakespeare
 
-__all__ = ["MNIST"]
+__all__ = ["MNIST", "CharCorpus", "TextDataset", "tinyshakespeare"]
 
 # ---- other data sets (added by the lead as their modules land) -----------------------------
 # from neuralab.data.datasets.cifar import CIFAR10, CIFAR100
