@@ -8,7 +8,7 @@ Prints the median time per epoch of each, the ratio neuralab / PyTorch (target <
 peak resident memory of the process after the neuralab epochs (measured before PyTorch is
 imported, so it is neuralab's own; target < 1 GiB).
 
-    python benchmarks/bench_lenet.py [--data-root DIR] [--repeats 3] [--threads N]
+    python benchmarks/bench_lenet.py [--data-root DIR] [--repeats 3] [--threads N] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -17,11 +17,19 @@ import argparse
 import resource
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, measure, set_threads, summary  # noqa: E402
+from _common import machine_info, set_threads, summary  # noqa: E402
+
+
+def measure(fn, clock) -> list[float]:
+    """Seconds of one run of ``fn`` on ``clock`` (wall or process CPU time)."""
+    start = clock()
+    fn()
+    return [clock() - start]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="BLAS and torch threads (default: each library's own choice)")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--limit", type=int, default=None, help="use only N training images")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock time, or the process's CPU time (steadier on a busy "
+                        "machine; meaningful with --threads 1)")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of one neuralab epoch instead")
     args = parser.parse_args(argv)
@@ -78,12 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     # neuralab's own peak memory: one epoch before PyTorch is even imported.
-    t_nl = measure(neuralab_epoch, repeats=1, warmup=0)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    t_nl = measure(neuralab_epoch, clock)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     import torch
 
     print(machine_info())
+    print(f"clock: {args.clock}")
 
     class TorchLeNet(torch.nn.Module):
         def __init__(self):
@@ -123,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.warmup):
         torch_epoch()
     for _ in range(args.repeats):
-        t_pt += measure(torch_epoch, repeats=1, warmup=0)
-        t_nl += measure(neuralab_epoch, repeats=1, warmup=0)
+        t_pt += measure(torch_epoch, clock)
+        t_nl += measure(neuralab_epoch, clock)
     # The first neuralab epoch (before torch) is kept: it is a full epoch like the others.
     print(summary("neuralab", t_nl))
     print(summary("pytorch ", t_pt))

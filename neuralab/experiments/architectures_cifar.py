@@ -297,7 +297,9 @@ def small_alexnet(num_classes: int = 10, width: float = 1.0, image_size: int = 3
     model.classifier = nn.Sequential(
         nn.Flatten(), nn.Dropout(0.5), nn.Linear(c[4] * pooled * pooled, hidden), nn.ReLU(),
         nn.Dropout(0.5), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
-    return _Chain(model, ("features", "avgpool", "classifier"))
+    chained = _Chain(model, ("features", "avgpool", "classifier"))
+    he_init(chained)
+    return chained
 
 
 class _Chain:
@@ -341,23 +343,52 @@ def vgg_config(width: float, image_size: int, depth: str = "A") -> list[Any]:
 
 
 def small_vgg(num_classes: int = 10, width: float = 1.0, image_size: int = 32,
-              depth: str = "A", batch_norm: bool = False, hidden: int = 512) -> Any:
-    """The zoo's ``VGG`` (``vgg11_cifar`` for depth A, width 1) with scaled widths and a
-    ``hidden``-unit classifier."""
+              depth: str = "A", batch_norm: bool = False, hidden: int = 512,
+              init: str = "he", dropout: float = 0.5) -> Any:
+    """The zoo's ``VGG`` (``vgg11_cifar`` for depth A, width 1) with scaled widths, a
+    ``hidden``-unit classifier, and He initialisation (``init='he'``) or the paper's N(0, 0.01²)
+    (``init='paper'``): torchvision's N(0, 0.01²) linear layers shrink the signal ~10x per layer
+    when the classifier is narrow, which stalls a small network at the chance loss."""
     import neuralab.nn as nn
     from neuralab.models.vgg import VGG
 
     config = vgg_config(width, image_size, depth)
-    model = VGG(config, num_classes=num_classes, batch_norm=batch_norm, cifar=True)
-    if hidden != 512:
-        last = [v for v in config if v != "M"][-1]
-        model.classifier = nn.Sequential(
-            nn.Linear(last, hidden), nn.ReLU(), nn.Dropout(0.5), nn.Linear(hidden, hidden),
-            nn.ReLU(), nn.Dropout(0.5), nn.Linear(hidden, num_classes))
-        from neuralab.models._init import init_vgg_style
-
-        init_vgg_style(model)
+    model = VGG(config, num_classes=num_classes, batch_norm=batch_norm, cifar=True,
+                init_weights=False)
+    last = [v for v in config if v != "M"][-1]
+    model.classifier = nn.Sequential(
+        nn.Linear(last, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, hidden),
+        nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+    if init == "paper":
+        paper_init(model)
+    else:
+        he_init(model)
     return model
+
+
+def he_init(model: Any) -> None:
+    """He et al. (2015): w ~ N(0, 2 / fan_in) for every conv and linear layer (variance kept
+    through ReLUs), the last linear layer N(0, 1 / fan_in); biases 0; batch norm γ = 1, β = 0."""
+    from neuralab.models._init import normal_fill
+
+    layers = [m for m in model.modules() if type(m).__name__ in ("Conv2d", "Linear")]
+    for i, m in enumerate(layers):
+        fan_in = int(xp.prod(m.weight.shape[1:]))
+        gain = 1.0 if i == len(layers) - 1 and type(m).__name__ == "Linear" else 2.0
+        normal_fill(m.weight, math.sqrt(gain / fan_in))
+        if getattr(m, "bias", None) is not None:
+            m.bias.data[...] = 0
+
+
+def paper_init(model: Any) -> None:
+    """Simonyan & Zisserman's random initialisation: w ~ N(0, 0.01²), biases 0."""
+    from neuralab.models._init import normal_fill
+
+    for m in model.modules():
+        if type(m).__name__ in ("Conv2d", "Linear"):
+            normal_fill(m.weight, 0.01)
+            if getattr(m, "bias", None) is not None:
+                m.bias.data[...] = 0
 
 
 # (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj) of each Inception module (Szegedy et al.,
@@ -446,8 +477,10 @@ def _small_googlenet_class() -> type:
 def small_googlenet(num_classes: int = 10, width: float = 0.25, aux_logits: bool = False,
                     **options: Any) -> Any:
     """A width-scaled GoogLeNet for 32x32 (or 16x16) images; see ``SmallGoogLeNet``."""
-    return _small_googlenet_class()(num_classes=num_classes, width=width, aux_logits=aux_logits,
-                                    **options)
+    model = _small_googlenet_class()(num_classes=num_classes, width=width,
+                                     aux_logits=aux_logits, **options)
+    he_init(model)
+    return model
 
 
 def resnet_cifar(depth: int = 20, num_classes: int = 10, residual: bool = True) -> Any:

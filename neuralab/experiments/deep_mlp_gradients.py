@@ -364,7 +364,7 @@ EXPERIMENT = Experiment(
               "momentum": 0.9, "probe_examples": 512, "eval_examples": 10000,
               "histogram_samples": 3000, "vanish_ratio": 1e-3, "data": "auto",
               "data_root": "", "download": False, "threads": 1},
-    quick={"width": 128, "steps": 250, "batch_size": 64, "probe_examples": 256,
+    quick={"width": 128, "steps": 200, "batch_size": 64, "probe_examples": 256,
            "eval_examples": 1000, "histogram_samples": 1000, "data": "subset"},
     runtime="5 min",
     setup="A {depth}-layer MLP on MNIST (784 → {width} × {depth}−1 → 10) for each activation "

@@ -65,7 +65,7 @@ def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
 
 
 def mnist_arrays(dataset: Any, n: int | None = None, offset: int = 0) -> tuple[Any, Any]:
-    """Images ``n`` images from ``offset`` on as float32 (N, 1, 28, 28), standardised, and labels.
+    """``n`` images from ``offset`` on as float32 (N, 1, 28, 28), standardised, with their labels.
 
     Converting once up front (instead of per batch) keeps the sweeps, which revisit the same small
     set many times, cheap.
@@ -260,7 +260,7 @@ EXPERIMENT = Experiment(
               "data_root": "", "download": False},
     quick={"hidden": [128], "steps": 200, "eval_every": 50, "smooth": 25,
            "eval_examples": 1000, "data": "subset"},
-    runtime="2 min",
+    runtime="1 min",
     setup="The registry's `mlp` with hidden layers {hidden} (ReLU), batch {batch_size}, "
           "{steps} iterations, the same initial weights and the same mini-batches for each "
           "optimizer; optimizers {optimizers} with learning rates {lrs} (momentum 0.9; "

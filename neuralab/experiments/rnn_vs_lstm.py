@@ -259,7 +259,7 @@ EXPERIMENT = Experiment(
               "steps": 3000, "batch_size": 64, "lr": 0.01, "clip": 1.0, "eval_examples": 1000,
               "eval_every": 100, "log_every": 10, "grad_examples": 64, "solved_mse": 0.05,
               "failed_mse": 0.1, "threads": 1},
-    quick={"lengths": [100], "steps": 1500, "eval_examples": 500},
+    quick={"lengths": [50], "steps": 1000, "eval_examples": 500},
     runtime="8 min",
     setup="The adding problem with sequence lengths {lengths}: a one-layer {models} with "
           "{hidden} hidden units and a linear read-out at the last step, trained on fresh "

@@ -150,12 +150,12 @@ def test_rnn_vs_lstm_quick(tmp_path):
     _, saved = _run_quick("rnn-vs-lstm", tmp_path)
     r = saved["results"]
     T = r["lengths"][-1]
-    assert T >= 100
+    assert T >= 50
     assert float(r[f"lstm_T{T}_final_mse"]) < 0.05
     assert float(r[f"rnn_T{T}_final_mse"]) > 0.1
     # The RNN's gradient has (all but) vanished by the first step; the trained LSTM's has not.
-    assert float(r[f"rnn_T{T}_grad_decay_trained"]) < 1e-6
-    assert float(r[f"lstm_T{T}_grad_decay_trained"]) > 1e-4
+    assert float(r[f"rnn_T{T}_grad_decay_trained"]) < 1e-4
+    assert float(r[f"lstm_T{T}_grad_decay_trained"]) > 1e-3
     assert saved["verdict"]["supported"] is True
 
 

@@ -291,7 +291,7 @@ def test_resnet_basic_and_bottleneck_neuralab_to_torch():
         sd = to_torch_state_dict(model)
         assert list(sd) == list(torch_model.state_dict())  # same keys, same order
         torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
-        _compare(model, torch_model, _x((2, 3, 32, 32)).astype(np.float64), train=True,
+        _compare(model, torch_model, _x((2, 3, 16, 16)).astype(np.float64), train=True,
                  rtol=1e-9, atol=1e-9, grad_atol=1e-9)
 
 

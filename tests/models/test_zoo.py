@@ -11,7 +11,7 @@ import pytest
 import neuralab as nl
 import neuralab.nn as nn
 from neuralab.models import create, list_models
-from neuralab.models.googlenet import GoogLeNetOutputs, googlenet_loss
+from neuralab.models.googlenet import GoogLeNetOutputs, NaiveInception, googlenet_loss
 from neuralab.models.resnet import CifarResNet
 
 IMAGENET_COUNTS = {
@@ -152,9 +152,10 @@ def test_googlenet_outputs_and_loss():
         logits = model(x)
     assert isinstance(logits, nl.Tensor) and logits.shape == (2, 10)
     assert abs(googlenet_loss(logits, y).item() - ce(logits, y).item()) < 1e-6
-    naive = create("googlenet_cifar", inception="naive", num_classes=3).eval()
-    with nl.no_grad():
-        assert naive(nl.randn(1, 3, 8, 8)).shape == (1, 3)
+    # The naive module concatenates 1x1, 3x3, 5x5 convs and the pooled input itself.
+    naive = NaiveInception(8, 4, 0, 6, 0, 2, 0)
+    assert naive(nl.randn(1, 8, 5, 5)).shape == (1, 4 + 6 + 2 + 8, 5, 5)
+    assert naive.branch3.conv.weight.shape == (2, 8, 5, 5)
 
 
 def test_resnet20_overfits_one_batch():

@@ -1,0 +1,156 @@
+"""ResNet session: the degradation problem, and how residual connections remove it.
+
+He et al. (2016, Fig. 1 and Fig. 6) trained "plain" CIFAR-10 networks (3x3 conv + batch norm +
+ReLU stacks, 6n + 2 layers) of 20, 32, 44 and 56 layers: the deeper plain networks had a *higher
+training error* throughout training. This is not overfitting (the training error is worse) and
+not vanishing gradients in the usual sense (batch norm keeps the forward and backward signals
+well scaled); the deeper plain networks are simply harder to optimise. A deeper network could
+copy the shallower one and set its extra layers to the identity, so the solution exists; the
+optimiser does not find it.
+
+The residual networks have exactly the same layers plus identity shortcuts, y = relu(F(x) + x),
+so an extra block only has to learn F ≈ 0 to be harmless, and the gradient reaches early layers
+through the "+": x̄ = ȳ·(I + ∂F/∂x). With them, deeper is no longer worse to train.
+
+Here a shallow and a deep plain network and their residual twins (``neuralab.models``'s
+``plainN``/``resnetN``, option A shortcuts, same initialisation scheme) train on the same CIFAR-10
+mini-batches, and the training curves are compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.experiments.architectures_cifar import (
+    cifar_augmentation,
+    load_cifar,
+    resnet_cifar,
+    set_threads,
+    smooth,
+    tail_mean,
+    train_classifier,
+)
+from neuralab.experiments.base import Experiment, Verdict
+
+
+def _label(depth: int, residual: bool) -> str:
+    return f"{'ResNet' if residual else 'plain'}-{depth}"
+
+
+def run(cfg: dict, ctx: Any) -> dict:
+    from neuralab.backend import manual_seed
+
+    shallow, deep = (int(d) for d in cfg["depths"])
+    if not shallow < deep:
+        raise ValueError(f"resnet-degradation: depths must be (shallow, deep) with shallow < "
+                         f"deep, got {cfg['depths']}")
+    set_threads(cfg)
+    data = load_cifar(cfg, ctx.seed)
+    size = int(cfg["image_size"])
+    augment = cifar_augmentation(size) if cfg["augment"] else None
+    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
+             f"{len(data['test'][1])} test images at {size}x{size}.")
+    runs: dict[str, dict] = {}
+    results: dict[str, Any] = {"depths": [shallow, deep]}
+    rows = []
+    for residual in (False, True):
+        for depth in (shallow, deep):
+            label = _label(depth, residual)
+            manual_seed(ctx.seed)
+            model = resnet_cifar(depth, residual=residual)
+            out = train_classifier(model, data, cfg, ctx, label, augment=augment,
+                                   order_seed=ctx.seed)
+            runs[label] = out
+            key = f"{'resnet' if residual else 'plain'}{depth}"
+            final_loss = tail_mean(out["losses"], cfg["tail_fraction"])
+            final_error = tail_mean(out["errors"], cfg["tail_fraction"])
+            results[key] = {"train_loss": final_loss, "train_error": final_error,
+                            "test_err1": out["test"]["err1"], "test_loss": out["test"]["loss"],
+                            "params": out["params"], "seconds": out["seconds"],
+                            "steps": out["steps"]}
+            rows.append([label, out["params"], out["steps"], round(final_loss, 4),
+                         round(100 * final_error, 2), round(100 * out["test"]["err1"], 2),
+                         round(out["seconds"], 1)])
+    ctx.table("degradation", ["network", "parameters", "steps", "training loss (last "
+                              f"{cfg['tail_fraction']:.0%} of steps)", "training error (%)",
+                              "test error (%)", "time (s)"], rows,
+              caption="Training loss and error averaged over the mini-batches of the last part "
+                      "of training (train mode, as He et al. plot them).")
+    p_gap = results[f"plain{deep}"]["train_loss"] - results[f"plain{shallow}"]["train_loss"]
+    r_gap = results[f"resnet{deep}"]["train_loss"] - results[f"resnet{shallow}"]["train_loss"]
+    results["plain_gap"], results["resnet_gap"] = p_gap, r_gap
+    ctx.note(f"Going from {shallow} to {deep} layers changes the final training loss by "
+             f"{p_gap:+.3f} without shortcuts and by {r_gap:+.3f} with them.")
+    _figures(ctx, runs, shallow, deep)
+    return results
+
+
+def _figures(ctx: Any, runs: dict, shallow: int, deep: int) -> None:
+    steps = len(next(iter(runs.values()))["losses"])
+    window = max(1, steps // 15)
+    fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
+    styles = {shallow: "--", deep: "-"}
+    for ax, residual, title in ((axes[0], False, "plain networks"),
+                                (axes[1], True, "residual networks")):
+        for depth in (shallow, deep):
+            label = _label(depth, residual)
+            ax.plot([100 * e for e in smooth(runs[label]["errors"], window)], styles[depth],
+                    label=label, color="#d62728" if depth == deep else "#1f77b4")
+        ax.set_xlabel("step")
+        ax.set_ylabel(f"training error (%, moving average of {window})")
+        ax.set_title(title)
+        ax.legend()
+    ax = axes[2]
+    for label, out in runs.items():
+        depth = int(label.split("-")[1])
+        ax.plot(smooth(out["losses"], window), styles[depth], label=label,
+                color="#2ca02c" if label.startswith("ResNet") else "#7f7f7f")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.set_title("all four")
+    ax.legend()
+    ctx.figure("training_curves", fig, "Training error of the plain (left) and residual "
+               "(middle) networks, dashed shallow, solid deep (compare He et al., 2016, Fig. 6); "
+               "right: the training losses.")
+
+
+def verdict(results: dict, cfg: dict) -> Verdict:
+    shallow, deep = results["depths"]
+    plain_s, plain_d = results[f"plain{shallow}"]["train_loss"], \
+        results[f"plain{deep}"]["train_loss"]
+    res_s, res_d = results[f"resnet{shallow}"]["train_loss"], \
+        results[f"resnet{deep}"]["train_loss"]
+    degraded = plain_d > plain_s
+    # "Not much worse": within the tolerance, and a smaller change than the plain nets show.
+    residual_ok = res_d <= res_s + cfg["residual_tolerance"] and (res_d - res_s) < (
+        plain_d - plain_s)
+    return Verdict(degraded and residual_ok,
+                   f"final training loss: plain-{shallow} {plain_s:.3f}, plain-{deep} "
+                   f"{plain_d:.3f} (deeper is {'worse' if degraded else 'not worse'}); "
+                   f"ResNet-{shallow} {res_s:.3f}, ResNet-{deep} {res_d:.3f} (deeper is "
+                   f"{'not' if residual_ok else ''} more than {cfg['residual_tolerance']} worse)")
+
+
+EXPERIMENT = Experiment(
+    name="resnet-degradation",
+    lecture="ResNet",
+    title="The degradation problem: plain versus residual networks of two depths",
+    claim="Without shortcuts the deeper network reaches a higher training loss than the "
+          "shallower one (degradation); with identity shortcuts the deeper network trains at "
+          "least about as well.",
+    run=run,
+    verdict=verdict,
+    defaults={"depths": [20, 56], "data_root": "", "train_images": 0, "test_images": 0,
+              "image_size": 32, "epochs": 30, "batch_size": 128, "lr": 0.1, "momentum": 0.9,
+              "weight_decay": 1e-4, "augment": True, "eval_every": 5, "tail_fraction": 0.1,
+              "residual_tolerance": 0.05, "threads": 0},
+    quick={"depths": [8, 32], "train_images": 1000, "test_images": 500, "image_size": 16,
+           "epochs": 4, "batch_size": 50, "lr": 0.05, "augment": False, "eval_every": 0,
+           "tail_fraction": 0.25, "residual_tolerance": 0.2, "threads": 1},
+    runtime="about 20 h on 2 cores",
+    setup="CIFAR-10 ({train_images} training images, 0 = all 50,000) at "
+          "{image_size}x{image_size}, random crops and flips: {augment}. plain-N and ResNet-N "
+          "(option A shortcuts) for N in {depths}, all from the same seed, trained on the same "
+          "mini-batches for {epochs} epochs with SGD (Nesterov momentum {momentum}, lr {lr} with "
+          "cosine decay, weight decay {weight_decay}, batch {batch_size}).",
+)
