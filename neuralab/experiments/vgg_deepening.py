@@ -136,7 +136,7 @@ def run(cfg: dict, ctx: Any) -> dict:
 
     def build(config: str, image_size: int) -> Any:
         return small_vgg(width=cfg["width"], image_size=image_size, depth=config,
-                         hidden=cfg["hidden"], init=cfg["init"])
+                         hidden=cfg["hidden"], init=cfg["init"], dropout=cfg["dropout"])
 
     results: dict[str, Any] = {}
     runs: dict[str, dict] = {}
@@ -218,8 +218,9 @@ def _figures(ctx: Any, runs: dict, cfg: dict) -> None:
             label=f"VGG-{DEPTHS[cfg['shallow_config']]} (trained first)")
     for key, colour in (("warm", "#d62728"), ("random", "#1f77b4")):
         xs = range(shallow_steps, shallow_steps + len(runs[key]["losses"]))
+        start = "from the shallow net" if key == "warm" else "random init"
         ax.plot(list(xs), smooth(runs[key]["losses"], window), color=colour,
-                label=f"VGG-{DEPTHS[cfg['deep_config']]} {'from the shallow net' if key == 'warm' else 'random init'}")
+                label=f"VGG-{DEPTHS[cfg['deep_config']]} {start}")
     ax.axvline(shallow_steps, ls=":", c="gray")
     ax.set_xlabel("step")
     ax.set_ylabel(f"training loss (moving average of {window})")
@@ -267,19 +268,20 @@ EXPERIMENT = Experiment(
     run=run,
     verdict=verdict,
     defaults={"data_root": "", "train_images": 0, "test_images": 0, "image_size": 32,
-              "width": 0.5, "hidden": 256, "init": "he", "shallow_config": "A",
+              "width": 0.5, "hidden": 256, "dropout": 0.5, "init": "he", "shallow_config": "A",
               "deep_config": "D", "shallow_epochs": 10, "deep_epochs": 5, "batch_size": 128,
               "lr": 0.02, "momentum": 0.9, "weight_decay": 5e-4, "eval_every": 0,
               "crop": 24, "s_min": 28, "s_max": 40, "test_scales": [28, 32, 40],
               "jitter_epochs": 10, "compare_jitter": True, "threads": 0},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.25,
-           "hidden": 128, "shallow_epochs": 4, "deep_epochs": 2, "batch_size": 50,
+           "hidden": 128, "dropout": 0.0, "shallow_epochs": 4, "deep_epochs": 4, "batch_size": 50,
            "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [14, 16],
            "jitter_epochs": 2, "compare_jitter": False, "threads": 1},
     runtime="about 10 h on 2 cores",
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}. "
           "VGG configurations {shallow_config} (shallow) and {deep_config} (deep) without batch "
-          "norm, widths x{width}, classifier {hidden}-{hidden}, {init} initialisation; SGD "
+          "norm, widths x{width}, classifier {hidden}-{hidden} (dropout {dropout}), {init} "
+          "initialisation; SGD "
           "(Nesterov momentum {momentum}, lr {lr} with cosine decay, weight decay "
           "{weight_decay}, batch {batch_size}). Part 1: the shallow net trains {shallow_epochs} "
           "epochs; the deep net trains {deep_epochs} epochs from it and from random weights. "
