@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 
@@ -72,9 +73,18 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     mode = "quick" if args.quick else "full"
     print(f"running {experiment.name} ({experiment.lecture}, {mode} mode): {experiment.claim}")
-    out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out, seed=args.seed,
-                                overrides=overrides,
-                                progress=False if args.no_progress else None)
+    try:
+        out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out,
+                                    seed=args.seed, overrides=overrides,
+                                    progress=False if args.no_progress else None)
+    except ValueError as err:
+        # Experiments validate their configuration (an override of the right type but a bad
+        # value) with ValueError: report it like a command-line error, not as a traceback.
+        if os.environ.get("NEURALAB_DEBUG"):
+            raise
+        print(f"neuralab run {args.name}: {err} (set NEURALAB_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 2
     verdict = saved["verdict"]
     word = "SUPPORTED" if verdict["supported"] else "NOT SUPPORTED"
     print(f"{word}: {verdict['reason']}")
