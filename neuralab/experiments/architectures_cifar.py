@@ -22,7 +22,6 @@ top-5 error, scaled versions of the zoo's networks) that the other architecture 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -632,12 +631,12 @@ EXPERIMENT = Experiment(
            "epochs": 2, "batch_size": 50, "eval_every": 0, "augment": False,
            "compare_lenet": False, "threads": 1},
     runtime="about 8 h on 2 cores",
-    setup="CIFAR-10 ({train_images} training images, 0 = all 50,000; {test_images} test images, "
-          "0 = all 10,000) at {image_size}x{image_size}, normalised per channel (random crops "
-          "and flips: {augment}). Networks: LeNet-5 with 3 input channels, and AlexNet, VGG-11 (batch "
-          "norm: {vgg_batch_norm}), GoogLeNet (all nine Inception modules) scaled to width "
-          "{width} (GoogLeNet x{googlenet_width_factor} more), and ResNet-20. Each trains for "
-          "{epochs} epochs with SGD (Nesterov momentum {momentum}, lr {lr} with cosine decay, "
-          "weight decay {weight_decay}, batch {batch_size}) from seed-fixed weights on the same "
-          "mini-batches.",
+    setup=("CIFAR-10 ({train_images} training images, 0 = all 50,000; {test_images} test "
+           "images, 0 = all 10,000) at {image_size}x{image_size}, normalised per channel "
+           "(random crops and flips: {augment}). Networks: LeNet-5 with 3 input channels; "
+           "AlexNet, VGG-11 (batch norm: {vgg_batch_norm}) and GoogLeNet (all nine Inception "
+           "modules) scaled to width {width} (GoogLeNet a further x{googlenet_width_factor}); "
+           "ResNet-20. Each trains for {epochs} epochs with SGD (Nesterov momentum {momentum}, "
+           "lr {lr} with cosine decay, weight decay {weight_decay}, batch {batch_size}) from "
+           "seed-fixed weights on the same mini-batches."),
 )

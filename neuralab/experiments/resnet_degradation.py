@@ -128,8 +128,8 @@ def verdict(results: dict, cfg: dict) -> Verdict:
                    f"final training loss: plain-{shallow} {plain_s:.3f}, plain-{deep} "
                    f"{plain_d:.3f} (deeper is {'worse' if degraded else 'not worse'}); "
                    f"ResNet-{shallow} {res_s:.3f}, ResNet-{deep} {res_d:.3f} (deeper is "
-                   f"{'not' if residual_ok else ''} more than {cfg['residual_tolerance']} worse)")
-
+                   f"{'within' if residual_ok else 'not within'} {cfg['residual_tolerance']} "
+                   "of it and closer than the plain pair)")
 
 EXPERIMENT = Experiment(
     name="resnet-degradation",

@@ -1,0 +1,258 @@
+"""The architecture experiments of Lecture 12 and the GoogLeNet, VGG and ResNet sessions in quick
+mode, end to end in a temporary directory, checking the outcomes the papers predict; plus unit
+checks of their pieces (warm start, synthetic Caltech folder, model scaling, verdicts)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from neuralab.experiments import base
+from neuralab.experiments.runner import run_experiment
+
+ARTIFACTS = {"config.json", "metrics.jsonl", "results.json", "report.md", "report.html"}
+
+
+def _run(name, tmp_path, **overrides):
+    if name not in base.experiments():
+        pytest.skip(f"experiment {name} could not be loaded: {base.broken()}")
+    out, saved = run_experiment(name, quick=True, out_dir=tmp_path / name, seed=0,
+                                overrides=overrides or None, progress=False)
+    files = {p.name for p in out.iterdir()}
+    assert ARTIFACTS <= files
+    assert "data:image/png;base64," in (out / "report.html").read_text()
+    assert json.loads((out / "results.json").read_text())["verdict"] == saved["verdict"]
+    return out, saved["results"], saved
+
+
+# ------------------------------------------------------------------ architectures-cifar (L12)
+def test_architectures_cifar(tmp_path, shared_data):
+    from neuralab.diagnostics.summary import summary
+    from neuralab.experiments.architectures_cifar import ARCHITECTURES, build
+
+    out, r, saved = _run("architectures-cifar", tmp_path, data_root=str(shared_data))
+    assert (out / "error_vs_cost.png").exists() and (out / "training_loss.png").exists()
+    table = saved["tables"][0]
+    assert len(table["rows"]) == len(ARCHITECTURES)
+    assert all(cell is not None for row in table["rows"] for cell in row)
+    cfg = base.get("architectures-cifar").config(quick=True)
+    for name in ARCHITECTURES:
+        result = r[name]
+        assert result["test_err1"] < 0.9, name  # better than chance (90% top-1 error)
+        assert result["test_err5"] < result["test_err1"], name
+        # Parameters and MACs in the table are the summary's, and the summary counts every
+        # parameter of the trained model.
+        model = build(name, cfg)
+        info = summary(model, (3, cfg["image_size"], cfg["image_size"]))
+        assert result["params"] == info.total_params == result["counted_params"], name
+        assert result["macs"] == info.total_macs > 0, name
+    # LeNet's MACs by hand at 16x16 (padding 2): conv1 6x3x25 per output over 16x16 outputs,
+    # conv2 16x6x25 over 4x4, then 64x120, 120x84 and 84x10.
+    assert r["lenet"]["macs"] == 6 * 3 * 25 * 256 + 16 * 6 * 25 * 16 + 64 * 120 + 120 * 84 + 840
+    assert r["resnet20"]["params"] == 269_722  # He et al.'s 0.27M
+    assert r["googlenet"]["params"] < r["alexnet"]["params"]  # 1x1 reductions + global pooling
+    assert saved["verdict"]["supported"]
+
+
+def test_small_alexnet_at_full_width_is_the_zoo_model():
+    from neuralab.experiments.architectures_cifar import small_alexnet, small_vgg
+    from neuralab.models import create
+
+    def count(m):
+        return sum(p.data.size for p in m.parameters())
+
+    assert count(small_alexnet(width=1.0)) == count(create("alexnet_cifar"))
+    assert count(small_vgg(width=1.0)) == count(create("vgg11_cifar"))
+
+
+# ------------------------------------------------------------------ googlenet-aux (GoogLeNet)
+def test_googlenet_aux(tmp_path, shared_data):
+    out, r, saved = _run("googlenet-aux", tmp_path, data_root=str(shared_data))
+    assert (out / "learning_curves.png").exists()
+    for key in ("aux", "no_aux"):
+        assert np.isfinite(r[key]["final_main_loss"])
+        assert r[key]["final_main_loss"] < r[key]["first_loss"] - 0.3, key  # both trained
+        assert r[key]["test_err1"] < 0.85, key
+        assert len(r[key]["curve"]) >= 1
+    # The heads add parameters in training only; same initial loss (same shared weights).
+    assert r["aux"]["params"] > r["no_aux"]["params"]
+    assert r["aux"]["first_loss"] == pytest.approx(r["no_aux"]["first_loss"], rel=1e-5)
+    assert r["grad_ratio"] > 1.0  # the heads send extra gradient to conv1 and inception3a
+    assert saved["verdict"]["supported"]
+
+
+def test_googlenet_aux_outputs_and_loss():
+    from neuralab.autograd import Tensor
+    from neuralab.experiments.architectures_cifar import small_googlenet
+    from neuralab.models.googlenet import googlenet_loss
+    from neuralab.nn.functional import cross_entropy
+
+    model = small_googlenet(width=0.0625, aux_logits=True)
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3, 16, 16)).astype(np.float32))
+    y = Tensor(np.array([1, 3]))
+    out = model(x)
+    assert isinstance(out, tuple) and [o.shape for o in out] == [(2, 10)] * 3
+    expected = (cross_entropy(out[0], y).item()
+                + 0.3 * (cross_entropy(out[1], y).item() + cross_entropy(out[2], y).item()))
+    assert googlenet_loss(out, y).item() == pytest.approx(expected, rel=1e-5)
+    model.eval()
+    assert model(x).shape == (2, 10)
+
+
+def test_googlenet_aux_verdict_can_fail():
+    exp = base.get("googlenet-aux")
+    good = {"first_loss": 2.3, "final_main_loss": 1.5, "test_err1": 0.5}
+    results = {"aux": dict(good), "no_aux": dict(good), "grad_ratio": 1.2}
+    assert exp.verdict(results, exp.config(quick=True)).supported
+    assert exp.verdict(results, exp.config()).supported
+    results["aux"]["test_err1"] = 0.6  # full mode: the heads hurt by 10 points
+    assert not exp.verdict(results, exp.config()).supported
+    results["no_aux"]["final_main_loss"] = 2.29  # did not train
+    assert not exp.verdict(results, exp.config(quick=True)).supported
+
+
+# ------------------------------------------------------------------ vgg-deepening (VGG)
+def test_vgg_deepening(tmp_path, shared_data):
+    out, r, saved = _run("vgg-deepening", tmp_path, data_root=str(shared_data))
+    assert (out / "training_curves.png").exists()
+    # The warm-started VGG-16 reaches a lower training loss than the randomly initialised one
+    # after the same steps on the same mini-batches.
+    assert r["warm"]["train_loss"] < r["random"]["train_loss"]
+    assert r["warm"]["steps"] == r["random"]["steps"]
+    assert r["shallow"]["train_loss"] < r["shallow"]["first_loss"] - 0.3  # config A trained
+    assert len(r["copied_layers"]) == 8 + 3  # VGG-11's eight convs and three FC layers
+    for key in ("fixed", "jitter"):
+        assert 0 <= r[key]["test_err1"] < 0.9
+    assert saved["verdict"]["supported"]
+
+
+def test_warm_start_copies_corresponding_layers():
+    from neuralab.experiments.architectures_cifar import small_vgg
+    from neuralab.experiments.vgg_deepening import stages, warm_start
+
+    shallow = small_vgg(width=0.125, image_size=16, depth="A", hidden=16)
+    deep = small_vgg(width=0.125, image_size=16, depth="D", hidden=16)
+    untouched = {name: conv.weight.data.copy() for stage in stages(deep)
+                 for name, conv in stage[1:]}
+    copied = warm_start(deep, shallow)
+    assert len(copied) == 11
+    for d_stage, s_stage in zip(stages(deep), stages(shallow)):
+        for (_, d), (_, s) in zip(d_stage, s_stage):
+            np.testing.assert_array_equal(d.weight.data, s.weight.data)
+        for name, conv in d_stage[len(s_stage):]:  # the new layers keep their random weights
+            np.testing.assert_array_equal(conv.weight.data, untouched[name])
+    np.testing.assert_array_equal(deep.classifier[0].weight.data,
+                                  shallow.classifier[0].weight.data)
+    with pytest.raises(ValueError, match="widths"):
+        warm_start(small_vgg(width=0.25, image_size=16, depth="D", hidden=16), shallow)
+    with pytest.raises(ValueError, match="fewer convolutions"):
+        warm_start(shallow, deep)  # arguments swapped
+
+
+def test_vgg_deepening_verdict_can_fail():
+    exp = base.get("vgg-deepening")
+    results = {"warm": {"train_loss": 1.9, "steps": 80}, "random": {"train_loss": 2.1},
+               "fixed": {"test_err1": 0.5}, "jitter": {"test_err1": 0.45}}
+    assert exp.verdict(results, exp.config(quick=True)).supported
+    assert exp.verdict(results, exp.config()).supported
+    results["jitter"]["test_err1"] = 0.55
+    assert not exp.verdict(results, exp.config()).supported
+    results["warm"]["train_loss"] = 2.2
+    assert not exp.verdict(results, exp.config(quick=True)).supported
+
+
+# ------------------------------------------------------------------ resnet-degradation (ResNet)
+def test_resnet_degradation(tmp_path, shared_data):
+    out, r, saved = _run("resnet-degradation", tmp_path, data_root=str(shared_data))
+    assert (out / "training_curves.png").exists()
+    shallow, deep = r["depths"]
+    assert (shallow, deep) == (8, 32)
+    # Degradation: the deeper plain net ends with a clearly higher training loss...
+    assert r[f"plain{deep}"]["train_loss"] > r[f"plain{shallow}"]["train_loss"] + 0.1
+    # ...while the deeper residual net is not much worse than the shallower one, and closer to
+    # it than the plain pair.
+    assert r[f"resnet{deep}"]["train_loss"] < r[f"resnet{shallow}"]["train_loss"] + 0.2
+    assert r["resnet_gap"] < 0.5 * r["plain_gap"]
+    # Same layers, so the same parameters: option A shortcuts add none.
+    assert r[f"plain{deep}"]["params"] == r[f"resnet{deep}"]["params"]
+    assert saved["verdict"]["supported"]
+
+
+def test_resnet_degradation_verdict_can_fail():
+    exp = base.get("resnet-degradation")
+    cfg = exp.config(quick=True)
+    results = {"depths": [8, 32], "plain8": {"train_loss": 1.6}, "plain32": {"train_loss": 2.1},
+               "resnet8": {"train_loss": 1.6}, "resnet32": {"train_loss": 1.7}}
+    assert exp.verdict(results, cfg).supported
+    results["plain32"]["train_loss"] = 1.5  # no degradation
+    assert not exp.verdict(results, cfg).supported
+    results["plain32"]["train_loss"] = 2.1
+    results["resnet32"]["train_loss"] = 2.0  # the residual net degrades too
+    assert not exp.verdict(results, cfg).supported
+
+
+# ------------------------------------------------------------------ caltech101 (L12)
+def test_caltech101_quick_on_synthetic_folder(tmp_path):
+    out, r, saved = _run("caltech101", tmp_path)
+    assert (out / "examples.png").exists()
+    assert r["synthetic"] and r["classes"] == 6
+    assert r["train_images"] == 6 * 25 and r["test_images"] == 6 * 15
+    assert r["final_train_loss"] < r["first_loss"] - 0.5
+    assert r["test_err1"] < 0.5 < r["chance_err1"]  # far better than chance (83%)
+    assert r["test_err5"] <= r["test_err1"]
+    assert saved["verdict"]["supported"]
+
+
+def test_synthetic_caltech_folder(tmp_path):
+    from neuralab.data.datasets.caltech101 import Caltech101
+    from neuralab.experiments.caltech101 import make_synthetic_caltech
+
+    top = make_synthetic_caltech(tmp_path, classes=3, per_class=8, seed=1)
+    assert top.name == "101_ObjectCategories"
+    assert sorted(p.name for p in top.iterdir()) == ["circle", "square", "triangle"]
+    from PIL import Image
+
+    modes = {Image.open(p).mode for p in top.rglob("*.png")}
+    sizes = {Image.open(p).size for p in top.rglob("*.png")}
+    assert modes == {"RGB", "L"} and len(sizes) > 3  # grey images and varying sizes, as Caltech
+    train = Caltech101(tmp_path, train=True, train_per_class=5, size=(20, 20), cache=False)
+    test = Caltech101(tmp_path, train=False, train_per_class=5, size=(20, 20), cache=False)
+    assert train.data.shape == (15, 20, 20, 3) and test.data.shape == (9, 20, 20, 3)
+    assert not set(train.files) & set(test.files)
+
+
+def test_caltech101_full_mode_without_data_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEURALAB_DATA", str(tmp_path / "nothing"))
+    monkeypatch.setenv("NEURALAB_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="101_ObjectCategories") as info:
+        run_experiment("caltech101", quick=False, out_dir=tmp_path / "run", progress=False)
+    assert "root=" in str(info.value) and "data.caltech.edu" in str(info.value)
+    with pytest.raises(FileNotFoundError, match="missing"):
+        run_experiment("caltech101", quick=False, out_dir=tmp_path / "run2", progress=False,
+                       overrides={"root": str(tmp_path / "missing")})
+
+
+def test_caltech101_verdict_can_fail():
+    exp = base.get("caltech101")
+    results = {"test_err1": 0.2, "test_err5": 0.0, "chance_err1": 5 / 6, "classes": 6,
+               "synthetic": True}
+    assert exp.verdict(results, exp.config(quick=True)).supported
+    results["test_err1"] = 0.8
+    assert not exp.verdict(results, exp.config(quick=True)).supported
+
+
+def test_architectures_cifar_verdict_can_fail():
+    exp = base.get("architectures-cifar")
+    names = ["lenet", "resnet20"]
+    results = {"architectures": names, "lenet": {"test_err1": 0.7},
+               "resnet20": {"test_err1": 0.6}}
+    assert exp.verdict(results, exp.config(quick=True)).supported
+    assert exp.verdict(results, exp.config()).supported
+    results["resnet20"]["test_err1"] = 0.75  # full mode: nothing beats LeNet
+    assert not exp.verdict(results, exp.config()).supported
+    results["lenet"]["test_err1"] = 0.9  # quick mode: LeNet at chance
+    assert not exp.verdict(results, exp.config(quick=True)).supported
+    del results["lenet"]
+    assert not exp.verdict(results, exp.config(quick=True)).supported
