@@ -43,8 +43,10 @@ _BLOCK_BYTES = 2 << 20
 # None: x̄ by the transposed convolution at stride 1, col2im otherwise (see Conv2d.backward);
 # "col2im" or "transposed" forces one at stride 1 (the benchmarks compare them).
 _DX_METHOD: str | None = None
-# Inputs with C·kw below this use channels-first columns (see _cols_channels_first).
-_CHANNELS_FIRST_BELOW = 8
+# Inputs with C·kw below this use the batch-last layout (see _conv_batch_last).
+_BATCH_LAST_BELOW = 64
+# None: choose the layout by _BATCH_LAST_BELOW; "batch_last" or "nhwc" forces one (benchmarks).
+_LAYOUT: str | None = None
 
 
 def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
@@ -248,13 +250,13 @@ class Conv2d(Function):
         bias = b[0] if b else None
         ctx.w, ctx.w_shape, ctx.x_shape = w, w.shape, x.shape
         ctx.params = stride, padding, dilation, groups
-        ctx.channels_first = groups == 1 and x.shape[1] * kernel[1] < _CHANNELS_FIRST_BELOW
-        if ctx.channels_first:
-            # Few input channels (a first layer on grey or colour images): channels-last rows
-            # would be runs of only kw·C numbers; channels-first columns copy runs of OW.
-            ctx.x_pad = _pad_nchw(x, padding)
-            z = _conv_channels_first(ctx.x_pad, w, kernel, stride, dilation, bias)
-            return z.transpose(1, 0, 2, 3)  # (N, O, OH, OW) view of (O, N, OH, OW) memory
+        ctx.batch_last = groups == 1 and _prefers_batch_last(x.shape[1], w.shape[0], kernel)
+        if ctx.batch_last:
+            x_pad = _pad_cwhn(x, padding)  # (C, Hp, Wp, N)
+            z, cols = _conv_batch_last(x_pad, w, kernel, stride, dilation, bias)
+            # X_colᵀ is kept for W̄ only when it is small (one cache block); else rebuilt.
+            ctx.x_pad, ctx.cols = x_pad, cols
+            return z.transpose(3, 0, 1, 2)  # (N, O, OH, OW) view of (O, OH, OW, N) memory
         x_pad = _pad_nhwc(x, padding)  # (N, Hp, Wp, C)
         w_mat = _weight_matrix(w, groups)  # (g, K/g, O/g)
         z = _conv_nhwc(x_pad, w_mat, kernel, stride, dilation, bias)
@@ -267,26 +269,21 @@ class Conv2d(Function):
         O, Cg, kh, kw = ctx.w_shape
         N, C, H, W = ctx.x_shape
         needs_x, needs_w = ctx.needs_input_grad[:2]
-        needs_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        has_b = len(ctx.needs_input_grad) > 2
         _, _, OH, OW = dout.shape
         dw = dx = None
-        db = dout.sum(axis=(0, 2, 3)) if needs_b else None
-        if needs_x and groups == 1 and 3 * C * OH * OW <= O * H * W and _DX_METHOD is None:
-            # Few input channels for many output channels: x̄ from the small X̄_colᵀ
-            # (C·kh·kw rows) beats the transposed convolution over O channels (measured).
-            dx = _input_grad_channels_first(dout, ctx.w, (H, W), padding, stride, dilation)
-            needs_x = False
-        if ctx.channels_first:
+        db = dout.sum(axis=(0, 2, 3)) if has_b and ctx.needs_input_grad[2] else None
+        if ctx.batch_last:
+            dz = dout.transpose(1, 2, 3, 0)  # (O, OH, OW, N)
+            if not dz.flags.c_contiguous:
+                dz = xp.ascontiguousarray(dz)
             if needs_w:
-                dw = _weight_grad_channels_first(ctx.x_pad, dout, (kh, kw), stride, dilation)
-            if not needs_x:
-                return (dx, dw, db) if len(ctx.needs_input_grad) > 2 else (dx, dw)
-            w_mat = _weight_matrix(ctx.w, 1)
-            x_pad_shape = (N, ctx.x_pad.shape[2], ctx.x_pad.shape[3], C)
-            x_pad = None
-        else:
-            x_pad, w_mat = ctx.x_pad, ctx.w_mat
-            x_pad_shape = x_pad.shape
+                dw = _weight_grad_batch_last(ctx.x_pad, dz, ctx.cols, (kh, kw), stride,
+                                             dilation)
+            if needs_x:
+                dx = _input_grad_batch_last(dz, ctx.w, (H, W), padding, stride, dilation)
+            return (dx, dw, db) if has_b else (dx, dw)
+        x_pad, w_mat = ctx.x_pad, ctx.w_mat
         Og = O // groups
         d2 = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * OH * OW, O)  # (M, O)
         # x̄ by the transposed convolution when the stride is 1 (measured faster than col2im's
@@ -294,10 +291,9 @@ class Conv2d(Function):
         use_col2im = needs_x and stride != (1, 1)
         if needs_x and stride == (1, 1) and _DX_METHOD is not None:  # benchmarks compare both
             use_col2im = _DX_METHOD == "col2im"
-        needs_w = needs_w and not ctx.channels_first
         if needs_w or use_col2im:
             dw_mat = xp.zeros_like(w_mat) if needs_w else None
-            dx_pad = xp.zeros(x_pad_shape, dtype=w_mat.dtype) if use_col2im else None
+            dx_pad = xp.zeros(x_pad.shape, dtype=w_mat.dtype) if use_col2im else None
             step = _block_images(OH * OW, w_mat.shape[1] * groups, w_mat.dtype.itemsize, N)
             buf = xp.empty((groups, step * OH * OW, w_mat.shape[1]), dtype=w_mat.dtype) \
                 if needs_w else None
@@ -322,108 +318,137 @@ class Conv2d(Function):
         if needs_x and not use_col2im:
             dx = _transposed_conv_stride1(d2.reshape(N, OH, OW, O), w_mat, (kh, kw), (H, W),
                                           padding, dilation)
-        return (dx, dw, db) if len(ctx.needs_input_grad) > 2 else (dx, dw)
+        return (dx, dw, db) if has_b else (dx, dw)
 
 
-# ----------------------------------------------------------------------------- few channels
-def _pad_nchw(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
-    """x (N, C, H, W) -> zero-padded (N, C, H+pt+pb, W+pl+pr) (x itself without padding)."""
+def _prefers_batch_last(C: int, O: int, kernel: tuple[int, int]) -> bool:
+    """Whether the batch-last layout (below) is the faster one for C -> O channels (measured)."""
+    if _LAYOUT is not None:  # benchmarks compare both
+        return _LAYOUT == "batch_last"
+    return C * kernel[1] < _BATCH_LAST_BELOW
+
+
+# ----------------------------------------------------------------------------- batch last
+# Few channels (LeNet's 1->6 and 6->16 layers) make every layout with channels innermost slow:
+# the copies of im2col run over only kw·C numbers and the matrix products have a handful of
+# columns. Putting the batch innermost instead, (C, H, W, N), makes one kernel offset (i, j) of
+# the whole batch a slab x[:, i:i+OH, j:j+OW, :] whose rows are runs of OW·N contiguous numbers
+# (N numbers at stride 2), so im2col and col2im are kh·kw large block copies, and
+# Z (O, OH·OW·N) = W (O, C·kh·kw) @ X_colᵀ is one wide matrix product.
+def _pad_cwhn(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+    """x (N, C, H, W), any strides -> zero-padded batch-last array (C, H+pt+pb, W+pl+pr, N)."""
     (pt, pb), (pl, pr) = pads
-    if pt == pb == pl == pr == 0:
-        return x
-    N, C, H, W = x.shape
-    out = xp.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
-    out[:, :, pt:pt + H, pl:pl + W] = x
+    x_chwn = x.transpose(1, 2, 3, 0)
+    if pt == pb == pl == pr == 0 and x_chwn.flags.c_contiguous:
+        return x_chwn  # the output of an earlier batch-last conv (or its relu, pool): no copy
+    C, H, W, N = x_chwn.shape
+    out = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=x.dtype)
+    out[:, pt:pt + H, pl:pl + W, :] = x_chwn
     return out
 
 
-def _cols_channels_first(x_pad: Any, n0: int, n1: int, kernel, out_hw, stride, dilation,
-                         buf: Any) -> Any:
-    """X_colᵀ of images n0..n1: (C·kh·kw, m·OH·OW), rows in the (c, i, j) order of the weight.
-
-    One copy per kernel offset (i, j) of the slab x_pad[:, :, i·d::s, j·d::s] (runs of OW).
-    """
+def _offsets(kernel, out_hw, stride, dilation, r0: int = 0, r1: int | None = None):
+    """(i, j, row slice, column slice) of every kernel offset, for output rows r0..r1."""
     kh, kw = kernel
     OH, OW = out_hw
-    C = x_pad.shape[1]
-    m = n1 - n0
-    cols = buf[:, :m * OH * OW]
-    view = cols.reshape(C, kh, kw, m, OH, OW)
+    r1 = OH if r1 is None else r1
     for i in range(kh):
-        r0 = i * dilation[0]
-        rows = slice(r0, r0 + (OH - 1) * stride[0] + 1, stride[0])
+        top = r0 * stride[0] + i * dilation[0]
+        rows = slice(top, top + (r1 - r0 - 1) * stride[0] + 1, stride[0])
         for j in range(kw):
-            c0 = j * dilation[1]
-            cols_ = slice(c0, c0 + (OW - 1) * stride[1] + 1, stride[1])
-            view[:, i, j] = x_pad[n0:n1, :, rows, cols_].transpose(1, 0, 2, 3)
+            left = j * dilation[1]
+            yield i, j, rows, slice(left, left + (OW - 1) * stride[1] + 1, stride[1])
+
+
+def _row_blocks(out_hw: tuple[int, int], rows_k: int, n: int, itemsize: int):
+    """Blocks (r0, r1) of output rows whose X_colᵀ (rows_k, (r1−r0)·OW·N) fits _BLOCK_BYTES."""
+    OH, OW = out_hw
+    step = max(1, min(OH, _BLOCK_BYTES // max(1, rows_k * OW * n * itemsize)))
+    return [(r0, min(OH, r0 + step)) for r0 in range(0, OH, step)]
+
+
+def _cols_batch_last(x_pad: Any, r0: int, r1: int, kernel, out_hw, stride, dilation,
+                     buf: Any) -> Any:
+    """X_colᵀ for output rows r0..r1: (C·kh·kw, (r1−r0)·OW·N), rows in the weight's (c, i, j) order.
+
+    x_pad is (C, Hp, Wp, N); one slab copy per kernel offset (i, j).
+    """
+    kh, kw = kernel
+    C, _, _, N = x_pad.shape
+    OW = out_hw[1]
+    cols = buf[:, :(r1 - r0) * OW * N]
+    view = cols.reshape(C, kh, kw, r1 - r0, OW, N)
+    for i, j, rows, cols_ in _offsets(kernel, out_hw, stride, dilation, r0, r1):
+        view[:, i, j] = x_pad[:, rows, cols_, :]
     return cols
 
 
-def _conv_channels_first(x_pad: Any, w: Any, kernel, stride, dilation, bias) -> Any:
-    """Z (O, N, OH, OW) = W (O, C·kh·kw) @ X_colᵀ, block by block; x_pad (N, C, Hp, Wp)."""
-    N, C, Hp, Wp = x_pad.shape
+def _conv_batch_last(x_pad: Any, w: Any, kernel, stride, dilation, bias) -> tuple[Any, Any]:
+    """Z (O, OH, OW, N) = W (O, C·kh·kw) @ X_colᵀ (+ b), in blocks of output rows.
+
+    Also returns X_colᵀ when it was built in one block (then backward reuses it for W̄), else None.
+    """
+    C, Hp, Wp, N = x_pad.shape
     O = w.shape[0]
     kh, kw = kernel
     OH = conv_output_size(Hp, kh, stride[0], 0, dilation[0])
     OW = conv_output_size(Wp, kw, stride[1], 0, dilation[1])
     K = C * kh * kw
     w2 = w.reshape(O, K)
-    out = xp.empty((O, N, OH * OW), dtype=x_pad.dtype)
-    step = _block_images(OH * OW, K, x_pad.dtype.itemsize, N)
-    buf = xp.empty((K, step * OH * OW), dtype=x_pad.dtype)
-    for n0 in range(0, N, step):  # blocks of images, for the cache
-        n1 = min(N, n0 + step)
-        cols = _cols_channels_first(x_pad, n0, n1, kernel, (OH, OW), stride, dilation, buf)
-        out[:, n0:n1] = (w2 @ cols).reshape(O, n1 - n0, OH * OW)
+    out = xp.empty((O, OH, OW, N), dtype=x_pad.dtype)
+    blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize)
+    buf = xp.empty((K, (blocks[0][1] - blocks[0][0]) * OW * N), dtype=x_pad.dtype)
+    for r0, r1 in blocks:  # blocks of output rows, so that each X_colᵀ block stays in cache
+        cols = _cols_batch_last(x_pad, r0, r1, kernel, (OH, OW), stride, dilation, buf)
+        if len(blocks) == 1:
+            xp.matmul(w2, cols, out=out.reshape(O, -1))
+        else:
+            out[:, r0:r1] = (w2 @ cols).reshape(O, r1 - r0, OW, N)
     if bias is not None:
-        out += bias.reshape(O, 1, 1)
-    return out.reshape(O, N, OH, OW)
+        out += bias.reshape(O, 1, 1, 1)
+    return out, (buf if len(blocks) == 1 else None)
 
 
-def _weight_grad_channels_first(x_pad: Any, dout: Any, kernel, stride, dilation) -> Any:
-    """W̄ (O, C, kh, kw) = Σ_blocks Z̄ᵀ (O, M) @ X_col (M, C·kh·kw)."""
-    N, C, Hp, Wp = x_pad.shape
-    _, O, OH, OW = dout.shape
+def _weight_grad_batch_last(x_pad: Any, dz: Any, cols: Any, kernel, stride, dilation) -> Any:
+    """W̄ (O, C, kh, kw) = Σ_blocks Z̄ (O, M) @ X_col (M, C·kh·kw); dz is (O, OH, OW, N).
+
+    ``cols``: the forward's X_colᵀ when it was kept (one block), else None (rebuilt here).
+    """
+    C, _, _, N = x_pad.shape
+    O, OH, OW, _ = dz.shape
     kh, kw = kernel
     K = C * kh * kw
+    if cols is not None:
+        return (dz.reshape(O, -1) @ cols.T).reshape(O, C, kh, kw)
     dw = xp.zeros((O, K), dtype=x_pad.dtype)
-    step = _block_images(OH * OW, K, x_pad.dtype.itemsize, N)
-    buf = xp.empty((K, step * OH * OW), dtype=x_pad.dtype)
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
-        cols = _cols_channels_first(x_pad, n0, n1, kernel, (OH, OW), stride, dilation, buf)
-        dz_t = dout[n0:n1].transpose(1, 0, 2, 3).reshape(O, -1)  # (O, m·OH·OW)
-        dw += dz_t @ cols.T
+    blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize)
+    buf = xp.empty((K, (blocks[0][1] - blocks[0][0]) * OW * N), dtype=x_pad.dtype)
+    for r0, r1 in blocks:
+        cols = _cols_batch_last(x_pad, r0, r1, kernel, (OH, OW), stride, dilation, buf)
+        dw += dz[:, r0:r1].reshape(O, -1) @ cols.T
     return dw.reshape(O, C, kh, kw)
 
 
-def _input_grad_channels_first(dout: Any, w: Any, in_hw: tuple[int, int], padding: Any,
-                               stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
-    """x̄ = col2im(W_matᵀ @ Z̄ᵀ) in the channels-first layout, block by block (groups = 1).
+def _input_grad_batch_last(dz: Any, w: Any, in_hw: tuple[int, int], padding: Any,
+                           stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
+    """x̄ = col2im(W_matᵀ @ Z̄) in the batch-last layout, in blocks of output rows (groups = 1).
 
-    X̄_colᵀ (C·kh·kw, m·OH·OW) has one row per (c, i, j); row block (i, j) is added onto the
-    padded gradient at the offset (i·d, j·d) with step s: kh·kw slab additions per block.
+    dz is (O, OH, OW, N). X̄_colᵀ (C·kh·kw, rows·OW·N) has one row block per (c, i, j), added
+    onto the padded gradient (C, Hp, Wp, N) at the offset (i·d, j·d) with step s. Returns x̄ as
+    an (N, C, H, W) view of batch-last memory.
     """
-    N, O, OH, OW = dout.shape
+    O, OH, OW, N = dz.shape
     _, C, kh, kw = w.shape
     H, W = in_hw
     (pt, pb), (pl, pr) = padding
     K = C * kh * kw
     w2t = w.reshape(O, K).T  # (K, O)
-    dx_pad = xp.zeros((C, N, H + pt + pb, W + pl + pr), dtype=dout.dtype)
-    step = _block_images(OH * OW, K, dout.dtype.itemsize, N)
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
-        dz_t = dout[n0:n1].transpose(1, 0, 2, 3).reshape(O, -1)  # (O, m·OH·OW)
-        dcols = (w2t @ dz_t).reshape(C, kh, kw, n1 - n0, OH, OW)
-        for i in range(kh):
-            r0 = i * dilation[0]
-            rows = slice(r0, r0 + (OH - 1) * stride[0] + 1, stride[0])
-            for j in range(kw):
-                c0 = j * dilation[1]
-                cols = slice(c0, c0 + (OW - 1) * stride[1] + 1, stride[1])
-                dx_pad[:, n0:n1, rows, cols] += dcols[:, i, j]
-    return dx_pad[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+    dx_pad = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=dz.dtype)
+    for r0, r1 in _row_blocks((OH, OW), K, N, dz.dtype.itemsize):
+        dcols = (w2t @ dz[:, r0:r1].reshape(O, -1)).reshape(C, kh, kw, r1 - r0, OW, N)
+        for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation, r0, r1):
+            dx_pad[:, rows, cols, :] += dcols[:, i, j]
+    return dx_pad[:, pt:pt + H, pl:pl + W, :].transpose(3, 0, 1, 2)
 
 
 def _col2im_add(dx_pad: Any, dcols: Any, kernel: tuple[int, int], out_hw: tuple[int, int],
