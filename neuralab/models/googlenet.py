@@ -222,6 +222,11 @@ class GoogLeNet(nn.Module):
             return GoogLeNetOutputs(x, aux2, aux1)
         return x
 
+    def criterion(self, outputs: Any, target: Tensor) -> Tensor:
+        """The training loss this model needs: ``googlenet_loss`` (the training loop uses a
+        model's ``criterion`` in place of the plain cross-entropy when it has one)."""
+        return googlenet_loss(outputs, target)
+
     def extra_repr(self) -> str:
         return f"inception={self.inception!r}, aux_logits={self.aux_logits}, cifar={self.cifar}"
 

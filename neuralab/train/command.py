@@ -90,7 +90,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--subset", action="store_true",
                    help="use the small data subset shipped with neuralab")
     p.add_argument("--limit", type=int, metavar="N",
-                   help="use at most N examples of each split (quick checks)")
+                   help="use a random subset of at most N examples of each split (quick checks)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="BLAS threads for NumPy (default: the library's choice, usually all "
                    "cores); 1 is often faster for small models or on a busy machine")
@@ -208,12 +208,16 @@ def _build_scheduler(optimizer: Any, settings: dict, steps_per_epoch: int) -> An
     return sched.ReduceLROnPlateau(optimizer, factor=settings["gamma"])
 
 
-def _limit(dataset: Any, n: int | None) -> Any:
+def _limit(dataset: Any, n: int | None, seed: int) -> Any:
+    """A seeded random subset of ``n`` examples: image folders are sorted by class, so the first
+    ``n`` examples would often be a single class."""
+    from neuralab.backend import xp
     from neuralab.data.dataset import Subset
 
     if dataset is None or n is None or len(dataset) <= n:
         return dataset
-    return Subset(dataset, range(n))
+    chosen = xp.random.default_rng(seed).choice(len(dataset), size=n, replace=False)
+    return Subset(dataset, xp.sort(chosen))
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -244,7 +248,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"training on the shipped subset of {settings['data']} "
               f"({len(splits.train)} training examples): the full data was not found; "
               "see the message above for where to put it", file=sys.stderr)
-    train_set, val_set, test_set = (_limit(d, settings["limit"])
+    train_set, val_set, test_set = (_limit(d, settings["limit"], settings["seed"])
                                     for d in (splits.train, splits.val, splits.test))
     try:
         model = _build_model(settings["model"], splits, settings)

@@ -141,7 +141,9 @@ class Trainer:
         if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
             early_stopping = EarlyStopping(patience=early_stopping)
         self.model, self.optimizer = model, optimizer
-        self.loss_fn = loss_fn or _default_loss()
+        # A model whose training outputs are not plain logits (GoogLeNet's auxiliary heads)
+        # names its own loss as ``criterion``.
+        self.loss_fn = loss_fn or getattr(model, "criterion", None) or _default_loss()
         self.scheduler, self.scheduler_step = scheduler, scheduler_step
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.early_stopping = early_stopping
@@ -186,6 +188,8 @@ class Trainer:
                     self.scheduler.step()
                 n = len(y.data)
                 loss_mean.update(value, n)
+                if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
+                    z = z[0]
                 if z.data.ndim == 2:
                     correct += int((z.data.argmax(axis=1) == y.data).sum())
                 seen += n

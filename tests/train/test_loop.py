@@ -192,3 +192,39 @@ def test_progress_bar_on_a_terminal(monkeypatch, capsys):
     bar.close()
     assert seen == [0, 1, 2, 3, 4]
     assert "epoch 1" in capsys.readouterr().err
+
+
+class _WithAuxHead(nn.Module):
+    """A classifier that, like GoogLeNet, returns (logits, aux) in training and names its loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = small_model()
+        self.aux = nn.Linear(8, 3)
+        self.calls = 0
+
+    def forward(self, x):
+        logits = self.body(x)
+        return (logits, self.aux(x)) if self.training else logits
+
+    def criterion(self, outputs, target):
+        self.calls += 1
+        if isinstance(outputs, tuple):
+            logits, aux = outputs
+            return F.cross_entropy(logits, target) + 0.3 * F.cross_entropy(aux, target)
+        return F.cross_entropy(outputs, target)
+
+
+def test_trainer_uses_the_models_criterion_and_scores_the_main_logits():
+    nl.manual_seed(0)
+    model = _WithAuxHead()
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), progress=False)
+    loader = DataLoader(blobs(), batch_size=40, shuffle=True, seed=0)
+    first = trainer.train_epoch(loader, 1)
+    for epoch in range(2, 6):
+        last = trainer.train_epoch(loader, epoch)
+    assert model.calls == 5 * len(loader)
+    assert last["loss"] < first["loss"]
+    assert last["acc1"] > 0.9  # accuracy of the main logits, not of the (logits, aux) tuple
+    assert model.aux.weight.grad is not None  # the auxiliary head was trained too
+    assert trainer.evaluate(loader)["acc1"] > 0.9
