@@ -17,12 +17,12 @@ or written.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from neuralab.backend import xp
+from neuralab.fileio import atomic_path
 
 __all__ = ["export_state_dict", "load_torch_state_dict", "to_torch_state_dict"]
 
@@ -139,19 +139,10 @@ def export_state_dict(model: Any, path: str | os.PathLike | None = None,
     state = {k: xp.array(v, order="C") for k, v in model.state_dict().items()}
     if path is None:
         return state
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write next to the target and rename, so an interrupted save never leaves a broken file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:  # an interrupted save never leaves a broken file
         if format == "safetensors":
-            _safetensors_numpy().save_file(state, tmp)
+            _safetensors_numpy().save_file(state, str(tmp))
         else:
             with open(tmp, "wb") as f:
                 xp.savez(f, **state)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return state

@@ -15,12 +15,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+
+from neuralab.fileio import atomic_write_bytes
 
 __all__ = [
     "DataError",
@@ -113,28 +114,6 @@ def read_maybe_gzip(path: str | os.PathLike, hint: str = "") -> bytes:
             f"{path}: the gzip file is truncated or corrupt ({err}); delete it and download it "
             f"again{hint}"
         ) from None
-
-
-def atomic_write_bytes(path: str | os.PathLike, content: bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file in the same folder + ``os.replace``.
-
-    A crash or a full disk leaves either the old file or none, never a truncated one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str | None = None,

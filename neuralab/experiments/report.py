@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from neuralab.fileio import atomic_write_bytes
+
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; max-width: 60em;
        margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
@@ -218,6 +220,6 @@ def render_report(run_dir: str | Path) -> tuple[Path, Path]:
         raise FileNotFoundError(f"report: no run directory at {run_dir}")
     blocks = _blocks(run_dir)
     md, page = run_dir / "report.md", run_dir / "report.html"
-    md.write_text(_to_markdown(blocks), encoding="utf-8")
-    page.write_text(_to_html(blocks, run_dir), encoding="utf-8")
+    atomic_write_bytes(md, _to_markdown(blocks).encode("utf-8"))
+    atomic_write_bytes(page, _to_html(blocks, run_dir).encode("utf-8"))
     return md, page

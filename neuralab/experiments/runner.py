@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.experiments.base import Experiment, Verdict, get
+from neuralab.fileio import atomic_path, atomic_write_bytes
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                "false": False, "0": False, "no": False, "off": False}
@@ -137,7 +138,8 @@ class RunContext:
         import matplotlib.pyplot as plt
 
         path = self.out_dir / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         self.figures.append({"file": path.name, "caption": caption})
         return path
@@ -219,7 +221,7 @@ def run_experiment(
               "mode": "quick" if quick else "full",
               "seed": seed, "config": to_jsonable(cfg), "overrides": to_jsonable(overrides or {}),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    atomic_write_bytes(out / "config.json", (json.dumps(config, indent=2) + "\n").encode("utf-8"))
 
     manual_seed(seed)
     numpy.random.seed(seed)
@@ -234,7 +236,7 @@ def run_experiment(
     verdict = experiment.verdict(results, cfg)
     saved = {"results": results, "tables": ctx.tables, "figures": ctx.figures, "notes": ctx.notes,
              "verdict": verdict.as_dict(), "elapsed_s": round(elapsed, 2)}
-    (out / "results.json").write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    atomic_write_bytes(out / "results.json", (json.dumps(saved, indent=2) + "\n").encode("utf-8"))
 
     from neuralab.experiments.report import render_report
 

@@ -12,35 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.fileio import atomic_savez
 
 __all__ = ["load", "load_state_dict", "save", "save_state_dict"]
 
 _TREE = "__tree__"
-
-
-def _atomic_savez(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            xp.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _array_of(value: Any) -> Any:
@@ -58,7 +39,7 @@ def save_state_dict(path: str | os.PathLike, state_dict: dict[str, Any]) -> None
         if array.dtype.kind == "O":
             raise TypeError(f"save_state_dict: entry {name!r} is not numeric ({type(value)})")
         arrays[name] = array
-    _atomic_savez(path, arrays)
+    atomic_savez(path, **arrays)
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
@@ -131,7 +112,7 @@ def save(path: str | os.PathLike, tree: Any) -> None:
     arrays: dict[str, Any] = {}
     encoded = _encode(tree, arrays)
     arrays[_TREE] = xp.frombuffer(json.dumps(encoded).encode("utf-8"), dtype=xp.uint8)
-    _atomic_savez(path, arrays)
+    atomic_savez(path, **arrays)
 
 
 def load(path: str | os.PathLike) -> Any:

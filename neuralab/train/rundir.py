@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from neuralab.data.download import atomic_write_bytes
+from neuralab.fileio import atomic_write_bytes
 
 __all__ = ["MetricsLog", "new_run_dir", "read_metrics", "write_config"]
 

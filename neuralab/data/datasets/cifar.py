@@ -22,6 +22,7 @@ from typing import Any
 
 from neuralab.backend import xp
 from neuralab.data.datasets.imagefolder import ImageDataset
+from neuralab.fileio import atomic_path
 
 __all__ = ["CIFAR10", "CIFAR100", "SafeUnpickler", "download_url", "safe_unpickle"]
 
@@ -84,22 +85,17 @@ def _md5(path: Path) -> str:
 
 
 def download_url(url: str, path: Path, what: str) -> None:
-    """Download ``url`` to ``path`` atomically (``.part`` file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    """Download ``url`` to ``path`` atomically (a temporary file beside it, then a rename)."""
     try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as f:
+        with atomic_path(path) as tmp, urllib.request.urlopen(url, timeout=30) as response, \
+                open(tmp, "wb") as f:
             while chunk := response.read(1 << 20):
                 f.write(chunk)
-        os.replace(tmp, path)
     except OSError as exc:
         raise RuntimeError(
             f"{what}: could not download {url} ({exc}). If this machine is offline, download "
             f"the file elsewhere and put it at {path}"
         ) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class CIFAR10(ImageDataset):

@@ -20,6 +20,7 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.data.dataset import Dataset
 from neuralab.data.download import cache_dir
+from neuralab.fileio import atomic_savez
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageDataset", "ImageFolder", "decode_image"]
 
@@ -73,18 +74,6 @@ def _stack(images: list, names: list[str], size: Any) -> Any:
     if not images:
         return xp.zeros((0,) + (tuple(size) if size else (0, 0)) + (3,), dtype=xp.uint8)
     return xp.stack(images)
-
-
-def _save_atomic(path: Path, **arrays: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            xp.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _load_cache(path: Path) -> tuple[Any, Any] | None:
@@ -227,7 +216,7 @@ class ImageFolder(ImageDataset):
         data = _stack([reader(n) for n in names], names, self.size)
         if path is not None:
             try:
-                _save_atomic(path, data=data, targets=targets)
+                atomic_savez(path, data=data, targets=targets)
             except OSError:  # a read-only cache folder only costs speed
                 pass
         return data, targets
@@ -301,7 +290,7 @@ class ImageFolder(ImageDataset):
         self.targets = xp.asarray([self.class_to_idx[m[0]] for m in members], dtype=xp.int64)
         if cache_path is not None:
             try:
-                _save_atomic(cache_path, data=self.data, targets=self.targets,
+                atomic_savez(cache_path, data=self.data, targets=self.targets,
                              classes=xp.asarray(classes))
             except OSError:
                 pass
