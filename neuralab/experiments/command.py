@@ -77,9 +77,9 @@ def _run(args: argparse.Namespace) -> int:
         out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out,
                                     seed=args.seed, overrides=overrides,
                                     progress=False if args.no_progress else None)
-    except ValueError as err:
-        # Experiments validate their configuration (an override of the right type but a bad
-        # value) with ValueError: report it like a command-line error, not as a traceback.
+    except (ValueError, FileNotFoundError) as err:
+        # A bad configuration value (ValueError) or missing data (FileNotFoundError, whose
+        # message says where to put it) is the user's to fix: a message, not a traceback.
         if os.environ.get("NEURALAB_DEBUG"):
             raise
         print(f"neuralab run {args.name}: {err} (set NEURALAB_DEBUG=1 for the traceback)",

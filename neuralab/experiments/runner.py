@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 import time
 from collections.abc import Iterable
@@ -116,7 +117,9 @@ class RunContext:
         self.notes: list[str] = []
         # Progress bars only where someone watches (a terminal), unless asked.
         self._progress = sys.stderr.isatty() if progress is None else progress
-        self._metrics = open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        # Line-buffered: a long run's metrics can be followed (tail -f) while it runs.
+        self._metrics = open(self.out_dir / "metrics.jsonl", "a", buffering=1,  # noqa: SIM115
+                             encoding="utf-8")
 
     # ---------------------------------------------------------------- recording
     def log(self, series: str = "metrics", step: int | None = None, **values: Any) -> None:
@@ -214,6 +217,7 @@ def run_experiment(
     experiment = get(name)
     cfg = experiment.config(quick=quick, overrides=overrides)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     if (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()  # a rerun into the same directory starts afresh
@@ -229,8 +233,14 @@ def run_experiment(
     start = time.perf_counter()
     try:
         results = experiment.run(cfg, ctx)
-    finally:
+    except BaseException as err:
         ctx.close()
+        if created and not ctx.figures and (out / "metrics.jsonl").stat().st_size == 0:
+            shutil.rmtree(out, ignore_errors=True)  # failed before measuring anything
+        else:  # keep what was measured, and say why the run stopped
+            atomic_write_bytes(out / "FAILED.txt", f"{type(err).__name__}: {err}\n".encode())
+        raise
+    ctx.close()
     elapsed = time.perf_counter() - start
     results = to_jsonable(results or {})
     verdict = experiment.verdict(results, cfg)

@@ -126,3 +126,31 @@ def test_registry_discovers_the_experiment_modules():
         experiment = found[name]
         assert experiment.lecture and experiment.claim and experiment.runtime != "?"
         assert set(experiment.quick) <= set(experiment.defaults)
+
+
+def _fails_after(steps):
+    def run(cfg, ctx):
+        for step in range(steps):
+            ctx.log("train", step=step, loss=1.0)
+        raise FileNotFoundError("data not found; put it in ROOT")
+
+    return run
+
+
+@pytest.mark.parametrize("steps", [0, 2])
+def test_a_failed_run_leaves_no_empty_directory_and_keeps_measurements(tmp_path, steps):
+    experiment = Experiment(name="failing-test", lecture="L5", title="Fails", claim="-",
+                            run=_fails_after(steps), verdict=_verdict)
+    base.register(experiment)
+    try:
+        out = tmp_path / "run"
+        with pytest.raises(FileNotFoundError):
+            run_experiment("failing-test", out_dir=out)
+        if steps == 0:  # nothing measured: nothing left behind
+            assert not out.exists()
+        else:  # the measurements stay, with the reason the run stopped
+            assert len((out / "metrics.jsonl").read_text().splitlines()) == steps
+            assert "data not found" in (out / "FAILED.txt").read_text()
+            assert not (out / "report.md").exists()
+    finally:
+        base.unregister("failing-test")
