@@ -11,6 +11,9 @@ The real data set is large and not shipped: the full mode reads ``root`` (or
 ``$NEURALAB_DATA/caltech101/101_ObjectCategories``). The quick mode generates a small synthetic
 stand-in with the same folder layout (coloured shapes on cluttered backgrounds, images of
 different sizes, some grey) so that the whole pipeline, decoding included, runs anywhere.
+
+Runtime: quick mode about 6 s; full mode (ResNet-18 on 112x112 crops, 30 images x 101 classes,
+40 epochs) about 2 h of one core (55 ms per image).
 """
 
 from __future__ import annotations
@@ -251,7 +254,7 @@ EXPERIMENT = Experiment(
            "s_min": 24, "s_max": 32, "crop": 24, "test_scales": [24, 28], "model": "small_vgg",
            "width": 0.25, "hidden": 64, "dropout": 0.0, "epochs": 15, "batch_size": 25,
            "eval_every": 0, "max_error_fraction_of_chance": 0.6, "threads": 1},
-    runtime="about 3 h on 2 cores",
+    runtime="2 h",
     setup="{train_per_class} training images per class (test: the rest, at most "
           "{test_per_class} per class; 0 = all), decoded at {size}x{size} and normalised with "
           "ImageNet statistics; training crops {crop}x{crop} from images rescaled to S in "

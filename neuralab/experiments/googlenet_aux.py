@@ -16,6 +16,9 @@ Here a width-scaled GoogLeNet (all nine Inception modules, ``neuralab.models.goo
 ``Inception`` blocks and ``googlenet_loss``) trains on CIFAR-10 with and without the heads from
 the same initial weights on the same mini-batches. Learning curves, test errors, and the norm of
 the gradient reaching the lowest layers are compared.
+
+Runtime: quick mode (2,000 images at 16x16, width x0.125, 2 epochs) about 30 s of one core; full
+mode (50,000 images at 32x32, width x0.25, 10 epochs) about 9 h (31 ms per image per network).
 """
 
 from __future__ import annotations
@@ -149,8 +152,8 @@ def verdict(results: dict, cfg: dict) -> Verdict:
                   math.isfinite(r["final_main_loss"]) for r in (aux, no))
     text = (f"main-head training loss {no['first_loss']:.2f} -> {no['final_main_loss']:.3f} "
             f"without heads and -> {aux['final_main_loss']:.3f} with them; test top-1 error "
-            f"{100 * no['test_err1']:.1f}% vs {100 * aux['test_err1']:.1f}%; the heads raise "
-            f"the lowest layers' gradient norm {results['grad_ratio']:.2f}x")
+            f"{100 * no['test_err1']:.1f}% vs {100 * aux['test_err1']:.1f}%; with the heads the "
+            f"lowest layers' gradient norm is {results['grad_ratio']:.2f}x that without")
     if not cfg["compare"]:
         return Verdict(trained, f"both networks trained: {text}" if trained else
                        f"a network did not train: {text}")
@@ -164,9 +167,9 @@ EXPERIMENT = Experiment(
     name="googlenet-aux",
     lecture="GoogLeNet",
     title="GoogLeNet's auxiliary classifiers",
-    claim="Auxiliary classifiers on intermediate Inception modules (loss weight 0.3) send more "
-          "gradient to the lower layers, and the network trains at least as well with them "
-          "(the paper: a small gain).",
+    claim="With auxiliary classifiers on intermediate Inception modules (loss weight 0.3) the "
+          "network trains at least as well as without them (the paper: a small gain of about "
+          "0.5% top-1).",
     run=run,
     verdict=verdict,
     defaults={"data_root": "", "train_images": 0, "test_images": 0, "image_size": 32,
@@ -176,7 +179,7 @@ EXPERIMENT = Experiment(
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.125,
            "epochs": 2, "batch_size": 50, "augment": False, "eval_every": 1, "compare": False,
            "threads": 1},
-    runtime="about 12 h on 2 cores",
+    runtime="9 h",
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}; "
           "GoogLeNet with all nine Inception modules at width {width}, trained with and "
           "without two auxiliary heads (loss weight {aux_weight}) from the same initial weights "

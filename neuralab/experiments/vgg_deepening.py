@@ -18,6 +18,11 @@ against S in [256, 512]).
 Part 1 trains the shallow net, warm-starts a deeper one from it and compares it with the same deeper
 net from a random start on the same mini-batches. Part 2 trains the shallow net with fixed-scale
 crops and with scale-jittered crops and evaluates both on whole test images at several scales.
+Part 2 uses batch norm (``jitter_batch_norm``) so that the short runs train reliably; the
+comparison is about the data, not the optimisation.
+
+Runtime: quick mode (2,000 images at 16x16, widths x0.25) about 22 s of one core; full mode
+(50,000 images at 32x32, widths x0.5) about 2.5 h (VGG-11 4 ms, VGG-16 7.8 ms per image).
 """
 
 from __future__ import annotations
@@ -134,9 +139,10 @@ def run(cfg: dict, ctx: Any) -> dict:
              f"{len(data['test'][1])} test images at {size}x{size}.")
     shallow_cfg, deep_cfg = cfg["shallow_config"], cfg["deep_config"]
 
-    def build(config: str, image_size: int) -> Any:
+    def build(config: str, image_size: int, batch_norm: bool = False) -> Any:
         return small_vgg(width=cfg["width"], image_size=image_size, depth=config,
-                         hidden=cfg["hidden"], init=cfg["init"], dropout=cfg["dropout"])
+                         hidden=cfg["hidden"], init=cfg["init"], dropout=cfg["dropout"],
+                         batch_norm=batch_norm)
 
     results: dict[str, Any] = {}
     runs: dict[str, dict] = {}
@@ -180,7 +186,7 @@ def run(cfg: dict, ctx: Any) -> dict:
         jitter_size = int(cfg["crop"])
         for key in ("fixed", "jitter"):
             manual_seed(ctx.seed + 2)
-            model = build(shallow_cfg, jitter_size)
+            model = build(shallow_cfg, jitter_size, cfg["jitter_batch_norm"])
             out = train_classifier(model, data, cfg, ctx, f"scale {key}",
                                    epochs=cfg["jitter_epochs"], order_seed=ctx.seed + 2,
                                    augment=_crop_training(cfg, key == "jitter"))
@@ -271,13 +277,14 @@ EXPERIMENT = Experiment(
               "width": 0.5, "hidden": 256, "dropout": 0.5, "init": "he", "shallow_config": "A",
               "deep_config": "D", "shallow_epochs": 10, "deep_epochs": 5, "batch_size": 128,
               "lr": 0.02, "momentum": 0.9, "weight_decay": 5e-4, "eval_every": 0,
-              "crop": 24, "s_min": 28, "s_max": 40, "test_scales": [28, 32, 40],
-              "jitter_epochs": 10, "compare_jitter": True, "threads": 0},
+              "crop": 24, "s_min": 28, "s_max": 40, "test_scales": [24, 28, 32],
+              "jitter_epochs": 10, "jitter_batch_norm": True, "compare_jitter": True,
+              "threads": 0},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.25,
            "hidden": 128, "dropout": 0.0, "shallow_epochs": 4, "deep_epochs": 4, "batch_size": 50,
-           "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [14, 16],
-           "jitter_epochs": 2, "compare_jitter": False, "threads": 1},
-    runtime="about 10 h on 2 cores",
+           "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [12, 14],
+           "jitter_epochs": 3, "compare_jitter": False, "threads": 1},
+    runtime="2.5 h",
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}. "
           "VGG configurations {shallow_config} (shallow) and {deep_config} (deep) without batch "
           "norm, widths x{width}, classifier {hidden}-{hidden} (dropout {dropout}), {init} "
@@ -285,7 +292,7 @@ EXPERIMENT = Experiment(
           "(Nesterov momentum {momentum}, lr {lr} with cosine decay, weight decay "
           "{weight_decay}, batch {batch_size}). Part 1: the shallow net trains {shallow_epochs} "
           "epochs; the deep net trains {deep_epochs} epochs from it and from random weights. "
-          "Part 2: the shallow net trains {jitter_epochs} epochs on {crop}x{crop} crops of "
-          "images rescaled to S = {s_min} or S in [{s_min}, {s_max}], tested at Q in "
-          "{test_scales}.",
+          "Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains {jitter_epochs} "
+          "epochs on {crop}x{crop} crops of images rescaled to S = {s_min} or S in [{s_min}, "
+          "{s_max}], tested at Q in {test_scales}.",
 )
