@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, measure, set_threads, summary  # noqa: E402
+from _common import machine_info, measure, page_faults, set_threads, summary  # noqa: E402
 
 
 def torch_resnet20():
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="BLAS and torch threads (default: each library's own choice)")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of neuralab steps instead")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock time, or the process's CPU time (steadier on a busy "
+                        "machine; meaningful with --threads 1)")
     args = parser.parse_args(argv)
     set_threads(args.threads)  # before NumPy is imported
 
@@ -132,15 +135,28 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.warmup):
         neuralab_step()
         torch_step()
+    import time
+
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     t_nl, t_pt = [], []
+    faults = {"neuralab": 0, "pytorch": 0}
     for _ in range(args.repeats):
-        t_nl += measure(neuralab_step, repeats=1, warmup=0)
-        t_pt += measure(torch_step, repeats=1, warmup=0)
+        before = page_faults()
+        t_nl += measure(neuralab_step, repeats=1, warmup=0, clock=clock)
+        middle = page_faults()
+        t_pt += measure(torch_step, repeats=1, warmup=0, clock=clock)
+        faults["neuralab"] += middle - before
+        faults["pytorch"] += page_faults() - middle
     print(f"ResNet-20 training step, batch {args.batch}x3x32x32, SGD momentum, cross-entropy")
     print(summary("neuralab", t_nl))
     print(summary("pytorch ", t_pt))
     ratio = statistics.median(t_nl) / statistics.median(t_pt)
     print(f"ratio neuralab / pytorch (medians): {ratio:.2f}  (target <= 1.5)")
+    # Fresh memory costs the kernel a page fault per 4 KiB page (system time, counted by the
+    # cpu clock): glibc returns freed large arrays to the system and maps them again.
+    per_step = {name: count / args.repeats for name, count in faults.items()}
+    print(f"clock: {args.clock}; minor page faults per step: neuralab "
+          f"{per_step['neuralab']:.0f}, pytorch {per_step['pytorch']:.0f}")
     return 0
 
 

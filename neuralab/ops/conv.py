@@ -20,9 +20,10 @@ row is a few contiguous runs of kw·C numbers, and the product is done in blocks
 so that each block of X_col stays in the processor cache between being written and being read
 (the whole X_col of a ResNet layer is about 75 MB, and a round trip through main memory costs
 more than the arithmetic). The output is returned as an NCHW view of channels-last memory; the
-next convolution reads it back without a copy. A layer with very few input channels (the first
-layer on grey images) uses the transposed layout instead, X_colᵀ (C·kh·kw, N·OH·OW), whose
-copies run along image rows rather than along the few channels.
+next convolution reads it back without a copy. A layer with very few input channels (LeNet-5's
+layers, the first layer on grey images) uses a batch-last layout instead, (C, H, W, N) memory
+and Z (O, OH·OW·N) = W (O, C·kh·kw) @ X_colᵀ, whose copies run along whole image rows of the
+batch rather than along the few channels (see _prefers_batch_last).
 """
 
 from __future__ import annotations
@@ -40,12 +41,22 @@ __all__ = ["conv2d"]
 # product of a block runs at full speed (measured on a 2-core EPYC: 1-2 MiB is best when the
 # machine is busy, up to 8 MiB when it is not).
 _BLOCK_BYTES = 2 << 20
+# Batch-last products go through the BLAS in chunks of X_colᵀ columns of about this many bytes
+# (at least _GEMM_MIN_COLUMNS columns; see _matmul_by_columns).
+_GEMM_CHUNK_BYTES = 512 << 10
+_GEMM_MIN_COLUMNS = 2048
+# A batch-last X_colᵀ up to this size is built in one piece and kept for the backward pass
+# (LeNet-5's layers at batch 64: 5 MB and 3.8 MB; measured 0.7 ms a step faster than rebuilding).
+_KEEP_COLS_BYTES = 8 << 20
 # None: x̄ by the transposed convolution at stride 1, col2im otherwise (see Conv2d.backward);
 # "col2im" or "transposed" forces one at stride 1 (the benchmarks compare them).
 _DX_METHOD: str | None = None
-# Inputs with C·kw below this use the batch-last layout (see _conv_batch_last).
-_BATCH_LAST_BELOW = 64
-# None: choose the layout by _BATCH_LAST_BELOW; "batch_last" or "nhwc" forces one (benchmarks).
+# Inputs with C·kw below this, or with kernels of 25 taps or more and fewer channels than the
+# second constant, use the batch-last layout (see _prefers_batch_last).
+_BATCH_LAST_BELOW = 8
+_BATCH_LAST_LARGE_KERNEL_BELOW = 16
+# None: choose the layout by the two constants above; "batch_last" or "nhwc" forces one
+# (to compare them: both pass the op tests, and timing scripts measure each).
 _LAYOUT: str | None = None
 
 
@@ -250,7 +261,7 @@ class Conv2d(Function):
         bias = b[0] if b else None
         ctx.w, ctx.w_shape, ctx.x_shape = w, w.shape, x.shape
         ctx.params = stride, padding, dilation, groups
-        ctx.batch_last = groups == 1 and _prefers_batch_last(x.shape[1], w.shape[0], kernel)
+        ctx.batch_last = groups == 1 and _prefers_batch_last(x.shape[1], kernel)
         if ctx.batch_last:
             x_pad = _pad_cwhn(x, padding)  # (C, Hp, Wp, N)
             z, cols = _conv_batch_last(x_pad, w, kernel, stride, dilation, bias)
@@ -283,6 +294,13 @@ class Conv2d(Function):
             if needs_x:
                 dx = _input_grad_batch_last(dz, ctx.w, (H, W), padding, stride, dilation)
             return (dx, dw, db) if has_b else (dx, dw)
+        if needs_x and groups == 1 and 3 * C * OH * OW <= O * H * W and _DX_METHOD is None:
+            # Few input channels for many output channels (a stride-2 layer that doubles them):
+            # x̄ from the small X̄_colᵀ (C·kh·kw rows) in the batch-last layout beats the
+            # transposed convolution over O channels and channels-last col2im (measured).
+            dz = xp.ascontiguousarray(dout.transpose(1, 2, 3, 0))  # (O, OH, OW, N)
+            dx = _input_grad_batch_last(dz, ctx.w, (H, W), padding, stride, dilation)
+            needs_x = False
         x_pad, w_mat = ctx.x_pad, ctx.w_mat
         Og = O // groups
         d2 = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * OH * OW, O)  # (M, O)
@@ -321,11 +339,17 @@ class Conv2d(Function):
         return (dx, dw, db) if has_b else (dx, dw)
 
 
-def _prefers_batch_last(C: int, O: int, kernel: tuple[int, int]) -> bool:
-    """Whether the batch-last layout (below) is the faster one for C -> O channels (measured)."""
-    if _LAYOUT is not None:  # benchmarks compare both
+def _prefers_batch_last(C: int, kernel: tuple[int, int]) -> bool:
+    """Whether the batch-last layout (below) is the faster one for C input channels (measured)."""
+    if _LAYOUT is not None:  # forced, to compare the two layouts
         return _LAYOUT == "batch_last"
-    return C * kernel[1] < _BATCH_LAST_BELOW
+    # Measured on a 2-core EPYC (forward + backward): LeNet-5's 1->6 and 6->16 5x5 layers are
+    # 1.5-2x faster batch-last (the channels-last rows are runs of only kw·C numbers and x̄'s
+    # transposed convolution has C = 6 output columns); ResNet's 3->16 and 16->16 3x3 layers
+    # are 1.3x faster channels-last (transposing their large activations and gradients to
+    # batch-last costs more than it saves).
+    return C * kernel[1] < _BATCH_LAST_BELOW or (
+        kernel[0] * kernel[1] >= 25 and C < _BATCH_LAST_LARGE_KERNEL_BELOW)
 
 
 # ----------------------------------------------------------------------------- batch last
@@ -360,18 +384,51 @@ def _offsets(kernel, out_hw, stride, dilation, r0: int = 0, r1: int | None = Non
             yield i, j, rows, slice(left, left + (OW - 1) * stride[1] + 1, stride[1])
 
 
-def _row_blocks(out_hw: tuple[int, int], rows_k: int, n: int, itemsize: int):
-    """Blocks (r0, r1) of output rows whose X_colᵀ (rows_k, (r1−r0)·OW·N) fits _BLOCK_BYTES."""
+def _row_blocks(out_hw: tuple[int, int], rows_k: int, n: int, itemsize: int,
+                whole: bool = False):
+    """Blocks (r0, r1) of output rows whose X_colᵀ (rows_k, (r1−r0)·OW·N) fits _BLOCK_BYTES.
+
+    With ``whole``, one block when the whole X_colᵀ (or X̄_colᵀ) fits _KEEP_COLS_BYTES: the
+    forward pass then keeps it for W̄, which saves building it again in backward, and x̄ is
+    one product and kh·kw slab additions (measured 0.8 ms against 2.8 ms in two blocks for
+    LeNet-5's second layer).
+    """
     OH, OW = out_hw
-    step = max(1, min(OH, _BLOCK_BYTES // max(1, rows_k * OW * n * itemsize)))
+    row_bytes = max(1, rows_k * OW * n * itemsize)
+    if whole and OH * row_bytes <= _KEEP_COLS_BYTES:
+        return [(0, OH)]
+    step = max(1, min(OH, _BLOCK_BYTES // row_bytes))
     return [(r0, min(OH, r0 + step)) for r0 in range(0, OH, step)]
+
+
+def _matmul_by_columns(a: Any, b: Any, out: Any = None) -> Any:
+    """a (P, K) @ b (K, Q) into out (P, Q), or a (P, M) @ b (M, Q) summed, in cache-sized chunks.
+
+    X_colᵀ of a whole batch (megabytes) passes through the BLAS in chunks of columns that fit
+    the cache: with only 6 or 16 output rows the BLAS does not block a product this wide well
+    (LeNet-5's first layer: 0.2 ms in chunks against 0.6 ms in one product, measured). With
+    ``out`` the chunks are columns of b and out; without, a's columns are the summed axis (W̄).
+    """
+    rows = a.shape[0] if out is None else b.shape[0]
+    width = a.shape[1] if out is None else b.shape[1]
+    step = max(_GEMM_MIN_COLUMNS, _GEMM_CHUNK_BYTES // max(1, rows * a.itemsize))
+    if width <= step:
+        return xp.matmul(a, b, out=out)
+    if out is not None:
+        for c0 in range(0, width, step):
+            xp.matmul(a, b[:, c0:c0 + step], out=out[:, c0:c0 + step])
+        return out
+    total = a[:, :step] @ b[:step]
+    for c0 in range(step, width, step):
+        total += a[:, c0:c0 + step] @ b[c0:c0 + step]
+    return total
 
 
 def _cols_batch_last(x_pad: Any, r0: int, r1: int, kernel, out_hw, stride, dilation,
                      buf: Any) -> Any:
     """X_colᵀ for output rows r0..r1: (C·kh·kw, (r1−r0)·OW·N), rows in the weight's (c, i, j) order.
 
-    x_pad is (C, Hp, Wp, N); one slab copy per kernel offset (i, j).
+    x_pad is (C, Hp, Wp, N); one slab copy per kernel offset (i, j), into ``buf``.
     """
     kh, kw = kernel
     C, _, _, N = x_pad.shape
@@ -396,17 +453,20 @@ def _conv_batch_last(x_pad: Any, w: Any, kernel, stride, dilation, bias) -> tupl
     K = C * kh * kw
     w2 = w.reshape(O, K)
     out = xp.empty((O, OH, OW, N), dtype=x_pad.dtype)
-    blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize)
+    blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize, whole=True)
     buf = xp.empty((K, (blocks[0][1] - blocks[0][0]) * OW * N), dtype=x_pad.dtype)
+    keep = len(blocks) == 1
     for r0, r1 in blocks:  # blocks of output rows, so that each X_colᵀ block stays in cache
         cols = _cols_batch_last(x_pad, r0, r1, kernel, (OH, OW), stride, dilation, buf)
-        if len(blocks) == 1:
-            xp.matmul(w2, cols, out=out.reshape(O, -1))
+        if keep:
+            # Written whole, then multiplied in chunks (measured faster than multiplying
+            # each chunk right after writing it, 0.45 ms against 0.85 ms on LeNet-5's conv1).
+            _matmul_by_columns(w2, cols, out.reshape(O, -1))
         else:
             out[:, r0:r1] = (w2 @ cols).reshape(O, r1 - r0, OW, N)
     if bias is not None:
         out += bias.reshape(O, 1, 1, 1)
-    return out, (buf if len(blocks) == 1 else None)
+    return out, (buf if keep else None)
 
 
 def _weight_grad_batch_last(x_pad: Any, dz: Any, cols: Any, kernel, stride, dilation) -> Any:
@@ -418,15 +478,18 @@ def _weight_grad_batch_last(x_pad: Any, dz: Any, cols: Any, kernel, stride, dila
     O, OH, OW, _ = dz.shape
     kh, kw = kernel
     K = C * kh * kw
+    # W̄ᵀ (K, O) = X_colᵀ @ Z̄ᵀ: the long sum over M runs along rows of both operands, which
+    # the BLAS does twice as fast as Z̄ @ X_col on these shapes (measured).
     if cols is not None:
-        return (dz.reshape(O, -1) @ cols.T).reshape(O, C, kh, kw)
-    dw = xp.zeros((O, K), dtype=x_pad.dtype)
-    blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize)
-    buf = xp.empty((K, (blocks[0][1] - blocks[0][0]) * OW * N), dtype=x_pad.dtype)
-    for r0, r1 in blocks:
-        cols = _cols_batch_last(x_pad, r0, r1, kernel, (OH, OW), stride, dilation, buf)
-        dw += dz[:, r0:r1].reshape(O, -1) @ cols.T
-    return dw.reshape(O, C, kh, kw)
+        dw_t = _matmul_by_columns(cols, dz.reshape(O, -1).T)
+    else:
+        dw_t = xp.zeros((K, O), dtype=x_pad.dtype)
+        blocks = _row_blocks((OH, OW), K, N, x_pad.dtype.itemsize)
+        buf = xp.empty((K, (blocks[0][1] - blocks[0][0]) * OW * N), dtype=x_pad.dtype)
+        for r0, r1 in blocks:
+            cols = _cols_batch_last(x_pad, r0, r1, kernel, (OH, OW), stride, dilation, buf)
+            dw_t += _matmul_by_columns(cols, dz[:, r0:r1].reshape(O, -1).T)
+    return dw_t.T.reshape(O, C, kh, kw)
 
 
 def _input_grad_batch_last(dz: Any, w: Any, in_hw: tuple[int, int], padding: Any,
@@ -444,7 +507,7 @@ def _input_grad_batch_last(dz: Any, w: Any, in_hw: tuple[int, int], padding: Any
     K = C * kh * kw
     w2t = w.reshape(O, K).T  # (K, O)
     dx_pad = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=dz.dtype)
-    for r0, r1 in _row_blocks((OH, OW), K, N, dz.dtype.itemsize):
+    for r0, r1 in _row_blocks((OH, OW), K, N, dz.dtype.itemsize, whole=True):
         dcols = (w2t @ dz[:, r0:r1].reshape(O, -1)).reshape(C, kh, kw, r1 - r0, OW, N)
         for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation, r0, r1):
             dx_pad[:, rows, cols, :] += dcols[:, i, j]

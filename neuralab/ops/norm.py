@@ -24,6 +24,18 @@ def _stat_shape(x: Any) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _channel_sum(a: Any) -> Any:
+    """Σ a over every axis but the channel axis 1."""
+    last = xp.moveaxis(a, 1, -1)
+    if a.ndim > 2 and last.flags.c_contiguous:
+        # Channels-last memory (a convolution's output): NumPy's reduction over the outer axes
+        # runs one short inner loop of C numbers per pixel; the same sum as a matrix-vector
+        # product with ones, rows (N·H·W, C), is 20x faster (measured on ResNet-20's layers).
+        rows = last.reshape(-1, a.shape[1])
+        return xp.ones(rows.shape[0], dtype=a.dtype) @ rows
+    return a.sum(axis=(0,) + tuple(range(2, a.ndim)))
+
+
 def _channel_dot(a: Any, b: Any) -> Any:
     """Σ a ⊙ b over every axis but the channel axis 1, without a temporary product array."""
     dims = "nc" + "hwdefgijkl"[:a.ndim - 2]
@@ -73,11 +85,10 @@ class BatchNorm(Function):
                 momentum, eps):
         w = wb[0] if has_weight else None
         b = wb[-1] if has_bias else None
-        axes = (0,) + tuple(range(2, x.ndim))
         shape = _stat_shape(x)
         n = x.size // x.shape[1]
         if training:
-            mean = x.mean(axis=axes)
+            mean = _channel_sum(x) / x.dtype.type(n)
             xc = x - mean.reshape(shape)
             var = _channel_dot(xc, xc) / n
             if running_mean is not None:
@@ -95,17 +106,17 @@ class BatchNorm(Function):
         y = x_hat * w.reshape(shape) if w is not None else x_hat.copy()
         if b is not None:
             y += b.reshape(shape)
-        ctx.x_hat, ctx.inv_std, ctx.w, ctx.training, ctx.axes = x_hat, inv_std, w, training, axes
+        ctx.x_hat, ctx.inv_std, ctx.w, ctx.training = x_hat, inv_std, w, training
         ctx.flags = has_weight, has_bias
         return y
 
     @staticmethod
     def backward(ctx, dy):
-        x_hat, inv_std, w, axes = ctx.x_hat, ctx.inv_std, ctx.w, ctx.axes
+        x_hat, inv_std, w = ctx.x_hat, ctx.inv_std, ctx.w
         has_weight, has_bias = ctx.flags
         shape = _stat_shape(x_hat)
         n = x_hat.size // x_hat.shape[1]
-        sum_dy = dy.sum(axis=axes)  # Σ ȳ
+        sum_dy = _channel_sum(dy)  # Σ ȳ
         sum_dy_xhat = _channel_dot(dy, x_hat)  # Σ ȳ ⊙ x̂
         dx = None
         if ctx.needs_input_grad[0]:
