@@ -4,6 +4,11 @@ Every gradient is written out by hand in ``neuralab.ops`` and checked against fi
 and PyTorch; the public names follow PyTorch (``nn.Linear``, ``F.conv2d``, ``optim.SGD``).
 """
 
+import numpy as _np
+
+# The higher layers, so that after one import ``nl.nn.Linear``, ``nl.optim.SGD``,
+# ``nl.data.DataLoader``, ``nl.models.create`` and ``nl.train.fit`` work.
+from neuralab import data, interop, models, nn, optim, train  # noqa: E402, I001
 from neuralab.autograd import (
     Function,
     GradcheckError,
@@ -14,6 +19,7 @@ from neuralab.autograd import (
     no_grad,
 )
 from neuralab.backend import manual_seed
+from neuralab.diagnostics.summary import summary  # noqa: E402
 from neuralab.factories import (
     arange,
     eye,
@@ -29,9 +35,13 @@ from neuralab.factories import (
     zeros,
     zeros_like,
 )
+from neuralab.interop import (  # noqa: E402
+    export_state_dict,
+    load_torch_state_dict,
+    to_torch_state_dict,
+)
 from neuralab.ops import *  # noqa: F403
-
-import numpy as _np
+from neuralab.ops import __all__ as _ops_all
 
 float32 = _np.float32
 float64 = _np.float64
@@ -40,12 +50,10 @@ bool_ = _np.bool_
 
 __version__ = "0.1.0"
 
-# The higher layers, so that ``import neuralab as nl; nl.nn.Linear``, ``nl.optim.SGD``,
-# ``nl.data.DataLoader``, ``nl.models.create`` and ``nl.train.fit`` work after one import.
-from neuralab import nn, optim, data, models, train  # noqa: E402, F401, I001
-from neuralab import interop  # noqa: E402, F401, I001
-from neuralab.interop import (  # noqa: E402, F401, I001
-    export_state_dict, load_torch_state_dict, to_torch_state_dict,
-)
-
-from neuralab.diagnostics.summary import summary  # noqa: E402
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "arange", "bool_", "data", "enable_grad",
+    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "gradcheck", "int64",
+    "interop", "is_grad_enabled", "load_torch_state_dict", "manual_seed", "models", "nn",
+    "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like",
+    "summary", "tensor", "to_torch_state_dict", "train", "zeros", "zeros_like", *_ops_all,
+]

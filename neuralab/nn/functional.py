@@ -18,5 +18,5 @@ from neuralab.ops.loss import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
-from neuralab.ops.shape import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
+from neuralab.ops.shape import *  # noqa: F403
