@@ -399,24 +399,14 @@ def paper_init(model: Any) -> None:
                 m.bias.data[...] = 0
 
 
-# (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj) of each Inception module (Szegedy et al.,
-# 2015, Table 1), the widths the zoo's GoogLeNet uses.
-INCEPTION_TABLE = {
-    "inception3a": (64, 96, 128, 16, 32, 32),
-    "inception3b": (128, 128, 192, 32, 96, 64),
-    "inception4a": (192, 96, 208, 16, 48, 64),
-    "inception4b": (160, 112, 224, 24, 64, 64),
-    "inception4c": (128, 128, 256, 24, 64, 64),
-    "inception4d": (112, 144, 288, 32, 64, 64),
-    "inception4e": (256, 160, 320, 32, 128, 128),
-    "inception5a": (256, 160, 320, 32, 128, 128),
-    "inception5b": (384, 192, 384, 48, 128, 128),
-}
-
-
 def _small_googlenet_class() -> type:
     import neuralab.nn as nn
-    from neuralab.models.googlenet import BasicConv2d, GoogLeNetOutputs, Inception
+    from neuralab.models.googlenet import (
+        INCEPTION_TABLE,
+        BasicConv2d,
+        GoogLeNetOutputs,
+        Inception,
+    )
 
     class SmallAux(nn.Module):
         """Auxiliary head as in the paper, scaled: avg-pool to 2x2, 1x1 conv, FC, dropout 0.7,

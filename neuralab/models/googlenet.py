@@ -127,7 +127,7 @@ class InceptionAux(nn.Module):
 
 
 # (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj) of each module (Table 1 of the paper).
-_MODULES = {
+INCEPTION_TABLE = {
     "inception3a": (64, 96, 128, 16, 32, 32),
     "inception3b": (128, 128, 192, 32, 96, 64),
     "inception4a": (192, 96, 208, 16, 48, 64),
@@ -182,7 +182,7 @@ class GoogLeNet(nn.Module):
             self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
             channels = 192
         widths: dict[str, int] = {}
-        for name, spec in _MODULES.items():
+        for name, spec in INCEPTION_TABLE.items():
             module = block(channels, *spec, branch3_kernel=branch3_kernel)
             widths[name] = channels  # input channels of this module
             setattr(self, name, module)
