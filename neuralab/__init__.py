@@ -4,8 +4,6 @@ Every gradient is written out by hand in ``neuralab.ops`` and checked against fi
 and PyTorch; the public names follow PyTorch (``nn.Linear``, ``F.conv2d``, ``optim.SGD``).
 """
 
-import numpy as _np
-
 # The higher layers, so that after one import ``nl.nn.Linear``, ``nl.optim.SGD``,
 # ``nl.data.DataLoader``, ``nl.models.create`` and ``nl.train.fit`` work.
 from neuralab import data, interop, models, nn, optim, train  # noqa: E402, I001
@@ -19,6 +17,7 @@ from neuralab.autograd import (
     no_grad,
 )
 from neuralab.backend import manual_seed
+from neuralab.backend import xp as _np
 from neuralab.diagnostics.summary import summary  # noqa: E402
 from neuralab.factories import (
     arange,
