@@ -2,11 +2,12 @@
 
 Every gradient is written out by hand in ``neuralab.ops`` and checked against finite differences
 and PyTorch; the public names follow PyTorch (``nn.Linear``, ``F.conv2d``, ``optim.SGD``).
+After ``import neuralab as nl``: the tensor and its ops (``nl.tensor``, ``nl.matmul``), and the
+higher layers as attributes (``nl.nn.Linear``, ``nl.optim.SGD``, ``nl.data.DataLoader``,
+``nl.models.create``, ``nl.train.fit``, ``nl.summary``).
 """
 
-# The higher layers, so that after one import ``nl.nn.Linear``, ``nl.optim.SGD``,
-# ``nl.data.DataLoader``, ``nl.models.create`` and ``nl.train.fit`` work.
-from neuralab import data, interop, models, nn, optim, train  # noqa: E402, I001
+from neuralab import data, interop, models, nn, optim, train
 from neuralab.autograd import (
     Function,
     GradcheckError,
@@ -18,7 +19,7 @@ from neuralab.autograd import (
 )
 from neuralab.backend import manual_seed
 from neuralab.backend import xp as _np
-from neuralab.diagnostics.summary import summary  # noqa: E402
+from neuralab.diagnostics.summary import summary
 from neuralab.factories import (
     arange,
     eye,
@@ -34,11 +35,7 @@ from neuralab.factories import (
     zeros,
     zeros_like,
 )
-from neuralab.interop import (  # noqa: E402
-    export_state_dict,
-    load_torch_state_dict,
-    to_torch_state_dict,
-)
+from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_state_dict
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
 
