@@ -4,27 +4,14 @@ checks of their pieces (warm start, synthetic Caltech folder, model scaling, ver
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from neuralab.experiments import base
 from neuralab.experiments.runner import run_experiment
+from tests.experiments._helpers import run_quick
 
-ARTIFACTS = {"config.json", "metrics.jsonl", "results.json", "report.md", "report.html"}
-
-
-def _run(name, tmp_path, **overrides):
-    if name not in base.experiments():
-        pytest.skip(f"experiment {name} could not be loaded: {base.broken()}")
-    out, saved = run_experiment(name, quick=True, out_dir=tmp_path / name, seed=0,
-                                overrides=overrides or None, progress=False)
-    files = {p.name for p in out.iterdir()}
-    assert ARTIFACTS <= files
-    assert "data:image/png;base64," in (out / "report.html").read_text()
-    assert json.loads((out / "results.json").read_text())["verdict"] == saved["verdict"]
-    return out, saved["results"], saved
+_run = run_quick
 
 
 # ------------------------------------------------------------------ architectures-cifar (L12)

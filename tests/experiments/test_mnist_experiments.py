@@ -3,7 +3,6 @@ directory, checking the outcomes the lectures predict; plus unit checks of their
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -11,20 +10,9 @@ import pytest
 
 from neuralab.experiments import base
 from neuralab.experiments.runner import run_experiment
+from tests.experiments._helpers import run_quick
 
-ARTIFACTS = {"config.json", "metrics.jsonl", "results.json", "report.md", "report.html"}
-
-
-def _run(name, tmp_path, **overrides):
-    if name not in base.experiments():
-        pytest.skip(f"experiment {name} could not be loaded: {base.broken()}")
-    out, saved = run_experiment(name, quick=True, out_dir=tmp_path / name, seed=0,
-                                overrides=overrides or None, progress=False)
-    files = {p.name for p in out.iterdir()}
-    assert ARTIFACTS <= files
-    assert "data:image/png;base64," in (out / "report.html").read_text()
-    assert json.loads((out / "results.json").read_text())["verdict"] == saved["verdict"]
-    return out, saved["results"], saved
+_run = run_quick
 
 
 # ------------------------------------------------------------------ optimizers-mnist (L7)

@@ -3,27 +3,15 @@ lecture predicts (not merely that it ran)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from neuralab.experiments import base
-from neuralab.experiments.runner import run_experiment
-
-ARTIFACTS = {"config.json", "metrics.jsonl", "results.json", "report.md", "report.html"}
+from tests.experiments._helpers import run_quick
 
 
 def _run(name, tmp_path, **overrides):
-    if name not in base.experiments():
-        pytest.skip(f"experiment {name} could not be loaded: {base.broken()}")
-    out, saved = run_experiment(name, quick=True, out_dir=tmp_path / name, seed=0,
-                                overrides=overrides or None, progress=False)
-    files = {p.name for p in out.iterdir()}
-    assert ARTIFACTS <= files
-    assert any(f.endswith(".png") for f in files)
-    assert "data:image/png;base64," in (out / "report.html").read_text()
-    assert json.loads((out / "results.json").read_text())["verdict"] == saved["verdict"]
-    return saved["results"], saved
+    _, results, saved = run_quick(name, tmp_path, **overrides)
+    return results, saved
 
 
 def test_xor(tmp_path):
