@@ -15,32 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
-
-def machine_info(np, torch) -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    blas = "unknown"
-    try:
-        config = np.show_config(mode="dicts")
-        b = config["Build Dependencies"]["blas"]
-        blas = f"{b.get('name')} {b.get('version')}"
-    except Exception:  # noqa: BLE001 (older NumPy: no dict mode)
-        pass
-    return (f"python {platform.python_version()}, numpy {np.__version__} ({blas}), "
-            f"torch {torch.__version__} (threads {torch.get_num_threads()}), CPU {cpu}, "
-            f"{os.cpu_count()} logical cores")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_info  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     m_ours, m_theirs = statistics.median(t_ours), statistics.median(t_theirs)
     print(f"LSTM forward+backward, T={T} N={N} I={I} H={H}, 1 layer, float32, "
           f"{len(t_ours)} repeats each")
-    print(machine_info(np, torch))
+    print(machine_info())
     print(f"  pytorch  median {m_theirs * 1e3:8.2f} ms  (min {min(t_theirs) * 1e3:.2f})")
     print(f"  neuralab median {m_ours * 1e3:8.2f} ms  (min {min(t_ours) * 1e3:.2f})")
     print(f"  ratio neuralab / pytorch = {m_ours / m_theirs:.2f}  (target <= 2.0)")
