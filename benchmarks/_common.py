@@ -104,3 +104,31 @@ def summary(name: str, times: list[float]) -> str:
     """``name: median 1.234 s (min 1.200, max 1.300, n=5)``."""
     return (f"{name}: median {statistics.median(times):.3f} s (min {min(times):.3f}, "
             f"max {max(times):.3f}, n={len(times)})")
+
+
+def torch_mnist_epoch(model: Any, optimizer: Any, data: Any, batch_size: int = 64) -> Callable:
+    """A function running one PyTorch training epoch on the same uint8 MNIST images as
+    neuralab's loader, standardised per batch in the same way, shuffled by a seeded generator."""
+    import numpy as np
+    import torch
+
+    from neuralab.data import MNIST, Subset
+
+    base = data.dataset if isinstance(data, Subset) else data
+    rows = data.indices if isinstance(data, Subset) else np.arange(len(data))
+    images = torch.from_numpy(base.data[rows])
+    labels = torch.from_numpy(base.targets[rows])
+    mean, std = MNIST.mean, MNIST.std
+    gen = torch.Generator().manual_seed(0)
+
+    def epoch() -> None:
+        order = torch.randperm(len(images), generator=gen)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            x = (images[idx].unsqueeze(1).float() / 255 - mean) / std
+            loss = torch.nn.functional.cross_entropy(model(x), labels[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return epoch

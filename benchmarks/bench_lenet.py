@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, set_threads, summary  # noqa: E402
+from _common import machine_info, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
 def measure(fn, clock) -> list[float]:
@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_threads(args.threads)  # before NumPy is imported
 
-    import numpy as np
 
     import neuralab as nl
     from neuralab import models, optim
@@ -114,22 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = TorchLeNet()
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)
-    base = data.dataset if isinstance(data, Subset) else data
-    rows = data.indices if isinstance(data, Subset) else np.arange(len(data))
-    images = torch.from_numpy(base.data[rows])
-    labels = torch.from_numpy(base.targets[rows])
-    mean, std = MNIST.mean, MNIST.std
-    gen = torch.Generator().manual_seed(0)
-
-    def torch_epoch() -> None:
-        order = torch.randperm(len(images), generator=gen)
-        for start in range(0, len(order), 64):
-            idx = order[start:start + 64]
-            x = (images[idx].unsqueeze(1).float() / 255 - mean) / std
-            loss = torch.nn.functional.cross_entropy(ref(x), labels[idx])
-            ref_opt.zero_grad()
-            loss.backward()
-            ref_opt.step()
+    torch_epoch = torch_mnist_epoch(ref, ref_opt, data)
 
     # Alternate the libraries so that both see the same machine load.
     t_pt = []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, measure, set_threads, summary  # noqa: E402
+from _common import machine_info, measure, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_threads(args.threads)  # before NumPy is imported
 
-    import numpy as np
     import torch
 
     import neuralab as nl
@@ -68,23 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.copy())
                          for k, v in model.state_dict().items()})
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.05, momentum=0.9)
-    # The same uint8 images, standardised per batch as neuralab's MNIST does.
-    base = data.dataset if isinstance(data, Subset) else data
-    rows = data.indices if isinstance(data, Subset) else np.arange(len(data))
-    images = torch.from_numpy(base.data[rows])
-    labels = torch.from_numpy(base.targets[rows])
-    mean, std = MNIST.mean, MNIST.std
-    gen = torch.Generator().manual_seed(0)
-
-    def torch_epoch() -> None:
-        order = torch.randperm(len(images), generator=gen)
-        for start in range(0, len(order), 64):
-            idx = order[start:start + 64]
-            x = (images[idx].unsqueeze(1).float() / 255 - mean) / std
-            loss = torch.nn.functional.cross_entropy(ref(x), labels[idx])
-            ref_opt.zero_grad()
-            loss.backward()
-            ref_opt.step()
+    torch_epoch = torch_mnist_epoch(ref, ref_opt, data)
 
     if args.profile:
         import cProfile
