@@ -514,16 +514,23 @@ def build(name: str, cfg: dict) -> Any:
                      f"{', '.join(ARCHITECTURES)}")
 
 
+def prepare_cifar(cfg: dict, ctx: Any) -> tuple[dict, int, Callable | None]:
+    """The shared start of the CIFAR experiments: BLAS threads, the data (noted in the report),
+    the image size and the training augmentation (None unless ``cfg["augment"]``)."""
+    set_threads(cfg)
+    data = load_cifar(cfg, ctx.seed)
+    size = int(cfg["image_size"])
+    augment = cifar_augmentation(size) if cfg.get("augment") else None
+    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
+             f"{len(data['test'][1])} test images at {size}x{size}.")
+    return data, size, augment
+
+
 def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.backend import manual_seed
     from neuralab.diagnostics.summary import summary
 
-    set_threads(cfg)
-    data = load_cifar(cfg, ctx.seed)
-    size = int(cfg["image_size"])
-    augment = cifar_augmentation(size) if cfg["augment"] else None
-    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
-             f"{len(data['test'][1])} test images at {size}x{size}.")
+    data, size, augment = prepare_cifar(cfg, ctx)
     rows, results, runs = [], {"architectures": list(cfg["architectures"])}, {}
     for name in cfg["architectures"]:
         manual_seed(ctx.seed)

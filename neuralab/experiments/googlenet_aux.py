@@ -28,9 +28,7 @@ from typing import Any
 
 from neuralab.backend import xp
 from neuralab.experiments.architectures_cifar import (
-    cifar_augmentation,
-    load_cifar,
-    set_threads,
+    prepare_cifar,
     small_googlenet,
     smooth,
     tail_mean,
@@ -54,12 +52,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.backend import manual_seed
     from neuralab.models.googlenet import googlenet_loss
 
-    set_threads(cfg)
-    data = load_cifar(cfg, ctx.seed)
-    size = int(cfg["image_size"])
-    augment = cifar_augmentation(size) if cfg["augment"] else None
-    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
-             f"{len(data['test'][1])} test images at {size}x{size}.")
+    data, size, augment = prepare_cifar(cfg, ctx)
     manual_seed(ctx.seed)
     with_aux = small_googlenet(width=cfg["width"], aux_logits=True)
     manual_seed(ctx.seed)

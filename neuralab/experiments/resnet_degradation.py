@@ -33,10 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.experiments.architectures_cifar import (
-    cifar_augmentation,
-    load_cifar,
+    prepare_cifar,
     resnet_cifar,
-    set_threads,
     smooth,
     tail_mean,
     train_classifier,
@@ -55,12 +53,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     if not shallow < deep:
         raise ValueError(f"resnet-degradation: depths must be (shallow, deep) with shallow < "
                          f"deep, got {cfg['depths']}")
-    set_threads(cfg)
-    data = load_cifar(cfg, ctx.seed)
-    size = int(cfg["image_size"])
-    augment = cifar_augmentation(size) if cfg["augment"] else None
-    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
-             f"{len(data['test'][1])} test images at {size}x{size}.")
+    data, size, augment = prepare_cifar(cfg, ctx)
     runs: dict[str, dict] = {}
     results: dict[str, Any] = {"depths": [shallow, deep]}
     rows = []

@@ -32,8 +32,7 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.experiments.architectures_cifar import (
     evaluate,
-    load_cifar,
-    set_threads,
+    prepare_cifar,
     small_vgg,
     smooth,
     tail_mean,
@@ -132,11 +131,7 @@ def _crop_training(cfg: dict, jitter: bool) -> Any:
 def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.backend import manual_seed
 
-    set_threads(cfg)
-    data = load_cifar(cfg, ctx.seed)
-    size = int(cfg["image_size"])
-    ctx.note(f"Data: {data['description']}; {len(data['train'][1])} training and "
-             f"{len(data['test'][1])} test images at {size}x{size}.")
+    data, size, _ = prepare_cifar(cfg, ctx)  # augmentation here is the scale-jitter study
     shallow_cfg, deep_cfg = cfg["shallow_config"], cfg["deep_config"]
 
     def build(config: str, image_size: int, batch_norm: bool = False) -> Any:
