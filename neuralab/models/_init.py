@@ -37,16 +37,21 @@ def _fill_bn(module: Any, gamma: float = 1.0) -> None:
         module.bias.data[...] = 0
 
 
+def _he_fan_out(conv: Any) -> None:
+    """w ~ N(0, 2 / fan_out), fan_out = C_out·kh·kw; bias 0 (He et al., 2015, as torchvision)."""
+    c_out, _, kh, kw = conv.weight.shape
+    normal_fill(conv.weight, math.sqrt(2.0 / (c_out * kh * kw)))
+    if conv.bias is not None:
+        conv.bias.data[...] = 0
+
+
 def init_resnet_style(model: Any, zero_init_residual: bool = False) -> None:
     """Convs: He normal with fan-out; BN: γ = 1, β = 0 (γ = 0 for each block's last BN when
     ``zero_init_residual``); Linear layers keep their default init."""
     for m in model.modules():
         kind = _kind(m)
         if kind == "Conv2d":
-            c_out, _, kh, kw = m.weight.shape
-            normal_fill(m.weight, math.sqrt(2.0 / (c_out * kh * kw)))
-            if m.bias is not None:
-                m.bias.data[...] = 0
+            _he_fan_out(m)
         elif kind in ("BatchNorm2d", "GroupNorm"):
             _fill_bn(m)
     if zero_init_residual:
@@ -62,10 +67,7 @@ def init_vgg_style(model: Any) -> None:
     for m in model.modules():
         kind = _kind(m)
         if kind == "Conv2d":
-            c_out, _, kh, kw = m.weight.shape
-            normal_fill(m.weight, math.sqrt(2.0 / (c_out * kh * kw)))
-            if m.bias is not None:
-                m.bias.data[...] = 0
+            _he_fan_out(m)
         elif kind == "BatchNorm2d":
             _fill_bn(m)
         elif kind == "Linear":
