@@ -70,6 +70,13 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
+
+def _add_hook(method: str, hooks: list, hook: Callable, prepend: bool) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"{method}: hook must be callable, got {type(hook).__name__}")
+    hooks.insert(0, hook) if prepend else hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
 class Module:
     """Base class of every layer and network.
 
@@ -130,12 +137,7 @@ class Module:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        if not callable(hook):
-            raise TypeError(f"register_forward_pre_hook: hook must be callable, got "
-                            f"{type(hook).__name__}")
-        hooks = self._forward_pre_hooks
-        hooks.insert(0, hook) if prepend else hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _add_hook("register_forward_pre_hook", self._forward_pre_hooks, hook, prepend)
 
     def register_forward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces
@@ -144,12 +146,7 @@ class Module:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        if not callable(hook):
-            raise TypeError(f"register_forward_hook: hook must be callable, got "
-                            f"{type(hook).__name__}")
-        hooks = self._forward_hooks
-        hooks.insert(0, hook) if prepend else hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _add_hook("register_forward_hook", self._forward_hooks, hook, prepend)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
