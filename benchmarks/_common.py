@@ -106,6 +106,20 @@ def summary(name: str, times: list[float]) -> str:
             f"max {max(times):.3f}, n={len(times)})")
 
 
+def neuralab_epoch(model: Any, optimizer: Any, loader: Any) -> Callable:
+    """A function running one neuralab training epoch (cross-entropy) over ``loader``."""
+    from neuralab.nn import functional as F
+
+    def epoch() -> None:
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return epoch
+
+
 def torch_mnist_epoch(model: Any, optimizer: Any, data: Any, batch_size: int = 64) -> Callable:
     """A function running one PyTorch training epoch on the same uint8 MNIST images as
     neuralab's loader, standardised per batch in the same way, shuffled by a seeded generator."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, set_threads, summary, torch_mnist_epoch  # noqa: E402
+from _common import machine_info, neuralab_epoch, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
 def measure(fn, clock) -> list[float]:
@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     from neuralab import models, optim
     from neuralab.data import DataLoader, Subset
     from neuralab.data.datasets import MNIST
-    from neuralab.nn import functional as F
 
     nl.manual_seed(0)
     try:
@@ -71,25 +70,20 @@ def main(argv: list[str] | None = None) -> int:
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loader = DataLoader(data, batch_size=64, shuffle=True, seed=0)
 
-    def neuralab_epoch() -> None:
-        for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    epoch_neuralab = neuralab_epoch(model, opt, loader)
 
     if args.profile:
         import cProfile
         import pstats
 
-        neuralab_epoch()
-        cProfile.runctx("neuralab_epoch()", globals(), locals(), "/tmp/bench_lenet.prof")
+        epoch_neuralab()
+        cProfile.runctx("epoch_neuralab()", globals(), locals(), "/tmp/bench_lenet.prof")
         pstats.Stats("/tmp/bench_lenet.prof").sort_stats("tottime").print_stats(25)
         return 0
 
     # neuralab's own peak memory: one epoch before PyTorch is even imported.
     clock = time.perf_counter if args.clock == "wall" else time.process_time
-    t_nl = measure(neuralab_epoch, clock)
+    t_nl = measure(epoch_neuralab, clock)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     import torch
@@ -121,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         torch_epoch()
     for _ in range(args.repeats):
         t_pt += measure(torch_epoch, clock)
-        t_nl += measure(neuralab_epoch, clock)
+        t_nl += measure(epoch_neuralab, clock)
     # The first neuralab epoch (before torch) is kept: it is a full epoch like the others.
     print(summary("neuralab", t_nl))
     print(summary("pytorch ", t_pt))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info, measure, set_threads, summary, torch_mnist_epoch  # noqa: E402
+from _common import machine_info, measure, neuralab_epoch, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     from neuralab import models, optim
     from neuralab.data import DataLoader, Subset
     from neuralab.data.datasets import MNIST
-    from neuralab.nn import functional as F
 
     nl.manual_seed(0)
     data = MNIST(args.data_root, train=True, download=False)
@@ -54,12 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loader = DataLoader(data, batch_size=64, shuffle=True, seed=0)
 
-    def neuralab_epoch() -> None:
-        for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    epoch_neuralab = neuralab_epoch(model, opt, loader)
 
     ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
                               torch.nn.Linear(256, 256), torch.nn.ReLU(),
@@ -73,18 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         import cProfile
         import pstats
 
-        neuralab_epoch()
-        cProfile.runctx("neuralab_epoch()", globals(), locals(), "/tmp/bench_mlp.prof")
+        epoch_neuralab()
+        cProfile.runctx("epoch_neuralab()", globals(), locals(), "/tmp/bench_mlp.prof")
         pstats.Stats("/tmp/bench_mlp.prof").sort_stats("tottime").print_stats(20)
         return 0
 
     # Alternate the libraries so that both see the same machine load.
     t_nl, t_pt = [], []
     for _ in range(args.warmup):
-        neuralab_epoch()
+        epoch_neuralab()
         torch_epoch()
     for _ in range(args.repeats):
-        t_nl += measure(neuralab_epoch, repeats=1, warmup=0)
+        t_nl += measure(epoch_neuralab, repeats=1, warmup=0)
         t_pt += measure(torch_epoch, repeats=1, warmup=0)
     print(summary("neuralab", t_nl))
     print(summary("pytorch ", t_pt))
