@@ -280,7 +280,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, dout):
-        return dout * ctx.mask
+        # x̄ in x's layout, whatever ȳ's (global average pooling's ȳ is a broadcast view).
+        return xp.multiply(dout, ctx.mask, out=xp.empty_like(ctx.mask, dtype=dout.dtype))
 
 
 class LeakyReLU(_FloatUnary):

@@ -12,6 +12,7 @@ from typing import Any
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.ops._layout import axis_order, zeros_in_order
 
 __all__ = ["getitem"]
 
@@ -120,11 +121,12 @@ class GetItem(Function):
     def forward(ctx, x, index=()):
         index, repeats = normalize_index(x.shape, index)
         ctx.shape, ctx.index, ctx.repeats = x.shape, index, repeats
+        ctx.order = axis_order(x)
         return xp.asarray(x[index])
 
     @staticmethod
     def backward(ctx, dout):
-        dx = xp.zeros(ctx.shape, dtype=dout.dtype)
+        dx = zeros_in_order(ctx.shape, dout.dtype, ctx.order)  # x̄ in x's layout
         if ctx.repeats:
             xp.add.at(dx, ctx.index, dout)
         else:  # slices and masks select each element at most once: assignment suffices

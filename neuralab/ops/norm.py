@@ -8,6 +8,7 @@ the channel dimension. Both have their backward written out, as derived in the c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from neuralab.autograd.function import Function
@@ -19,27 +20,105 @@ __all__ = ["batch_norm", "local_response_norm"]
 
 
 # ----------------------------------------------------------------------------- batch norm
-def _stat_shape(x: Any) -> tuple[int, ...]:
-    """(1, C, 1, ...): per-channel statistics broadcast against x (N, C, ...)."""
-    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+# Batch norm applies per-channel vectors (μ, 1/σ, γ, β) to every pixel. In channels-last memory
+# (a convolution's output) the channels are innermost, so a plain NumPy broadcast runs its inner
+# loop over only C numbers (16 in ResNet's first stage), several times slower than memory speed.
+# _ChannelView instead sees the pixels as rows of k pixels × C channels, about this many numbers
+# long, against vectors repeated k times.
+_ROW_NUMBERS = 1024
+# A pass that needs a temporary ((x − μ)², ȳ ⊙ (x − μ)) goes through x in blocks of about this
+# many bytes, so that the temporary stays in the cache (and no full-size one is allocated).
+_BLOCK_BYTES = 512 << 10
 
 
-def _channel_sum(a: Any) -> Any:
-    """Σ a over every axis but the channel axis 1."""
-    last = xp.moveaxis(a, 1, -1)
-    if a.ndim > 2 and last.flags.c_contiguous:
-        # Channels-last memory (a convolution's output): NumPy's reduction over the outer axes
-        # runs one short inner loop of C numbers per pixel; the same sum as a matrix-vector
-        # product with ones, rows (N·H·W, C), is 20x faster (measured on ResNet-20's layers).
-        rows = last.reshape(-1, a.shape[1])
-        return xp.ones(rows.shape[0], dtype=a.dtype) @ rows
-    return a.sum(axis=(0,) + tuple(range(2, a.ndim)))
+class _ChannelView:
+    """x (N, C, ...) seen as a 3-D array (P, k·C, Q): axis 1 runs over the channels (k times).
 
+    Channels-last memory (or a plain (N, C) batch) gives (pixels/k, k·C, 1), with k a power of
+    two dividing the number of pixels; other layouts give (N, C, pixels per image).
+    """
 
-def _channel_dot(a: Any, b: Any) -> Any:
-    """Σ a ⊙ b over every axis but the channel axis 1, without a temporary product array."""
-    dims = "nc" + "hwdefgijkl"[:a.ndim - 2]
-    return xp.einsum(f"{dims},{dims}->c", a, b)
+    def __init__(self, x: Any):
+        C = x.shape[1]
+        last = xp.moveaxis(x, 1, -1)
+        self.channels_last = last.flags.c_contiguous
+        if self.channels_last:
+            pixels = last.size // max(C, 1)
+            longest = 1 << max(0, (_ROW_NUMBERS // max(C, 1)).bit_length() - 1)
+            self.k = math.gcd(pixels, longest)
+            self.v = last.reshape(pixels // self.k, self.k * C, 1)
+        else:
+            self.k = 1
+            self.v = xp.ascontiguousarray(x).reshape(x.shape[0], C, -1)
+        self.shape = x.shape
+
+    def like(self, a: Any) -> Any:
+        """Another array of x's shape (a gradient) in the same view (copied if its layout differs)."""
+        if self.channels_last:
+            a = xp.moveaxis(a, 1, -1)
+        return xp.ascontiguousarray(a).reshape(self.v.shape)
+
+    def unview(self, a: Any) -> Any:
+        """An array in the view back to x's shape (N, C, ...), keeping the view's memory."""
+        if self.channels_last:
+            return xp.moveaxis(a.reshape(self.shape[:1] + self.shape[2:] + self.shape[1:2]), -1, 1)
+        return a.reshape(self.shape)
+
+    def tile(self, vector: Any) -> Any:
+        """A per-channel vector (C,) broadcastable against the view: (1, k·C, 1)."""
+        return xp.tile(vector, self.k).reshape(1, -1, 1)
+
+    def total(self, a: Any) -> Any:
+        """Σ over everything but the channels of an array in the view (or a block of it): (C,)."""
+        P, L, Q = a.shape
+        if Q == 1:  # a matrix-vector product with ones: the BLAS sums rows at memory speed
+            sums = xp.ones(P, dtype=a.dtype) @ a.reshape(P, L)
+        else:
+            sums = a.sum(axis=(0, 2))
+        return sums.reshape(self.k, -1).sum(axis=0)
+
+    def blocks(self) -> list[slice]:
+        """Slices of the view's first axis, each about _BLOCK_BYTES."""
+        P, L, Q = self.v.shape
+        step = max(1, _BLOCK_BYTES // max(1, L * Q * self.v.itemsize))
+        return [slice(p, p + step) for p in range(0, P, step)] or [slice(0, 0)]
+
+    def centered_total(self, mean: Any, other: Any = None) -> Any:
+        """Σ (x − μ)² per channel, or Σ (x − μ) ⊙ other, block by block."""
+        mean_t = self.tile(mean)
+        blocks = self.blocks()
+        scratch = xp.empty_like(self.v[blocks[0]])
+        total = xp.zeros(self.shape[1], dtype=self.v.dtype)
+        for rows in blocks:
+            t = scratch[:self.v[rows].shape[0]]
+            xp.subtract(self.v[rows], mean_t, out=t)
+            t *= t if other is None else other[rows]
+            total += self.total(t)
+        return total
+
+    def affine_of_centered(self, mean: Any, scale: Any, shift: Any = None,
+                           minus: Any = None, minus_scale: Any = None) -> Any:
+        """(x − μ)·scale + shift per channel, block by block, in the view's layout.
+
+        With ``minus``: minus·minus_scale − ((x − μ)·scale + shift) instead (batch norm's x̄).
+        """
+        mean_t, scale_t = self.tile(mean), self.tile(scale)
+        shift_t = None if shift is None else self.tile(shift)
+        out = xp.empty_like(self.v)
+        blocks = self.blocks()
+        scratch = xp.empty_like(self.v[blocks[0]]) if minus is not None else None
+        minus_t = None if minus is None else self.tile(minus_scale)
+        for rows in blocks:
+            o = out[rows]
+            t = o if minus is None else scratch[:o.shape[0]]
+            xp.subtract(self.v[rows], mean_t, out=t)
+            t *= scale_t
+            if shift_t is not None:
+                t += shift_t
+            if minus is not None:
+                xp.multiply(minus[rows], minus_t, out=o)
+                o -= t
+        return out
 
 
 class BatchNorm(Function):
@@ -54,6 +133,9 @@ class BatchNorm(Function):
     Backward (training; the course's formula, μ and σ depend on x):
         x̄ = (1/n) · γ/σ · (n·ȳ − Σȳ − x̂ ⊙ Σ(ȳ ⊙ x̂)),
     evaluation: x̄ = γ/σ · ȳ. In both, γ̄ = Σ ȳ ⊙ x̂ and β̄ = Σ ȳ (sums over all but channels).
+
+    Computed as PyTorch does, from x, μ and 1/σ (x̂ is never stored): the forward pass reads x
+    three times (μ, var, y) and the backward pass x and ȳ twice, each pass one sweep over memory.
     """
 
     @staticmethod
@@ -85,12 +167,11 @@ class BatchNorm(Function):
                 momentum, eps):
         w = wb[0] if has_weight else None
         b = wb[-1] if has_bias else None
-        shape = _stat_shape(x)
+        view = _ChannelView(x)
         n = x.size // x.shape[1]
         if training:
-            mean = _channel_sum(x) / x.dtype.type(n)
-            xc = x - mean.reshape(shape)
-            var = _channel_dot(xc, xc) / n
+            mean = view.total(view.v) / x.dtype.type(n)
+            var = view.centered_total(mean) / n
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean.astype(running_mean.dtype)
@@ -99,36 +180,34 @@ class BatchNorm(Function):
                 running_var += momentum * (var * (n / (n - 1))).astype(running_var.dtype)
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            xc = x - mean.reshape(shape)
         inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)  # 1/σ per channel
-        x_hat = xc
-        x_hat *= inv_std.reshape(shape)  # reuses xc's buffer (x − μ is not needed again)
-        y = x_hat * w.reshape(shape) if w is not None else x_hat.copy()
-        if b is not None:
-            y += b.reshape(shape)
-        ctx.x_hat, ctx.inv_std, ctx.w, ctx.training = x_hat, inv_std, w, training
+        scale = inv_std if w is None else w * inv_std  # γ/σ
+        y = view.affine_of_centered(mean, scale, b)
+        ctx.view, ctx.mean, ctx.inv_std, ctx.w, ctx.training = view, mean, inv_std, w, training
         ctx.flags = has_weight, has_bias
-        return y
+        return view.unview(y)
 
     @staticmethod
     def backward(ctx, dy):
-        x_hat, inv_std, w = ctx.x_hat, ctx.inv_std, ctx.w
+        view, mean, inv_std, w = ctx.view, ctx.mean, ctx.inv_std, ctx.w
         has_weight, has_bias = ctx.flags
-        shape = _stat_shape(x_hat)
-        n = x_hat.size // x_hat.shape[1]
-        sum_dy = _channel_sum(dy)  # Σ ȳ
-        sum_dy_xhat = _channel_dot(dy, x_hat)  # Σ ȳ ⊙ x̂
-        dx = None
-        if ctx.needs_input_grad[0]:
+        n = view.v.size // max(view.shape[1], 1)
+        d = view.like(dy)
+        needs_x = ctx.needs_input_grad[0]
+        sum_dy = view.total(d)  # Σ ȳ
+        # Σ ȳ ⊙ x̂ = Σ ȳ ⊙ (x − μ) / σ
+        sum_dy_xhat = view.centered_total(mean, d) * inv_std \
+            if has_weight or (needs_x and ctx.training) else None
+        grads = [None]
+        if needs_x:
             scale = inv_std if w is None else w * inv_std  # γ/σ
             if ctx.training:
-                dx = dy * n
-                dx -= sum_dy.reshape(shape)
-                dx -= x_hat * sum_dy_xhat.reshape(shape)
-                dx *= (scale / n).reshape(shape)
+                # x̄ = γ/σ·ȳ − ((x − μ)·γ/σ²·Σȳx̂/n + γ/σ·Σȳ/n)
+                dx = view.affine_of_centered(mean, scale * inv_std * sum_dy_xhat / n,
+                                             scale * sum_dy / n, minus=d, minus_scale=scale)
             else:
-                dx = dy * scale.reshape(shape)
-        grads = [dx]
+                dx = d * view.tile(scale)
+            grads[0] = view.unview(dx)
         if has_weight:
             grads.append(sum_dy_xhat)
         if has_bias:

@@ -15,6 +15,7 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import normalize_dim
+from neuralab.ops._layout import axis_order, zeros_in_order
 
 __all__ = [
     "reshape", "view", "transpose", "permute", "expand", "expand_as", "view_as", "squeeze",
@@ -201,8 +202,14 @@ class Pad(Function):
                 crop[axis] = slice(max(-lo, 0), x.shape[axis] - max(-hi, 0))
                 widths[axis] = (max(lo, 0), max(hi, 0))
             ctx.crop, ctx.widths = tuple(crop), widths
-            return xp.pad(x[tuple(crop)], widths, mode="constant",
-                          constant_values=xp.asarray(value, dtype=x.dtype))
+            kept = x[tuple(crop)]
+            # Allocated in x's layout (a channels-last activation stays channels-last).
+            out = zeros_in_order(tuple(n + lo + hi for n, (lo, hi) in zip(kept.shape, widths)),
+                                 x.dtype, axis_order(x))
+            if value != 0:
+                out.fill(value)
+            out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(kept.shape, widths))] = kept
+            return out
         ctx.sources = []
         for axis, lo, hi in axes:
             source = _pad_source(mode, x.shape[axis], lo, hi)
@@ -214,7 +221,7 @@ class Pad(Function):
     def backward(ctx, dout):
         if ctx.mode == "constant":
             inner = tuple(slice(lo, dout.shape[a] - hi) for a, (lo, hi) in enumerate(ctx.widths))
-            dx = xp.zeros(ctx.shape, dtype=dout.dtype)
+            dx = zeros_in_order(ctx.shape, dout.dtype, axis_order(dout))
             dx[ctx.crop] = dout[inner]
             return dx
         for (axis, _, _), source in reversed(list(zip(ctx.axes, ctx.sources))):

@@ -1,0 +1,76 @@
+"""batch_norm's channels-last paths, forced: inputs laid out as a convolution's output (an NCHW
+view of NHWC memory), rows of several pixels against repeated per-channel vectors, and the
+blocked passes cut into blocks of one row, must give PyTorch's values, running statistics and
+gradients. (The op specs' small C-order inputs only reach the plain (N, C, L) path.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import neuralab as nl
+import neuralab.ops.norm as norm
+
+VARIANTS = {
+    "default": {},
+    "one-row-blocks": {"_BLOCK_BYTES": 1},
+    "one-pixel-rows": {"_ROW_NUMBERS": 1},
+}
+
+
+def channels_last(shape, rng):
+    """Random values of shape (N, C, H, W) in NHWC memory, as a convolution returns them."""
+    n, c, h, w = shape
+    return np.ascontiguousarray(rng.standard_normal((n, h, w, c)) * 2 + 0.5).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("training", [True, False], ids=["training", "eval"])
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
+@pytest.mark.parametrize("shape", [(4, 3, 4, 2), (3, 5, 2, 6), (2, 4, 1, 1)])
+@pytest.mark.parametrize("grad_layout", ["same", "nchw"])
+def test_batch_norm_channels_last_matches_pytorch(shape, affine, training, variant, grad_layout,
+                                                  monkeypatch):
+    for name, value in VARIANTS[variant].items():
+        assert hasattr(norm, name), f"neuralab.ops.norm has no {name}: update this test"
+        monkeypatch.setattr(norm, name, value)
+    rng = np.random.default_rng(sum(shape))
+    C = shape[1]
+    x = channels_last(shape, rng)
+    dy = channels_last(shape, rng)
+    if grad_layout == "nchw":
+        dy = np.ascontiguousarray(dy)
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    mean, var = rng.standard_normal(C), rng.random(C) + 0.5
+
+    f64 = np.float64
+    xo = nl.Tensor(x, dtype=f64, requires_grad=True)
+    wo, bo = nl.tensor(w, dtype=f64, requires_grad=True), nl.tensor(b, dtype=f64, requires_grad=True)
+    rm, rv = nl.tensor(mean, dtype=f64), nl.tensor(var, dtype=f64)
+    out = nl.batch_norm(xo, rm, rv, *((wo, bo) if affine else ()), training=training)
+    assert np.moveaxis(out.numpy(), 1, -1).flags.c_contiguous, "the output left channels-last"
+    out.backward(nl.Tensor(dy, dtype=f64))
+
+    xt = torch.tensor(x, requires_grad=True)
+    wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    rmt, rvt = torch.tensor(mean), torch.tensor(var)
+    out_t = TF.batch_norm(xt, rmt, rvt, *((wt, bt) if affine else ()), training=training)
+    out_t.backward(torch.tensor(dy))
+
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(rm.numpy(), rmt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), rvt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
+    if affine:
+        np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(bo.grad.numpy(), bt.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_channel_view_uses_long_rows_for_conv_outputs():
+    """ResNet's first stage: 16 channels, 128·32·32 pixels, seen as rows of 64 pixels."""
+    x = np.zeros((128, 32, 32, 16), dtype=np.float32).transpose(0, 3, 1, 2)
+    view = norm._ChannelView(x)
+    assert view.channels_last and view.k == 64 and view.v.shape == (2048, 1024, 1)
+    assert np.shares_memory(view.v, x)  # a view, not a copy
