@@ -15,6 +15,7 @@ from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import require_float
+from neuralab.ops._layout import axis_order
 
 __all__ = ["batch_norm", "local_response_norm"]
 
@@ -34,35 +35,40 @@ _BLOCK_BYTES = 512 << 10
 class _ChannelView:
     """x (N, C, ...) seen as a 3-D array (P, k·C, Q): axis 1 runs over the channels (k times).
 
-    Channels-last memory (or a plain (N, C) batch) gives (pixels/k, k·C, 1), with k a power of
-    two dividing the number of pixels; other layouts give (N, C, pixels per image).
+    The view follows x's memory, so it is a view and not a copy whenever the channels are the
+    innermost axis of memory (a channels-last convolution's output, or a plain (N, C) batch:
+    (pixels/k, k·C, 1), with k a power of two dividing the number of pixels) or the outermost
+    (a batch-last convolution's output: (1, C, pixels)). Other layouts are copied to
+    (N, C, pixels per image).
     """
 
     def __init__(self, x: Any):
         C = x.shape[1]
-        last = xp.moveaxis(x, 1, -1)
-        self.channels_last = last.flags.c_contiguous
-        if self.channels_last:
-            pixels = last.size // max(C, 1)
+        order = axis_order(x)
+        memory = x.transpose(order)  # x's axes in memory order
+        if not memory.flags.c_contiguous or order[0] != 1 and order[-1] != 1:
+            order = tuple(range(x.ndim))
+            memory = xp.ascontiguousarray(x)
+        self.order, self.memory_shape = order, memory.shape
+        self.k = 1
+        if order[-1] == 1 and x.ndim > 1:  # channels innermost
+            pixels = memory.size // max(C, 1)
             longest = 1 << max(0, (_ROW_NUMBERS // max(C, 1)).bit_length() - 1)
             self.k = math.gcd(pixels, longest)
-            self.v = last.reshape(pixels // self.k, self.k * C, 1)
-        else:
-            self.k = 1
-            self.v = xp.ascontiguousarray(x).reshape(x.shape[0], C, -1)
+            self.v = memory.reshape(pixels // self.k, self.k * C, 1)
+        elif order[0] == 1:  # channels outermost
+            self.v = memory.reshape(1, C, -1)
+        else:  # C order (N, C, ...)
+            self.v = memory.reshape(x.shape[0], C, -1)
         self.shape = x.shape
 
     def like(self, a: Any) -> Any:
         """Another array of x's shape (a gradient) in the same view (copied if its layout differs)."""
-        if self.channels_last:
-            a = xp.moveaxis(a, 1, -1)
-        return xp.ascontiguousarray(a).reshape(self.v.shape)
+        return xp.ascontiguousarray(a.transpose(self.order)).reshape(self.v.shape)
 
     def unview(self, a: Any) -> Any:
         """An array in the view back to x's shape (N, C, ...), keeping the view's memory."""
-        if self.channels_last:
-            return xp.moveaxis(a.reshape(self.shape[:1] + self.shape[2:] + self.shape[1:2]), -1, 1)
-        return a.reshape(self.shape)
+        return a.reshape(self.memory_shape).transpose(xp.argsort(self.order))
 
     def tile(self, vector: Any) -> Any:
         """A per-channel vector (C,) broadcastable against the view: (1, k·C, 1)."""

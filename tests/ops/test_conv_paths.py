@@ -23,6 +23,10 @@ VARIANTS = {
     "channels-last-tiny-blocks": {"_LAYOUT": "channels_last", "_BLOCK_BYTES": 1,
                                   "_GEMM_CHUNK_BYTES": 1, "_GEMM_MIN_COLUMNS": 3,
                                   "_KEEP_COLS_BYTES": 0},
+    # Every stride-1 layer without im2col (shifted row products), one image per block.
+    "shifted": {"_LAYOUT": "channels_last", "_SHIFTED_CHANNELS": (1, 1 << 30)},
+    "shifted-one-image-blocks": {"_LAYOUT": "channels_last", "_SHIFTED_CHANNELS": (1, 1 << 30),
+                                 "_SHIFTED_BLOCK_BYTES": 1},
 }
 
 

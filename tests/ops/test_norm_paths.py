@@ -1,7 +1,8 @@
-"""batch_norm's channels-last paths, forced: inputs laid out as a convolution's output (an NCHW
-view of NHWC memory), rows of several pixels against repeated per-channel vectors, and the
+"""batch_norm's memory layouts, forced: inputs laid out as convolutions return them (NCHW views of
+NHWC or CHWN memory), rows of several pixels against repeated per-channel vectors, and the
 blocked passes cut into blocks of one row, must give PyTorch's values, running statistics and
-gradients. (The op specs' small C-order inputs only reach the plain (N, C, L) path.)"""
+gradients, and keep the input's layout. (The op specs' small C-order inputs only reach the
+plain (N, C, L) path.)"""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ VARIANTS = {
 }
 
 
-def channels_last(shape, rng):
-    """Random values of shape (N, C, H, W) in NHWC memory, as a convolution returns them."""
-    n, c, h, w = shape
-    return np.ascontiguousarray(rng.standard_normal((n, h, w, c)) * 2 + 0.5).transpose(0, 3, 1, 2)
+MEMORY_ORDERS = {"nhwc": (0, 2, 3, 1), "chwn": (1, 2, 3, 0)}
+
+
+def laid_out(shape, rng, order):
+    """Random values of shape (N, C, H, W) whose memory runs through the axes in ``order``."""
+    memory = rng.standard_normal([shape[axis] for axis in order]) * 2 + 0.5
+    return memory.transpose(np.argsort(order))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -31,15 +35,16 @@ def channels_last(shape, rng):
 @pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
 @pytest.mark.parametrize("shape", [(4, 3, 4, 2), (3, 5, 2, 6), (2, 4, 1, 1)])
 @pytest.mark.parametrize("grad_layout", ["same", "nchw"])
-def test_batch_norm_channels_last_matches_pytorch(shape, affine, training, variant, grad_layout,
-                                                  monkeypatch):
+@pytest.mark.parametrize("memory", list(MEMORY_ORDERS))
+def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad_layout, memory,
+                                          monkeypatch):
     for name, value in VARIANTS[variant].items():
         assert hasattr(norm, name), f"neuralab.ops.norm has no {name}: update this test"
         monkeypatch.setattr(norm, name, value)
     rng = np.random.default_rng(sum(shape))
     C = shape[1]
-    x = channels_last(shape, rng)
-    dy = channels_last(shape, rng)
+    x = laid_out(shape, rng, MEMORY_ORDERS[memory])
+    dy = laid_out(shape, rng, MEMORY_ORDERS[memory])
     if grad_layout == "nchw":
         dy = np.ascontiguousarray(dy)
     w, b = rng.standard_normal(C), rng.standard_normal(C)
@@ -50,7 +55,8 @@ def test_batch_norm_channels_last_matches_pytorch(shape, affine, training, varia
     wo, bo = nl.tensor(w, dtype=f64, requires_grad=True), nl.tensor(b, dtype=f64, requires_grad=True)
     rm, rv = nl.tensor(mean, dtype=f64), nl.tensor(var, dtype=f64)
     out = nl.batch_norm(xo, rm, rv, *((wo, bo) if affine else ()), training=training)
-    assert np.moveaxis(out.numpy(), 1, -1).flags.c_contiguous, "the output left channels-last"
+    assert out.numpy().transpose(MEMORY_ORDERS[memory]).flags.c_contiguous, \
+        f"the output left the input's {memory} layout"
     out.backward(nl.Tensor(dy, dtype=f64))
 
     xt = torch.tensor(x, requires_grad=True)
@@ -72,5 +78,5 @@ def test_channel_view_uses_long_rows_for_conv_outputs():
     """ResNet's first stage: 16 channels, 128·32·32 pixels, seen as rows of 64 pixels."""
     x = np.zeros((128, 32, 32, 16), dtype=np.float32).transpose(0, 3, 1, 2)
     view = norm._ChannelView(x)
-    assert view.channels_last and view.k == 64 and view.v.shape == (2048, 1024, 1)
+    assert view.k == 64 and view.v.shape == (2048, 1024, 1)
     assert np.shares_memory(view.v, x)  # a view, not a copy
