@@ -383,13 +383,6 @@ class Conv2d(Function):
             if needs_x:
                 dx = _input_grad_batch_last(dz, ctx.w, (H, W), padding, stride, dilation)
             return (dx, dw, db) if has_b else (dx, dw)
-        if needs_x and groups == 1 and 3 * C * OH * OW <= O * H * W and _DX_METHOD is None:
-            # Few input channels for many output channels (a stride-2 layer that doubles them):
-            # x̄ from the small X̄_colᵀ (C·kh·kw rows) in the batch-last layout beats the
-            # transposed convolution over O channels and channels-last col2im (measured).
-            dz = xp.ascontiguousarray(dout.transpose(1, 2, 3, 0))  # (O, OH, OW, N)
-            dx = _input_grad_batch_last(dz, ctx.w, (H, W), padding, stride, dilation)
-            needs_x = False
         x_nhwc, w_mat = ctx.x_nhwc, ctx.w_mat
         Og = O // groups
         d2 = xp.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * OH * OW, O)  # (M, O)

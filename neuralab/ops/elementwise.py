@@ -275,13 +275,15 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
-        return xp.maximum(x, 0)  # not x * mask, which turns negatives into -0.0
+        z = xp.maximum(x, 0)  # not x * (x > 0), which turns negatives into -0.0
+        ctx.z = z  # [x > 0] = [z > 0]: keeping z (the output, alive anyway) costs no memory
+        return z
 
     @staticmethod
     def backward(ctx, dout):
         # x̄ in x's layout, whatever ȳ's (global average pooling's ȳ is a broadcast view).
-        return xp.multiply(dout, ctx.mask, out=xp.empty_like(ctx.mask, dtype=dout.dtype))
+        z = ctx.z
+        return xp.multiply(dout, z > 0, out=xp.empty_like(z, dtype=dout.dtype))
 
 
 class LeakyReLU(_FloatUnary):

@@ -41,7 +41,7 @@ SPECS = [
     _spec([((1, 2, 7, 6), (3, 2, 2, 2), (3,))], padding="same", dilation=2),
     _spec([((2, 2, 5, 6), (3, 2, 3, 3), (3,))], bias=False, padding="valid"),
     _spec([((1, 2, 4, 4), (3, 2, 1, 1), (3,))], padding=3),
-    # few input channels, many output channels: the channels-first x̄ path
+    # few input channels, many output channels (a stride-2 layer that doubles them)
     _spec([((2, 2, 9, 8), (8, 2, 3, 3), (8,))], stride=2, padding=(1, 2), dilation=(1, 2)),
     _spec([((1, 1, 6, 6), (6, 1, 2, 2), (6,))], padding="same"),
     _spec([((2, 3, 7, 7), (12, 3, 3, 3), (12,))], bias=False, padding=1),
