@@ -28,12 +28,14 @@ batch rather than along the few channels (see _prefers_batch_last).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import require_float
+from neuralab.parallel import run_chunks
 
 __all__ = ["conv2d"]
 
@@ -107,24 +109,35 @@ def _conv_padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[
 
 
 # ----------------------------------------------------------------------------- array helpers
-def _padded_blocks(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], step: int):
-    """Blocks of ``step`` images of x (N, H, W, C), zero-padded: (n0, n1, (m, Hp, Wp, C) array).
+def _padded_blocks(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], step: int,
+                   lo: int, hi: int):
+    """Blocks of ``step`` images lo..hi of x (N, H, W, C), zero-padded: (n0, n1, (m, Hp, Wp, C)).
 
     Each block is padded into one small scratch array whose border stays zero, so the batch is
     never copied whole: the block is in the cache when im2col reads it, and a layer keeps only
     its input, not a padded copy, for the backward pass.
     """
     (pt, pb), (pl, pr) = pads
-    N, H, W, C = x.shape
+    _, H, W, C = x.shape
     if pt == pb == pl == pr == 0 and x.flags.c_contiguous:
-        for n0 in range(0, N, step):  # the output of an earlier conv: read in place
-            yield n0, min(N, n0 + step), x[n0:n0 + step]
+        for n0 in range(lo, hi, step):  # the output of an earlier conv: read in place
+            yield n0, min(hi, n0 + step), x[n0:min(hi, n0 + step)]
         return
-    scratch = xp.zeros((min(step, N), H + pt + pb, W + pl + pr, C), dtype=x.dtype)
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
+    scratch = xp.zeros((min(step, hi - lo), H + pt + pb, W + pl + pr, C), dtype=x.dtype)
+    for n0 in range(lo, hi, step):
+        n1 = min(hi, n0 + step)
         scratch[:n1 - n0, pt:pt + H, pl:pl + W] = x[n0:n1]
         yield n0, n1, scratch[:n1 - n0]
+
+
+def _over_blocks(N: int, step: int, work: Callable[[int, int], Any]) -> list[Any]:
+    """``work(lo, hi)`` on ranges of whole blocks of ``step`` images, one range per thread.
+
+    The blocks of a layer are independent (each writes its own rows of the output), so they
+    are shared out between neuralab's threads (neuralab.parallel); results come back in order.
+    """
+    blocks = -(-N // step)
+    return run_chunks(blocks, lambda b0, b1: work(b0 * step, min(N, b1 * step)))
 
 
 def _block_images(rows_per_image: int, cols: int, itemsize: int, n: int) -> int:
@@ -176,17 +189,21 @@ def _conv_nhwc(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], w_mat: Any
     out = xp.empty((N, OH, OW, groups * Og), dtype=x.dtype)
     out2d = out.reshape(N * OH * OW, groups * Og)  # (M, O)
     step = _block_images(OH * OW, groups * Kg, x.dtype.itemsize, N)
-    buf = xp.empty((groups, step * OH * OW, Kg), dtype=x.dtype)
-    for n0, n1, block in _padded_blocks(x, pads, step):  # for the cache (module docstring)
-        rows = slice(n0 * OH * OW, n1 * OH * OW)
-        cols = _im2col(block, kernel, (OH, OW), stride, dilation, groups, buf)
-        if groups == 1:
-            xp.matmul(cols[0], w_mat[0], out=out2d[rows])
-        else:
-            z = xp.matmul(cols, w_mat)  # (g, M, O/g)
-            out2d[rows].reshape(-1, groups, Og)[...] = z.transpose(1, 0, 2)
-        if bias is not None:
-            out2d[rows] += bias
+
+    def work(lo: int, hi: int) -> None:
+        buf = xp.empty((groups, step * OH * OW, Kg), dtype=x.dtype)
+        for n0, n1, block in _padded_blocks(x, pads, step, lo, hi):  # for the cache
+            rows = slice(n0 * OH * OW, n1 * OH * OW)
+            cols = _im2col(block, kernel, (OH, OW), stride, dilation, groups, buf)
+            if groups == 1:
+                xp.matmul(cols[0], w_mat[0], out=out2d[rows])
+            else:
+                z = xp.matmul(cols, w_mat)  # (g, M, O/g)
+                out2d[rows].reshape(-1, groups, Og)[...] = z.transpose(1, 0, 2)
+            if bias is not None:
+                out2d[rows] += bias
+
+    _over_blocks(N, step, work)
     return out
 
 
@@ -204,7 +221,7 @@ def _skips_im2col(C: int, stride: tuple[int, int], groups: int) -> bool:
 # beats im2col's copy, which costs more than the product it saves (measured: forward 13.0 ms
 # against 15.3, W̄ 10.2 ms against 16.5, on 128 images of 16x32x32); with 32 channels it loses.
 def _shifts(kernel: tuple[int, int], dilation: tuple[int, int], row: int) -> list[int]:
-    """Row offsets of the kernel taps (i, j), in W_mat's (i, j) order, for rows of ``row`` pixels."""
+    """Row offsets of the kernel taps (i, j), in W_mat's order, for rows of ``row`` pixels."""
     return [i * dilation[0] * row + j * dilation[1]
             for i in range(kernel[0]) for j in range(kernel[1])]
 
@@ -221,20 +238,24 @@ def _conv_shifted(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], w_taps:
     shifts = _shifts(kernel, dilation, Wp)
     step = max(1, min(N, _SHIFTED_BLOCK_BYTES // (Hp * Wp * C * x.itemsize)))
     out = xp.empty((N, OH, OW, O), dtype=x.dtype)
-    grid = xp.empty((step * Hp * Wp, O), dtype=x.dtype)  # Z at every padded position
-    term = xp.empty_like(grid)
-    for n0, n1, block in _padded_blocks(x, pads, step):
-        m = n1 - n0
-        rows = m * Hp * Wp - shifts[-1]  # the rows whose every tap stays in the block
-        X = block.reshape(m * Hp * Wp, C)
-        z = grid[:rows]
-        xp.matmul(X[:rows], w_taps[0], out=z)
-        for tap, shift in enumerate(shifts[1:], 1):
-            xp.matmul(X[shift:shift + rows], w_taps[tap], out=term[:rows])
-            z += term[:rows]
-        out[n0:n1] = grid[:m * Hp * Wp].reshape(m, Hp, Wp, O)[:, :OH, :OW]
-    if bias is not None:
-        out += bias
+
+    def work(lo: int, hi: int) -> None:
+        grid = xp.empty((step * Hp * Wp, O), dtype=x.dtype)  # Z at every padded position
+        term = xp.empty_like(grid)
+        for n0, n1, block in _padded_blocks(x, pads, step, lo, hi):
+            m = n1 - n0
+            rows = m * Hp * Wp - shifts[-1]  # the rows whose every tap stays in the block
+            X = block.reshape(m * Hp * Wp, C)
+            z = grid[:rows]
+            xp.matmul(X[:rows], w_taps[0], out=z)
+            for tap, shift in enumerate(shifts[1:], 1):
+                xp.matmul(X[shift:shift + rows], w_taps[tap], out=term[:rows])
+                z += term[:rows]
+            out[n0:n1] = grid[:m * Hp * Wp].reshape(m, Hp, Wp, O)[:, :OH, :OW]
+            if bias is not None:
+                out[n0:n1] += bias
+
+    _over_blocks(N, step, work)
     return out
 
 
@@ -251,17 +272,20 @@ def _weight_grad_shifted(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], 
     _, OH, OW, _ = dz.shape
     shifts = _shifts(kernel, dilation, Wp)
     step = max(1, min(N, _SHIFTED_BLOCK_BYTES // (Hp * Wp * C * x.itemsize)))
-    dw = xp.zeros((len(shifts), C, O), dtype=x.dtype)
-    dz_grid = xp.zeros((step, Hp, Wp, O), dtype=dz.dtype)
-    for n0, n1, block in _padded_blocks(x, pads, step):
-        m = n1 - n0
-        rows = m * Hp * Wp - shifts[-1]
-        dz_grid[:m, :OH, :OW] = dz[n0:n1]
-        X = block.reshape(m * Hp * Wp, C)
-        D = dz_grid[:m].reshape(m * Hp * Wp, O)[:rows]
-        for tap, shift in enumerate(shifts):
-            dw[tap] += X[shift:shift + rows].T @ D
-    return dw.reshape(1, len(shifts) * C, O)
+    def work(lo: int, hi: int) -> Any:
+        dw = xp.zeros((len(shifts), C, O), dtype=x.dtype)
+        dz_grid = xp.zeros((min(step, hi - lo), Hp, Wp, O), dtype=dz.dtype)
+        for n0, n1, block in _padded_blocks(x, pads, step, lo, hi):
+            m = n1 - n0
+            rows = m * Hp * Wp - shifts[-1]
+            dz_grid[:m, :OH, :OW] = dz[n0:n1]
+            X = block.reshape(m * Hp * Wp, C)
+            D = dz_grid[:m].reshape(m * Hp * Wp, O)[:rows]
+            for tap, shift in enumerate(shifts):
+                dw[tap] += X[shift:shift + rows].T @ D
+        return dw
+
+    return sum(_over_blocks(N, step, work)).reshape(1, len(shifts) * C, O)
 
 
 def _weight_matrix(w: Any, groups: int) -> Any:
@@ -399,33 +423,40 @@ class Conv2d(Function):
         if needs_w or use_col2im:
             Kg = w_mat.shape[1]
             step = _block_images(OH * OW, Kg * groups, w_mat.dtype.itemsize, N)
-            if needs_w:
-                dw_mat = xp.zeros_like(w_mat)
-                buf = xp.empty((groups, step * OH * OW, Kg), dtype=w_mat.dtype)
-                blocks = _padded_blocks(x_nhwc, padding, step)
-            else:
-                blocks = ((n0, min(N, n0 + step), None) for n0 in range(0, N, step))
+            (pt, pb), (pl, pr) = padding
             if use_col2im:
-                (pt, pb), (pl, pr) = padding
                 dx_nhwc = xp.empty((N, H, W, C), dtype=w_mat.dtype)
-                dx_block = xp.empty((min(step, N), H + pt + pb, W + pl + pr, C),
-                                    dtype=w_mat.dtype)
-            for n0, n1, x_block in blocks:  # blocks of images, for the cache
-                dz = d2[n0 * OH * OW:n1 * OH * OW].reshape(-1, groups, Og).transpose(1, 0, 2)
-                if needs_w:  # W̄_mat += X_colᵀ @ Z̄ (X_col recomputed: cheaper than storing it)
-                    cols = _im2col(x_block, (kh, kw), (OH, OW), stride, dilation, groups, buf)
-                    if groups == 1:
-                        dw_mat[0] += cols[0].T @ dz[0]
-                    else:
-                        dw_mat += xp.matmul(cols.transpose(0, 2, 1), dz)
-                if use_col2im:  # x̄ = col2im(Z̄ @ W_matᵀ), one block of padded images at a time
-                    dcols = xp.matmul(dz, w_mat.transpose(0, 2, 1))  # (g, M, K/g)
-                    target = dx_block[:n1 - n0]
-                    target[...] = 0
-                    _col2im_add(target, dcols, (kh, kw), (OH, OW), stride, dilation)
-                    dx_nhwc[n0:n1] = target[:, pt:pt + H, pl:pl + W]
+
+            def work(lo: int, hi: int) -> Any:
+                """W̄_mat summed over images lo..hi (or None), and their rows of x̄ written."""
+                dw_part = xp.zeros_like(w_mat) if needs_w else None
+                if needs_w:
+                    buf = xp.empty((groups, step * OH * OW, Kg), dtype=w_mat.dtype)
+                    blocks = _padded_blocks(x_nhwc, padding, step, lo, hi)
+                else:
+                    blocks = ((n0, min(hi, n0 + step), None) for n0 in range(lo, hi, step))
+                if use_col2im:
+                    dx_block = xp.empty((min(step, hi - lo), H + pt + pb, W + pl + pr, C),
+                                        dtype=w_mat.dtype)
+                for n0, n1, x_block in blocks:  # blocks of images, for the cache
+                    dz = d2[n0 * OH * OW:n1 * OH * OW].reshape(-1, groups, Og).transpose(1, 0, 2)
+                    if needs_w:  # W̄_mat += X_colᵀ @ Z̄ (X_col recomputed: cheaper than keeping it)
+                        cols = _im2col(x_block, (kh, kw), (OH, OW), stride, dilation, groups, buf)
+                        if groups == 1:
+                            dw_part[0] += cols[0].T @ dz[0]
+                        else:
+                            dw_part += xp.matmul(cols.transpose(0, 2, 1), dz)
+                    if use_col2im:  # x̄ = col2im(Z̄ @ W_matᵀ), a block of padded images at a time
+                        dcols = xp.matmul(dz, w_mat.transpose(0, 2, 1))  # (g, M, K/g)
+                        target = dx_block[:n1 - n0]
+                        target[...] = 0
+                        _col2im_add(target, dcols, (kh, kw), (OH, OW), stride, dilation)
+                        dx_nhwc[n0:n1] = target[:, pt:pt + H, pl:pl + W]
+                return dw_part
+
+            parts = _over_blocks(N, step, work)
             if needs_w:
-                dw = _weight_from_matrix(dw_mat, ctx.w_shape)
+                dw = _weight_from_matrix(sum(parts), ctx.w_shape)
             if use_col2im:
                 dx = dx_nhwc.transpose(0, 3, 1, 2)
         if needs_x and not use_col2im:

@@ -13,6 +13,7 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import broadcast_shape, require_float
+from neuralab.parallel import over_rows
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",
@@ -35,7 +36,11 @@ class Add(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return a + b
+        if a.shape != b.shape:
+            return a + b
+        out = xp.empty_like(a, dtype=xp.result_type(a, b))  # a residual sum: split by rows
+        over_rows(out, lambda rows: xp.add(a[rows], b[rows], out=out[rows]))
+        return out
 
     @staticmethod
     def backward(ctx, dout):
@@ -275,7 +280,9 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.maximum(x, 0)  # not x * (x > 0), which turns negatives into -0.0
+        z = xp.empty_like(x)
+        # Not x * (x > 0), which turns negatives into -0.0. Large arrays: split by rows.
+        over_rows(x, lambda rows: xp.maximum(x[rows], 0, out=z[rows]))
         ctx.z = z  # [x > 0] = [z > 0]: keeping z (the output, alive anyway) costs no memory
         return z
 
@@ -283,7 +290,9 @@ class ReLU(Function):
     def backward(ctx, dout):
         # x̄ in x's layout, whatever ȳ's (global average pooling's ȳ is a broadcast view).
         z = ctx.z
-        return xp.multiply(dout, z > 0, out=xp.empty_like(z, dtype=dout.dtype))
+        dx = xp.empty_like(z, dtype=dout.dtype)
+        over_rows(z, lambda rows: xp.multiply(dout[rows], z[rows] > 0, out=dx[rows]))
+        return dx
 
 
 class LeakyReLU(_FloatUnary):

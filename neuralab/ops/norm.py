@@ -9,6 +9,7 @@ the channel dimension. Both have their backward written out, as derived in the c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.autograd.function import Function
@@ -16,6 +17,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import require_float
 from neuralab.ops._layout import axis_order
+from neuralab.parallel import run_chunks
 
 __all__ = ["batch_norm", "local_response_norm"]
 
@@ -63,7 +65,7 @@ class _ChannelView:
         self.shape = x.shape
 
     def like(self, a: Any) -> Any:
-        """Another array of x's shape (a gradient) in the same view (copied if its layout differs)."""
+        """Another array of x's shape (a gradient) in the view (copied if its layout differs)."""
         return xp.ascontiguousarray(a.transpose(self.order)).reshape(self.v.shape)
 
     def unview(self, a: Any) -> Any:
@@ -89,18 +91,30 @@ class _ChannelView:
         step = max(1, _BLOCK_BYTES // max(1, L * Q * self.v.itemsize))
         return [slice(p, p + step) for p in range(0, P, step)] or [slice(0, 0)]
 
+    def over_blocks(self, work: Callable[[list[slice]], Any]) -> list[Any]:
+        """``work(blocks)`` on runs of consecutive blocks, one run per thread."""
+        blocks = self.blocks()
+        return run_chunks(len(blocks), lambda b0, b1: work(blocks[b0:b1]))
+
+    def sum_all(self, a: Any) -> Any:
+        """Σ over everything but the channels of an array in the view, block by block: (C,)."""
+        return sum(self.over_blocks(lambda blocks: sum(self.total(a[rows]) for rows in blocks)))
+
     def centered_total(self, mean: Any, other: Any = None) -> Any:
         """Σ (x − μ)² per channel, or Σ (x − μ) ⊙ other, block by block."""
         mean_t = self.tile(mean)
-        blocks = self.blocks()
-        scratch = xp.empty_like(self.v[blocks[0]])
-        total = xp.zeros(self.shape[1], dtype=self.v.dtype)
-        for rows in blocks:
-            t = scratch[:self.v[rows].shape[0]]
-            xp.subtract(self.v[rows], mean_t, out=t)
-            t *= t if other is None else other[rows]
-            total += self.total(t)
-        return total
+
+        def work(blocks: list[slice]) -> Any:
+            scratch = xp.empty_like(self.v[blocks[0]])
+            total = xp.zeros(self.shape[1], dtype=self.v.dtype)
+            for rows in blocks:
+                t = scratch[:self.v[rows].shape[0]]
+                xp.subtract(self.v[rows], mean_t, out=t)
+                t *= t if other is None else other[rows]
+                total += self.total(t)
+            return total
+
+        return sum(self.over_blocks(work))
 
     def affine_of_centered(self, mean: Any, scale: Any, shift: Any = None,
                            minus: Any = None, minus_scale: Any = None) -> Any:
@@ -110,20 +124,23 @@ class _ChannelView:
         """
         mean_t, scale_t = self.tile(mean), self.tile(scale)
         shift_t = None if shift is None else self.tile(shift)
-        out = xp.empty_like(self.v)
-        blocks = self.blocks()
-        scratch = xp.empty_like(self.v[blocks[0]]) if minus is not None else None
         minus_t = None if minus is None else self.tile(minus_scale)
-        for rows in blocks:
-            o = out[rows]
-            t = o if minus is None else scratch[:o.shape[0]]
-            xp.subtract(self.v[rows], mean_t, out=t)
-            t *= scale_t
-            if shift_t is not None:
-                t += shift_t
-            if minus is not None:
-                xp.multiply(minus[rows], minus_t, out=o)
-                o -= t
+        out = xp.empty_like(self.v)
+
+        def work(blocks: list[slice]) -> None:
+            scratch = xp.empty_like(self.v[blocks[0]]) if minus is not None else None
+            for rows in blocks:
+                o = out[rows]
+                t = o if minus is None else scratch[:o.shape[0]]
+                xp.subtract(self.v[rows], mean_t, out=t)
+                t *= scale_t
+                if shift_t is not None:
+                    t += shift_t
+                if minus is not None:
+                    xp.multiply(minus[rows], minus_t, out=o)
+                    o -= t
+
+        self.over_blocks(work)
         return out
 
 
@@ -176,7 +193,7 @@ class BatchNorm(Function):
         view = _ChannelView(x)
         n = x.size // x.shape[1]
         if training:
-            mean = view.total(view.v) / x.dtype.type(n)
+            mean = view.sum_all(view.v) / x.dtype.type(n)
             var = view.centered_total(mean) / n
             if running_mean is not None:
                 running_mean *= 1 - momentum
@@ -200,7 +217,7 @@ class BatchNorm(Function):
         n = view.v.size // max(view.shape[1], 1)
         d = view.like(dy)
         needs_x = ctx.needs_input_grad[0]
-        sum_dy = view.total(d)  # Σ ȳ
+        sum_dy = view.sum_all(d)  # Σ ȳ
         # Σ ȳ ⊙ x̂ = Σ ȳ ⊙ (x − μ) / σ
         sum_dy_xhat = view.centered_total(mean, d) * inv_std \
             if has_weight or (needs_x and ctx.training) else None
