@@ -34,6 +34,17 @@ _ROW_NUMBERS = 1024
 _BLOCK_BYTES = 512 << 10
 
 
+def _merge(a: tuple, b: tuple) -> tuple:
+    """(count, mean, Σ (x − mean)²) of two parts of the data together (Chan et al., 1979)."""
+    n_a, mean_a, m2_a = a
+    n_b, mean_b, m2_b = b
+    if n_a == 0:
+        return b
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta * delta * (n_a * n_b / n)
+
+
 class _ChannelView:
     """x (N, C, ...) seen as a 3-D array (P, k·C, Q): axis 1 runs over the channels (k times).
 
@@ -96,25 +107,52 @@ class _ChannelView:
         blocks = self.blocks()
         return run_chunks(len(blocks), lambda b0, b1: work(blocks[b0:b1]))
 
-    def sum_all(self, a: Any) -> Any:
-        """Σ over everything but the channels of an array in the view, block by block: (C,)."""
-        return sum(self.over_blocks(lambda blocks: sum(self.total(a[rows]) for rows in blocks)))
+    def mean_and_var(self) -> tuple[Any, Any]:
+        """The per-channel mean and biased variance of x, in one pass over memory.
 
-    def centered_total(self, mean: Any, other: Any = None) -> Any:
-        """Σ (x − μ)² per channel, or Σ (x − μ) ⊙ other, block by block."""
+        Each block's mean μ_b and M_b = Σ (x − μ_b)² are computed while the block is in the
+        cache, then merged (Chan et al.): for parts a and b of n_a and n_b values, δ = μ_b − μ_a,
+        μ = μ_a + δ·n_b/n and M = M_a + M_b + δ²·n_a·n_b/n, as stable as two passes.
+        """
+        C = self.shape[1]
+
+        def work(blocks: list[slice]) -> tuple[int, Any, Any]:
+            scratch = xp.empty_like(self.v[blocks[0]])
+            part = (0, 0.0, 0.0)
+            for rows in blocks:
+                block = self.v[rows]
+                count = block.size // max(C, 1)
+                mean = self.total(block) / block.dtype.type(count)
+                t = scratch[:block.shape[0]]
+                xp.subtract(block, self.tile(mean), out=t)
+                t *= t
+                part = _merge(part, (count, mean.astype(xp.float64), self.total(t)))
+            return part
+
+        count, mean, m2 = 0, 0.0, 0.0
+        for part in self.over_blocks(work):
+            count, mean, m2 = _merge((count, mean, m2), part)
+        dtype = self.v.dtype
+        return xp.asarray(mean, dtype=dtype), xp.asarray(m2 / max(count, 1), dtype=dtype)
+
+    def grad_sums(self, mean: Any, d: Any) -> tuple[Any, Any]:
+        """Σ ȳ and Σ ȳ ⊙ (x − μ) per channel (ȳ = d, in the view), in one pass over memory."""
         mean_t = self.tile(mean)
 
-        def work(blocks: list[slice]) -> Any:
+        def work(blocks: list[slice]) -> tuple[Any, Any]:
             scratch = xp.empty_like(self.v[blocks[0]])
-            total = xp.zeros(self.shape[1], dtype=self.v.dtype)
+            sum_d = xp.zeros(self.shape[1], dtype=self.v.dtype)
+            sum_dx = xp.zeros(self.shape[1], dtype=self.v.dtype)
             for rows in blocks:
                 t = scratch[:self.v[rows].shape[0]]
+                sum_d += self.total(d[rows])
                 xp.subtract(self.v[rows], mean_t, out=t)
-                t *= t if other is None else other[rows]
-                total += self.total(t)
-            return total
+                t *= d[rows]
+                sum_dx += self.total(t)
+            return sum_d, sum_dx
 
-        return sum(self.over_blocks(work))
+        parts = self.over_blocks(work)
+        return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
     def affine_of_centered(self, mean: Any, scale: Any, shift: Any = None,
                            minus: Any = None, minus_scale: Any = None) -> Any:
@@ -193,8 +231,7 @@ class BatchNorm(Function):
         view = _ChannelView(x)
         n = x.size // x.shape[1]
         if training:
-            mean = view.sum_all(view.v) / x.dtype.type(n)
-            var = view.centered_total(mean) / n
+            mean, var = view.mean_and_var()
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean.astype(running_mean.dtype)
@@ -217,10 +254,8 @@ class BatchNorm(Function):
         n = view.v.size // max(view.shape[1], 1)
         d = view.like(dy)
         needs_x = ctx.needs_input_grad[0]
-        sum_dy = view.sum_all(d)  # Σ ȳ
-        # Σ ȳ ⊙ x̂ = Σ ȳ ⊙ (x − μ) / σ
-        sum_dy_xhat = view.centered_total(mean, d) * inv_std \
-            if has_weight or (needs_x and ctx.training) else None
+        sum_dy, sum_dy_xc = view.grad_sums(mean, d)  # Σ ȳ, Σ ȳ ⊙ (x − μ)
+        sum_dy_xhat = sum_dy_xc * inv_std  # Σ ȳ ⊙ x̂
         grads = [None]
         if needs_x:
             scale = inv_std if w is None else w * inv_std  # γ/σ
