@@ -38,6 +38,7 @@ from neuralab.factories import (
 from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_state_dict
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
+from neuralab.parallel import get_num_threads, set_num_threads
 
 float32 = _np.float32
 float64 = _np.float64
@@ -48,8 +49,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "bool_", "data", "enable_grad",
-    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "gradcheck", "int64",
+    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "get_num_threads",
+    "gradcheck", "int64",
     "interop", "is_grad_enabled", "load_torch_state_dict", "manual_seed", "models", "nn",
     "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like",
-    "summary", "tensor", "to_torch_state_dict", "train", "zeros", "zeros_like", *_ops_all,
+    "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "zeros",
+    "zeros_like", *_ops_all,
 ]

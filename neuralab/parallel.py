@@ -5,7 +5,8 @@ work on their own blocks of images run on separate cores. The convolution and ba
 (which go through a batch a few images at a time, for the cache) hand their blocks out to
 ``get_num_threads()`` threads this way: the copies of im2col and the elementwise passes gain
 as much as the matrix products, which the BLAS alone would parallelize. Inside such a loop the
-BLAS is held to one thread, so that two threads do not each start two more on two cores.
+BLAS (OpenBLAS, as NumPy's wheels bundle it) is held to one thread, so that two threads do not
+each start two more on two cores.
 
 ``set_num_threads(n)`` sets both, as ``torch.set_num_threads`` does. The default is the
 ``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` environment variable, else every core this
@@ -48,20 +49,24 @@ def get_num_threads() -> int:
     return _threads
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: int) -> bool:
     """Use ``n`` threads in neuralab's blocked loops and ``n`` BLAS threads (torch's name).
 
     Args:
         n: a positive int; 1 runs everything in the calling thread.
+
+    Returns:
+        Whether NumPy's BLAS was found and set (see ``set_blas_threads``).
     """
     global _threads, _pool
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
-    set_blas_threads(n)
+    found = set_blas_threads(n)
     if n != _threads and _pool is not None:
         _pool.shutdown(wait=True)
         _pool = None
     _threads = n
+    return found
 
 
 # ----------------------------------------------------------------------------- the BLAS
@@ -109,7 +114,14 @@ def set_blas_threads(n: int) -> bool:
         raise ValueError(f"set_blas_threads: n must be a positive int, got {n!r}")
     for _, setter in _openblas():
         setter(ctypes.c_int(n))
-    return bool(_openblas())
+    if _openblas():
+        return True
+    try:  # another BLAS (MKL, Accelerate): threadpoolctl knows them, when installed
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    threadpool_limits(n, user_api="blas")
+    return True
 
 
 # ----------------------------------------------------------------------------- blocked loops

@@ -20,6 +20,15 @@ def _seed():
     np.random.seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _threads():
+    """Every test starts with the default number of threads (experiments set their own)."""
+    threads = nl.get_num_threads()
+    yield
+    if nl.get_num_threads() != threads:
+        nl.set_num_threads(threads)
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The shared real data sets (../shared/datasets); tests using it skip where it is absent."""

@@ -106,11 +106,11 @@ def load_cifar(cfg: dict, seed: int) -> dict:
 
 
 def set_threads(cfg: dict) -> None:
-    """Limit BLAS threads (``threads`` key; 0 leaves them): spinning threads slow a busy CPU."""
-    from neuralab.train.threads import set_blas_threads
+    """Limit the threads (``threads`` key; 0 leaves them): spinning threads slow a busy CPU."""
+    from neuralab.parallel import set_num_threads
 
     if cfg.get("threads", 0) > 0:
-        set_blas_threads(int(cfg["threads"]))
+        set_num_threads(int(cfg["threads"]))
 
 
 # ============================================================================ training

@@ -92,8 +92,9 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--limit", type=int, metavar="N",
                    help="use a random subset of at most N examples of each split (quick checks)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="BLAS threads for NumPy (default: the library's choice, usually all "
-                   "cores); 1 is often faster for small models or on a busy machine")
+                   help="threads for neuralab's convolution and batch-norm loops and for "
+                   "NumPy's BLAS (default: all cores); 1 is often faster for small models or "
+                   "on a busy machine")
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="never download data")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
@@ -230,11 +231,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     if settings["threads"]:
-        from neuralab.train.threads import set_blas_threads
+        from neuralab.parallel import set_num_threads
 
-        if not set_blas_threads(settings["threads"]):
+        if not set_num_threads(settings["threads"]):
             print("neuralab train: could not set the number of BLAS threads here (install "
-                  "threadpoolctl)", file=sys.stderr)
+                  "threadpoolctl); neuralab's own loops use the number given", file=sys.stderr)
     manual_seed(settings["seed"])
     if settings["data"] not in datasets.DATASETS:
         print(f"neuralab train: unknown data set {settings['data']!r}; choose one of "

@@ -52,7 +52,8 @@ def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad
 
     f64 = np.float64
     xo = nl.Tensor(x, dtype=f64, requires_grad=True)
-    wo, bo = nl.tensor(w, dtype=f64, requires_grad=True), nl.tensor(b, dtype=f64, requires_grad=True)
+    wo = nl.tensor(w, dtype=f64, requires_grad=True)
+    bo = nl.tensor(b, dtype=f64, requires_grad=True)
     rm, rv = nl.tensor(mean, dtype=f64), nl.tensor(var, dtype=f64)
     out = nl.batch_norm(xo, rm, rv, *((wo, bo) if affine else ()), training=training)
     assert out.numpy().transpose(MEMORY_ORDERS[memory]).flags.c_contiguous, \

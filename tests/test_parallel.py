@@ -1,0 +1,110 @@
+"""neuralab.parallel: blocked loops shared between threads give the one-thread results, errors
+surface, the BLAS gets its thread count back, and bad thread counts are refused."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import neuralab as nl
+from neuralab import parallel
+
+
+def blas_threads() -> list[int]:
+    return [getter() for getter, _ in parallel._openblas()]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_run_chunks_covers_every_item_once_in_order(threads):
+    nl.set_num_threads(threads)
+    seen = []
+    names = set()
+
+    def work(lo, hi):
+        seen.extend(range(lo, hi))
+        names.add(threading.current_thread().name)
+        return (lo, hi)
+
+    chunks = parallel.run_chunks(10, work)
+    assert sorted(seen) == list(range(10))
+    assert [c[0] for c in chunks] == sorted(c[0] for c in chunks)  # results in chunk order
+    assert chunks[0][0] == 0 and chunks[-1][1] == 10
+    assert len(chunks) == threads and (len(names) > 1) == (threads > 1)
+
+
+def test_run_chunks_holds_the_blas_to_one_thread_and_gives_its_threads_back():
+    nl.set_num_threads(2)
+    before = blas_threads()
+    inside = parallel.run_chunks(2, lambda lo, hi: blas_threads())
+    assert all(counts == [1] * len(before) for counts in inside)
+    assert blas_threads() == before
+
+
+def test_an_error_in_a_thread_surfaces_and_the_blas_is_restored():
+    nl.set_num_threads(2)
+    before = blas_threads()
+
+    def work(lo, hi):
+        if lo > 0:
+            raise ValueError("chunk failed")
+        return lo
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        parallel.run_chunks(4, work)
+    assert blas_threads() == before
+    assert parallel.run_chunks(4, lambda lo, hi: hi - lo) == [2, 2]  # the pool still works
+
+
+def test_loops_inside_a_parallel_loop_run_in_their_thread():
+    nl.set_num_threads(2)
+    inner = parallel.run_chunks(2, lambda lo, hi: parallel.run_chunks(6, lambda a, b: (a, b)))
+    assert inner == [[(0, 6)], [(0, 6)]]
+
+
+def test_over_rows_splits_only_large_arrays():
+    nl.set_num_threads(2)
+    calls = []
+    parallel.over_rows(np.zeros((4, 3)), calls.append)
+    assert calls == [...]
+    calls.clear()
+    parallel.over_rows(np.zeros(()), calls.append)
+    assert calls == [...]
+    calls.clear()
+    parallel.over_rows(np.zeros((8, 1 << 16), dtype=np.float32), calls.append)
+    assert calls == [slice(0, 4), slice(4, 8)]
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match="positive int"):
+        nl.set_num_threads(bad)
+    with pytest.raises(ValueError, match="positive int"):
+        parallel.set_blas_threads(bad)
+
+
+def _resnet_block_step(threads):
+    """A conv-BN-ReLU-conv-BN + residual block on ResNet's first-stage shapes, fwd and bwd."""
+    nl.set_num_threads(threads)
+    nl.manual_seed(0)
+    conv1 = nl.nn.Conv2d(16, 16, 3, padding=1, bias=False)
+    conv2 = nl.nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False)  # the im2col/col2im path
+    bn = nl.nn.BatchNorm2d(16)
+    x = nl.randn(8, 16, 32, 32, requires_grad=True)
+    h = bn(conv1(x)).relu() + x
+    out = conv2(h)
+    out.backward(nl.randn(*out.shape))
+    grads = [p.grad.numpy() for p in (*conv1.parameters(), *conv2.parameters(),
+                                      *bn.parameters())]
+    return out.numpy(), x.grad.numpy(), grads, bn.running_var.numpy()
+
+
+def test_results_do_not_depend_on_the_number_of_threads():
+    out1, dx1, grads1, var1 = _resnet_block_step(1)
+    out2, dx2, grads2, var2 = _resnet_block_step(2)
+    np.testing.assert_allclose(out2, out1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx2, dx1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(var2, var1, rtol=1e-5)
+    for g2, g1 in zip(grads2, grads1):
+        np.testing.assert_allclose(g2, g1, rtol=1e-4, atol=1e-3)
