@@ -72,7 +72,7 @@ def test_over_rows_splits_only_large_arrays():
     parallel.over_rows(np.zeros(()), calls.append)
     assert calls == [...]
     calls.clear()
-    parallel.over_rows(np.zeros((8, 1 << 16), dtype=np.float32), calls.append)
+    parallel.over_rows(np.zeros((8, 1 << 16), dtype=np.float64), calls.append)  # 4 MB
     assert calls == [slice(0, 4), slice(4, 8)]
 
 
