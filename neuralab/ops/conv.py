@@ -24,6 +24,13 @@ next convolution reads it back without a copy. A layer with very few input chann
 layers, the first layer on grey images) uses a batch-last layout instead, (C, H, W, N) memory
 and Z (O, OH·OW·N) = W (O, C·kh·kw) @ X_colᵀ, whose copies run along whole image rows of the
 batch rather than along the few channels (see _prefers_batch_last).
+
+Each block of images is zero-padded into a small scratch array, so the batch is never copied
+whole. Stride-1 layers with 16 channels (ResNet's first stage) skip im2col altogether: in a
+block of padded images seen as rows of C numbers, kernel tap (i, j) reads the same rows shifted
+by i·d·Wp + j·d, so Z = Σ_(i,j) X[r + shift_ij] @ W_ij, kh·kw products of strided views of the
+block (see _conv_shifted). The blocks are independent and are shared between threads
+(neuralab.parallel).
 """
 
 from __future__ import annotations
@@ -57,13 +64,14 @@ _DX_METHOD: str | None = None
 # second constant, use the batch-last layout (see _prefers_batch_last).
 _BATCH_LAST_BELOW = 8
 _BATCH_LAST_LARGE_KERNEL_BELOW = 16
-# Stride-1 channels-last layers with this many input channels (inclusive range) skip im2col
-# (see _conv_shifted); blocks of images of about _SHIFTED_BLOCK_BYTES each.
+# None: choose the layout by the two constants above; "batch_last" or "channels_last" forces
+# one (to compare them: both pass the op tests, and timing scripts measure each).
+_LAYOUT: str | None = None
+# Stride-1 channels-last layers with this many input channels (an inclusive range) skip im2col
+# (see _conv_shifted), in blocks of images of about _SHIFTED_BLOCK_BYTES (measured in ResNet-20:
+# 16 channels gain, 32 lose; 192 KiB beat 96 and 384).
 _SHIFTED_CHANNELS = (16, 16)
 _SHIFTED_BLOCK_BYTES = 192 << 10
-# None: choose the layout by the two constants above; "batch_last" or "nhwc" forces one
-# (to compare them: both pass the op tests, and timing scripts measure each).
-_LAYOUT: str | None = None
 
 
 def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
