@@ -192,7 +192,7 @@ class BatchNorm(Function):
     evaluation: x̄ = γ/σ · ȳ. In both, γ̄ = Σ ȳ ⊙ x̂ and β̄ = Σ ȳ (sums over all but channels).
 
     Computed as PyTorch does, from x, μ and 1/σ (x̂ is never stored): the forward pass reads x
-    three times (μ, var, y) and the backward pass x and ȳ twice, each pass one sweep over memory.
+    twice (the statistics, then y) and the backward pass x and ȳ twice (the sums, then x̄).
     """
 
     @staticmethod

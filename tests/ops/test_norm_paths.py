@@ -1,8 +1,8 @@
 """batch_norm's memory layouts, forced: inputs laid out as convolutions return them (NCHW views of
 NHWC or CHWN memory), rows of several pixels against repeated per-channel vectors, and the
-blocked passes cut into blocks of one row, must give PyTorch's values, running statistics and
-gradients, and keep the input's layout. (The op specs' small C-order inputs only reach the
-plain (N, C, L) path.)"""
+blocked passes cut into blocks of one row (also shared between two threads), must give
+PyTorch's values, running statistics and gradients, and keep the input's layout. (The op
+specs' small C-order inputs only reach the plain (N, C, L) path.)"""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ VARIANTS = {
     "default": {},
     "one-row-blocks": {"_BLOCK_BYTES": 1},
     "one-pixel-rows": {"_ROW_NUMBERS": 1},
+    # one-row blocks shared between two threads (neuralab.parallel) however small the input
+    "two-threads": {"_BLOCK_BYTES": 1, "_PARALLEL_BYTES": 0},
 }
 
 
@@ -41,6 +43,7 @@ def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad
     for name, value in VARIANTS[variant].items():
         assert hasattr(norm, name), f"neuralab.ops.norm has no {name}: update this test"
         monkeypatch.setattr(norm, name, value)
+    nl.set_num_threads(2 if variant == "two-threads" else 1)  # conftest restores the default
     rng = np.random.default_rng(sum(shape))
     C = shape[1]
     x = laid_out(shape, rng, MEMORY_ORDERS[memory])
