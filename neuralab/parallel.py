@@ -45,6 +45,16 @@ _inside = False  # a parallel loop is running (loops inside it run in one thread
 _SPLIT_BYTES = 2 << 20
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's threads: it starts its own pool when needed."""
+    global _pool, _inside
+    _pool, _inside = None, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def get_num_threads() -> int:
     """How many threads neuralab's blocked loops (convolution, batch norm) use."""
     return _threads

@@ -3,6 +3,8 @@ surface, the BLAS gets its thread count back, and bad thread counts are refused.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import threading
 
 import numpy as np
@@ -108,3 +110,16 @@ def test_results_do_not_depend_on_the_number_of_threads():
     np.testing.assert_allclose(var2, var1, rtol=1e-5)
     for g2, g1 in zip(grads2, grads1):
         np.testing.assert_allclose(g2, g1, rtol=1e-4, atol=1e-3)
+
+
+def _chunks_in_child(n):
+    return parallel.run_chunks(n, lambda lo, hi: (lo, hi))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is a Linux/Unix start method")
+def test_a_forked_child_gets_a_pool_of_its_own():
+    """The parent's pool threads do not exist in a forked child: it must not wait on them."""
+    nl.set_num_threads(2)
+    parallel.run_chunks(2, lambda lo, hi: None)  # the parent's pool is started
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_chunks_in_child, (4,)).get(timeout=60) == [(0, 2), (2, 4)]
