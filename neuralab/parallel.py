@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
@@ -38,7 +39,9 @@ def _default_threads() -> int:
 
 _threads = _default_threads()
 _pool: ThreadPoolExecutor | None = None
-_inside = False  # a parallel loop is running (loops inside it run in one thread)
+# Held while a parallel loop runs: a loop started meanwhile (inside it, or from another Python
+# thread) runs in its own thread instead of waiting for the pool.
+_busy = threading.Lock()
 # Elementwise passes over arrays smaller than this stay in one thread: handing work to another
 # thread costs some 60 µs (measured), and splitting LeNet-5's 1.2 MB activations made its
 # training step 1 ms slower, while ResNet-20's (2 to 8 MB) gain.
@@ -47,8 +50,8 @@ _SPLIT_BYTES = 2 << 20
 
 def _forget_pool_after_fork() -> None:
     """A forked child has none of the parent's threads: it starts its own pool when needed."""
-    global _pool, _inside
-    _pool, _inside = None, False
+    global _pool, _busy
+    _pool, _busy = None, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -143,9 +146,9 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any]) -> list[Any]:
     outputs and scratch arrays; sums over items are returned per chunk and added by the caller
     in chunk order.
     """
-    global _pool, _inside
+    global _pool
     threads = min(_threads, n_items)
-    if threads <= 1 or _inside:  # one thread, or already inside a parallel loop
+    if threads <= 1 or not _busy.acquire(blocking=False):  # or a parallel loop is running
         return [work(0, n_items)]
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="neuralab")
@@ -154,7 +157,6 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any]) -> list[Any]:
     saved = [getter() for getter, _ in blas]
     for _, setter in blas:
         setter(ctypes.c_int(1))
-    _inside = True
     try:
         futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
         try:
@@ -163,9 +165,9 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any]) -> list[Any]:
             wait(futures)  # every chunk done before the BLAS gets its threads back
         return [first] + [f.result() for f in futures]
     finally:
-        _inside = False
         for (_, setter), n in zip(blas, saved):
             setter(ctypes.c_int(n))
+        _busy.release()
 
 
 def over_rows(a: Any, work: Callable[[Any], Any]) -> None:

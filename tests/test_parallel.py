@@ -65,6 +65,25 @@ def test_loops_inside_a_parallel_loop_run_in_their_thread():
     assert inner == [[(0, 6)], [(0, 6)]]
 
 
+def test_loops_from_two_python_threads_both_finish_and_restore_the_blas():
+    nl.set_num_threads(2)
+    before = blas_threads()
+    results = {}
+
+    def user_thread(name):
+        results[name] = [parallel.run_chunks(8, lambda lo, hi: (lo, hi)) for _ in range(50)]
+
+    threads = [threading.Thread(target=user_thread, args=(name,)) for name in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    for runs in results.values():  # each run covers 0..8 in order, in one chunk or two
+        assert all(r[0][0] == 0 and r[-1][1] == 8 for r in runs)
+    assert blas_threads() == before
+
+
 def test_over_rows_splits_only_large_arrays():
     nl.set_num_threads(2)
     calls = []
