@@ -105,14 +105,6 @@ def load_cifar(cfg: dict, seed: int) -> dict:
     }
 
 
-def set_threads(cfg: dict) -> None:
-    """Limit the threads (``threads`` key; 0 leaves them): spinning threads slow a busy CPU."""
-    from neuralab.parallel import set_num_threads
-
-    if cfg.get("threads", 0) > 0:
-        set_num_threads(int(cfg["threads"]))
-
-
 # ============================================================================ training
 
 
@@ -515,9 +507,8 @@ def build(name: str, cfg: dict) -> Any:
 
 
 def prepare_cifar(cfg: dict, ctx: Any) -> tuple[dict, int, Callable | None]:
-    """The shared start of the CIFAR experiments: BLAS threads, the data (noted in the report),
+    """The shared start of the CIFAR experiments: the data (noted in the report),
     the image size and the training augmentation (None unless ``cfg["augment"]``)."""
-    set_threads(cfg)
     data = load_cifar(cfg, ctx.seed)
     size = int(cfg["image_size"])
     augment = cifar_augmentation(size) if cfg.get("augment") else None

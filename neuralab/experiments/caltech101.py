@@ -24,7 +24,6 @@ from typing import Any
 
 from neuralab.backend import xp
 from neuralab.experiments.architectures_cifar import (
-    set_threads,
     small_vgg,
     smooth,
     tail_mean,
@@ -151,7 +150,6 @@ def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.data.datasets.caltech101 import Caltech101
     from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 
-    set_threads(cfg)
     size = (int(cfg["size"]), int(cfg["size"]))
     with tempfile.TemporaryDirectory(prefix="neuralab-caltech-") as scratch:
         if cfg["synthetic"]:

@@ -131,10 +131,6 @@ def _prime(text: str, chars: str) -> str:
 
 def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.backend import manual_seed
-    from neuralab.parallel import set_num_threads
-
-    if cfg["threads"] > 0:  # spinning BLAS threads slow small products on a busy machine
-        set_num_threads(cfg["threads"])
     corpus = load_corpus(cfg)
     entropy, unigram_val = unigram_bpc(corpus.train_data, corpus.val_data, corpus.vocab_size)
     model, history = train(cfg, corpus, ctx)

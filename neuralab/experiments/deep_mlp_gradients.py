@@ -192,12 +192,6 @@ def _act_samples(rec: Any, step: int) -> dict[str, Any]:
 
 def run(cfg: dict, ctx: Any) -> dict:
     from neuralab.autograd import Tensor
-    from neuralab.parallel import set_num_threads
-
-    # Small products gain nothing from several BLAS threads, and on a busy machine threads that
-    # spin waiting for each other make every step many times slower.
-    if cfg["threads"] > 0:
-        set_num_threads(cfg["threads"])
 
     train, test, is_subset = load_mnist(cfg)
     n_probe = min(cfg["probe_examples"], len(train))

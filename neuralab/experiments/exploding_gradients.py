@@ -123,10 +123,6 @@ def radius_sweep(cfg: dict, seed: int) -> list[dict]:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.parallel import set_num_threads
-
-    if cfg["threads"] > 0:  # spinning BLAS threads slow small products on a busy machine
-        set_num_threads(cfg["threads"])
     sweep = radius_sweep(cfg, ctx.seed)
     for row in sweep:
         ctx.log("radius_sweep", radius=row["radius"], growth=row["growth"],

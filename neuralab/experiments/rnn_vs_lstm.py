@@ -159,12 +159,6 @@ def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.parallel import set_num_threads
-
-    # Small products gain nothing from several BLAS threads; spinning threads on a busy machine
-    # make every step many times slower.
-    if cfg["threads"] > 0:
-        set_num_threads(cfg["threads"])
     lengths = [int(T) for T in cfg["lengths"]]
     runs: dict[tuple[str, int], dict] = {}
     for T in lengths:

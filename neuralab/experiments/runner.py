@@ -229,6 +229,12 @@ def run_experiment(
 
     manual_seed(seed)
     numpy.random.seed(seed)
+    if cfg.get("threads", 0) > 0:  # the ``threads`` key of the experiments that have one
+        # Small products gain nothing from several threads, and on a busy machine threads that
+        # spin waiting for each other make every step many times slower.
+        from neuralab.parallel import set_num_threads
+
+        set_num_threads(int(cfg["threads"]))
     ctx = RunContext(out, quick=quick, seed=seed, progress=progress)
     start = time.perf_counter()
     try:
