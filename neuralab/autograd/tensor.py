@@ -95,6 +95,15 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
+    def array(self) -> Any:
+        """The raw ndarray holding this tensor's values (the library's own explicit name for it)."""
+        return self.data
+
+    @array.setter
+    def array(self, value: Any) -> None:
+        self.data = value
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
