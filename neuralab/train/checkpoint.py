@@ -19,13 +19,23 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.fileio import atomic_savez
 
-__all__ = ["load", "load_state_dict", "save", "save_state_dict"]
+__all__ = ["CheckpointError", "load", "load_state_dict", "save", "save_state_dict"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be read, or does not fit what it is loaded into; the message
+    names the file."""
+
+
+# What NumPy, zipfile and json raise on a truncated, corrupt or foreign file.
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError,
+                zipfile.BadZipFile)
 
 _TREE = "__tree__"
 
 
 def _array_of(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def save_state_dict(path: str | os.PathLike, state_dict: dict[str, Any]) -> None:
@@ -43,14 +53,31 @@ def save_state_dict(path: str | os.PathLike, state_dict: dict[str, Any]) -> None
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a file written by ``save_state_dict`` (or the model part of a checkpoint)."""
-    with xp.load(path, allow_pickle=False) as npz:
-        if _TREE in npz.files:
-            tree = load(path)
-            if isinstance(tree, dict) and isinstance(tree.get("model"), dict):
-                return tree["model"]
-            raise ValueError(f"load_state_dict: {path} is a checkpoint without a 'model' entry")
-        return {name: npz[name] for name in npz.files}
+    """Read a file written by ``save_state_dict`` (or the model part of a checkpoint).
+
+    Raises:
+        CheckpointError: the file is missing, truncated or not such a file (naming it).
+    """
+    try:
+        with xp.load(path, allow_pickle=False) as npz:
+            if _TREE not in npz.files:
+                return {name: npz[name] for name in npz.files}
+    except _READ_ERRORS as err:
+        raise CheckpointError(f"load_state_dict: cannot read {path}: {_reason(err)}") from None
+    tree = load(path)
+    if isinstance(tree, dict) and isinstance(tree.get("model"), dict):
+        return tree["model"]
+    raise CheckpointError(f"load_state_dict: {path} is a checkpoint without a 'model' entry")
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "the file does not exist"
+    text = str(err) or type(err).__name__
+    if isinstance(err, KeyError):
+        text = f"missing entry {text}"
+    return f"{text} ({type(err).__name__}); the file is truncated, corrupt or not a neuralab " \
+        "checkpoint"
 
 
 def _encode(value: Any, arrays: dict[str, Any]) -> Any:
@@ -116,13 +143,21 @@ def save(path: str | os.PathLike, tree: Any) -> None:
 
 
 def load(path: str | os.PathLike) -> Any:
-    """Load what ``save`` wrote (arrays come back as ndarrays, tuples as tuples)."""
+    """Load what ``save`` wrote (arrays come back as ndarrays, tuples as tuples).
+
+    Raises:
+        CheckpointError: the file is missing, truncated, corrupt or not written by ``save``;
+            the message names the file (NumPy, zip and JSON errors never escape bare).
+    """
     try:
         with xp.load(path, allow_pickle=False) as npz:
-            if _TREE not in npz.files:
-                raise ValueError(f"checkpoint.load: {path} has no {_TREE} entry; was it written "
-                                 "by save_state_dict? Use load_state_dict for that")
+            files = npz.files
+            if _TREE not in files:
+                raise CheckpointError(f"checkpoint.load: {path} has no {_TREE} entry; was it "
+                                      "written by save_state_dict? Use load_state_dict for that")
             tree = json.loads(npz[_TREE].tobytes().decode("utf-8"))
-            return _decode(tree, {k: npz[k] for k in npz.files if k != _TREE})
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"checkpoint.load: cannot read {path}: {err}") from None
+            return _decode(tree, {k: npz[k] for k in files if k != _TREE})
+    except CheckpointError:
+        raise
+    except _READ_ERRORS as err:
+        raise CheckpointError(f"checkpoint.load: cannot read {path}: {_reason(err)}") from None

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
-from neuralab.backend import rng
+from neuralab.backend import rng, xp
 from neuralab.train import checkpoint as ckpt
 from neuralab.train.metrics import RunningMean, topk_correct
 from neuralab.train.progress import ProgressBar
-from neuralab.train.rundir import MetricsLog, write_config
+from neuralab.train.rundir import MetricsLog, lock_run_dir, write_config
 
 __all__ = ["EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "fit"]
 
@@ -37,7 +37,28 @@ BEST = "best.npz"
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss, the weights or the validation loss became NaN or infinite; the last good
+    checkpoint is kept."""
+
+
+def _non_finite(named_arrays: Any) -> list[str]:
+    """Names of the floating-point arrays holding a NaN or an infinity."""
+    bad = []
+    for name, value in named_arrays:
+        array = value.array if hasattr(value, "array") else value
+        if getattr(array, "dtype", None) is not None and array.dtype.kind in "fc" \
+                and not bool(xp.isfinite(array).all()):
+            bad.append(name)
+    return bad
+
+
+def _optimizer_arrays(optimizer: Any) -> list[tuple[str, Any]]:
+    out = []
+    for i, entries in enumerate(getattr(optimizer, "state", {}).values()):
+        for key, value in (entries or {}).items():
+            if isinstance(value, xp.ndarray):
+                out.append((f"optimizer state {i}.{key}", value))
+    return out
 
 
 @dataclass
@@ -176,7 +197,8 @@ class Trainer:
                 loss = self.loss_fn(z, y)
                 value = float(loss.data)
                 if not math.isfinite(value):
-                    raise TrainingDiverged(self._diverged_message(value, epoch, batch))
+                    raise TrainingDiverged(self._diverged_message(
+                        f"loss became {value} at epoch {epoch}, batch {batch}"))
                 self.optimizer.zero_grad()
                 loss.backward()
                 if self.grad_clip is not None:
@@ -232,7 +254,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ the run
     def fit(self, train_loader: Any, val_loader: Any = None, test_loader: Any = None,
-            epochs: int = 10, resume: bool = False) -> FitResult:
+            epochs: int = 10, resume: bool = False,
+            on_resume: Callable[[Trainer], None] | None = None) -> FitResult:
         """Train for ``epochs`` epochs (counting those of a resumed run), then test.
 
         Args:
@@ -242,12 +265,27 @@ class Trainer:
             test_loader: batches evaluated once at the end, with the best weights.
             epochs: total number of epochs.
             resume: continue from ``run_dir/checkpoint.npz``.
+            on_resume: called with the Trainer once the checkpoint is restored, before training
+                continues (``neuralab train --resume`` applies changed hyperparameters there).
+
+        While it runs, the run directory is locked (``run_dir/.lock``): a second process
+        training the same run directory gets ``RunDirLocked``.
 
         Raises:
-            TrainingDiverged: the loss became NaN/inf (the last checkpoint stays as it was).
+            TrainingDiverged: the loss, the weights or the validation loss became NaN/inf (the
+                last checkpoint stays as it was).
+            RunDirLocked: another process is training in ``run_dir``.
+            CheckpointError: resuming from a checkpoint that is unreadable or does not fit.
         """
-        if not isinstance(epochs, int) or epochs < 0:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+        if self.run_dir is None:
+            return self._fit(train_loader, val_loader, test_loader, epochs, resume, on_resume)
+        with lock_run_dir(self.run_dir):
+            return self._fit(train_loader, val_loader, test_loader, epochs, resume, on_resume)
+
+    def _fit(self, train_loader: Any, val_loader: Any, test_loader: Any, epochs: int,
+             resume: bool, on_resume: Callable[[Trainer], None] | None) -> FitResult:
         result = FitResult(run_dir=self.run_dir)
         metrics_log = None
         if self.run_dir is not None:
@@ -257,7 +295,11 @@ class Trainer:
             if self.run_dir is None or not (self.run_dir / CHECKPOINT).exists():
                 where = self.run_dir / CHECKPOINT if self.run_dir else "(no run_dir given)"
                 raise FileNotFoundError(f"fit: cannot resume, no checkpoint at {where}")
-            result.history = self.load_checkpoint(self.run_dir / CHECKPOINT, train_loader)
+            result.history = [r for r in self.load_checkpoint(self.run_dir / CHECKPOINT,
+                                                              train_loader)
+                              if r.get("phase") != "test"]
+            if on_resume is not None:
+                on_resume(self)
             metrics_log.truncate_after(self.epoch)
             self.log(f"resuming from {self.run_dir / CHECKPOINT} after epoch {self.epoch}")
         elif self.run_dir is not None:
@@ -276,12 +318,17 @@ class Trainer:
         while self.epoch < epochs:
             epoch = self.epoch + 1
             train = self.train_epoch(train_loader, epoch, epochs)
+            # The loss is checked before each step, but the last steps of an epoch can still
+            # blow the weights up: never let such weights replace the last good checkpoint.
+            self._check_finite(epoch)
+            val = self.evaluate(val_loader) if val_loader is not None else None
+            if val is not None and not math.isfinite(val["loss"]):
+                raise TrainingDiverged(self._diverged_message(
+                    f"the validation loss became {val['loss']} after epoch {epoch}"))
             record("train", epoch, train)
             line = (f"epoch {epoch}/{epochs}  train loss {train['loss']:.4f}  "
                     f"acc {100 * train['acc1']:.2f}%  {train['samples_per_s']:.0f} samples/s")
-            val = None
-            if val_loader is not None:
-                val = self.evaluate(val_loader)
+            if val is not None:
                 record("val", epoch, val)
                 line += f"  | val loss {val['loss']:.4f}"
                 if "acc1" in val:
@@ -338,6 +385,11 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            # The classes, so that a resume with another optimizer or schedule is refused
+            # instead of mixing two algorithms' states.
+            "optimizer_class": type(self.optimizer).__name__,
+            "scheduler_class": (type(self.scheduler).__name__ if self.scheduler is not None
+                                else None),
             "rng": rng().bit_generator.state,
             "epoch": self.epoch,
             "best_metric": self.best_metric,
@@ -358,14 +410,35 @@ class Trainer:
     def load_checkpoint(self, path: str | os.PathLike, train_loader: Any = None) -> list:
         """Restore what ``save_checkpoint`` wrote; returns the saved history."""
         state = ckpt.load(path)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state.get("scheduler") is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        rng().bit_generator.state = state["rng"]
-        self.epoch = int(state["epoch"])
-        self.best_metric, self.best_epoch = state["best_metric"], state["best_epoch"]
-        self.bad_epochs = int(state["bad_epochs"])
+        if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= set(state):
+            raise ckpt.CheckpointError(f"{path} is not a training checkpoint (no model, "
+                                       "optimizer and epoch entries)")
+        for key, obj in (("optimizer_class", self.optimizer), ("scheduler_class", self.scheduler)):
+            saved = state.get(key, "")  # absent in checkpoints of older versions
+            mine = type(obj).__name__ if obj is not None else None
+            if saved != "" and saved != mine:
+                what = key.partition("_")[0]
+                raise ckpt.CheckpointError(
+                    f"{path} was written with {what} {saved} but this run uses {mine}; a run "
+                    f"resumes with the {what} it was started with (start a new run to change it)")
+        try:
+            self.model.load_state_dict(state["model"])
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise ckpt.CheckpointError(f"{path} does not fit this model: "
+                                       f"{err.args[0] if err.args else err}") from None
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state.get("scheduler") is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+            rng().bit_generator.state = state["rng"]
+            self.epoch = int(state["epoch"])
+            self.best_metric, self.best_epoch = state["best_metric"], state["best_epoch"]
+            self.bad_epochs = int(state["bad_epochs"])
+        except (KeyError, ValueError, TypeError) as err:
+            raise ckpt.CheckpointError(
+                f"{path} does not fit this optimizer or scheduler "
+                f"({type(self.optimizer).__name__}): {err.args[0] if err.args else err}; a run "
+                "resumes with the optimizer and scheduler it was started with") from None
         if train_loader is not None and state.get("loader") and hasattr(train_loader,
                                                                          "load_state_dict"):
             train_loader.load_state_dict(state["loader"])
@@ -379,14 +452,27 @@ class Trainer:
         groups = getattr(self.optimizer, "param_groups", None)
         return float(groups[0]["lr"]) if groups else None
 
-    def _diverged_message(self, value: float, epoch: int, batch: int) -> str:
-        kept = (f"; the last good checkpoint (epoch {self.epoch}) is kept in {self.run_dir}"
-                if self.run_dir is not None and self.epoch > 0 else "")
+    def _check_finite(self, epoch: int) -> None:
+        """Raise TrainingDiverged when a weight, buffer or optimizer state is NaN/inf."""
+        bad = _non_finite(self.model.state_dict().items())
+        bad += _non_finite(_optimizer_arrays(self.optimizer))
+        if bad:
+            names = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+            raise TrainingDiverged(self._diverged_message(
+                f"the weights became NaN or infinite during epoch {epoch} ({names})"))
+
+    def _diverged_message(self, problem: str) -> str:
+        if self.run_dir is None:
+            kept = ""
+        elif self.epoch > 0:
+            kept = (f"; the last good checkpoint (epoch {self.epoch}) is kept in "
+                    f"{self.run_dir}")
+        else:
+            kept = f"; no checkpoint was written to {self.run_dir}"
         lr = self._lr()
         lr_text = f" (it is {lr:g})" if lr is not None else ""
-        return (f"loss became {value} at epoch {epoch}, batch {batch}; try a lower --lr"
-                f"{lr_text}, gradient clipping (--grad-clip 1.0) or checking the input "
-                f"data{kept}")
+        return (f"{problem}; try a lower --lr{lr_text}, gradient clipping (--grad-clip 1.0) "
+                f"or checking the input data{kept}")
 
 
 def _len(loader: Any) -> int | None:
