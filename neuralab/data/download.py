@@ -20,8 +20,10 @@ import urllib.request
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from neuralab.fileio import atomic_write_bytes
+from neuralab.progress import Progress
 
 __all__ = [
     "DataError",
@@ -30,6 +32,7 @@ __all__ = [
     "data_roots",
     "download",
     "find_file",
+    "md5_bytes",
     "read_maybe_gzip",
     "sha256_bytes",
     "sha256_file",
@@ -82,6 +85,11 @@ def find_file(filename: str, roots: Iterable[Path]) -> Path | None:
     return None
 
 
+def md5_bytes(content: bytes) -> str:
+    """Hex MD5 of ``content`` (the checksum some data sets publish; not for security)."""
+    return hashlib.md5(content).hexdigest()
+
+
 def sha256_bytes(content: bytes) -> str:
     """Hex SHA-256 of ``content``."""
     return hashlib.sha256(content).hexdigest()
@@ -111,13 +119,26 @@ def read_maybe_gzip(path: str | os.PathLike, hint: str = "") -> bytes:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as err:
         raise DataError(
-            f"{path}: the gzip file is truncated or corrupt ({err}); delete it and download it "
-            f"again{hint}"
+            f"{path}: the gzip file is truncated or corrupt ({err})"
+            + (hint or "; replace it with a good copy")
         ) from None
 
 
+def read_response(response: Any, desc: str, chunk: int = 1 << 20) -> bytes:
+    """Read an HTTP response in chunks, with a progress bar in bytes (on a terminal)."""
+    length = response.headers.get("Content-Length") if response.headers else None
+    total = int(length) if length and length.isdigit() else None
+    parts = []
+    with Progress(None, total=total, desc=desc, unit="B", unit_scale=True) as bar:
+        while block := response.read(chunk):
+            parts.append(block)
+            bar.update(len(block))
+    return b"".join(parts)
+
+
 def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str | None = None,
-             decompressed: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+             decompressed: bool = True, timeout: float = DOWNLOAD_TIMEOUT,
+             md5: str | None = None) -> Path:
     """Download ``filename`` from the first mirror that answers, verify it, store it atomically.
 
     Args:
@@ -126,6 +147,7 @@ def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str 
         dest_dir: where the file is stored (created if needed).
         sha256: expected checksum; of the decompressed content when ``decompressed``.
         decompressed: verify the gunzipped content rather than the raw bytes.
+        md5: expected MD5 of the raw bytes (for data sets that publish MD5s of their files).
         timeout: seconds per connection attempt.
 
     Returns:
@@ -140,7 +162,7 @@ def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str 
         try:
             request = urllib.request.Request(url, headers={"User-Agent": "neuralab"})
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                content = response.read()
+                content = read_response(response, f"downloading {filename}")
         except (urllib.error.URLError, OSError, ValueError) as err:
             failures.append(f"{url}: {getattr(err, 'reason', err)}")
             continue
@@ -155,6 +177,9 @@ def download(filename: str, mirrors: Iterable[str], dest_dir: Path, sha256: str 
             if got != sha256:
                 failures.append(f"{url}: checksum {got[:12]}... instead of {sha256[:12]}...")
                 continue
+        if md5 is not None and md5_bytes(content) != md5:
+            failures.append(f"{url}: MD5 {md5_bytes(content)[:12]}... instead of {md5[:12]}...")
+            continue
         target = Path(dest_dir) / filename
         atomic_write_bytes(target, content)
         return target

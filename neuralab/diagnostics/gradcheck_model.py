@@ -18,6 +18,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.progress import Progress
 
 __all__ = ["GradcheckRow", "ModelGradcheck", "gradcheck_model"]
 
@@ -107,6 +108,7 @@ def gradcheck_model(
     atol: float = 1e-6,
     rtol: float = 1e-4,
     name: str | None = None,
+    progress: bool | None = True,
 ) -> ModelGradcheck:
     """Finite-difference check of every parameter and every layer's input gradient, in float64.
 
@@ -121,6 +123,7 @@ def gradcheck_model(
         eps, atol, rtol: the finite-difference step and the tolerances
             (pass where ``|analytic − numeric| <= atol + rtol·|numeric|``).
         name: the name shown in the report (defaults to the registry name or the class name).
+        progress: show a bar over the checked tensors (only on a terminal).
 
     Returns:
         A :class:`ModelGradcheck` whose ``str`` is a table, one row per tensor.
@@ -180,9 +183,11 @@ def gradcheck_model(
     for layer_name, module in leaves:
         for pname, param in module.named_parameters(recurse=False):
             owners[id(param)] = (layer_name, type(module).__name__, pname)
-    for full_name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    bar = Progress(None, total=len(params) + len(leaves), desc=f"gradcheck {name}",
+                   unit="tensor", enabled=progress)
+    for full_name, param in params:
+        bar.update(1)
         layer, kind, pname = owners.get(id(param), (full_name.rsplit(".", 1)[0], "?",
                                                     full_name.rsplit(".", 1)[-1]))
         analytic = (param.grad.data if param.grad is not None else xp.zeros(param.shape))
@@ -203,6 +208,7 @@ def gradcheck_model(
 
     # Each layer alone: the gradient with respect to its input.
     for layer_name, module in leaves:
+        bar.update(1)
         args = seen.get(layer_name)
         if not args or not isinstance(args[0], Tensor) or args[0].dtype.kind != "f":
             continue
@@ -242,4 +248,5 @@ def gradcheck_model(
     model.zero_grad()
     order = {layer_name: i for i, (layer_name, _) in enumerate(leaves)}
     report.rows.sort(key=lambda r: (order.get(r.layer, len(order)), r.tensor != "input"))
+    bar.close()
     return report

@@ -1,19 +1,39 @@
-"""Data sets the ``neuralab train`` command knows by name: name -> builder of the splits.
+"""The data sets every command knows by name (``--data NAME``), where each is looked for, and the
+builder of its splits.
 
-A builder is called as ``builder(root=..., val_split=..., seed=..., subset=..., download=...)``
-and returns ``DataSplits``; register one with ``@dataset("name")``. Other data sets (cifar10,
-cifar100, imagefolder, caltech101) append their entries below.
+One vocabulary for every command: ``--data NAME`` picks a data set, ``--data-root DIR`` (or the
+environment variable ``NEURALAB_DATA``) says where its files are, ``--image-size N`` or ``HxW``
+the size image data sets are decoded at; the experiments take the same names as ``key=value``
+(``data=``, ``data_root=``, ``image_size=``). Without a root, each data set is looked for in
+``$NEURALAB_DATA`` (and its ``<name>/`` sub-folder), then in the cache folder
+(``~/.cache/neuralab/<name>``).
+
+A builder is called as ``builder(root=..., val_split=..., seed=..., subset=..., download=...,
+image_size=...)`` and returns ``DataSplits``; ``val_split=None`` keeps the data set's own split
+(Caltech-101 has none: its protocol fixes 30 training images per class). ``locate(name, root)``
+says what was found where without loading anything (``neuralab data``).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from neuralab.data.dataset import Dataset, random_split
+from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
 
-__all__ = ["DATASETS", "DataSplits", "build", "dataset"]
+__all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
+           "dataset", "locate"]
+
+
+class DataNotFound(FileNotFoundError):
+    """No copy of a data set was found (and none could be downloaded); the message lists where
+    neuralab looked, the forms it accepts and how to get one."""
 
 
 @dataclass
@@ -40,14 +60,52 @@ class DataSplits:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass
+class Found:
+    """What ``locate`` found for one data set.
+
+    Attributes:
+        searched: the folders looked in, in order.
+        path: the file or folder found (None: nothing).
+        form: which of the accepted forms it is.
+        verified: True (checksum matches), False (mismatch), None (nothing to compare with).
+        note: a word on the check (or the mismatch).
+    """
+
+    searched: list[Path]
+    path: Path | None = None
+    form: str = ""
+    verified: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class DataInfo:
+    """What a data set is, which forms of it are accepted and how to get it."""
+
+    name: str
+    title: str
+    summary: str
+    forms: list[str]
+    get: str
+    image: bool = True          # takes --image-size
+    default_val_split: float = 0.1
+    num_classes: int | None = None
+    input_shape: tuple[int, ...] | None = None
+    locate: Callable[[Any], Found] | None = None
+
+
 DATASETS: dict[str, Callable[..., DataSplits]] = {}
+INFO: dict[str, DataInfo] = {}
 
 
-def dataset(name: str) -> Callable:
-    """Decorator registering a ``DataSplits`` builder under ``name``."""
+def dataset(name: str, info: DataInfo | None = None) -> Callable:
+    """Decorator registering a ``DataSplits`` builder (and its description) under ``name``."""
 
     def decorate(fn: Callable[..., DataSplits]) -> Callable[..., DataSplits]:
         DATASETS[name] = fn
+        if info is not None:
+            INFO[name] = info
         return fn
 
     return decorate
@@ -65,122 +123,356 @@ def split_train_val(train: Dataset, val_split: float, seed: int) -> tuple[Datase
 
 
 def build(name: str, **options: Any) -> DataSplits:
-    """Build the splits of data set ``name`` (see ``DATASETS`` for the names)."""
+    """Build the splits of data set ``name`` (see ``DATASETS`` for the names); options of value
+    None take the data set's own defaults."""
     if name not in DATASETS:
         raise KeyError(f"unknown data set {name!r}; choose one of {', '.join(sorted(DATASETS))}")
-    return DATASETS[name](**options)
+    return DATASETS[name](**{k: v for k, v in options.items() if v is not None})
 
 
-@dataset("mnist")
-def mnist(root: Any = None, val_split: float = 0.1, seed: int = 0, subset: bool | None = None,
-          download: bool = True, **_: Any) -> DataSplits:
-    """MNIST (full data when found, else the shipped subset)."""
-    from neuralab.data.datasets.mnist import MNIST
-
-    train_full = MNIST(root, train=True, download=download, subset=subset)
-    # Use the test split that matches the training data: the shipped subset has its own.
-    test = MNIST(root, train=False, download=download, subset=True if train_full.is_subset
-                 else subset)
-    train, val = split_train_val(train_full, val_split, seed)
-    kind = "shipped subset" if train_full.is_subset else "full"
-    return DataSplits(train, val, test, num_classes=10, input_shape=(1, 28, 28),
-                      is_subset=train_full.is_subset,
-                      description=f"MNIST ({kind})" if train_full.is_subset
-                      else f"MNIST ({kind}, {train_full.source})")
+def locate(name: str, root: Any = None) -> Found:
+    """Where data set ``name`` was looked for and what was found (checksums verified)."""
+    info = INFO[name]
+    return info.locate(root) if info.locate is not None else Found(data_roots(root, name))
 
 
-# ---- other data sets append their builders below (cifar10, cifar100, imagefolder, caltech101)
+def _val(val_split: float | None, name: str) -> float:
+    return INFO[name].default_val_split if val_split is None else val_split
 
 
-# ---- image data sets (cifar10, cifar100, imagefolder, caltech101) ---------------------------
-
-def _cifar_augmentation() -> Callable:
-    """Pad 4, random 32x32 crop, horizontal flip: the CIFAR augmentation of He et al. (2016)."""
-    from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
-
-    return Compose([RandomCrop(32, padding=4), RandomHorizontalFlip()])
-
-
-def _find_in_roots(root: Any, name: str, candidates: tuple[str, ...]) -> Any:
-    from neuralab.data.download import data_roots
-
-    for folder in data_roots(root, name):
-        for candidate in candidates:
-            if (folder / candidate).exists():
-                return folder / candidate
-    return None
+def _missing(name: str, found: Found, reason: str = "") -> DataNotFound:
+    info = INFO[name]
+    where = "\n    ".join(str(p) for p in found.searched) or "(nowhere: give --data-root DIR)"
+    forms = "\n    ".join(info.forms)
+    text = (f"{name}: no copy of {info.title} found{': ' + reason if reason else ''}.\n"
+            f"  Looked in:\n    {where}\n  Accepted forms:\n    {forms}\n"
+            f"  Get it: {info.get}\n"
+            f"  Then pass --data-root FOLDER (data_root=FOLDER in experiments) or set "
+            f"NEURALAB_DATA=FOLDER; `neuralab data` shows what is found where.")
+    return DataNotFound(text)
 
 
-@dataset("cifar10")
-def cifar10(root: Any = None, val_split: float = 0.1, seed: int = 0, subset: bool | None = None,
-            download: bool = True, **_: Any) -> DataSplits:
-    """CIFAR-10: the official python archive when found, else the image-folder JPEG archive
-    ``cifar10-jpg.tar.gz`` (``--data-root`` or ``$NEURALAB_DATA``); standardised per channel,
-    training batches augmented with random crops and flips."""
-    from neuralab.data.datasets.cifar import CIFAR10, CIFAR10_MEAN, CIFAR10_STD
-    from neuralab.data.datasets.imagefolder import ImageFolder
-
-    norm = (CIFAR10_MEAN, CIFAR10_STD)
-    official = _find_in_roots(root, "cifar10", ("cifar-10-python.tar.gz",))
-    jpeg = _find_in_roots(root, "cifar10", ("cifar10-jpg.tar.gz", "cifar10-jpg"))
-    if official is not None or (jpeg is None and download):
-        folder = official.parent if official is not None else _roots_first(root, "cifar10")
-        train_full = CIFAR10(folder, train=True, download=download, normalize=norm)
-        test = CIFAR10(folder, train=False, download=download, normalize=norm)
-        source = f"official archive in {folder}"
-    elif jpeg is not None:
-        if jpeg.is_dir():
-            train_full = ImageFolder(jpeg / "train", normalize=norm)
-            test = ImageFolder(jpeg / "test", normalize=norm)
-        else:
-            train_full = ImageFolder.from_archive(jpeg, split="train", normalize=norm)
-            test = ImageFolder.from_archive(jpeg, split="test", normalize=norm)
-        source = f"JPEG copy {jpeg}"
-    else:
-        raise FileNotFoundError(
-            "cifar10: found neither cifar-10-python.tar.gz nor cifar10-jpg.tar.gz; give "
-            "--data-root (or set $NEURALAB_DATA) to the folder holding one of them, or allow "
-            "downloading"
-        )
-    train, val = split_train_val(train_full, val_split, seed)
-    return DataSplits(train, val, test, num_classes=10, input_shape=(3, 32, 32),
-                      description=f"CIFAR-10 ({source})", train_transform=_cifar_augmentation())
+def _offline(download: bool) -> bool:
+    return not download or bool(os.environ.get("NEURALAB_OFFLINE"))
 
 
-def _roots_first(root: Any, name: str) -> Any:
-    from neuralab.data.download import data_roots
+# ---- IDX data sets: mnist, fashion-mnist, kmnist, idx --------------------------------------
 
-    return data_roots(root, name)[0]
+def _idx_locate(name: str) -> Callable[[Any], Found]:
+    def find(root: Any) -> Found:
+        from neuralab.data.datasets.mnist import FILES, IDX_DATASETS
+        from neuralab.data.download import find_file, read_maybe_gzip
+
+        cls = IDX_DATASETS[name]
+        roots = data_roots(root, name)
+        paths = [find_file(stem, roots) for stem in FILES[True] + FILES[False]]
+        found = Found(roots)
+        if not all(paths):
+            missing = [s for s, p in zip(FILES[True] + FILES[False], paths) if p is None]
+            if any(paths):
+                found.note = f"incomplete: missing {', '.join(missing)}"
+            return found
+        found.path, found.form = paths[0].parent, "IDX files"
+        checks = []
+        try:
+            for path in paths:
+                checks.append(cls.verify_file(path, path.read_bytes(), read_maybe_gzip(path)))
+        except DataError as err:
+            found.verified, found.note = False, str(err)
+            return found
+        found.verified = True if all(checks) else None
+        found.note = ("checksums match" if all(checks) else
+                      "not verified: only the published .gz files have published checksums")
+        return found
+
+    return find
 
 
-@dataset("cifar100")
-def cifar100(root: Any = None, val_split: float = 0.1, seed: int = 0, download: bool = True,
-             **_: Any) -> DataSplits:
-    """CIFAR-100 (100 fine classes) from the official python archive."""
-    from neuralab.data.datasets.cifar import CIFAR100, CIFAR100_MEAN, CIFAR100_STD
+def _idx_builder(name: str) -> Callable[..., DataSplits]:
+    def build_idx(root: Any = None, val_split: float | None = None, seed: int = 0,
+                  subset: bool | None = None, download: bool = True, image_size: Any = None,
+                  **_: Any) -> DataSplits:
+        from neuralab.data.datasets.mnist import IDX_DATASETS
 
-    norm = (CIFAR100_MEAN, CIFAR100_STD)
-    found = _find_in_roots(root, "cifar100", ("cifar-100-python.tar.gz",))
-    folder = found.parent if found is not None else _roots_first(root, "cifar100")
-    train_full = CIFAR100(folder, train=True, download=download, normalize=norm)
-    test = CIFAR100(folder, train=False, download=download, normalize=norm)
-    train, val = split_train_val(train_full, val_split, seed)
-    return DataSplits(train, val, test, num_classes=100, input_shape=(3, 32, 32),
-                      description=f"CIFAR-100 ({folder})", train_transform=_cifar_augmentation())
+        cls = IDX_DATASETS[name]
+        if not cls.has_subset and not subset:
+            found = locate(name, root)
+            if found.path is None and _offline(download):
+                raise _missing(name, found, found.note)
+        try:
+            train_full = cls(root, train=True, download=download, subset=subset)
+        except DataError as err:
+            if "To use the full" in str(err):
+                raise _missing(name, locate(name, root)) from None
+            raise
+        # Use the test split that matches the training data: the shipped subset has its own.
+        test = cls(root, train=False, download=download,
+                   subset=True if train_full.is_subset else subset)
+        _resize_idx(train_full, test, image_size)
+        train, val = split_train_val(train_full, _val(val_split, name), seed)
+        kind = "shipped subset" if train_full.is_subset else f"full, {train_full.source}"
+        return DataSplits(train, val, test, num_classes=cls.num_classes,
+                          input_shape=(1, *train_full.data.shape[1:]),
+                          is_subset=train_full.is_subset, description=f"{cls.title} ({kind})")
+
+    return build_idx
 
 
-@dataset("imagefolder")
-def imagefolder(root: Any = None, val_split: float = 0.1, seed: int = 0, size: Any = None,
-                **_: Any) -> DataSplits:
-    """Any ``root/{train,test}/<class>/<image>`` tree (or a .tar.gz of one); images in [0, 1]."""
-    from pathlib import Path
+def _resize_idx(train: Any, test: Any, image_size: Any) -> None:
+    from neuralab.data.datasets.imagefolder import parse_image_size, resize_images
 
-    from neuralab.data.datasets.imagefolder import ImageFolder
+    size = parse_image_size(image_size)
+    if size is None:
+        return
+    for ds in (train, test):
+        if ds is not None and tuple(ds.data.shape[1:3]) != size:
+            ds.data = resize_images(ds.data, size, desc=f"resizing {type(ds).__name__}")
+
+
+_IDX_FORMS = ["the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+              "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each .gz or uncompressed)"]
+
+for _name, _title, _summary, _get in [
+    ("mnist", "MNIST", "70,000 28x28 grey handwritten digits, 10 classes (a 6,000-image subset "
+     "ships with neuralab)", "downloaded automatically when online; or from "
+     "https://ossci-datasets.s3.amazonaws.com/mnist/ (the four .gz files)"),
+    ("fashion-mnist", "Fashion-MNIST", "70,000 28x28 grey clothing articles, 10 classes",
+     "downloaded automatically when online; or the four .gz files from "
+     "https://github.com/zalandoresearch/fashion-mnist (data/fashion/)"),
+    ("kmnist", "Kuzushiji-MNIST", "70,000 28x28 grey cursive hiragana, 10 classes",
+     "downloaded automatically when online; or the four .gz files (MNIST format) from "
+     "https://github.com/rois-codh/kmnist"),
+]:
+    dataset(_name, DataInfo(_name, _title, _summary, _IDX_FORMS, _get, num_classes=10,
+                            input_shape=(1, 28, 28), locate=_idx_locate(_name)))(
+        _idx_builder(_name))
+
+
+def _idx_folder_locate(root: Any) -> Found:
+    from neuralab.data.datasets.mnist import find_idx_pair
 
     if root is None:
-        raise FileNotFoundError("imagefolder: give --data-root, the folder (or .tar.gz) holding "
-                                "train/ and test/ sub-folders of class folders")
-    root = Path(root)
+        return Found([], note="give --data-root DIR")
+    folder = Path(root).expanduser()
+    found = Found([folder])
+    if find_idx_pair(folder, True) and find_idx_pair(folder, False):
+        found.path, found.form, found.note = folder, "IDX files", "no checksum (any IDX data)"
+    return found
+
+
+@dataset("idx", DataInfo(
+    "idx", "an IDX folder", "any folder of MNIST-format IDX files; classes from the labels",
+    ["train*images*idx* + train*labels*idx* and t10k*/test* images and labels "
+     "(.gz or uncompressed), e.g. EMNIST's or your own"],
+    "give the folder with --data-root DIR", num_classes=None, input_shape=None,
+    locate=_idx_folder_locate))
+def idx_folder(root: Any = None, val_split: float | None = None, seed: int = 0,
+               image_size: Any = None, **_: Any) -> DataSplits:
+    """Any folder of IDX files (``--data idx --data-root DIR``)."""
+    from neuralab.data.datasets.mnist import IDXFolder
+
+    found = _idx_folder_locate(root)
+    if found.path is None:
+        raise _missing("idx", found)
+    train_full = IDXFolder(root, train=True)
+    test = IDXFolder(root, train=False)
+    _resize_idx(train_full, test, image_size)
+    train, val = split_train_val(train_full, _val(val_split, "idx"), seed)
+    return DataSplits(train, val, test, num_classes=train_full.num_classes,
+                      input_shape=(1, *train_full.data.shape[1:]),
+                      description=f"IDX folder {train_full.source} "
+                      f"({train_full.num_classes} classes)")
+
+
+# ---- CIFAR-10 and CIFAR-100 ------------------------------------------------------------------
+
+#: SHA-256 of the CIFAR-10 image-folder archive in ../shared/datasets (a known copy: JPEG, q 75).
+CIFAR10_JPG_SHA256 = "b4d6b53403b47a973a5b2a9be8c1d46671215710ff260ffb85e85b188866d228"
+
+_CIFAR10_FORMS = [
+    "cifar-10-python.tar.gz (the python version, 163 MB)",
+    "cifar-10-binary.tar.gz (the binary version, 162 MB)",
+    "an image-folder archive or tree: cifar10-jpg.tar.gz or cifar10-jpg/ holding "
+    "[top/]{train,test}/<class>/<image>",
+]
+
+
+def _cifar_augmentation(size: tuple[int, int] = (32, 32)) -> Callable:
+    """Pad 4, random crop back to the image size, horizontal flip: the CIFAR augmentation of
+    He et al. (2016)."""
+    from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
+
+    pad = max(1, round(4 * size[0] / 32))
+    return Compose([RandomCrop(size, padding=pad), RandomHorizontalFlip()])
+
+
+def _md5_file(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check(found: Found, path: Path, form: str, kind: str | None, digest: str | None) -> Found:
+    found.path, found.form = path, form
+    if path.is_dir() or kind is None:
+        found.verified, found.note = None, "a folder: not verified" if path.is_dir() else \
+            "no published checksum"
+        return found
+    got = _md5_file(path) if kind == "md5" else sha256_file(path)
+    found.verified = got == digest
+    found.note = (f"{kind.upper()} matches" if found.verified else
+                  f"{kind.upper()} {got} differs from {digest}: corrupt, incomplete or another "
+                  "copy")
+    return found
+
+
+def _locate_cifar10(root: Any) -> Found:
+    from neuralab.data.datasets.cifar import CIFAR10
+
+    roots = data_roots(root, "cifar10")
+    found = Found(roots)
+    candidates = [("cifar-10-python.tar.gz", "python tarball", "md5", CIFAR10.md5),
+                  ("cifar-10-binary.tar.gz", "binary tarball", "md5", CIFAR10.binary_md5),
+                  ("cifar10-jpg.tar.gz", "image-folder archive", "sha256", CIFAR10_JPG_SHA256),
+                  ("cifar10-jpg", "image-folder tree", None, None)]
+    for folder in roots:
+        for filename, form, kind, digest in candidates:
+            path = folder / filename
+            if path.is_file() or (kind is None and (path / "train").is_dir()):
+                return _check(found, path, form, kind, digest)
+    return found
+
+
+@dataset("cifar10", DataInfo(
+    "cifar10", "CIFAR-10", "60,000 32x32 colour images, 10 classes", _CIFAR10_FORMS,
+    "https://www.cs.toronto.edu/~kriz/cifar.html (downloaded automatically when online: the "
+    "python version into the cache folder)", num_classes=10, input_shape=(3, 32, 32),
+    locate=_locate_cifar10))
+def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
+            subset: bool | None = None, download: bool = True, image_size: Any = None,
+            **_: Any) -> DataSplits:
+    """CIFAR-10 from the python tarball, the binary tarball or an image-folder archive/tree
+    (``cifar10-jpg.tar.gz``), found in ``--data-root``, ``$NEURALAB_DATA`` or the cache, or
+    downloaded; standardised per channel, training batches augmented with random crops and
+    flips."""
+    from neuralab.data.datasets.cifar import CIFAR10, CIFAR10_MEAN, CIFAR10_STD
+    from neuralab.data.datasets.imagefolder import ImageFolder, parse_image_size
+
+    size = parse_image_size(image_size)
+    norm = (CIFAR10_MEAN, CIFAR10_STD)
+    found = _locate_cifar10(root)
+    if found.path is None:
+        if _offline(download):
+            raise _missing("cifar10", found, "downloading is off")
+        folder = Path(root).expanduser() if root is not None else cache_dir() / "cifar10"
+        try:
+            CIFAR10(folder, train=False, download=True)
+        except (RuntimeError, ValueError) as err:
+            raise _missing("cifar10", found, f"the download failed ({err})") from None
+        found = _locate_cifar10(root if root is not None else folder)
+    path = found.path
+    if path.name.endswith(".tar.gz") and found.form.endswith("tarball"):
+        train_full = CIFAR10(path.parent, train=True, download=False, normalize=norm)
+        test = CIFAR10(path.parent, train=False, download=False, normalize=norm)
+        if size is not None and size != (32, 32):
+            from neuralab.data.datasets.imagefolder import resize_images
+
+            for ds in (train_full, test):
+                ds.data = resize_images(ds.data, size, desc="resizing CIFAR-10")
+    elif path.is_dir():
+        train_full = ImageFolder(path / "train", normalize=norm, size=size)
+        test = ImageFolder(path / "test", normalize=norm, size=size)
+    else:
+        train_full = ImageFolder.from_archive(path, split="train", normalize=norm, size=size)
+        test = ImageFolder.from_archive(path, split="test", normalize=norm, size=size)
+    if found.verified is False:
+        print(f"cifar10: note: {path}: {found.note}", file=sys.stderr)
+    train, val = split_train_val(train_full, _val(val_split, "cifar10"), seed)
+    shape = tuple(train_full.data.shape[1:3])
+    return DataSplits(train, val, test, num_classes=10, input_shape=(3, *shape),
+                      description=f"CIFAR-10 ({found.form} {path})",
+                      train_transform=_cifar_augmentation(shape))
+
+
+def _locate_cifar100(root: Any) -> Found:
+    from neuralab.data.datasets.cifar import CIFAR100
+
+    roots = data_roots(root, "cifar100")
+    found = Found(roots)
+    for folder in roots:
+        path = folder / CIFAR100.filename
+        if path.is_file():
+            return _check(found, path, "python tarball", "md5", CIFAR100.md5)
+    return found
+
+
+@dataset("cifar100", DataInfo(
+    "cifar100", "CIFAR-100", "60,000 32x32 colour images, 100 classes",
+    ["cifar-100-python.tar.gz (the python version, 161 MB)"],
+    "https://www.cs.toronto.edu/~kriz/cifar.html (downloaded automatically when online)",
+    num_classes=100, input_shape=(3, 32, 32), locate=_locate_cifar100))
+def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
+             download: bool = True, image_size: Any = None, **_: Any) -> DataSplits:
+    """CIFAR-100 (100 fine classes) from the official python archive."""
+    from neuralab.data.datasets.cifar import CIFAR100, CIFAR100_MEAN, CIFAR100_STD
+    from neuralab.data.datasets.imagefolder import parse_image_size, resize_images
+
+    size = parse_image_size(image_size)
+    norm = (CIFAR100_MEAN, CIFAR100_STD)
+    found = _locate_cifar100(root)
+    if found.path is None and _offline(download):
+        raise _missing("cifar100", found, "downloading is off")
+    folder = found.path.parent if found.path is not None else (
+        Path(root).expanduser() if root is not None else cache_dir() / "cifar100")
+    try:
+        train_full = CIFAR100(folder, train=True, download=download, normalize=norm)
+    except RuntimeError as err:
+        raise _missing("cifar100", found, f"the download failed ({err})") from None
+    test = CIFAR100(folder, train=False, download=download, normalize=norm)
+    if size is not None and size != (32, 32):
+        for ds in (train_full, test):
+            ds.data = resize_images(ds.data, size, desc="resizing CIFAR-100")
+    train, val = split_train_val(train_full, _val(val_split, "cifar100"), seed)
+    shape = tuple(train_full.data.shape[1:3])
+    return DataSplits(train, val, test, num_classes=100, input_shape=(3, *shape),
+                      description=f"CIFAR-100 ({folder})",
+                      train_transform=_cifar_augmentation(shape))
+
+
+# ---- image folders and Caltech-101 -----------------------------------------------------------
+
+def _locate_imagefolder(root: Any) -> Found:
+    if root is None:
+        return Found([], note="give --data-root DIR")
+    path = Path(root).expanduser()
+    found = Found([path])
+    if path.is_file() and tarfile.is_tarfile(path):
+        found.path, found.form, found.note = path, "image-folder archive", "no checksum"
+    elif path.is_dir() and any(p.is_dir() for p in path.iterdir()):
+        found.path, found.form, found.note = path, "image-folder tree", "a folder: not verified"
+    return found
+
+
+@dataset("imagefolder", DataInfo(
+    "imagefolder", "an image folder", "any tree of class folders of images (JPEG, PNG, ...)",
+    ["a folder DIR/{train,test}/<class>/<image> (test/ or val/ optional) or DIR/<class>/<image>",
+     "a .tar/.tar.gz of such a tree"],
+    "give the folder or archive with --data-root; --image-size HxW when the images differ in "
+    "size", default_val_split=0.1, locate=_locate_imagefolder))
+def imagefolder(root: Any = None, val_split: float | None = None, seed: int = 0,
+                image_size: Any = None, size: Any = None, **_: Any) -> DataSplits:
+    """Any ``root/{train,test}/<class>/<image>`` tree (or a .tar.gz of one); images in [0, 1]."""
+    from neuralab.data.datasets.imagefolder import ImageFolder, parse_image_size
+
+    size = parse_image_size(image_size if image_size is not None else size)
+    found = _locate_imagefolder(root)
+    if found.path is None:
+        raise _missing("imagefolder", found)
+    root = found.path
     if root.is_file():
         train_full = ImageFolder.from_archive(root, split="train", size=size)
         test = ImageFolder.from_archive(root, split="test", size=size)
@@ -189,28 +481,114 @@ def imagefolder(root: Any = None, val_split: float = 0.1, seed: int = 0, size: A
         train_full = ImageFolder(root / "train" if (root / "train").is_dir() else root,
                                  size=size)
         test = ImageFolder(test_dir, size=size) if test_dir is not None else None
-    train, val = split_train_val(train_full, val_split, seed)
+    train, val = split_train_val(train_full, _val(val_split, "imagefolder"), seed)
     h, w = train_full.data.shape[1:3]
     return DataSplits(train, val, test, num_classes=len(train_full.classes),
                       input_shape=(3, h, w), description=f"image folder {root}")
 
 
-@dataset("caltech101")
-def caltech101(root: Any = None, val_split: float = 0.0, seed: int = 0,
-               size: Any = (224, 224), train_per_class: int = 30, **_: Any) -> DataSplits:
-    """Caltech-101, 30 training images per class, the rest for testing; ImageNet normalisation."""
+#: SHA-256 of the downscaled Caltech-101 archive in ../shared/datasets (a known copy).
+CALTECH101_160PX_SHA256 = "d7afbefaf74a1f21be9184a2e02be26d3f2ec8e2a8e90f4ccfc04a8d0714d7ec"
+#: MD5 of 101_ObjectCategories.tar.gz as published (inside caltech-101.zip; torchvision's value).
+CALTECH101_MD5 = "b224c7392d521a49829488ab0f1120d9"
+
+_CALTECH_CANDIDATES = [
+    ("101_ObjectCategories", "image-folder tree", None, None),
+    ("caltech101-160px", "image-folder tree", None, None),
+    ("101_ObjectCategories.tar.gz", "archive", "md5", CALTECH101_MD5),
+    ("caltech101-160px.tar.gz", "archive", "sha256", CALTECH101_160PX_SHA256),
+]
+
+
+def _locate_caltech101(root: Any) -> Found:
+    roots = data_roots(root, "caltech101")
+    found = Found(roots)
+    for folder in roots:
+        if folder.is_dir() and (folder / "accordion").is_dir():
+            return _check(found, folder, "image-folder tree", None, None)
+        for name, form, kind, digest in _CALTECH_CANDIDATES:
+            path = folder / name
+            if (path.is_dir() and kind is None) or (path.is_file() and kind is not None):
+                return _check(found, path, form, kind, digest)
+    return found
+
+
+def extract_archive(archive: Path, name: str) -> Path:
+    """Extract ``archive`` once into the cache (``cache_dir()/name/<archive stem>``), atomically
+    (into a temporary folder, then renamed), saying where and how big; returns the folder."""
+    import shutil
+    import tempfile
+
+    stem = archive.name.removesuffix(".gz").removesuffix(".tar").removesuffix(".tgz")
+    target = cache_dir() / name / stem
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=target.parent))
+    try:
+        from neuralab.progress import Progress
+
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            safe = [m for m in members if (m.isfile() or m.isdir()) and not m.name.startswith("/")
+                    and ".." not in Path(m.name).parts]
+            with Progress(None, total=len(safe), desc=f"extracting {archive.name}",
+                          unit="file") as bar:
+                for member in safe:
+                    tar.extract(member, tmp, filter="data")
+                    bar.update(1)
+        # An archive of one top folder holding the classes: keep that folder's content.
+        inner = [p for p in tmp.iterdir()]
+        source = inner[0] if len(inner) == 1 and inner[0].is_dir() and not any(
+            (inner[0] / c).is_file() for c in os.listdir(inner[0])) else tmp
+        os.replace(source, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    print(f"{name}: extracted {archive} ({size / 2**20:.0f} MB) to {target}; `neuralab cache` "
+          "lists caches, `neuralab cache clear` removes them", file=sys.stderr)
+    return target
+
+
+@dataset("caltech101", DataInfo(
+    "caltech101", "Caltech-101",
+    "9,144 colour photographs of 101 object classes and a clutter class (varying sizes); "
+    "30 training images per class, the rest for testing",
+    ["a folder 101_ObjectCategories/<class>/<image> (or a copy such as caltech101-160px/)",
+     "101_ObjectCategories.tar.gz or caltech101-160px.tar.gz (extracted once into the cache)"],
+    "https://data.caltech.edu/records/mzrjq-6wc02 (caltech-101.zip holds "
+    "101_ObjectCategories.tar.gz)", default_val_split=0.0, num_classes=101,
+    input_shape=(3, 224, 224), locate=_locate_caltech101))
+def caltech101(root: Any = None, val_split: float | None = None, seed: int = 0,
+               image_size: Any = None, size: Any = None, train_per_class: int = 30,
+               **_: Any) -> DataSplits:
+    """Caltech-101, 30 training images per class, the rest for testing; ImageNet normalisation.
+    Decoded at ``image_size`` (default 224x224), lazily when large."""
     from neuralab.data.datasets.caltech101 import Caltech101
+    from neuralab.data.datasets.imagefolder import parse_image_size
     from neuralab.data.transforms import Compose, RandomHorizontalFlip
 
-    if root is None:
-        raise FileNotFoundError("caltech101: give --data-root, the folder holding "
-                                "101_ObjectCategories")
+    size = parse_image_size(image_size if image_size is not None else size) or (224, 224)
+    found = _locate_caltech101(root)
+    if found.path is None:
+        raise _missing("caltech101", found)
+    folder = found.path
+    if folder.is_file():
+        folder = extract_archive(folder, "caltech101")
     norm = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-    train_full = Caltech101(root, train=True, train_per_class=train_per_class, size=size,
+    train_full = Caltech101(folder, train=True, train_per_class=train_per_class, size=size,
                             seed=seed, normalize=norm)
-    test = Caltech101(root, train=False, train_per_class=train_per_class, size=size, seed=seed,
-                      normalize=norm)
-    train, val = split_train_val(train_full, val_split, seed)
+    test = Caltech101(folder, train=False, train_per_class=train_per_class, size=size,
+                      seed=seed, normalize=norm)
+    train, val = split_train_val(train_full, _val(val_split, "caltech101"), seed)
     return DataSplits(train, val, test, num_classes=len(train_full.classes),
-                      input_shape=(3, *train_full.size), description=f"Caltech-101 ({root})",
+                      input_shape=(3, *train_full.size),
+                      description=f"Caltech-101 ({folder}, {size[0]}x{size[1]})",
                       train_transform=Compose([RandomHorizontalFlip()]))
+
+
+def data_summary(names: list[str] | None = None) -> str:
+    """A few lines naming the data sets, for ``--help``."""
+    rows = [f"  {n:<14} {INFO[n].summary}" for n in names or INFO]
+    return "\n".join(rows)
+

@@ -25,6 +25,7 @@ from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.backend import rng, xp
+from neuralab.progress import progress
 from neuralab.train import checkpoint as ckpt
 from neuralab.train.metrics import RunningMean, topk_correct
 from neuralab.train.progress import ProgressBar
@@ -234,7 +235,8 @@ class Trainer:
         start = time.perf_counter()
         try:
             with no_grad():
-                for x, y in loader:
+                for x, y in progress(loader, total=_len(loader), desc="evaluating",
+                                     unit="batch", enabled=self.progress):
                     z = self.model(x)
                     n = len(y.data)
                     loss_mean.update(float(self.loss_fn(z, y).data), n)

@@ -67,7 +67,7 @@ def test_truncated_file_names_file(tmp_path):
     _write_split(tmp_path, gz=False)
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: the file is truncated.*delete"):
+    with pytest.raises(DataError, match=r"idx3-ubyte: the file is truncated.*replace it"):
         MNIST(tmp_path, train=True, download=False, verify=False)
 
 

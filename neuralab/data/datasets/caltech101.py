@@ -39,16 +39,20 @@ class Caltech101(ImageFolder):
         include_background: keep the ``BACKGROUND_Google`` clutter class.
         size: (h, w) every image is resized to (default 224x224).
         seed: seed of the split.
-        transform, target_transform, cache, normalize: as in ``ImageFolder``.
+        transform, target_transform, cache, normalize, lazy, progress: as in ``ImageFolder``
+            (at 224x224 the images are decoded lazily, when a batch first uses them: a run on a
+            few hundred images decodes only those).
     """
 
     def __init__(self, root: str | os.PathLike, train: bool = True, train_per_class: int = 30,
                  test_per_class: int | None = None, include_background: bool = False,
                  size: Any = (224, 224), seed: int = 0, transform: Callable | None = None,
                  target_transform: Callable | None = None, cache: bool = True,
-                 normalize: Any = None):
+                 normalize: Any = None, lazy: bool | None = None,
+                 progress: bool | None = True):
         super().__init__(root, transform=transform, cache=False, size=size,
-                         target_transform=target_transform, normalize=normalize, _load=False)
+                         target_transform=target_transform, normalize=normalize, lazy=lazy,
+                         progress=progress, _load=False)
         if not isinstance(train_per_class, int) or train_per_class < 1:
             raise ValueError(f"Caltech101: train_per_class must be a positive int, got "
                              f"{train_per_class!r}")

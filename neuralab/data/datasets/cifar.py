@@ -1,9 +1,14 @@
-"""CIFAR-10 and CIFAR-100 (Krizhevsky, 2009) from the official python archives.
+"""CIFAR-10 and CIFAR-100 (Krizhevsky, 2009) from the official archives.
 
 ``cifar-10-python.tar.gz`` holds pickled batches (``data_batch_1..5``, ``test_batch``), each a dict
 with ``data`` (10000 x 3072 uint8, the red, green then blue 32x32 planes of each image) and
 ``labels``. Unpickling can run arbitrary code, so the batches are read with an unpickler that only
 lets through NumPy's array reconstruction (see ``SafeUnpickler``); anything else is refused.
+
+``cifar-10-binary.tar.gz`` (the "binary version, suitable for C programs") holds the same images
+as raw records: ``data_batch_1..5.bin`` and ``test_batch.bin``, 10,000 records each of one label
+byte then the 3072 pixel bytes, and ``batches.meta.txt`` with the class names one a line. Either
+archive is read by ``CIFAR10``; the python one is preferred when both are present.
 
 The archive is verified by its MD5 (the checksum published with the data) before use.
 """
@@ -23,6 +28,7 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.data.datasets.imagefolder import ImageDataset
 from neuralab.fileio import atomic_path
+from neuralab.progress import Progress
 
 __all__ = ["CIFAR10", "CIFAR100", "SafeUnpickler", "download_url", "safe_unpickle"]
 
@@ -85,13 +91,24 @@ def _md5(path: Path) -> str:
 
 
 def download_url(url: str, path: Path, what: str) -> None:
-    """Download ``url`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+    """Download ``url`` to ``path`` atomically (a temporary file beside it, then a rename), with
+    a progress bar; a failed download leaves neither a partial file nor a new empty folder."""
+    missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
     try:
-        with atomic_path(path) as tmp, urllib.request.urlopen(url, timeout=30) as response, \
+        with urllib.request.urlopen(url, timeout=30) as response, atomic_path(path) as tmp, \
                 open(tmp, "wb") as f:
-            while chunk := response.read(1 << 20):
-                f.write(chunk)
+            length = response.headers.get("Content-Length") if response.headers else None
+            with Progress(None, total=int(length) if length and length.isdigit() else None,
+                          desc=f"downloading {path.name}", unit="B", unit_scale=True) as bar:
+                while chunk := response.read(1 << 20):
+                    f.write(chunk)
+                    bar.update(len(chunk))
     except OSError as exc:
+        for folder in missing:  # innermost first: only the folders this call created
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise RuntimeError(
             f"{what}: could not download {url} ({exc}). If this machine is offline, download "
             f"the file elsewhere and put it at {path}"
@@ -116,6 +133,9 @@ class CIFAR10(ImageDataset):
     url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
     filename = "cifar-10-python.tar.gz"
     md5 = "c58f30108f718f92721af3b95e74349a"
+    #: The binary version (published MD5 from https://www.cs.toronto.edu/~kriz/cifar.html).
+    binary_filename = "cifar-10-binary.tar.gz"
+    binary_md5 = "c32a1d4ab5d03f1284b67883e8d87530"
     train_members = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)]
     test_members = ["cifar-10-batches-py/test_batch"]
     meta_member = "cifar-10-batches-py/batches.meta"
@@ -130,6 +150,10 @@ class CIFAR10(ImageDataset):
         self.root, self.train = Path(root), train
         self.transform, self.target_transform = transform, target_transform
         archive = self.root / self.filename
+        binary = self.root / self.binary_filename if self.binary_filename else None
+        if not archive.is_file() and binary is not None and binary.is_file():
+            self._read_binary(binary, check_md5)
+            return
         if not archive.is_file():
             if not download:
                 raise FileNotFoundError(
@@ -143,7 +167,7 @@ class CIFAR10(ImageDataset):
             if got != self.md5:
                 raise ValueError(
                     f"{name}: {archive} has MD5 {got}, expected {self.md5}; the file is "
-                    "corrupt or incomplete: delete it and download it again"
+                    f"corrupt or incomplete: replace it with a good copy from {self.url}"
                 )
         wanted = self.train_members if train else self.test_members
         batches: dict[str, Any] = {}
@@ -169,6 +193,45 @@ class CIFAR10(ImageDataset):
                         for c in batches[self.meta_member][self.names_key]]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
+    def _read_binary(self, archive: Path, check_md5: bool) -> None:
+        name = type(self).__name__
+        if check_md5:
+            got = _md5(archive)
+            if got != self.binary_md5:
+                raise ValueError(f"{name}: {archive} has MD5 {got}, expected {self.binary_md5}; "
+                                 "the file is corrupt or incomplete: replace it with a good copy")
+        wanted = ([f"data_batch_{i}.bin" for i in range(1, 6)] if self.train
+                  else ["test_batch.bin"])
+        found: dict[str, bytes] = {}
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member in tar:
+                    base = member.name.rsplit("/", 1)[-1]
+                    if member.isfile() and (base in wanted or base == "batches.meta.txt"):
+                        found[base] = tar.extractfile(member).read()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ValueError(f"{name}: cannot read {archive}: {exc}") from exc
+        missing = [m for m in wanted + ["batches.meta.txt"] if m not in found]
+        if missing:
+            raise ValueError(f"{name}: {archive} lacks {', '.join(missing)}; is it the binary "
+                             "version of CIFAR-10 (cifar-10-batches-bin/)?")
+        record = 1 + 3 * 32 * 32  # one label byte, then the R, G and B planes
+        rows = []
+        for member in wanted:
+            blob = found[member]
+            if len(blob) % record:
+                raise ValueError(f"{name}: {archive}:{member} holds {len(blob)} bytes, not a "
+                                 f"multiple of the {record}-byte record")
+            rows.append(xp.frombuffer(blob, dtype=xp.uint8).reshape(-1, record))
+        table = xp.concatenate(rows)
+        # (N, 3072) planes -> (N, 3, 32, 32) -> (N, 32, 32, 3), as in the python version.
+        self.data = xp.ascontiguousarray(
+            table[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        self.targets = table[:, 0].astype(xp.int64)
+        self.classes = [c.strip() for c in found["batches.meta.txt"].decode().splitlines()
+                        if c.strip()]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
     def __repr__(self) -> str:
         split = "train" if self.train else "test"
         return f"{type(self).__name__}(root={str(self.root)!r}, split={split}, n={len(self)})"
@@ -186,3 +249,4 @@ class CIFAR100(CIFAR10):
     meta_member = "cifar-100-python/meta"
     label_key, names_key = b"fine_labels", b"fine_label_names"
     mean, std = CIFAR100_MEAN, CIFAR100_STD
+    binary_filename = None  # the CIFAR-100 binary version is not read here

@@ -1,30 +1,86 @@
 """Image-folder data sets: ``root/<class>/<image>`` trees of JPEG/PNG files, or a tar of one.
 
-Images are decoded once with Pillow into one uint8 array ``data`` of shape (N, H, W, 3) (the layout
+Images are decoded with Pillow into one uint8 array ``data`` of shape (N, H, W, 3) (the layout
 of torchvision's CIFAR10.data) with integer ``targets``, so that a DataLoader batches them by fancy
-indexing and the per-batch transforms of ``neuralab.data.transforms`` do the rest. Decoding 60,000
-JPEGs takes a while, so the decoded arrays are cached in an ``.npz`` file (written to a temporary
-name, then renamed: a crash never leaves half a cache) keyed by the file list, sizes and times.
+indexing and the per-batch transforms of ``neuralab.data.transforms`` do the rest.
+
+Decoding is done at the target size: a JPEG is decoded by its DCT scaling straight to the
+smallest power-of-two reduction still at least that size (Pillow's ``draft``), then resized, so a
+224-pixel copy of a large photograph never exists at full size. Images are decoded by a pool of
+threads (Pillow releases the GIL while decoding) with a progress bar. Pixels stay uint8: 4 times
+less memory than float32, converted batch by batch.
+
+Small data sets are decoded up front and cached in an ``.npz`` file (written to a temporary
+name, then renamed: a crash never leaves half a cache) keyed by the file list, sizes and times;
+the cache's size and location are printed when it is created, and ``neuralab cache`` lists and
+clears the caches. Data sets whose decoded pixels would exceed ``LAZY_BYTES`` (Caltech-101 at
+224 px: 1.4 GB) are decoded lazily instead (``LazyImages``): an image is decoded the first time a
+batch asks for it, so a run on a few hundred images decodes and holds only those.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import sys
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from neuralab.backend import xp
 from neuralab.data.dataset import Dataset
 from neuralab.data.download import cache_dir
-from neuralab.fileio import atomic_savez
+from neuralab.fileio import atomic_savez, atomic_write_bytes
+from neuralab.progress import Progress
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageDataset", "ImageFolder", "decode_image"]
+__all__ = ["IMAGE_EXTENSIONS", "LAZY_BYTES", "ImageDataset", "ImageFolder", "LazyImages",
+           "decode_image", "decode_images", "parse_image_size", "resize_images"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".webp")
+
+#: Data sets whose decoded uint8 pixels would take more bytes than this are decoded lazily.
+LAZY_BYTES = 512 * 2**20
+
+
+def decode_workers() -> int:
+    """Threads decoding images: ``$NEURALAB_DECODE_THREADS`` or the number of cores (at most 8)."""
+    value = os.environ.get("NEURALAB_DECODE_THREADS")
+    if value and value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def parse_image_size(value: Any) -> tuple[int, int] | None:
+    """An image size as (height, width) from ``224``, ``"224"``, ``"224x160"`` (H x W),
+    ``(224, 160)`` or None.
+
+    Raises:
+        ValueError: anything else, or a size below 1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parts = value.lower().replace(",", "x").split("x")
+        try:
+            numbers = [int(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"image size must be an int or HxW such as 224 or 224x160, got "
+                             f"{value!r}") from None
+        value = numbers[0] if len(numbers) == 1 else tuple(numbers)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value, value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in value) \
+            or min(value) <= 0:
+        raise ValueError(f"image size must be a positive int or HxW such as 224 or 224x160, "
+                         f"got {value!r}")
+    return int(value[0]), int(value[1])
 
 
 def _pillow() -> Any:
@@ -41,6 +97,10 @@ def _pillow() -> Any:
 def decode_image(source: Any, name: str, size: tuple[int, int] | None = None) -> Any:
     """Decode one image file (a path or a file object) to a uint8 (H, W, 3) RGB array.
 
+    A JPEG is decoded straight at reduced scale (Pillow's ``draft``: the DCT scaling by 1/2, 1/4
+    or 1/8 that keeps it at least ``size``), then resized, so that large photographs never
+    exist at full size in memory.
+
     Args:
         source: path or binary file object.
         name: the file's name for error messages.
@@ -52,14 +112,156 @@ def decode_image(source: Any, name: str, size: tuple[int, int] | None = None) ->
     Image = _pillow()
     try:
         with Image.open(source) as img:
+            if size is not None and img.format == "JPEG":
+                img.draft("RGB", (size[1], size[0]))
             img = img.convert("RGB")
             if size is not None and img.size != (size[1], size[0]):
-                img = img.resize((size[1], size[0]), Image.BILINEAR)
+                img = img.resize((size[1], size[0]), Image.BILINEAR, reducing_gap=2.0)
             return xp.asarray(img, dtype=xp.uint8)
     except Exception as exc:  # Pillow raises several types for truncated or non-image files
         raise ValueError(
-            f"ImageFolder: cannot decode image {name}: {exc}; delete or replace the file"
+            f"ImageFolder: cannot decode image {name}: {exc}; replace the file or move it out "
+            "of the folder"
         ) from exc
+
+
+def decode_images(count: int, read: Callable[[int], Any], size: tuple[int, int] | None,
+                  names: Sequence[str], desc: str = "decoding images",
+                  progress: bool | None = True) -> Any:
+    """Decode ``count`` images by ``read(i)`` in a thread pool, with a progress bar, into one
+    uint8 (N, H, W, 3) array (written in place when ``size`` is known: no list of copies)."""
+    if count == 0:
+        return _stack([], [], size)
+    workers = decode_workers()
+    out = xp.empty((count, *size, 3), dtype=xp.uint8) if size is not None else None
+    images: list = []
+    with ThreadPoolExecutor(workers) as pool, \
+            Progress(None, total=count, desc=desc, unit="img", enabled=progress) as bar:
+        for i, image in enumerate(pool.map(read, range(count))):
+            if out is not None:
+                out[i] = image
+            else:
+                images.append(image)
+            bar.update(1)
+    return out if out is not None else _stack(images, list(names), size)
+
+
+def common_size(count: int, open_one: Callable[[int], Any], names: Sequence[str]
+                ) -> tuple[int, int] | None:
+    """The (h, w) shared by every image, read from the file headers only (nothing decoded);
+    raises ValueError naming two images of different sizes. None when a header is unreadable
+    (decoding will then name the file)."""
+    Image = _pillow()
+    first: tuple[int, int] | None = None
+    for i in range(count):
+        try:
+            with Image.open(open_one(i)) as img:
+                w, h = img.size
+        except Exception:  # a broken file: decoding reports it with its name
+            return None
+        if first is None:
+            first = (h, w)
+        elif (h, w) != first:
+            raise ValueError(
+                f"ImageFolder: images have different sizes ({names[0]} is {first}, {names[i]} "
+                f"is {(h, w)}); pass size=(h, w) to resize them on decoding (--image-size HxW "
+                "on the command line, image_size=HxW in an experiment)")
+    return first
+
+
+def resize_images(images: Any, size: tuple[int, int], desc: str = "resizing images",
+                  progress: bool | None = True) -> Any:
+    """Resize uint8 images (N, H, W) grey or (N, H, W, 3) colour to ``size`` = (h, w) with
+    Pillow (bilinear, in a thread pool, with a progress bar)."""
+    Image = _pillow()
+    h, w = size
+    out = xp.empty((len(images), h, w, *images.shape[3:]), dtype=xp.uint8)
+
+    def one(i: int) -> Any:
+        return xp.asarray(Image.fromarray(images[i]).resize((w, h), Image.BILINEAR))
+
+    with ThreadPoolExecutor(decode_workers()) as pool, \
+            Progress(None, total=len(images), desc=desc, unit="img", enabled=progress) as bar:
+        for i, image in enumerate(pool.map(one, range(len(images)))):
+            out[i] = image
+            bar.update(1)
+    return out
+
+
+class LazyImages(xp.ndarray):
+    """uint8 (N, H, W, 3) images decoded from their files the first time they are indexed.
+
+    It is an ndarray (the DataLoader batches it by fancy indexing like any in-memory data) whose
+    ``__getitem__`` first decodes the rows it is asked for that were not decoded yet, in a thread
+    pool. The backing array starts as ``zeros``: its pages take no memory until written, so only
+    the images a run touches cost memory. Whole-array operations other than indexing (``mean``,
+    ``np.save``) see zeros for images not decoded yet: call ``decode_all()`` first.
+    """
+
+    _lazy: Any = None
+
+    def __new__(cls, count: int, size: tuple[int, int], read: Callable[[int], Any]):
+        obj = xp.zeros((count, *size, 3), dtype=xp.uint8).view(cls)
+        obj._lazy = {"read": read, "done": xp.zeros(count, dtype=bool),
+                     "lock": threading.Lock()}
+        return obj
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._lazy = None  # views and results are plain arrays, already decoded
+
+    def _ensure(self, rows: Any) -> None:
+        state = self._lazy
+        rows = xp.unique(xp.asarray(rows, dtype=xp.int64).reshape(-1) % len(self))
+        with state["lock"]:
+            todo = rows[~state["done"][rows]]
+            if not len(todo):
+                return
+            plain = self.view(xp.ndarray)
+            if len(todo) == 1:
+                plain[todo[0]] = state["read"](int(todo[0]))
+            else:
+                with ThreadPoolExecutor(min(decode_workers(), len(todo))) as pool:
+                    for i, image in zip(todo, pool.map(state["read"], todo.tolist())):
+                        plain[i] = image
+            state["done"][todo] = True
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._lazy is None:
+            return super().__getitem__(index)
+        first = index[0] if isinstance(index, tuple) else index
+        if first is Ellipsis:
+            first = slice(None)
+        self._ensure(xp.arange(len(self))[first])
+        return self.view(xp.ndarray)[index]
+
+    @property
+    def decoded(self) -> int:
+        """How many images have been decoded so far."""
+        return int(self._lazy["done"].sum()) if self._lazy is not None else len(self)
+
+    def decode_all(self, progress: bool | None = True) -> Any:
+        """Decode every image not decoded yet and return the plain uint8 array."""
+        if self._lazy is not None:
+            n = len(self)
+            with Progress(None, total=n, desc="decoding images", unit="img",
+                          enabled=progress) as bar:
+                for start in range(0, n, 256):
+                    self._ensure(xp.arange(start, min(n, start + 256)))
+                    bar.update(min(n, start + 256) - start)
+        return self.view(xp.ndarray)
+
+
+def _announce_cache(path: Path, data: Any, what: str) -> None:
+    """Say where a new cache went and how big it is, and leave a note of what it holds."""
+    size = path.stat().st_size
+    note = {"what": what, "images": int(len(data)), "shape": list(data.shape[1:]),
+            "bytes": size, "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+    try:
+        atomic_write_bytes(path.with_suffix(".json"), json.dumps(note, indent=1).encode())
+    except OSError:
+        pass
+    print(f"{what}: cached {len(data):,} decoded images ({size / 2**20:.1f} MB) in {path}; "
+          "`neuralab cache` lists caches, `neuralab cache clear` removes them", file=sys.stderr)
 
 
 def _stack(images: list, names: list[str], size: Any) -> Any:
@@ -122,13 +324,10 @@ class ImageDataset(Dataset):
 
 
 def _check_size(size: Any) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    if isinstance(size, int):
-        size = (size, size)
-    if len(size) != 2 or min(size) <= 0:
-        raise ValueError(f"ImageFolder: size must be None, an int or (h, w), got {size!r}")
-    return int(size[0]), int(size[1])
+    try:
+        return parse_image_size(size)
+    except ValueError as err:
+        raise ValueError(f"ImageFolder: size: {err}") from None
 
 
 class ImageFolder(ImageDataset):
@@ -139,12 +338,16 @@ class ImageFolder(ImageDataset):
         transform: applied to the image in ``__getitem__`` (for batch-wise augmentation give the
             transform to the DataLoader instead).
         cache: cache the decoded arrays in ``cache_dir()`` so the next run skips decoding.
-        size: (h, w) to resize every image to on decoding; needed when sizes differ.
+        size: (h, w) (or one int) to resize every image to on decoding; needed when sizes
+            differ.
         target_transform: applied to the label in ``__getitem__``.
         normalize: ``(mean, std)`` per channel, applied in ``transform_batch``; None keeps [0, 1].
+        lazy: decode each image when first used (``LazyImages``) instead of all up front; None
+            decides by size (lazy above ``LAZY_BYTES`` of pixels; needs ``size``).
+        progress: show a progress bar while decoding (on a terminal).
 
     Attributes:
-        data: uint8 array (N, H, W, 3).
+        data: uint8 array (N, H, W, 3) (a ``LazyImages`` when decoded lazily).
         targets: int64 array (N,).
         classes: class names, ``class_to_idx``: name -> index, ``files``: the image paths.
 
@@ -156,16 +359,19 @@ class ImageFolder(ImageDataset):
     def __init__(self, root: str | os.PathLike, transform: Callable | None = None,
                  cache: bool = True, size: Any = None,
                  target_transform: Callable | None = None, normalize: Any = None,
-                 _load: bool = True):
+                 lazy: bool | None = None, progress: bool | None = True, _load: bool = True):
         self.root = Path(root)
         self.normalize = normalize
         self.transform, self.target_transform = transform, target_transform
         self.size = _check_size(size)
+        self.lazy, self.progress = lazy, progress
         if not _load:  # filled in by from_archive / subclasses
             return
         classes, files, targets = self._scan(self.root)
         self._set_classes(classes)
         self.files = files
+        if self.size is None:  # check the headers before decoding anything
+            common_size(len(files), lambda i: files[i], [str(f) for f in files])
         self.data, self.targets = self._decode_cached(
             [str(f) for f in files], xp.asarray(targets, dtype=xp.int64), cache,
             key_parts=[f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files],
@@ -201,8 +407,19 @@ class ImageFolder(ImageDataset):
         self.classes = list(classes)
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
+    def _use_lazy(self, count: int) -> bool:
+        if self.size is None:
+            if self.lazy:
+                raise ValueError(f"{type(self).__name__}: lazy decoding needs size=(h, w)")
+            return False
+        if self.lazy is not None:
+            return bool(self.lazy)
+        return count * self.size[0] * self.size[1] * 3 > LAZY_BYTES
+
     def _decode_cached(self, names: list[str], targets: Any, cache: bool,
                        key_parts: Iterable[str], reader: Callable[[str], Any]) -> tuple[Any, Any]:
+        if self._use_lazy(len(names)):
+            return LazyImages(len(names), self.size, lambda i: reader(names[i])), targets
         path = None
         if cache:
             digest = hashlib.sha256()
@@ -213,10 +430,14 @@ class ImageFolder(ImageDataset):
             cached = _load_cache(path)
             if cached is not None and len(cached[1]) == len(names):
                 return cached
-        data = _stack([reader(n) for n in names], names, self.size)
+        what = f"{type(self).__name__} {self.root}"
+        data = decode_images(len(names), lambda i: reader(names[i]), self.size, names,
+                             desc=f"decoding {len(names):,} images of {self.root.name}",
+                             progress=self.progress)
         if path is not None:
             try:
                 atomic_savez(path, data=data, targets=targets)
+                _announce_cache(path, data, what)
             except OSError:  # a read-only cache folder only costs speed
                 pass
         return data, targets
@@ -227,7 +448,7 @@ class ImageFolder(ImageDataset):
     def from_archive(cls, path: str | os.PathLike, split: str | None = "train",
                      transform: Callable | None = None, cache: bool = True, size: Any = None,
                      target_transform: Callable | None = None,
-                     normalize: Any = None) -> ImageFolder:
+                     normalize: Any = None, progress: bool | None = True) -> ImageFolder:
         """Read an image-folder tree straight from a ``.tar``/``.tar.gz`` without extracting it.
 
         The archive holds ``[top/]split/<class>/<image>`` (for example the shared
@@ -238,7 +459,8 @@ class ImageFolder(ImageDataset):
         if not path.is_file():
             raise FileNotFoundError(f"ImageFolder.from_archive: archive {path} does not exist")
         self = cls(path, transform=transform, cache=False, size=size,
-                   target_transform=target_transform, normalize=normalize, _load=False)
+                   target_transform=target_transform, normalize=normalize, progress=progress,
+                   _load=False)
         stat = path.stat()
         key = [str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns), str(split)]
         cached = None
@@ -284,14 +506,23 @@ class ImageFolder(ImageDataset):
         classes = sorted({m[0] for m in members})
         self._set_classes(classes)
         self.files = [f"{path}:{m[1]}" for m in members]
-        images = [decode_image(io.BytesIO(blob), f"{path}:{name}", self.size)
-                  for _, name, blob in members]
-        self.data = _stack(images, self.files, self.size)
+        if self.size is None:  # check the headers before decoding anything
+            common_size(len(members), lambda i: io.BytesIO(members[i][2]), self.files)
+
+        def read(i: int, members: list = members) -> Any:
+            return decode_image(io.BytesIO(members[i][2]), f"{path}:{members[i][1]}", self.size)
+
+        self.data = decode_images(
+            len(members), read, self.size, self.files,
+            desc=f"decoding {len(members):,} images of {path.name}"
+            + (f" ({split})" if split else ""), progress=progress)
         self.targets = xp.asarray([self.class_to_idx[m[0]] for m in members], dtype=xp.int64)
         if cache_path is not None:
             try:
                 atomic_savez(cache_path, data=self.data, targets=self.targets,
                              classes=xp.asarray(classes))
+                _announce_cache(cache_path, self.data, f"{path.name}" +
+                                (f" ({split})" if split else ""))
             except OSError:
                 pass
         return self
