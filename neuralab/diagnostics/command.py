@@ -42,6 +42,17 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key.strip(), value
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _add_summary(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "summary", help="print a model's layers, shapes, parameters, MACs and receptive fields",
@@ -50,7 +61,7 @@ def _add_summary(subparsers: Any) -> None:
     p.add_argument("model", help="model name (see neuralab.models.list_models())")
     p.add_argument("--input", type=parse_shape, default=None, metavar="CxHxW",
                    help="shape of one example, e.g. 1x28x28 (default: the model's own)")
-    p.add_argument("--num-classes", type=int, default=None, help="number of outputs")
+    p.add_argument("--num-classes", type=_positive_int, default=None, help="number of outputs")
     p.add_argument("--option", type=_parse_option, action="append", default=[],
                    metavar="KEY=VALUE", help="builder option, e.g. --option classic=True "
                    "(repeatable)")
@@ -71,7 +82,12 @@ def _run_summary(args: argparse.Namespace) -> int:
         print(f"neuralab summary: model {args.model!r} has no default input shape; give one "
               "with --input CxHxW", file=sys.stderr)
         return 2
-    model = create(args.model, num_classes=args.num_classes, **dict(args.option))
+    try:
+        model = create(args.model, num_classes=args.num_classes, **dict(args.option))
+    except (TypeError, ValueError) as err:  # an option the builder does not take, a bad value
+        print(f"neuralab summary: cannot build {args.model} with options "
+              f"{dict(args.option) or '(none)'}: {err}", file=sys.stderr)
+        return 2
     try:
         result = summary(model, shape)
     except ValueError as err:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import textwrap
+from typing import Any
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -67,6 +68,11 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown option {stray[0]!r} (options: --quick, --out DIR, "
                              "--seed N, --no-progress)")
         overrides = parse_overrides(experiment, rest)
+        _check_override_signs(experiment, overrides)
+        if args.seed < 0:
+            raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+        if args.out is not None:
+            _check_writable(args.out)
     except (KeyError, ValueError) as err:
         message = err.args[0] if err.args else str(err)
         print(f"neuralab run: {message}", file=sys.stderr)
@@ -92,12 +98,49 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_override_signs(experiment: Any, overrides: dict) -> None:
+    """Absurd values are refused before the run: an integer whose default is positive (a step
+    count, a size) must stay positive, one whose default is 0 must not go negative, a learning
+    rate must be positive, and no number may be NaN or infinite. (Other floats, such as an
+    input value or a bias, may take any sign.)"""
+    import math
+
+    for key, value in overrides.items():
+        default = experiment.defaults[key]
+        pairs = (list(zip(value, default)) if isinstance(value, (list, tuple)) and
+                 isinstance(default, (list, tuple)) and default else [(value, default)])
+        for v, d in pairs:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                    isinstance(d, bool) or not isinstance(d, (int, float)):
+                continue
+            rate = key.endswith(("lr", "lrs")) and d > 0
+            count = isinstance(d, int) and isinstance(v, int)
+            if not math.isfinite(v) or ((count or rate) and d > 0 and v <= 0) or \
+                    (count and d >= 0 and v < 0):
+                kind = "positive" if d > 0 else "non-negative"
+                raise ValueError(f"run {experiment.name}: {key}={value!r} must be {kind} and "
+                                 f"finite (the default is {default!r})")
+
+
+def _check_writable(folder: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".neuralab-write-test-"):
+            pass
+    except OSError as err:
+        raise ValueError(f"--out {folder} is not writable ({err.strerror or err}); choose "
+                         "another folder") from None
+
+
 def _report(args: argparse.Namespace) -> int:
     from neuralab.experiments.report import render_report
 
     try:
         md, page = render_report(args.run_dir)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:
         print(f"neuralab report: {err}", file=sys.stderr)
         return 2
     print(f"wrote {md} and {page}")
@@ -122,9 +165,12 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
     if not text:
         return None
     try:
-        return tuple(int(t) for t in text.replace("x", ",").split(",") if t)
+        shape = tuple(int(t) for t in text.replace("x", ",").split(",") if t)
     except ValueError:
         raise ValueError(f"--input-shape {text!r}: expected integers like 1,28,28") from None
+    if not shape or min(shape) < 1:
+        raise ValueError(f"--input-shape {text!r}: expected positive integers like 1,28,28")
+    return shape
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

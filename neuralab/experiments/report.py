@@ -54,7 +54,15 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"report: {path} is missing; is {path.parent} a run directory "
                                 "written by `neuralab run`?")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # truncated or edited by hand
+        raise ValueError(f"report: {path} is damaged ({err}); run the experiment again") \
+            from None
+    if not isinstance(content, dict):
+        raise ValueError(f"report: {path} is damaged (a JSON object was expected); run the "
+                         "experiment again")
+    return content
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:

@@ -3,7 +3,14 @@
     neuralab train --model mlp --data mnist --epochs 10 --lr 0.05 --momentum 0.9
 
 Settings are resolved in this order: options given on the command line, then the ``--preset``,
-then the saved ``config.json`` of a ``--resume``d run, then the defaults below.
+then the defaults below. A ``--resume``d run starts from the settings saved in its
+``config.json`` instead (its preset is not applied again), and options given with ``--resume``
+follow one rule (``RESUME_RULE``): a change that can be applied to the remaining epochs is
+applied and recorded in ``config.json`` (under ``resumes``); one that cannot (the model, the
+data, the optimizer, the schedule's kind...) is refused, naming every such option.
+
+Every option is checked before any work starts: a user's mistake is one line on stderr and exit
+status 2 (usage) or 1 (missing or damaged files), never a traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +40,34 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpro
               "adagrad": "Adagrad"}
 SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "onecycle")
 
+#: Settings that ``--resume`` may change: they are applied to the remaining epochs (the rate is
+#: rescaled in the optimizer and the schedule, momentum and weight decay set in the optimizer,
+#: the scheduler's step size, gamma and milestones replaced...) and recorded in config.json.
+RESUME_APPLIES = ("epochs", "lr", "momentum", "weight_decay", "nesterov", "batch_size",
+                  "eval_batch_size", "grad_clip", "early_stopping", "step_size", "gamma",
+                  "milestones", "progress", "threads", "download", "data_root")
+#: Settings fixed when a run starts: changing one with ``--resume`` is refused.
+RESUME_REFUSES = ("model", "data", "preset", "optimizer", "scheduler", "dropout", "max_lr",
+                  "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit")
+RESUME_RULE = (
+    "With --resume the run continues with the settings saved in its config.json. Options given "
+    "with --resume that change how the remaining epochs train (--epochs, --lr, --momentum, "
+    "--weight-decay, --nesterov, --batch-size, --eval-batch-size, --grad-clip, "
+    "--early-stopping, --step-size, --gamma, --milestones) are applied from the next epoch and "
+    "recorded in config.json (\"resumes\"); --lr rescales the rest of the schedule. Options "
+    "fixed when the run started (--model, --data, --preset, --optimizer, --scheduler, "
+    "--dropout, --max-lr, --pct-start, --val-split, --seed, --out, --subset, --limit, and "
+    "--lr, --batch-size or --epochs under a one-cycle schedule) are refused with a message: "
+    "start a new run to change them.")
+
+
+class UsageError(Exception):
+    """A user's mistake on the command line: one line, exit status 2."""
+
+
+class RunError(Exception):
+    """Missing or damaged files, a locked run: one line, exit status 1."""
+
 
 def add_commands(subparsers: Any) -> None:
     """Add the ``train`` subcommand."""
@@ -41,6 +76,8 @@ def add_commands(subparsers: Any) -> None:
         description="Train a model of the zoo on a data set, writing config.json, metrics.jsonl "
         "and checkpoints to a run directory. Full MNIST is used when found (--data-root, "
         "$NEURALAB_DATA, ~/.cache/neuralab) or downloaded, else the shipped subset.",
+        epilog="Resuming: " + RESUME_RULE + " An existing run directory is never overwritten "
+        "unless --overwrite is given.",
         argument_default=None)
     p.add_argument("--model", help="model name (see `neuralab.models.list_models()`); "
                    f"default {DEFAULTS['model']}")
@@ -83,9 +120,13 @@ def add_commands(subparsers: Any) -> None:
                    help="clip the global gradient norm")
     p.add_argument("--seed", type=int, help=f"random seed; default {DEFAULTS['seed']}")
     p.add_argument("--out", help=f"folder for run directories; default {DEFAULTS['out']}")
-    p.add_argument("--run-dir", help="exact run directory to use (default: OUT/MODEL-DATA-TIME)")
+    p.add_argument("--run-dir", help="exact run directory to use (default: OUT/MODEL-DATA-TIME); "
+                   "refused if it already holds a run, unless --overwrite")
+    p.add_argument("--overwrite", action="store_true", default=None,
+                   help="replace the run already in --run-dir (its checkpoints and metrics)")
     p.add_argument("--resume", metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR from its last checkpoint")
+                   help="continue the run in RUN_DIR from its last checkpoint (see below for "
+                   "the options it may change)")
     p.add_argument("--data-root", help="folder holding the data files")
     p.add_argument("--subset", action="store_true",
                    help="use the small data subset shipped with neuralab")
@@ -109,33 +150,23 @@ def _load_preset(name: str) -> dict:
         if err.name != "neuralab.train.presets":
             raise
         raise SystemExit("neuralab train: no presets are available in this installation") from None
-    if hasattr(presets, "get_preset"):
-        return dict(presets.get_preset(name))
-    table = getattr(presets, "PRESETS", {})
-    if name not in table:
-        raise SystemExit(f"neuralab train: unknown preset {name!r}; choose one of "
-                         f"{', '.join(sorted(table))}")
-    return dict(table[name])
+    if name not in presets.PRESETS:
+        raise UsageError(f"unknown preset {name!r}; choose one of "
+                         f"{', '.join(presets.list_presets())}")
+    return dict(presets.get_preset(name))
 
 
 def resolve_settings(args: argparse.Namespace) -> dict:
     """Merge command line > preset > resumed config > defaults into one dict."""
-    given = {k: v for k, v in vars(args).items() if v is not None and k not in ("handler",
-                                                                                 "command")}
-    if given.get("nesterov") is False:
-        given.pop("nesterov")
-    if given.get("subset") is False:
-        given.pop("subset")
+    given = given_options(args)
     settings = dict(DEFAULTS)
     if args.resume:
-        config_path = Path(args.resume) / "config.json"
-        if not config_path.exists():
-            raise SystemExit(f"neuralab train: cannot resume, {config_path} does not exist")
-        saved = json.loads(config_path.read_text()).get("settings", {})
-        settings.update({k: v for k, v in saved.items() if k in DEFAULTS or k == "preset"})
+        saved = read_run_config(Path(args.resume)).get("settings", {})
+        settings.update({k: v for k, v in saved.items()
+                         if k in DEFAULTS or k in ("preset", "model_options")})
     preset_name = given.get("preset") or settings.get("preset")
     extra: dict = {}
-    if preset_name:
+    if preset_name and not args.resume:  # a resumed run's settings already hold its preset
         preset = _load_preset(preset_name)
         for key, value in preset.items():
             key = key.replace("-", "_")
@@ -147,6 +178,219 @@ def resolve_settings(args: argparse.Namespace) -> dict:
     settings["model_options"] = {**settings.get("model_options", {}),
                                  **extra.pop("model_options", {}), **extra}
     return settings
+
+
+def given_options(args: argparse.Namespace) -> dict:
+    """The options given on the command line (the parser's defaults are None)."""
+    given = {k: v for k, v in vars(args).items()
+             if v is not None and k not in ("handler", "command")}
+    for flag in ("nesterov", "subset", "overwrite"):  # store_true: False means not given
+        if given.get(flag) is False:
+            given.pop(flag)
+    return given
+
+
+def read_run_config(run_dir: Path) -> dict:
+    """The ``config.json`` of an existing run, or a RunError saying what is wrong with it."""
+    path = run_dir / "config.json"
+    if not run_dir.is_dir():
+        raise RunError(f"cannot resume: {run_dir} is not a directory")
+    if not path.is_file():
+        raise RunError(f"cannot resume: {path} does not exist; is {run_dir} a run directory "
+                       "written by neuralab train?")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise RunError(f"cannot resume: {path} is damaged ({err}); restore it, or start a new "
+                       "run") from None
+    if not isinstance(config, dict) or not isinstance(config.get("settings", {}), dict):
+        raise RunError(f"cannot resume: {path} holds no settings object")
+    return config
+
+
+def _positive(v: Any) -> bool:
+    return math.isfinite(v) and v > 0
+
+
+def _non_negative(v: Any) -> bool:
+    return math.isfinite(v) and v >= 0
+
+
+# Per setting: (test of a value that is not None, what is expected).
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda v: v >= 1, "a positive number of epochs"),
+    "lr": (_positive, "a positive, finite learning rate"),
+    "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "weight_decay": (_non_negative, "a non-negative, finite coefficient"),
+    "batch_size": (lambda v: v >= 1, "a positive batch size"),
+    "eval_batch_size": (lambda v: v >= 1, "a positive batch size"),
+    "dropout": (lambda v: 0 <= v < 1, "a probability in [0, 1)"),
+    "step_size": (lambda v: v >= 1, "a positive number of epochs"),
+    "gamma": (_positive, "a positive, finite factor"),
+    "milestones": (lambda v: all(m >= 1 for m in v) and list(v) == sorted(set(v)),
+                   "increasing positive epochs"),
+    "max_lr": (_positive, "a positive, finite learning rate"),
+    "pct_start": (lambda v: 0 < v < 1, "a fraction in (0, 1)"),
+    "scheduler_step": (lambda v: v in ("epoch", "batch"), "'epoch' or 'batch'"),
+    "val_split": (lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+    "early_stopping": (lambda v: v >= 1, "a positive patience in epochs"),
+    "grad_clip": (_positive, "a positive, finite norm"),
+    "seed": (lambda v: 0 <= v < 2**63, "a non-negative integer"),
+    "limit": (lambda v: v >= 1, "a positive number of examples"),
+    "threads": (lambda v: 1 <= v <= 1024, "a number of threads from 1 to 1024"),
+    "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(sorted(OPTIMIZERS))}"),
+    "scheduler": (lambda v: v in SCHEDULERS, f"one of {', '.join(SCHEDULERS)}"),
+}
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def validate_settings(settings: dict, given: dict) -> None:
+    """Check every setting before any work starts; raise UsageError naming the first bad one."""
+    for key, (test, expected) in _CHECKS.items():
+        value = settings.get(key)
+        if value is None:
+            continue
+        try:
+            ok = bool(test(value))
+        except TypeError:
+            ok = False
+        if not ok:
+            raise UsageError(f"{_flag(key)} must be {expected}, got {value!r}")
+    if settings["early_stopping"] is not None and not settings["val_split"]:
+        raise UsageError("--early-stopping needs a validation set: give --val-split > 0 (for "
+                         "example --val-split 0.1)")
+    if settings["scheduler"] == "multistep" and not settings["milestones"]:
+        raise UsageError("--scheduler multistep needs --milestones EPOCH [EPOCH ...]")
+    if settings["scheduler"] == "plateau" and not settings["gamma"] < 1:
+        raise UsageError(f"--gamma must be < 1 with --scheduler plateau (the rate is multiplied "
+                         f"by it when the loss stalls), got {settings['gamma']!r}")
+    if settings["optimizer"] not in ("sgd", "rmsprop") and "momentum" in given:
+        raise UsageError(f"--momentum applies to sgd and rmsprop, not --optimizer "
+                         f"{settings['optimizer']}")
+    if settings.get("nesterov") and settings["optimizer"] != "sgd":
+        raise UsageError(f"--nesterov applies to sgd, not --optimizer {settings['optimizer']}")
+    if settings.get("nesterov") and not settings["momentum"]:
+        raise UsageError("--nesterov needs a momentum > 0")
+    sched_only = {"step_size": ("step",), "milestones": ("multistep",),
+                  "max_lr": ("onecycle",), "pct_start": ("onecycle",),
+                  "gamma": ("step", "multistep", "exponential", "plateau")}
+    for key, kinds in sched_only.items():
+        if key in given and settings["scheduler"] not in kinds:
+            raise UsageError(f"{_flag(key)} applies to --scheduler {' or '.join(kinds)}, not "
+                             f"{settings['scheduler']}")
+    if settings["subset"] and settings["data"] != "mnist":
+        raise UsageError(f"--subset: only mnist ships a subset, not {settings['data']!r}")
+    root = settings.get("data_root")
+    if root is not None and "data_root" in given and not Path(root).expanduser().exists():
+        raise UsageError(f"--data-root {root} does not exist")
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and make sure a file can be written in it."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".neuralab-write-test-"):
+            pass
+    except OSError as err:
+        raise RunError(f"{what} {folder} is not writable ({err.strerror or err}); choose "
+                       "another folder") from None
+
+
+RUN_FILES = ("config.json", "checkpoint.npz", "metrics.jsonl", "best.npz")
+
+
+def _prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
+    """Refuse an existing run unless ``overwrite``; then clear its old files."""
+    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if existing and not overwrite:
+        raise UsageError(f"--run-dir {run_dir} already holds a run ({', '.join(existing)}); "
+                         f"continue it with --resume {run_dir}, replace it with --overwrite, "
+                         "or choose another directory")
+    _check_writable(run_dir, "--run-dir")
+
+
+def check_resume_changes(saved: dict, given: dict, run_dir: Path) -> dict:
+    """The settings ``given`` with --resume that differ from the ``saved`` ones, as
+    ``{key: (old, new)}``; raise UsageError naming those that cannot be changed."""
+    changed = {}
+    for key, new in given.items():
+        if key in ("resume", "run_dir", "overwrite"):
+            continue
+        old = saved.get(key, DEFAULTS.get(key))
+        if new != old:
+            changed[key] = (old, new)
+    if given.get("overwrite"):
+        raise UsageError("--overwrite and --resume contradict each other: --resume continues "
+                         "the run, --overwrite replaces it")
+    if "run_dir" in given and Path(given["run_dir"]).resolve() != run_dir.resolve():
+        raise UsageError(f"--run-dir {given['run_dir']} with --resume {run_dir}: a resumed run "
+                         "stays in its own directory")
+    refused = [k for k in changed if k not in RESUME_APPLIES]
+    if saved.get("scheduler") == "onecycle":  # planned over every batch of every epoch
+        refused += [k for k in ("lr", "batch_size", "epochs") if k in changed]
+    if refused:
+        listed = ", ".join(f"{_flag(k)} ({changed[k][0]!r} -> {changed[k][1]!r})"
+                           for k in refused)
+        raise UsageError(f"cannot change {listed} when resuming {run_dir}: they are fixed when "
+                         "a run starts; start a new run (--run-dir NEW) to change them")
+    return changed
+
+
+def _apply_resume_changes(changed: dict) -> Any:
+    """The ``on_resume`` hook of Trainer.fit: set the changed hyperparameters after the
+    checkpoint restored the saved ones."""
+
+    def apply(trainer: Any) -> None:
+        groups = trainer.optimizer.param_groups
+        if "lr" in changed:
+            old, new = changed["lr"]
+            scale = new / old
+            for group in groups:
+                group["lr"] *= scale
+                if "initial_lr" in group:
+                    group["initial_lr"] *= scale
+            sched = trainer.scheduler
+            if sched is not None and "base_lrs" in vars(sched):
+                sched.base_lrs = [lr * scale for lr in sched.base_lrs]
+        for key in ("momentum", "weight_decay", "nesterov"):
+            if key in changed:
+                for group in groups:
+                    group[key] = changed[key][1]
+        sched = trainer.scheduler
+        kind = type(sched).__name__
+        if "step_size" in changed and kind == "StepLR":
+            sched.step_size = changed["step_size"][1]
+        if "gamma" in changed and kind in ("StepLR", "MultiStepLR", "ExponentialLR"):
+            sched.gamma = changed["gamma"][1]
+        if "gamma" in changed and kind == "ReduceLROnPlateau":
+            sched.factor = changed["gamma"][1]
+        if "milestones" in changed and kind == "MultiStepLR":
+            from collections import Counter
+
+            sched.milestones = Counter(int(m) for m in changed["milestones"][1])
+
+    return apply
+
+
+def _record_resume(run_dir: Path, config: dict, settings: dict, changed: dict,
+                   after_epoch: int) -> None:
+    from neuralab.train.rundir import write_config
+
+    config = dict(config)
+    config["settings"] = {**config.get("settings", {}),
+                          **{k: settings[k] for k in changed}}
+    if "epochs" in changed:
+        config["epochs"] = settings["epochs"]
+    config["resumes"] = [*config.get("resumes", []), {
+        "after_epoch": after_epoch, "changed": {k: list(v) for k, v in changed.items()},
+        "command": "neuralab " + " ".join(sys.argv[1:]),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S")}]
+    write_config(run_dir, config)
 
 
 def _build_model(name: str, splits: Any, settings: dict) -> Any:
@@ -162,7 +406,7 @@ def _build_model(name: str, splits: Any, settings: dict) -> Any:
         options["in_channels"] = splits.input_shape[0]
     if settings.get("dropout") is not None:
         if "dropout" not in params:
-            raise SystemExit(f"neuralab train: model {name!r} takes no dropout option")
+            raise UsageError(f"--dropout: model {name!r} takes no dropout option")
         options["dropout"] = settings["dropout"]
     return create(name, num_classes=splits.num_classes, **options)
 
@@ -194,8 +438,6 @@ def _build_scheduler(optimizer: Any, settings: dict, steps_per_epoch: int) -> An
         step = settings["step_size"] or max(1, epochs // 3)
         return sched.StepLR(optimizer, step_size=step, gamma=settings["gamma"])
     if kind == "multistep":
-        if not settings["milestones"]:
-            raise SystemExit("neuralab train: --scheduler multistep needs --milestones")
         return sched.MultiStepLR(optimizer, milestones=[int(m) for m in settings["milestones"]],
                                  gamma=settings["gamma"])
     if kind == "onecycle":
@@ -222,14 +464,116 @@ def _limit(dataset: Any, n: int | None, seed: int) -> Any:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Handler of ``neuralab train``."""
+    """Handler of ``neuralab train``: user errors become one line and exit status 2 or 1."""
+    from neuralab.data.download import DataError
+    from neuralab.train.checkpoint import CheckpointError
+    from neuralab.train.rundir import RunDirLocked
+
+    try:
+        return _run_train(args)
+    except UsageError as err:
+        print(f"neuralab train: {err}", file=sys.stderr)
+        return 2
+    except (RunError, RunDirLocked, CheckpointError, DataError) as err:
+        print(f"neuralab train: {err}", file=sys.stderr)
+        return 1
+    except MemoryError as err:
+        print(f"neuralab train: out of memory: {err or 'an array did not fit'}; try a smaller "
+              "--batch-size or model", file=sys.stderr)
+        return 1
+
+
+def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
+    """Resolve and check every setting and the run directory before any work starts.
+
+    Returns the settings, the changes made by --resume, the run directory and (on --resume)
+    the saved config.
+    """
+    from neuralab.models import get_entry
+    from neuralab.train import datasets
+    from neuralab.train.checkpoint import load as load_checkpoint
+
+    given = given_options(args)
+    settings = resolve_settings(args)
+    changed: dict = {}
+    config = None
+    if args.resume:  # first: what may change at all
+        config = read_run_config(Path(args.resume))
+        changed = check_resume_changes(config.get("settings", {}), given, Path(args.resume))
+    if settings["data"] not in datasets.DATASETS:
+        raise UsageError(f"unknown data set {settings['data']!r}; choose one of "
+                         f"{', '.join(sorted(datasets.DATASETS))}")
+    try:
+        entry = get_entry(settings["model"])
+    except KeyError as err:
+        raise UsageError(err.args[0]) from None
+    if settings.get("dropout") is not None and \
+            "dropout" not in inspect.signature(entry.builder).parameters:
+        raise UsageError(f"--dropout: model {settings['model']!r} takes no dropout option")
+    validate_settings(settings, given)
+    if args.resume:
+        run_dir = Path(args.resume)
+        checkpoint = run_dir / "checkpoint.npz"
+        if not checkpoint.is_file():
+            raise RunError(f"cannot resume: {checkpoint} does not exist (the run stopped before "
+                           "its first epoch ended); start it again with --run-dir "
+                           f"{run_dir} --overwrite")
+        state = load_checkpoint(checkpoint)
+        done = int(state.get("epoch", 0)) if isinstance(state, dict) else 0
+        if settings["epochs"] < done:
+            raise UsageError(f"--epochs {settings['epochs']}: the run in {run_dir} has already "
+                             f"trained {done} epochs; give --epochs {done} or more")
+        root = settings.get("data_root")
+        if root is not None and not Path(root).expanduser().exists():
+            raise RunError(f"cannot resume: the run's data root {root} no longer exists; pass "
+                           "--data-root with the folder that now holds the same data")
+        _check_writable(run_dir, "run directory")
+        settings["_resumed_epoch"] = done
+    elif args.run_dir:
+        run_dir = Path(args.run_dir)
+        _prepare_run_dir(run_dir, bool(args.overwrite))
+    else:
+        if args.overwrite:
+            raise UsageError("--overwrite needs --run-dir (the run to replace)")
+        run_dir = Path(settings["out"])
+        _check_writable(run_dir, "--out folder")
+    return settings, changed, run_dir, config
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from neuralab.train.rundir import lock_run_dir, new_run_dir
+
+    settings, changed, run_dir, config = _prepare(args)
+    fresh = not args.resume and not args.run_dir
+    if fresh:
+        run_dir = new_run_dir(run_dir, f"{settings['model']}-{settings['data']}")
+    code = 1
+    try:
+        with lock_run_dir(run_dir):
+            if args.run_dir and not args.resume:  # an --overwrite'n run: its old files go
+                for name in RUN_FILES:
+                    (run_dir / name).unlink(missing_ok=True)
+            code = _train(args, settings, changed, run_dir, config)
+            return code
+    finally:
+        if fresh and code != 0 and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # a run that failed before writing anything leaves no folder
+
+
+def _data_signature(splits: Any, sets: tuple) -> dict:
+    return {"is_subset": bool(splits.is_subset),
+            "sizes": [len(d) if d is not None else 0 for d in sets]}
+
+
+def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Path,
+           config: dict | None) -> int:
     from neuralab.backend import manual_seed
     from neuralab.data.dataloader import DataLoader
+    from neuralab.data.download import DataError
     from neuralab.train import datasets
     from neuralab.train.loop import Trainer, TrainingDiverged
-    from neuralab.train.rundir import new_run_dir
 
-    settings = resolve_settings(args)
+    resumed_epoch = settings.pop("_resumed_epoch", None)
     if settings["threads"]:
         from neuralab.parallel import set_num_threads
 
@@ -237,25 +581,39 @@ def run_train(args: argparse.Namespace) -> int:
             print("neuralab train: could not set the number of BLAS threads here (install "
                   "threadpoolctl); neuralab's own loops use the number given", file=sys.stderr)
     manual_seed(settings["seed"])
-    if settings["data"] not in datasets.DATASETS:
-        print(f"neuralab train: unknown data set {settings['data']!r}; choose one of "
-              f"{', '.join(sorted(datasets.DATASETS))}", file=sys.stderr)
-        return 2
-    splits = datasets.build(settings["data"], root=settings["data_root"],
-                            val_split=settings["val_split"], seed=settings["seed"],
-                            subset=True if settings["subset"] else None,
-                            download=settings["download"])
+    subset = True if settings["subset"] else None
+    if config is not None and config.get("is_subset") is False:
+        subset = False  # a run on the full data never continues on the shipped subset
+    try:
+        splits = datasets.build(settings["data"], root=settings["data_root"],
+                                val_split=settings["val_split"], seed=settings["seed"],
+                                subset=subset, download=settings["download"])
+    except (DataError, FileNotFoundError, ValueError, OSError) as err:
+        message = err.args[0] if isinstance(err, FileNotFoundError) and err.args and \
+            isinstance(err.args[0], str) and not err.filename else err
+        raise RunError(f"cannot load the data set {settings['data']!r}: {message}") from None
     if splits.is_subset:
         print(f"training on the shipped subset of {settings['data']} "
               f"({len(splits.train)} training examples): the full data was not found; "
               "see the message above for where to put it", file=sys.stderr)
     train_set, val_set, test_set = (_limit(d, settings["limit"], settings["seed"])
                                     for d in (splits.train, splits.val, splits.test))
+    signature = _data_signature(splits, (train_set, val_set, test_set))
+    if config is not None:
+        saved = config.get("data_signature")
+        if (saved is not None and saved != signature) or \
+                config.get("is_subset", splits.is_subset) != splits.is_subset:
+            raise RunError(f"cannot resume {run_dir}: the data found now ({splits.description}, "
+                           f"{signature['sizes']} examples) is not the data the run trained on "
+                           f"({config.get('data')}, {(saved or {}).get('sizes')}); pass "
+                           "--data-root with the folder holding that data")
+    if len(train_set) == 0:
+        raise RunError(f"the training set of {splits.description} is empty")
     try:
         model = _build_model(settings["model"], splits, settings)
-    except KeyError as err:
-        print(f"neuralab train: {err.args[0]}", file=sys.stderr)
-        return 2
+    except (KeyError, TypeError, ValueError) as err:
+        raise UsageError(f"cannot build model {settings['model']!r}: "
+                         f"{err.args[0] if err.args else err}") from None
     optimizer = _build_optimizer(model, settings)
     train_loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
                               seed=settings["seed"], transform=splits.train_transform)
@@ -267,18 +625,17 @@ def run_train(args: argparse.Namespace) -> int:
         return DataLoader(dataset, settings["eval_batch_size"]) if dataset is not None else None
 
     if args.resume:
-        run_dir = Path(args.resume)
-        planned = json.loads((run_dir / "config.json").read_text())["settings"].get("epochs")
-        if planned != settings["epochs"] and settings["scheduler"] in ("cosine", "onecycle"):
-            print(f"neuralab train: note: the {settings['scheduler']} schedule of this run was "
-                  f"planned for {planned} epochs; continuing to {settings['epochs']} follows "
-                  "the saved schedule beyond its end", file=sys.stderr)
-    elif args.run_dir:
-        run_dir = Path(args.run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        run_dir = new_run_dir(settings["out"], f"{settings['model']}-{settings['data']}")
-    n_params = sum(p.data.size for p in model.parameters())
+        planned = (config or {}).get("settings", {}).get("epochs")
+        if planned != settings["epochs"] and settings["scheduler"] == "cosine":
+            print(f"neuralab train: note: the cosine schedule of this run was planned for "
+                  f"{planned} epochs; continuing to {settings['epochs']} follows the saved "
+                  "schedule beyond its end", file=sys.stderr)
+        if changed:
+            _record_resume(run_dir, config or {}, settings, changed, resumed_epoch or 0)
+            print("neuralab train: resuming with " + ", ".join(
+                f"{_flag(k)} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+                + " (recorded in config.json)", file=sys.stderr)
+    n_params = sum(p.array.size for p in model.parameters())
     print(f"model {settings['model']} ({n_params:,} parameters) on {splits.description}: "
           f"{len(train_set)} train / {len(val_set) if val_set is not None else 0} val / "
           f"{len(test_set) if test_set is not None else 0} test; run directory {run_dir}")
@@ -288,11 +645,13 @@ def run_train(args: argparse.Namespace) -> int:
                       progress=settings["progress"],
                       config={"settings": settings, "is_subset": splits.is_subset,
                               "data": splits.description, "parameters": n_params,
+                              "data_signature": signature,
                               "command": "neuralab " + " ".join(sys.argv[1:])})
     start = time.perf_counter()
     try:
         result = trainer.fit(train_loader, eval_loader(val_set), eval_loader(test_set),
-                             epochs=settings["epochs"], resume=bool(args.resume))
+                             epochs=settings["epochs"], resume=bool(args.resume),
+                             on_resume=_apply_resume_changes(changed) if changed else None)
     except TrainingDiverged as err:
         print(f"neuralab train: stopped: {err}", file=sys.stderr)
         return 1
