@@ -10,11 +10,13 @@ from neuralab.ops import _methods
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
 from neuralab.ops.elementwise import *  # noqa: F403
+from neuralab.ops.gather_scatter import *  # noqa: F403
 from neuralab.ops.indexing import *  # noqa: F403
 from neuralab.ops.linalg import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403
+from neuralab.ops.rearrange import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
@@ -22,8 +24,19 @@ from neuralab.ops.shape import *  # noqa: F403
 # From sys.modules, not ``from neuralab.ops import dropout``: the star imports above may have bound
 # a family's name to one of its functions (ops.dropout is the function ``dropout``).
 FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
-    "conv", "dropout", "elementwise", "indexing", "linalg", "loss", "norm", "pool", "recurrent",
-    "reduce", "shape",
+    "conv",
+    "dropout",
+    "elementwise",
+    "gather_scatter",
+    "indexing",
+    "linalg",
+    "loss",
+    "norm",
+    "pool",
+    "rearrange",
+    "recurrent",
+    "reduce",
+    "shape",
 ))
 __all__ = [name for family in FAMILIES for name in family.__all__]
 
