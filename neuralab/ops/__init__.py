@@ -9,6 +9,7 @@ import sys as _sys
 from neuralab.ops import _methods
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
+from neuralab.ops.einsum import *  # noqa: F403
 from neuralab.ops.elementwise import *  # noqa: F403
 from neuralab.ops.gather_scatter import *  # noqa: F403
 from neuralab.ops.indexing import *  # noqa: F403
@@ -26,6 +27,7 @@ from neuralab.ops.shape import *  # noqa: F403
 FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "conv",
     "dropout",
+    "einsum",
     "elementwise",
     "gather_scatter",
     "indexing",

@@ -42,6 +42,16 @@ def install(ops: Any) -> None:
         "argmax", "argmin", "reshape", "view", "transpose", "permute", "expand", "squeeze",
         "unsqueeze", "flatten", "split", "chunk", "expand_as", "view_as",
     ]
+    methods += [  # indexing, rearranging and linear algebra (ops-index)
+        "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+        "index_copy", "index_fill", "masked_fill", "masked_select", "masked_scatter", "take",
+        "take_along_dim", "nonzero", "argwhere", "unique", "bincount", "tril", "triu", "roll",
+        "flip", "fliplr", "flipud", "rot90", "repeat", "tile", "repeat_interleave", "diag",
+        "diagonal", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims",
+        "unbind", "unflatten", "broadcast_to", "tensor_split", "hsplit", "vsplit", "narrow",
+        "select", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
+        "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse",
+    ]
     for name in methods:
         if hasattr(ops, name):  # every name is required by tests/ops/test_methods.py
             setattr(Tensor, name, getattr(ops, name))

@@ -85,7 +85,7 @@ def _check_gather_like(op: str, x: Any, index: Any, dim: int, src: Any = None) -
         if any(a > b for a, b in zip(index.shape, src.shape)):
             raise RuntimeError(f"{op}: index of shape {index.shape} must be no larger than src "
                                f"{src.shape}")
-    elif src is not None and src.size and src.ndim != index.ndim:
+    elif src is not None and src.ndim and src.ndim != index.ndim:
         raise RuntimeError(f"{op}: src must have the same number of dimensions as index, got "
                            f"src {src.shape} and index {index.shape}")
     size = x.shape[axis] if x.ndim else 1
