@@ -35,6 +35,7 @@ from neuralab.factories import (
     zeros,
     zeros_like,
 )
+from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_state_dict
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
@@ -49,10 +50,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "bool_", "data", "enable_grad",
-    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "get_num_threads",
+    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "get_kernels",
+    "get_num_threads",
     "gradcheck", "int64",
     "interop", "is_grad_enabled", "load_torch_state_dict", "manual_seed", "models", "nn",
     "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like",
-    "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "zeros",
-    "zeros_like", *_ops_all,
+    "set_kernels", "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "zeros",
+    "use_kernels", "zeros_like", *_ops_all,
 ]

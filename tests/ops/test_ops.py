@@ -10,8 +10,17 @@ import neuralab as nl
 from neuralab import ops
 from tests.ops.specs import ALL_SPECS, OpSpec
 
-CASES = [(spec, i) for spec in ALL_SPECS for i in range(len(spec.shapes))]
-IDS = [f"{spec.name}-{i}-{'x'.join(map(str, spec.shapes[i]))}" for spec, i in CASES]
+# The ops whose Function dispatches to a kernel set (neuralab.kernels): their specs run with both
+# sets, the reference (the lecture's code, the oracle) and the fast kernels. Every other op has
+# one implementation, the same in both sets, and runs once.
+DISPATCHED = {
+    "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "cross_entropy", "rnn_tanh_cell",
+    "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_sequence", "lstm_sequence", "gru_sequence",
+}
+CASES = [(spec, i, kernel_set) for spec in ALL_SPECS for i in range(len(spec.shapes))
+         for kernel_set in (("fast", "reference") if spec.name in DISPATCHED else ("fast",))]
+IDS = [f"{spec.name}-{i}-{'x'.join(map(str, spec.shapes[i]))}-{kernel_set}"
+       for spec, i, kernel_set in CASES]
 
 
 def make_inputs(spec: OpSpec, case: int, seed: int = 0) -> list[np.ndarray]:
@@ -48,8 +57,12 @@ def test_every_exported_op_has_a_spec():
     assert not missing, f"ops without a spec in tests/ops/specs: {missing}"
 
 
-@pytest.mark.parametrize(("spec", "case"), CASES, ids=IDS)
-def test_gradcheck(spec: OpSpec, case: int):
+def test_dispatched_ops_have_specs():
+    assert DISPATCHED <= {spec.name for spec in ALL_SPECS}
+
+
+@pytest.mark.parametrize(("spec", "case", "kernel_set"), CASES, ids=IDS)
+def test_gradcheck(spec: OpSpec, case: int, kernel_set: str):
     if not spec.gradcheck:
         pytest.skip(f"{spec.name} has no gradient to check")
     arrays = make_inputs(spec, case)
@@ -58,12 +71,19 @@ def test_gradcheck(spec: OpSpec, case: int):
         nl.tensor(a, dtype=np.float64 if a.dtype.kind == "f" else None, requires_grad=i in wanted)
         for i, a in enumerate(arrays)
     ]
-    assert nl.gradcheck(spec.fn, inputs, eps=1e-6, atol=1e-7, rtol=1e-5)
+    with nl.use_kernels(kernel_set):
+        assert nl.gradcheck(spec.fn, inputs, eps=1e-6, atol=1e-7, rtol=1e-5)
 
 
 @pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided"])
-@pytest.mark.parametrize(("spec", "case"), CASES, ids=IDS)
-def test_matches_pytorch(spec: OpSpec, case: int, strided: bool):
+@pytest.mark.parametrize(("spec", "case", "kernel_set"), CASES, ids=IDS)
+def test_matches_pytorch(spec: OpSpec, case: int, kernel_set: str, strided: bool):
+    with nl.use_kernels(kernel_set):
+        matches_pytorch(spec, case, strided)
+
+
+def matches_pytorch(spec: OpSpec, case: int, strided: bool) -> None:
+    """Values and every input gradient of the op against PyTorch's, with the active kernel set."""
     if spec.ref is None:
         assert spec.no_ref_reason, f"{spec.name}: a spec without a reference must say why"
         pytest.skip(spec.no_ref_reason)
@@ -100,3 +120,30 @@ def test_matches_pytorch(spec: OpSpec, case: int, strided: bool):
         assert got is not None, f"{spec.name}: no gradient for input {i}"
         np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=spec.rtol, atol=spec.atol,
                                    err_msg=f"{spec.name}: gradient of input {i}")
+
+
+def fast_matches_reference(fn, arrays: list[np.ndarray], wanted: tuple[int, ...],
+                           rtol: float = 1e-9, atol: float = 1e-10) -> None:
+    """The fast kernels give the reference kernels' values and input gradients on ``fn(*inputs)``.
+
+    The arrays keep their memory layout (a view of NHWC memory stays one), so a test can reach
+    the layouts a fast kernel specialises for.
+    """
+    results = {}
+    for kernel_set in ("reference", "fast"):
+        inputs = [nl.Tensor(a, dtype=np.float64 if a.dtype.kind == "f" else None,
+                            requires_grad=i in wanted) for i, a in enumerate(arrays)]
+        with nl.use_kernels(kernel_set):
+            outs = as_outputs(fn(*inputs))
+            rng = np.random.default_rng(1)
+            loss = sum((o * nl.tensor(rng.standard_normal(o.shape), dtype=o.dtype)).sum()
+                       for o in outs if o.requires_grad)
+            if wanted:
+                loss.backward()
+        results[kernel_set] = ([o.numpy() for o in outs],
+                               [inputs[i].grad.numpy() for i in wanted])
+    (ref_out, ref_grads), (fast_out, fast_grads) = results["reference"], results["fast"]
+    for r, f in zip(ref_out, fast_out):
+        np.testing.assert_allclose(f, r, rtol=rtol, atol=atol, err_msg="output")
+    for i, r, f in zip(wanted, ref_grads, fast_grads):
+        np.testing.assert_allclose(f, r, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}")
