@@ -35,8 +35,8 @@ from neuralab.factories import (
     zeros,
     zeros_like,
 )
-from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_state_dict
+from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
 from neuralab.parallel import get_num_threads, set_num_threads
