@@ -12,7 +12,7 @@ from typing import Any
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
-from neuralab.ops._layout import axis_order, zeros_in_order
+from neuralab.kernels.layout import axis_order, zeros_in_order
 
 __all__ = ["getitem"]
 

@@ -4,180 +4,27 @@ Batch normalization standardizes each channel over the batch (and the spatial po
 rescales it with learned γ and β; it lets very deep networks train with large learning rates.
 Local response normalization (AlexNet) divides each unit by the activity of its neighbours in
 the channel dimension. Both have their backward written out, as derived in the course.
+
+``BatchNorm`` below is the lecture's version (the reference kernel set); the fast one, which
+keeps a convolution's memory layout and works in cache-sized blocks on several threads, is
+``neuralab.kernels.norm`` (``nl.set_kernels("fast")``, the default).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.kernels import norm as fast_norm
 from neuralab.ops._checks import require_float
-from neuralab.ops._layout import axis_order
-from neuralab.parallel import run_chunks
 
 __all__ = ["batch_norm", "local_response_norm"]
 
 
 # ----------------------------------------------------------------------------- batch norm
-# Batch norm applies per-channel vectors (μ, 1/σ, γ, β) to every pixel. In channels-last memory
-# (a convolution's output) the channels are innermost, so a plain NumPy broadcast runs its inner
-# loop over only C numbers (16 in ResNet's first stage), several times slower than memory speed.
-# _ChannelView instead sees the pixels as rows of k pixels × C channels, about this many numbers
-# long, against vectors repeated k times.
-_ROW_NUMBERS = 1024
-# A pass that needs a temporary ((x − μ)², ȳ ⊙ (x − μ)) goes through x in blocks of about this
-# many bytes, so that the temporary stays in the cache (and no full-size one is allocated).
-_BLOCK_BYTES = 512 << 10
-# Inputs from this size on have their blocks shared between threads (neuralab.parallel); on
-# smaller ones the hand-offs cost more than the second core gives back (measured).
-_PARALLEL_BYTES = 4 << 20
-
-
-class _ChannelView:
-    """x (N, C, ...) seen as a 3-D array (P, k·C, Q): axis 1 runs over the channels (k times).
-
-    The view follows x's memory, so it is a view and not a copy whenever the channels are the
-    innermost axis of memory (a channels-last convolution's output, or a plain (N, C) batch:
-    (pixels/k, k·C, 1), with k a power of two dividing the number of pixels) or the outermost
-    (a batch-last convolution's output: (1, C, pixels)). Other layouts are copied to
-    (N, C, pixels per image).
-    """
-
-    def __init__(self, x: Any):
-        C = x.shape[1]
-        order = axis_order(x)
-        memory = x.transpose(order)  # x's axes in memory order
-        if not memory.flags.c_contiguous or order[0] != 1 and order[-1] != 1:
-            order = tuple(range(x.ndim))
-            memory = xp.ascontiguousarray(x)
-        self.order, self.memory_shape = order, memory.shape
-        self.k = 1
-        if order[-1] == 1 and x.ndim > 1:  # channels innermost
-            pixels = memory.size // max(C, 1)
-            longest = 1 << max(0, (_ROW_NUMBERS // max(C, 1)).bit_length() - 1)
-            self.k = math.gcd(pixels, longest)
-            self.v = memory.reshape(pixels // self.k, self.k * C, 1)
-        elif order[0] == 1:  # channels outermost
-            self.v = memory.reshape(1, C, -1)
-        else:  # C order (N, C, ...)
-            self.v = memory.reshape(x.shape[0], C, -1)
-        self.shape = x.shape
-
-    def like(self, a: Any) -> Any:
-        """Another array of x's shape (a gradient) in the view (copied if its layout differs)."""
-        return xp.ascontiguousarray(a.transpose(self.order)).reshape(self.v.shape)
-
-    def unview(self, a: Any) -> Any:
-        """An array in the view back to x's shape (N, C, ...), keeping the view's memory."""
-        return a.reshape(self.memory_shape).transpose(xp.argsort(self.order))
-
-    def tile(self, vector: Any) -> Any:
-        """A per-channel vector (C,) broadcastable against the view: (1, k·C, 1)."""
-        return xp.tile(vector, self.k).reshape(1, -1, 1)
-
-    def total(self, a: Any) -> Any:
-        """Σ over everything but the channels of an array in the view (or a block of it): (C,)."""
-        P, L, Q = a.shape
-        if Q == 1:  # a matrix-vector product with ones: the BLAS sums rows at memory speed
-            sums = xp.ones(P, dtype=a.dtype) @ a.reshape(P, L)
-        else:
-            sums = a.sum(axis=(0, 2))
-        return sums.reshape(self.k, -1).sum(axis=0)
-
-    def blocks(self) -> list[slice]:
-        """Slices of the view's first axis, each about _BLOCK_BYTES."""
-        P, L, Q = self.v.shape
-        step = max(1, _BLOCK_BYTES // max(1, L * Q * self.v.itemsize))
-        return [slice(p, p + step) for p in range(0, P, step)] or [slice(0, 0)]
-
-    def over_blocks(self, work: Callable[[list[slice]], Any]) -> list[Any]:
-        """``work(blocks)`` on runs of consecutive blocks, one run per thread."""
-        blocks = self.blocks()
-        if self.v.nbytes < _PARALLEL_BYTES:
-            return [work(blocks)]
-        return run_chunks(len(blocks), lambda b0, b1: work(blocks[b0:b1]))
-
-    def mean_and_var(self) -> tuple[Any, Any]:
-        """The per-channel mean and biased variance of x, in one pass over memory.
-
-        The sums are taken about a shift K, the mean of the first block, which is close to the
-        mean, so that no precision is lost: with S₁ = Σ (x − K) and S₂ = Σ (x − K)² over n
-        values, μ = K + S₁/n and var = S₂/n − (S₁/n)².
-        """
-        C = self.shape[1]
-        first = self.v[self.blocks()[0]]
-        shift = self.total(first) / first.dtype.type(max(1, first.size // max(C, 1)))
-        shift_t = self.tile(shift)
-
-        def work(blocks: list[slice]) -> tuple[Any, Any]:
-            scratch = xp.empty_like(self.v[blocks[0]])
-            s1 = xp.zeros(C, dtype=self.v.dtype)
-            s2 = xp.zeros(C, dtype=self.v.dtype)
-            for rows in blocks:
-                t = scratch[:self.v[rows].shape[0]]
-                xp.subtract(self.v[rows], shift_t, out=t)
-                s1 += self.total(t)
-                t *= t
-                s2 += self.total(t)
-            return s1, s2
-
-        parts = self.over_blocks(work)
-        n = max(1, self.v.size // max(C, 1))
-        offset = sum(p[0] for p in parts) / n  # μ − K
-        var = sum(p[1] for p in parts) / n - offset * offset
-        return shift + offset, xp.maximum(var, 0)
-
-    def grad_sums(self, mean: Any, d: Any) -> tuple[Any, Any]:
-        """Σ ȳ and Σ ȳ ⊙ (x − μ) per channel (ȳ = d, in the view), in one pass over memory."""
-        mean_t = self.tile(mean)
-
-        def work(blocks: list[slice]) -> tuple[Any, Any]:
-            scratch = xp.empty_like(self.v[blocks[0]])
-            sum_d = xp.zeros(self.shape[1], dtype=self.v.dtype)
-            sum_dx = xp.zeros(self.shape[1], dtype=self.v.dtype)
-            for rows in blocks:
-                t = scratch[:self.v[rows].shape[0]]
-                sum_d += self.total(d[rows])
-                xp.subtract(self.v[rows], mean_t, out=t)
-                t *= d[rows]
-                sum_dx += self.total(t)
-            return sum_d, sum_dx
-
-        parts = self.over_blocks(work)
-        return sum(p[0] for p in parts), sum(p[1] for p in parts)
-
-    def affine_of_centered(self, mean: Any, scale: Any, shift: Any = None,
-                           minus: Any = None, minus_scale: Any = None) -> Any:
-        """(x − μ)·scale + shift per channel, block by block, in the view's layout.
-
-        With ``minus``: minus·minus_scale − ((x − μ)·scale + shift) instead (batch norm's x̄).
-        """
-        mean_t, scale_t = self.tile(mean), self.tile(scale)
-        shift_t = None if shift is None else self.tile(shift)
-        minus_t = None if minus is None else self.tile(minus_scale)
-        out = xp.empty_like(self.v)
-
-        def work(blocks: list[slice]) -> None:
-            scratch = xp.empty_like(self.v[blocks[0]]) if minus is not None else None
-            for rows in blocks:
-                o = out[rows]
-                t = o if minus is None else scratch[:o.shape[0]]
-                xp.subtract(self.v[rows], mean_t, out=t)
-                t *= scale_t
-                if shift_t is not None:
-                    t += shift_t
-                if minus is not None:
-                    xp.multiply(minus[rows], minus_t, out=o)
-                    o -= t
-
-        self.over_blocks(work)
-        return out
-
-
 class BatchNorm(Function):
     """y = γ ⊙ x̂ + β,  x̂ = (x − μ) / σ,  σ = √(var + ε), statistics per channel.
 
@@ -191,8 +38,8 @@ class BatchNorm(Function):
         x̄ = (1/n) · γ/σ · (n·ȳ − Σȳ − x̂ ⊙ Σ(ȳ ⊙ x̂)),
     evaluation: x̄ = γ/σ · ȳ. In both, γ̄ = Σ ȳ ⊙ x̂ and β̄ = Σ ȳ (sums over all but channels).
 
-    Computed as PyTorch does, from x, μ and 1/σ (x̂ is never stored): the forward pass reads x
-    twice (the statistics, then y) and the backward pass x and ȳ twice (the sums, then x̄).
+    With x̂ saved, the training backward reads  x̄ = (γ/σ) · (ȳ − mean(ȳ) − x̂ ⊙ mean(ȳ ⊙ x̂)),
+    the means over the n values of each channel.
     """
 
     @staticmethod
@@ -224,49 +71,44 @@ class BatchNorm(Function):
                 momentum, eps):
         w = wb[0] if has_weight else None
         b = wb[-1] if has_bias else None
-        view = _ChannelView(x)
-        n = x.size // x.shape[1]
-        if training:
-            mean, var = view.mean_and_var()
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean.astype(running_mean.dtype)
-            if running_var is not None:
-                running_var *= 1 - momentum
-                running_var += momentum * (var * (n / (n - 1))).astype(running_var.dtype)
+        n = x.size // x.shape[1]  # values per channel
+        stats = None if training else (running_mean.astype(x.dtype), running_var.astype(x.dtype))
+        ctx.fast, ctx.flags = kernels.fast(), (has_weight, has_bias)
+        if ctx.fast:
+            y, mean, var = fast_norm.batch_norm_forward(ctx, x, w, b, stats, eps)
         else:
-            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-        inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)  # 1/σ per channel
-        scale = inv_std if w is None else w * inv_std  # γ/σ
-        y = view.affine_of_centered(mean, scale, b)
-        ctx.view, ctx.mean, ctx.inv_std, ctx.w, ctx.training = view, mean, inv_std, w, training
-        ctx.flags = has_weight, has_bias
-        return view.unview(y)
+            axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
+            mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else stats
+            per_channel = (1, -1) + (1,) * (x.ndim - 2)  # broadcast a (C,) vector over x
+            std = xp.sqrt(var + eps).astype(x.dtype)
+            x_hat = (x - mean.reshape(per_channel)) / std.reshape(per_channel)
+            y = x_hat if w is None else x_hat * w.reshape(per_channel)
+            if b is not None:
+                y = y + b.reshape(per_channel)
+            ctx.x_hat, ctx.std, ctx.w, ctx.axes, ctx.training = x_hat, std, w, axes, training
+        if training and running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.astype(running_mean.dtype)
+        if training and running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * (var * (n / (n - 1))).astype(running_var.dtype)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        view, mean, inv_std, w = ctx.view, ctx.mean, ctx.inv_std, ctx.w
         has_weight, has_bias = ctx.flags
-        n = view.v.size // max(view.shape[1], 1)
-        d = view.like(dy)
-        needs_x = ctx.needs_input_grad[0]
-        sum_dy, sum_dy_xc = view.grad_sums(mean, d)  # Σ ȳ, Σ ȳ ⊙ (x − μ)
-        sum_dy_xhat = sum_dy_xc * inv_std  # Σ ȳ ⊙ x̂
-        grads = [None]
-        if needs_x:
-            scale = inv_std if w is None else w * inv_std  # γ/σ
-            if ctx.training:
-                # x̄ = γ/σ·ȳ − ((x − μ)·γ/σ²·Σȳx̂/n + γ/σ·Σȳ/n)
-                dx = view.affine_of_centered(mean, scale * inv_std * sum_dy_xhat / n,
-                                             scale * sum_dy / n, minus=d, minus_scale=scale)
-            else:
-                dx = d * view.tile(scale)
-            grads[0] = view.unview(dx)
-        if has_weight:
-            grads.append(sum_dy_xhat)
-        if has_bias:
-            grads.append(sum_dy)
-        return tuple(grads)
+        if ctx.fast:
+            dx, dw, db = fast_norm.batch_norm_backward(ctx, dy)
+        else:
+            x_hat, std, w, axes = ctx.x_hat, ctx.std, ctx.w, ctx.axes
+            per_channel = (1, -1) + (1,) * (x_hat.ndim - 2)
+            dx_hat = dy if w is None else dy * w.reshape(per_channel)  # x̂̄ = ȳ ⊙ γ
+            if ctx.training:  # μ and σ depend on x
+                dx_hat = (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
+                          - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+            dx = dx_hat / std.reshape(per_channel)
+            dw, db = (dy * x_hat).sum(axis=axes), dy.sum(axis=axes)  # γ̄ = Σ ȳ ⊙ x̂,  β̄ = Σ ȳ
+        return (dx,) + ((dw,) if has_weight else ()) + ((db,) if has_bias else ())
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -1,8 +1,9 @@
 """batch_norm's memory layouts, forced: inputs laid out as convolutions return them (NCHW views of
 NHWC or CHWN memory), rows of several pixels against repeated per-channel vectors, and the
-blocked passes cut into blocks of one row (also shared between two threads), must give
-PyTorch's values, running statistics and gradients, and keep the input's layout. (The op
-specs' small C-order inputs only reach the plain (N, C, L) path.)"""
+blocked passes cut into blocks of one row (also shared between two threads), must give the
+reference kernel's (the lecture's formulas) and PyTorch's values, running statistics and
+gradients, and keep the input's layout. (The op specs' small C-order inputs only reach the plain
+(N, C, L) path.)"""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ import torch
 import torch.nn.functional as TF
 
 import neuralab as nl
-import neuralab.ops.norm as norm
+from neuralab.kernels import norm as fast_norm
 
 VARIANTS = {
     "default": {},
-    "one-row-blocks": {"_BLOCK_BYTES": 1},
-    "one-pixel-rows": {"_ROW_NUMBERS": 1},
+    "one-row-blocks": {"block_bytes": 1},
+    "one-pixel-rows": {"row_numbers": 1},
     # one-row blocks shared between two threads (neuralab.parallel) however small the input
-    "two-threads": {"_BLOCK_BYTES": 1, "_PARALLEL_BYTES": 0},
+    "two-threads": {"block_bytes": 1, "parallel_bytes": 0},
 }
 
 
@@ -38,11 +39,25 @@ def laid_out(shape, rng, order):
 @pytest.mark.parametrize("shape", [(4, 3, 4, 2), (3, 5, 2, 6), (2, 4, 1, 1)])
 @pytest.mark.parametrize("grad_layout", ["same", "nchw"])
 @pytest.mark.parametrize("memory", list(MEMORY_ORDERS))
-def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad_layout, memory,
-                                          monkeypatch):
-    for name, value in VARIANTS[variant].items():
-        assert hasattr(norm, name), f"neuralab.ops.norm has no {name}: update this test"
-        monkeypatch.setattr(norm, name, value)
+def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad_layout, memory):
+    with fast_norm.options(**VARIANTS[variant]):
+        batch_norm_layout_matches(shape, affine, training, variant, grad_layout, memory)
+
+
+def run_batch_norm(x, dy, w, b, mean, var, affine, training):
+    """(y, running mean, running var, x̄, γ̄, β̄) of neuralab's batch_norm in float64."""
+    f64 = np.float64
+    xo = nl.Tensor(x, dtype=f64, requires_grad=True)
+    wo = nl.tensor(w, dtype=f64, requires_grad=True)
+    bo = nl.tensor(b, dtype=f64, requires_grad=True)
+    rm, rv = nl.tensor(mean, dtype=f64), nl.tensor(var, dtype=f64)
+    out = nl.batch_norm(xo, rm, rv, *((wo, bo) if affine else ()), training=training)
+    out.backward(nl.Tensor(dy, dtype=f64))
+    grads = [xo.grad.numpy()] + ([wo.grad.numpy(), bo.grad.numpy()] if affine else [])
+    return [out.numpy(), rm.numpy(), rv.numpy(), *grads]
+
+
+def batch_norm_layout_matches(shape, affine, training, variant, grad_layout, memory):
     nl.set_num_threads(2 if variant == "two-threads" else 1)  # conftest restores the default
     rng = np.random.default_rng(sum(shape))
     C = shape[1]
@@ -53,15 +68,14 @@ def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad
     w, b = rng.standard_normal(C), rng.standard_normal(C)
     mean, var = rng.standard_normal(C), rng.random(C) + 0.5
 
-    f64 = np.float64
-    xo = nl.Tensor(x, dtype=f64, requires_grad=True)
-    wo = nl.tensor(w, dtype=f64, requires_grad=True)
-    bo = nl.tensor(b, dtype=f64, requires_grad=True)
-    rm, rv = nl.tensor(mean, dtype=f64), nl.tensor(var, dtype=f64)
-    out = nl.batch_norm(xo, rm, rv, *((wo, bo) if affine else ()), training=training)
-    assert out.numpy().transpose(MEMORY_ORDERS[memory]).flags.c_contiguous, \
+    fast = run_batch_norm(x, dy, w, b, mean, var, affine, training)
+    assert fast[0].transpose(MEMORY_ORDERS[memory]).flags.c_contiguous, \
         f"the output left the input's {memory} layout"
-    out.backward(nl.Tensor(dy, dtype=f64))
+    with nl.use_kernels("reference"):
+        reference = run_batch_norm(x, dy, w, b, mean, var, affine, training)
+    for got, want in zip(fast, reference):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+    out, rm, rv, *grads = fast
 
     xt = torch.tensor(x, requires_grad=True)
     wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
@@ -69,18 +83,18 @@ def test_batch_norm_layouts_match_pytorch(shape, affine, training, variant, grad
     out_t = TF.batch_norm(xt, rmt, rvt, *((wt, bt) if affine else ()), training=training)
     out_t.backward(torch.tensor(dy))
 
-    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(rm.numpy(), rmt.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(rv.numpy(), rvt.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(rm, rmt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv, rvt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grads[0], xt.grad.numpy(), rtol=1e-9, atol=1e-10)
     if affine:
-        np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-10)
-        np.testing.assert_allclose(bo.grad.numpy(), bt.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(grads[1], wt.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(grads[2], bt.grad.numpy(), rtol=1e-9, atol=1e-10)
 
 
 def test_channel_view_uses_long_rows_for_conv_outputs():
     """ResNet's first stage: 16 channels, 128·32·32 pixels, seen as rows of 64 pixels."""
     x = np.zeros((128, 32, 32, 16), dtype=np.float32).transpose(0, 3, 1, 2)
-    view = norm._ChannelView(x)
+    view = fast_norm._ChannelView(x)
     assert view.k == 64 and view.v.shape == (2048, 1024, 1)
     assert np.shares_memory(view.v, x)  # a view, not a copy
