@@ -6,16 +6,19 @@ weights of the counted targets, so that a weighted mean is a true weighted avera
 
 Cross-entropy is fused with the log-softmax: x̄ = (softmax(x) − y)/N is the cleanest gradient of
 the course (Lecture 4), and computing log-probabilities by the log-sum-exp shift never
-overflows.
+overflows. ``CrossEntropy`` below is that code (the reference kernel set, with the targets as a
+dense coefficient matrix); ``neuralab.kernels.loss`` is the fast one for class indices.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.kernels import loss as fast_loss
 from neuralab.ops._checks import require_float
 
 __all__ = [
@@ -114,16 +117,6 @@ def _unrows(g: Any, shape: tuple[int, ...]) -> Any:
     return xp.moveaxis(g.reshape(moved), -1, 1)
 
 
-def _log_softmax_rows(x2: Any) -> tuple[Any, Any]:
-    """log pᵢ and pᵢ for every row; the max shift keeps exp from overflowing."""
-    shift = x2 - x2.max(axis=1, keepdims=True)
-    e = xp.exp(shift)
-    s = e.sum(axis=1, keepdims=True)
-    logp = shift - xp.log(s)
-    e /= s  # e becomes the softmax p, reused by backward
-    return logp, e
-
-
 class CrossEntropy(Function):
     """ℓᵢ = −Σ_c aᵢc log softmax(xᵢ)_c, the log-softmax and the negative log-likelihood fused.
 
@@ -170,68 +163,47 @@ class CrossEntropy(Function):
     def forward(ctx, x, target, *weight, ignore_index=-100, reduction="mean",
                 label_smoothing=0.0):
         w = weight[0] if weight else None
-        x2 = _rows(x)
-        m, c = x2.shape
-        logp, p = _log_softmax_rows(x2)
         eps = label_smoothing
+        x2 = _rows(x)  # (M, C): one row of scores per example
+        m, c = x2.shape
         out_shape = (x.shape[:1] + x.shape[2:]) if x.ndim >= 2 else ()
-        ctx.p, ctx.shape, ctx.reduction = p, x.shape, reduction
-        if target.dtype.kind == "f":
-            a = _rows(target)
-            if eps:
-                a = (1 - eps) * a + eps / c
-            if w is not None:
-                a = a * w
-            loss = -(a * logp).sum(axis=1)
-            ctx.a, ctx.logp, ctx.eps, ctx.w, ctx.soft = a, logp, eps, w, True
-            ctx.norm = m
-            ctx.t_shape = target.shape
-            return _reduce(loss.reshape(out_shape), reduction, m)
-        t = target.reshape(-1)
-        keep = t != ignore_index
-        t_safe = xp.where(keep, t, 0)
-        rows = xp.arange(m)
-        wt = xp.ones(m, dtype=x.dtype) if w is None else w[t_safe].astype(x.dtype)
-        wt = wt * keep  # aᵢ,tᵢ before smoothing: 0 for ignored targets
-        loss = -(1 - eps) * wt * logp[rows, t_safe]
-        if eps:
-            wc = 1 if w is None else w
-            smooth = -(logp * wc).sum(axis=1) * keep
-            loss = loss + (eps / c) * smooth
-        norm = wt.sum()
-        ctx.t, ctx.wt, ctx.keep, ctx.eps, ctx.w, ctx.soft, ctx.norm = (
-            t_safe, wt, keep, eps, w, False, norm)
-        return _reduce(loss.reshape(out_shape).astype(x.dtype, copy=False), reduction, norm)
+        ctx.shape, ctx.reduction, ctx.soft = x.shape, reduction, target.dtype.kind == "f"
+        ctx.fast = kernels.fast() and not ctx.soft  # the fast kernel takes class indices
+        if ctx.fast:
+            loss, ctx.norm = fast_loss.cross_entropy_forward(ctx, x2, target.reshape(-1), w,
+                                                             ignore_index, eps)
+            return _reduce(loss.reshape(out_shape), reduction, ctx.norm)
+        if ctx.soft:  # probabilities: aᵢc = w_c((1 − ε)yᵢc + ε/C); the mean divides by M
+            a = ((1 - eps) * _rows(target) + eps / c) * (1 if w is None else w)
+            ctx.norm, ctx.t_shape = m, target.shape
+        else:  # class indices: aᵢc = (1 − ε)w_tᵢ[c = tᵢ] + (ε/C)w_c, 0 for ignored targets
+            t = target.reshape(-1)
+            keep = (t != ignore_index)[:, None]
+            y = (xp.arange(c) == t[:, None]) & keep  # one-hot rows (M, C)
+            w_c = xp.ones(c, dtype=x.dtype) if w is None else w.astype(x.dtype)
+            a = (1 - eps) * y * w_c + (eps / c) * w_c * keep
+            ctx.norm = (y * w_c).sum()  # Σᵢ w_tᵢ over the kept targets
+        shift = x2 - x2.max(axis=1, keepdims=True)  # log softmax by the log-sum-exp shift
+        logp = shift - xp.log(xp.exp(shift).sum(axis=1, keepdims=True))
+        loss = -(a * logp).sum(axis=1)  # ℓᵢ = −Σ_c aᵢc log pᵢc
+        ctx.a, ctx.logp, ctx.eps, ctx.w = a, logp, eps, w
+        return _reduce(loss.reshape(out_shape).astype(x.dtype, copy=False), reduction, ctx.norm)
 
     @staticmethod
     def backward(ctx, dout):
-        p, shape, reduction = ctx.p, ctx.shape, ctx.reduction
-        m, c = p.shape
-        g = _grad_scale(dout, reduction, ctx.norm)
-        g = g.reshape(-1, 1) if reduction == "none" else g  # (M, 1) or a scalar
-        if ctx.soft:
-            a = ctx.a
-            dx = g * (p * a.sum(axis=1, keepdims=True) - a)
-            dt = None
-            if ctx.needs_input_grad[1]:
-                wc = 1 if ctx.w is None else ctx.w
-                dt = _unrows(-g * wc * (1 - ctx.eps) * ctx.logp, ctx.t_shape)
-            grads = (_unrows(dx, shape).astype(p.dtype, copy=False), dt)
-        else:
-            eps, wt, t = ctx.eps, ctx.wt, ctx.t
-            # Σ_c aᵢc = (1 − ε)w_tᵢ + (ε/C)Σ_c w_c (the second term only for kept targets).
-            total = (1 - eps) * wt
-            if eps:
-                wsum = c if ctx.w is None else ctx.w.sum()
-                total = total + (eps / c) * wsum * ctx.keep
-            dx = p * total[:, None]
-            dx[xp.arange(m), t] -= (1 - eps) * wt
-            if eps:
-                wc = 1 if ctx.w is None else ctx.w
-                dx -= (eps / c) * wc * ctx.keep[:, None]
-            dx *= g
-            grads = (_unrows(dx, shape).astype(p.dtype, copy=False), None)
-        return grads + ((None,) if len(ctx.inputs) == 3 else ())
+        g = _grad_scale(dout, ctx.reduction, ctx.norm)  # 1/N for the mean of N examples
+        g = g.reshape(-1, 1) if ctx.reduction == "none" else g  # (M, 1) or a scalar
+        extra = (None,) if len(ctx.inputs) == 3 else ()
+        if ctx.fast:
+            return (_unrows(fast_loss.cross_entropy_backward(ctx, g), ctx.shape), None) + extra
+        a, logp = ctx.a, ctx.logp
+        p = xp.exp(logp)
+        dx = g * (p * a.sum(axis=1, keepdims=True) - a)  # one-hot a: (p − y)/N
+        dt = None
+        if ctx.soft and ctx.needs_input_grad[1]:  # ȳᵢc = −gᵢ w_c (1 − ε) log pᵢc
+            wc = 1 if ctx.w is None else ctx.w
+            dt = _unrows(-g * wc * (1 - ctx.eps) * logp, ctx.t_shape)
+        return (_unrows(dx, ctx.shape).astype(logp.dtype, copy=False), dt) + extra
 
 
 class NLLLoss(Function):
