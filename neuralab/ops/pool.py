@@ -4,20 +4,22 @@ A pooling layer summarizes each window of kh×kw units of a feature map by one n
 maximum (max pooling: the feature is present somewhere in the window) or the mean. It has no
 parameters; it shrinks the map and makes the detector insensitive to small shifts.
 
-Both are computed with one vectorized pass per kernel offset (i, j): the strided slice
-x[:, :, i·d :: s, j·d :: s] holds, for every window at once, the unit at offset (i, j) of that
-window. There are only kh·kw offsets, so the loop costs nothing next to the array work, and no
-window is ever copied out. Arrays keep the memory layout of their input (a channels-last
-convolution output stays channels-last).
+Both gather the windows with one strided slice per kernel offset (i, j): x[:, :, i·d :: s, j·d :: s]
+holds, for every window at once, the unit at offset (i, j) of that window; stacked, the kh·kw
+slices are all the windows, and the max or mean over them is the output. This is the lecture's
+version (the reference kernel set); ``neuralab.kernels.pool`` computes the same without
+stacking, in the memory layout of the input (the default, ``nl.set_kernels("fast")``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.kernels import pool as fast_pool
 from neuralab.ops._checks import require_float
 from neuralab.ops.conv import _pair
 
@@ -38,42 +40,6 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
         return out
     return span // stride + 1
 
-
-def _axis_order(a: Any) -> list[int]:
-    """The axes of ``a`` from the outermost to the innermost in memory (ties keep their order)."""
-    return sorted(range(a.ndim), key=lambda axis: (-abs(a.strides[axis]), axis))
-
-
-_BATCH_LAST = [1, 2, 3, 0]  # axis order of (C, H, W, N) memory holding an (N, C, H, W) array
-
-
-def _like_layout(shape: tuple[int, ...], like: Any, fill: float | None = None,
-                 dtype: Any = None) -> Any:
-    """A new (N, C, H, W) array stored batch-last or channels-last like ``like``, else C-order.
-
-    Keeping the layout of the input (batch-last (C, H, W, N) or channels-last (N, H, W, C)
-    memory, as the convolutions return) means slices and elementwise passes walk memory in
-    order, and the next op receives the layout it produced.
-    """
-    dtype = like.dtype if dtype is None else dtype
-    if like.ndim == 4 and like.shape[0] > 1 and _axis_order(like) == _BATCH_LAST:
-        N, C, H, W = shape
-        out = xp.empty((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
-    elif like.ndim == 4 and like.strides[1] == like.itemsize and like.shape[1] > 1:
-        N, C, H, W = shape
-        out = xp.empty((N, H, W, C), dtype=dtype).transpose(0, 3, 1, 2)
-    else:
-        out = xp.empty(shape, dtype=dtype)
-    if fill is not None:
-        out.fill(fill)
-    return out
-
-
-def _copy_in_layout(a: Any, like: Any) -> Any:
-    """A copy of ``a`` laid out in memory like ``like`` (same number of dimensions)."""
-    out = _like_layout(a.shape, like)
-    out[...] = a
-    return out
 
 
 def _windows(kernel, stride, dilation, out_hw):
@@ -112,14 +78,17 @@ def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation, c
 
 
 def _padded(x: Any, padding, needed_hw, fill: float) -> Any:
-    """x placed at (p, p) in a frame of ``needed_hw`` filled with ``fill`` (x itself if none)."""
-    N, C, H, W = x.shape
+    """x with ``fill`` around it: p on each side, and more at the end if the windows need it."""
     (ph, pw), (Hn, Wn) = padding, needed_hw
-    if ph == pw == 0 and Hn <= H and Wn <= W:
-        return x
-    frame = _like_layout((N, C, max(Hn, H + ph), max(Wn, W + pw)), x, fill)
-    frame[:, :, ph:ph + H, pw:pw + W] = x
-    return frame
+    H, W = x.shape[2:]
+    return xp.pad(x, ((0, 0), (0, 0), (ph, max(0, Hn - H - ph)), (pw, max(0, Wn - W - pw))),
+                  constant_values=fill)
+
+
+def _stacked_windows(x_pad: Any, kernel, stride, dilation, out_hw) -> Any:
+    """All windows at once: (kh·kw, N, C, OH, OW), entry k the unit at offset k of each window."""
+    return xp.stack([x_pad[:, :, rows, cols]
+                     for _, _, rows, cols in _windows(kernel, stride, dilation, out_hw)])
 
 
 def _batched(x: Tensor):
@@ -142,90 +111,38 @@ class MaxPool2d(Function):
         require_float("max_pool2d", "input", x)
 
     @staticmethod
+    @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, dilation, out_hw, with_indices):
-        N, C, H, W = x.shape
-        OH, OW = out_hw
-        needed = ((OH - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1,
-                  (OW - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1)
+        ctx.fast = kernels.fast()
+        if ctx.fast:
+            return fast_pool.max_pool2d_forward(ctx, x, kernel, stride, padding, dilation,
+                                                out_hw, with_indices)
+        needed = tuple((o - 1) * s + d * (k - 1) + 1
+                       for o, s, d, k in zip(out_hw, stride, dilation, kernel))
         x_pad = _padded(x, padding, needed, -xp.inf)
-        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        best = winner = None
-        for offset, (_, _, rows, cols) in enumerate(_windows(kernel, stride, dilation, out_hw)):
-            window = x_pad[:, :, rows, cols]
-            if best is None:
-                best = _like_layout((N, C, OH, OW), x)
-                best[...] = window
-                if disjoint:
-                    winner = _like_layout((N, C, OH, OW), x, 0, dtype=xp.int16)
-            else:
-                if disjoint:
-                    # Remember which offset holds each window's maximum (the switch), so that
-                    # backward is one comparison per offset: cheaper than finding the maxima
-                    # again (measured 2x on LeNet-5). Strictly greater: on ties the first
-                    # offset in row-major order keeps the window, as in PyTorch. The offsets
-                    # grow, so "set to offset where greater" is a maximum (no masked copy).
-                    xp.maximum(winner, (window > best) * xp.int16(offset), out=winner)
-                xp.maximum(best, window, out=best)
-        ctx.x_pad, ctx.x_shape = x_pad, x.shape
-        # Backward needs the winning offsets (disjoint windows), or the maxima to find them.
-        ctx.winner, ctx.best = winner, (None if disjoint else best)
+        windows = _stacked_windows(x_pad, kernel, stride, dilation, out_hw)  # (K, N, C, OH, OW)
+        switch = windows.argmax(axis=0)  # the first maximum of each window: PyTorch's tie rule
+        z = xp.take_along_axis(windows, switch[None], axis=0)[0]
+        ctx.switch, ctx.pad_shape, ctx.x_hw = switch, x_pad.shape, x.shape[2:]
         ctx.params = kernel, stride, padding, dilation, out_hw
         if not with_indices:
-            return best
-        # Flat index h·W + w into each input plane, as torch's return_indices: the window's
-        # corner plus the winning offset.
-        oh = xp.arange(OH).reshape(OH, 1) * stride[0] - padding[0]
-        ow = xp.arange(OW).reshape(1, OW) * stride[1] - padding[1]
-        flat = xp.zeros(best.shape, dtype=xp.int64) + (oh * W + ow)
-        for i, j, _, mine in _winners(x_pad, best, kernel, stride, dilation, out_hw, winner):
-            flat += (i * dilation[0] * W + j * dilation[1]) * mine
-        return best, flat
+            return z
+        # The flat index h·W + w of each winner in its input plane (torch's return_indices).
+        i, j = switch // kernel[1], switch % kernel[1]
+        h = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0] + i * dilation[0]
+        w = xp.arange(out_hw[1]) * stride[1] - padding[1] + j * dilation[1]
+        return z, (h * x.shape[3] + w).astype(xp.int64)
 
     @staticmethod
     def backward(ctx, dout, *_dindices):
+        if ctx.fast:
+            return (fast_pool.max_pool2d_backward(ctx, dout),)
         kernel, stride, padding, dilation, out_hw = ctx.params
-        N, C, H, W = ctx.x_shape
-        x_pad = ctx.x_pad
-        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        # Disjoint windows that tile the whole (padded) input write every unit exactly once
-        # below, so the gradient needs no zero fill first.
-        tiled = disjoint and stride == kernel and dilation == (1, 1) and \
-            x_pad.shape[2:] == (out_hw[0] * kernel[0], out_hw[1] * kernel[1])
-        if _axis_order(x_pad) == _BATCH_LAST and _axis_order(dout) != _BATCH_LAST:
-            # z̄ in another layout than the batch-last input (from a flatten after the last
-            # pool, say): one copy into the masks' layout beats mixing layouts in every product
-            # below (measured 3x).
-            dout = _copy_in_layout(dout, x_pad)
-        dx_pad = _like_layout(x_pad.shape, dout, None if tiled else 0.0)
-        for _, _, (rows, cols), mine in _winners(x_pad, ctx.best, kernel, stride, dilation,
-                                                 out_hw, ctx.winner):
-            if disjoint:  # windows do not overlap: each input unit is written at most once
-                xp.multiply(dout, mine, out=dx_pad[:, :, rows, cols])
-            else:
-                dx_pad[:, :, rows, cols] += dout * mine
-        ph, pw = padding
+        dx_pad = xp.zeros(ctx.pad_shape, dtype=dout.dtype)
+        for k, (_, _, rows, cols) in enumerate(_windows(kernel, stride, dilation, out_hw)):
+            dx_pad[:, :, rows, cols] += dout * (ctx.switch == k)  # z̄ goes to the winner only
+        (ph, pw), (H, W) = padding, ctx.x_hw
         return (dx_pad[:, :, ph:ph + H, pw:pw + W],)
-
-
-def _winners(x_pad, best, kernel, stride, dilation, out_hw, winner=None):
-    """For each kernel offset, the mask of windows whose maximum sits at that offset.
-
-    A window's maximum may occur at several offsets (ties); only the first in row-major order
-    wins, as in PyTorch, so each window is claimed exactly once. Yields (i, j, slices, mask).
-    ``winner`` (disjoint windows): the winning offset of each window, recorded by forward.
-    """
-    taken = None
-    for offset, (i, j, rows, cols) in enumerate(_windows(kernel, stride, dilation, out_hw)):
-        if winner is not None:
-            yield i, j, (rows, cols), winner == offset
-            continue
-        mine = x_pad[:, :, rows, cols] == best
-        if taken is None:
-            taken = mine.copy()
-        else:
-            mine &= ~taken
-            taken |= mine
-        yield i, j, (rows, cols), mine
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -284,35 +201,29 @@ class AvgPool2d(Function):
         require_float("avg_pool2d", "input", x)
 
     @staticmethod
+    @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, out_hw, divisor):
-        N, C, H, W = x.shape
-        OH, OW = out_hw
-        needed = ((OH - 1) * stride[0] + kernel[0], (OW - 1) * stride[1] + kernel[1])
-        x_pad = _padded(x, padding, needed, 0.0)
-        total = None
-        for _, _, rows, cols in _windows(kernel, stride, (1, 1), out_hw):
-            if total is None:
-                total = _like_layout((N, C, OH, OW), x)
-                total[...] = x_pad[:, :, rows, cols]
-            else:
-                total += x_pad[:, :, rows, cols]
         divisor = divisor.astype(x.dtype)
-        ctx.divisor, ctx.x_pad_shape, ctx.x_shape = divisor, x_pad.shape, x.shape
+        ctx.fast = kernels.fast()
+        if ctx.fast:
+            return fast_pool.avg_pool2d_forward(ctx, x, kernel, stride, padding, out_hw, divisor)
+        needed = tuple((o - 1) * s + k for o, s, k in zip(out_hw, stride, kernel))
+        x_pad = _padded(x, padding, needed, 0.0)
+        windows = _stacked_windows(x_pad, kernel, stride, (1, 1), out_hw)  # (K, N, C, OH, OW)
+        ctx.divisor, ctx.pad_shape, ctx.x_hw = divisor, x_pad.shape, x.shape[2:]
         ctx.params = kernel, stride, padding, out_hw
-        total /= divisor
-        return total
+        return windows.sum(axis=0) / divisor
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.fast:
+            return (fast_pool.avg_pool2d_backward(ctx, dout),)
         kernel, stride, padding, out_hw = ctx.params
-        N, C, H, W = ctx.x_shape
-        share = dout / ctx.divisor
-        dx_pad = _like_layout(ctx.x_pad_shape, dout, 0.0)
+        dx_pad = xp.zeros(ctx.pad_shape, dtype=dout.dtype)
         for _, _, rows, cols in _windows(kernel, stride, (1, 1), out_hw):
-            dx_pad[:, :, rows, cols] += share
-        ph, pw = padding
+            dx_pad[:, :, rows, cols] += dout / ctx.divisor  # each unit of a window: z̄/|window|
+        (ph, pw), (H, W) = padding, ctx.x_hw
         return (dx_pad[:, :, ph:ph + H, pw:pw + W],)
-
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
