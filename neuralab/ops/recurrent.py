@@ -19,6 +19,11 @@ Two kinds of ops are exported:
   before the loop; their backward is BPTT in one explicit loop over time that stacks the
   pre-activation gradients z̄_t, so that W̄_ih, W̄_hh and x̄ are again one matrix product each.
 
+The step functions below (``_lstm_reference`` and its backward, ...) are the lecture's version,
+each step's equations written out (the reference kernel set); ``neuralab.kernels.recurrent``
+computes the same in place, with the input projections and weight gradients of all steps as one
+matrix product each (the default, ``nl.set_kernels("fast")``).
+
 Weights use PyTorch's layouts: ``w_ih`` (G·H, I) and ``w_hh`` (G·H, H), with G = 1 (RNN), 4
 (LSTM, gates i, f, g, o) or 3 (GRU, gates r, z, n) blocks of H rows stacked in that order.
 Shapes: x (T, N, I) (or (N, T, I) with ``batch_first``), states (N, H), outputs (T, N, H).
@@ -28,9 +33,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.kernels import recurrent as fast
 
 __all__ = [
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
@@ -98,235 +105,125 @@ def _zeros_state(x: Tensor, w_hh: Tensor, batch_first: bool) -> Tensor:
     return Tensor._from_op(xp.zeros((batch, w_hh.shape[1]), dtype=x.dtype), None, 0)
 
 
-def _project_inputs(x: Any, w_ih: Any, bias: Any) -> Any:
-    """Z_x = X W_ihᵀ + b for all T steps at once: one (T·N, I) @ (I, G·H) matrix product."""
-    T, N, I = x.shape
-    z = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G·H)
-    if bias is not None:
-        z += bias
-    return z
-
-
-def _input_grads(ctx: Any, dz: Any, x: Any, w_ih: Any, k: int) -> tuple:
-    """x̄ = Z̄ W_ih and W̄_ih = Σ_t z̄_tᵀ x_t, each one matrix product over the stacked steps.
-
-    ``k`` is the position of w_ih among the op's inputs.
-    """
-    T, N, G = dz.shape
-    dz2 = dz.reshape(T * N, G)  # (T·N, G·H)
-    dx = (dz2 @ w_ih).reshape(x.shape) if ctx.needs_input_grad[0] else None
-    dw_ih = dz2.T @ x.reshape(T * N, x.shape[2]) if ctx.needs_input_grad[k] else None
-    return dx, dw_ih
+# --------------------------------------------------------------------------- the lecture's code
+def _sigmoid(z: Any) -> Any:
+    """σ(z) = ½(1 + tanh(z/2)): the logistic function, without overflow for large |z|."""
+    return 0.5 * (1 + xp.tanh(0.5 * z))
 
 
 def _steps(T: int, reverse: bool) -> range:
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def _state_views(hs: Any, reverse: bool) -> tuple:
-    """Views of the (T+1, N, H) state buffer: (outputs h_t, previous states h_{t−1}) by time.
+def _rnn_reference(ctx, x, h0, w_ih, w_hh, bias, relu, reverse):
+    """h_t = φ(W_ih x_t + W_hh h_{t−1} + b) for each step; returns every h_t (T, N, H)."""
+    out, h, ctx.steps = xp.empty(x.shape[:2] + h0.shape[1:], dtype=x.dtype), h0, []
+    for t in _steps(x.shape[0], reverse):
+        z = x[t] @ w_ih.T + h @ w_hh.T + (0 if bias is None else bias)
+        ctx.steps.append((t, h))  # the state entering step t
+        h = out[t] = xp.maximum(z, 0) if relu else xp.tanh(z)
+    ctx.x, ctx.out, ctx.w_ih, ctx.w_hh, ctx.relu = x, out, w_ih, w_hh, relu
+    return out
 
-    Forward in time hs[0] = h0 and hs[t+1] = h_t; in reverse hs[T] = h0 and hs[t] = h_t, so
-    that both views are contiguous slices and the state entering step t is always prev[t].
+
+def _rnn_reference_backward(ctx, dout, dh_n):
+    """BPTT: z̄_t = h̄_t ⊙ φ'(z_t), h̄_{t−1} = z̄_t W_hh, and the weights collect Σ_t."""
+    x, w_ih, w_hh = ctx.x, ctx.w_ih, ctx.w_hh
+    dx, dw_ih, dw_hh = xp.zeros_like(x), xp.zeros_like(w_ih), xp.zeros_like(w_hh)
+    db = xp.zeros(w_hh.shape[0], dtype=x.dtype)
+    dh = xp.zeros_like(ctx.out[0]) if dh_n is None else dh_n
+    for t, h_prev in reversed(ctx.steps):
+        dh = dh if dout is None else dh + dout[t]
+        h = ctx.out[t]
+        dz = dh * (h > 0) if ctx.relu else dh * (1 - h * h)
+        dx[t] = dz @ w_ih                            # x̄_t = z̄_t W_ih
+        dw_ih += dz.T @ x[t]                         # W̄_ih = Σ_t z̄_tᵀ x_t
+        dw_hh += dz.T @ h_prev                       # W̄_hh = Σ_t z̄_tᵀ h_{t−1}
+        db += dz.sum(axis=0)                         # b̄ = Σ_t Σ_n z̄_t
+        dh = dz @ w_hh
+    return (dx, dh, dw_ih, dw_hh) + ((db, db.copy()) if ctx.has_bias else ())
+
+
+def _lstm_reference(ctx, x, h0, c0, w_ih, w_hh, bias, reverse):
+    """The LSTM's six equations at each step (gate order i, f, g, o as PyTorch).
+
+    Returns (every h_t (T, N, H), the last cell state c_n).
     """
-    return (hs[:-1], hs[1:]) if reverse else (hs[1:], hs[:-1])
-
-
-# --------------------------------------------------------------------------- vanilla RNN
-def _rnn_forward(x, h0, w_ih, w_hh, bias, relu, reverse):
-    """h_t = φ(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), φ = tanh or relu. x (T, N, I)."""
-    T = x.shape[0]
-    z = _project_inputs(x, w_ih, bias)  # (T, N, H), becomes h in place
-    hs = xp.empty((T + 1,) + h0.shape, dtype=x.dtype)
-    hs[T if reverse else 0] = h0
-    out, prev = _state_views(hs, reverse)
-    w_hh_t = w_hh.T
-    for t in _steps(T, reverse):
-        a = z[t]
-        a += prev[t] @ w_hh_t
-        if relu:
-            xp.maximum(a, 0, out=out[t])
-        else:
-            xp.tanh(a, out=out[t])
-    return hs
-
-
-def _rnn_backward(ctx, hs, dout, dh_last):
-    """BPTT for the vanilla RNN (equations in :class:`RNNSequence`)."""
-    x, w_ih, w_hh, relu, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.relu, ctx.reverse
-    T = x.shape[0]
-    out, prev = _state_views(hs, reverse)
-    dz = xp.empty_like(out)  # (T, N, H): z̄ of every step, stacked for the weight GEMMs
-    dh = dh_last.copy() if dh_last is not None else xp.zeros_like(hs[0])
-    for t in _steps(T, not reverse):  # backward in time: the reverse of the forward order
-        if dout is not None:
-            dh += dout[t]
-        h = out[t]
-        if relu:
-            xp.multiply(dh, h > 0, out=dz[t])
-        else:
-            xp.multiply(dh, 1 - h * h, out=dz[t])
-        dh = dz[t] @ w_hh
-    return _finish(ctx, dz, x, w_ih, prev, dh, None, dz)
-
-
-def _finish(ctx, dz_x, x, w_ih, prev, dh0, dc0, dz_h):
-    """Gradients of everything but the states, from the stacked pre-activation gradients.
-
-    ``dz_x`` are the gradients of the input projections (→ x̄, W̄_ih, b̄_ih) and ``dz_h`` of the
-    recurrent ones (→ W̄_hh, b̄_hh); they differ only for the GRU's candidate gate.
-    """
-    T, N, G = dz_h.shape
-    k = 3 if dc0 is not None else 2  # position of w_ih among the inputs (x, h0, [c0], w_ih, ...)
-    dx, dw_ih = _input_grads(ctx, dz_x, x, w_ih, k)
-    k += 1
-    dw_hh = (dz_h.reshape(T * N, G).T @ prev.reshape(T * N, prev.shape[2])
-             if ctx.needs_input_grad[k] else None)
-    grads = [dx, dh0] + ([dc0] if dc0 is not None else []) + [dw_ih, dw_hh]
-    if ctx.has_bias:
-        grads += [dz_x.sum(axis=(0, 1)), dz_h.sum(axis=(0, 1))]
-    return tuple(grads)
-
-
-# --------------------------------------------------------------------------- LSTM
-def _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
-    """The LSTM (Hochreiter & Schmidhuber 1997; gate order i, f, g, o as PyTorch). x (T, N, I).
-
-        [i; f; g; o] = [σ; σ; tanh; σ](W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)
-        c_t = f ⊙ c_{t−1} + i ⊙ g,     h_t = o ⊙ tanh(c_t)
-    """
-    T = x.shape[0]
     H = h0.shape[1]
-    # σ(z) = ½(1 + tanh(z/2)). Halving the i, f, o rows of the weights and bias up front (exact
-    # in floating point) lets ONE tanh over the contiguous (N, 4H) block serve all four gates.
-    half = xp.full((4 * H, 1), 0.5, dtype=x.dtype)
-    half[2 * H:3 * H] = 1
-    acts = _project_inputs(x, w_ih * half, None if bias is None else bias * half[:, 0])
-    # acts: (T, N, 4H), the (scaled) pre-activations, turned into i, f, g, o in place
-    hs = xp.empty((T + 1,) + h0.shape, dtype=x.dtype)
-    cs = xp.empty_like(hs)
-    tanh_c = xp.empty((T,) + h0.shape, dtype=x.dtype)
-    hs[T if reverse else 0] = h0
-    cs[T if reverse else 0] = c0
-    h_out, h_prev = _state_views(hs, reverse)
-    c_out, c_prev = _state_views(cs, reverse)
-    w_hh_t = (w_hh * half).T
-    for t in _steps(T, reverse):
-        a = acts[t]
-        a += h_prev[t] @ w_hh_t
-        xp.tanh(a, out=a)
-        g = a[:, 2 * H:3 * H].copy()  # tanh(z_g) is final; the σ blocks need ½(1 + ·)
-        a *= 0.5
-        a += 0.5
-        a[:, 2 * H:3 * H] = g
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        c = c_out[t]
-        xp.multiply(f, c_prev[t], out=c)
-        c += i * g
-        xp.tanh(c, out=tanh_c[t])
-        xp.multiply(o, tanh_c[t], out=h_out[t])
-    return acts, hs, cs, tanh_c
+    out, h, c, ctx.steps = xp.empty(x.shape[:2] + (H,), dtype=x.dtype), h0, c0, []
+    for t in _steps(x.shape[0], reverse):
+        z = x[t] @ w_ih.T + h @ w_hh.T + (0 if bias is None else bias)  # (N, 4H)
+        i = _sigmoid(z[:, :H])                # input gate
+        f = _sigmoid(z[:, H:2 * H])           # forget gate
+        g = xp.tanh(z[:, 2 * H:3 * H])        # candidate memory
+        o = _sigmoid(z[:, 3 * H:])            # output gate
+        c_prev, c = c, f * c + i * g          # c_t = f ⊙ c_{t−1} + i ⊙ g
+        ctx.steps.append((t, h, c_prev, i, f, g, o, c))  # the state entering step t, the gates
+        h = out[t] = o * xp.tanh(c)           # h_t = o ⊙ tanh(c_t)
+    ctx.x, ctx.w_ih, ctx.w_hh = x, w_ih, w_hh
+    return out, c
 
 
-def _lstm_backward(ctx, acts, hs, cs, tanh_c, dout, dh_last, dc_last):
-    """BPTT for the LSTM (equations in :class:`LSTMSequence`)."""
-    x, w_ih, w_hh, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse
-    T = x.shape[0]
-    H = hs.shape[2]
-    h_out, h_prev = _state_views(hs, reverse)
-    _, c_prev = _state_views(cs, reverse)
-    dz = xp.empty_like(acts)  # (T, N, 4H): z̄ of every step, stacked for the weight GEMMs
-    dh = dh_last.copy() if dh_last is not None else xp.zeros_like(hs[0])
-    dc = dc_last.copy() if dc_last is not None else xp.zeros_like(hs[0])
-    slope = xp.empty_like(acts[0])  # (N, 4H) scratch: the activations' derivatives
-    for t in _steps(T, not reverse):
-        if dout is not None:
-            dh += dout[t]
-        a = acts[t]
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        tc = tanh_c[t]
-        dc += dh * o * (1 - tc * tc)
-        # σ' = σ(1 − σ) over the whole contiguous block, then tanh' = 1 − g² for the g block
-        xp.subtract(1, a, out=slope)
-        slope *= a
-        sg = slope[:, 2 * H:3 * H]
-        xp.multiply(g, g, out=sg)
-        xp.subtract(1, sg, out=sg)
-        d = dz[t]  # ī, f̄, ḡ, ō, then times the slopes: z̄_t
-        xp.multiply(dc, g, out=d[:, :H])
-        xp.multiply(dc, c_prev[t], out=d[:, H:2 * H])
-        xp.multiply(dc, i, out=d[:, 2 * H:3 * H])
-        xp.multiply(dh, tc, out=d[:, 3 * H:])
-        d *= slope
-        dc *= f
-        dh = d @ w_hh
-    return _finish(ctx, dz, x, w_ih, h_prev, dh, dc, dz)
+def _lstm_reference_backward(ctx, dout, dh_n, dc_n):
+    """BPTT through the six equations, last step first (the equations in LSTMSequence)."""
+    x, w_ih, w_hh = ctx.x, ctx.w_ih, ctx.w_hh
+    dx, dw_ih, dw_hh = xp.zeros_like(x), xp.zeros_like(w_ih), xp.zeros_like(w_hh)
+    db = xp.zeros(w_hh.shape[0], dtype=x.dtype)
+    zero = xp.zeros_like(ctx.steps[0][1])
+    dh = zero if dh_n is None else dh_n
+    dc = zero if dc_n is None else dc_n
+    for t, h_prev, c_prev, i, f, g, o, c in reversed(ctx.steps):
+        dh = dh if dout is None else dh + dout[t]
+        tanh_c = xp.tanh(c)
+        dc = dc + dh * o * (1 - tanh_c ** 2)          # c̄_t: from h_t and from step t+1
+        dz = xp.concatenate([dc * g * i * (1 - i),    # z̄_i
+                             dc * c_prev * f * (1 - f),  # z̄_f
+                             dc * i * (1 - g ** 2),      # z̄_g
+                             dh * tanh_c * o * (1 - o)], axis=1)  # z̄_o
+        dx[t] = dz @ w_ih                            # x̄_t = z̄_t W_ih
+        dw_ih += dz.T @ x[t]                         # W̄_ih = Σ_t z̄_tᵀ x_t
+        dw_hh += dz.T @ h_prev                       # W̄_hh = Σ_t z̄_tᵀ h_{t−1}
+        db += dz.sum(axis=0)                         # b̄ = Σ_t Σ_n z̄_t
+        dh, dc = dz @ w_hh, dc * f                    # h̄_{t−1}, c̄_{t−1}
+    return (dx, dh, dc, dw_ih, dw_hh) + ((db, db.copy()) if ctx.has_bias else ())
 
 
-# --------------------------------------------------------------------------- GRU
-def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
-    """The GRU (Cho et al. 2014) with PyTorch's exact formula (gates r, z, n). x (T, N, I).
-
-        r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
-        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
-    """
-    T = x.shape[0]
+def _gru_reference(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The GRU's equations at each step (PyTorch's formula, gate blocks r, z, n)."""
     H = h0.shape[1]
-    zx = _project_inputs(x, w_ih, b_ih)  # (T, N, 3H); becomes r, z, n in place
-    hn = xp.empty((T,) + h0.shape, dtype=x.dtype)  # W_hn h + b_hn, needed for r̄
-    hs = xp.empty((T + 1,) + h0.shape, dtype=x.dtype)
-    hs[T if reverse else 0] = h0
-    out, prev = _state_views(hs, reverse)
-    w_hh_t = w_hh.T
-    for t in _steps(T, reverse):
-        zh = prev[t] @ w_hh_t  # (N, 3H)
-        if b_hh is not None:
-            zh += b_hh
-        a = zx[t]
-        rz = a[:, :2 * H]
-        rz += zh[:, :2 * H]
-        # σ(u) = ½(1 + tanh(u/2)), which never overflows
-        rz *= 0.5
-        xp.tanh(rz, out=rz)
-        rz += 1
-        rz *= 0.5
-        r, z = a[:, :H], a[:, H:2 * H]
-        hn[t] = zh[:, 2 * H:]
-        n = a[:, 2 * H:]
-        n += r * hn[t]
-        xp.tanh(n, out=n)
-        h = prev[t]
-        # h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-        xp.subtract(h, n, out=out[t])
-        out[t] *= z
-        out[t] += n
-    return zx, hn, hs
+    out, h, ctx.steps = xp.empty(x.shape[:2] + (H,), dtype=x.dtype), h0, []
+    for t in _steps(x.shape[0], reverse):
+        u_x = x[t] @ w_ih.T + (0 if b_ih is None else b_ih)  # (N, 3H), input side
+        u_h = h @ w_hh.T + (0 if b_hh is None else b_hh)     # (N, 3H), recurrent side
+        r = _sigmoid(u_x[:, :H] + u_h[:, :H])                 # reset gate
+        z = _sigmoid(u_x[:, H:2 * H] + u_h[:, H:2 * H])       # update gate
+        n = xp.tanh(u_x[:, 2 * H:] + r * u_h[:, 2 * H:])      # candidate
+        ctx.steps.append((t, h, r, z, n, u_h[:, 2 * H:]))
+        h = out[t] = (1 - z) * n + z * h
+    ctx.x, ctx.w_ih, ctx.w_hh = x, w_ih, w_hh
+    return out
 
 
-def _gru_backward(ctx, acts, hn, hs, dout, dh_last):
-    """BPTT for the GRU (equations in :class:`GRUSequence`)."""
-    x, w_ih, w_hh, reverse = ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse
-    T = x.shape[0]
-    H = hs.shape[2]
-    _, prev = _state_views(hs, reverse)
-    dzx = xp.empty_like(acts)  # (T, N, 3H)
-    dzh = xp.empty_like(acts)
-    dh = dh_last.copy() if dh_last is not None else xp.zeros_like(hs[0])
-    for t in _steps(T, not reverse):
-        if dout is not None:
-            dh += dout[t]
-        a = acts[t]
-        r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-        h = prev[t]
-        dx_t, dh_t = dzx[t], dzh[t]
-        dn = dh * (1 - z) * (1 - n * n)
-        dx_t[:, 2 * H:] = dn
-        xp.multiply(dn, r, out=dh_t[:, 2 * H:])
-        xp.multiply(dn * hn[t], r * (1 - r), out=dx_t[:, :H])
-        xp.multiply(dh * (h - n), z * (1 - z), out=dx_t[:, H:2 * H])
-        dh_t[:, :2 * H] = dx_t[:, :2 * H]
-        dh = dh * z + dh_t @ w_hh
-    return _finish(ctx, dzx, x, w_ih, prev, dh, None, dzh)
+def _gru_reference_backward(ctx, dout, dh_n):
+    """BPTT through the GRU's equations (the equations in GRUSequence)."""
+    x, w_ih, w_hh = ctx.x, ctx.w_ih, ctx.w_hh
+    dx, dw_ih, dw_hh = xp.zeros_like(x), xp.zeros_like(w_ih), xp.zeros_like(w_hh)
+    db_ih, db_hh = xp.zeros(w_ih.shape[0], dtype=x.dtype), xp.zeros(w_hh.shape[0], dtype=x.dtype)
+    dh = xp.zeros_like(ctx.steps[0][1]) if dh_n is None else dh_n
+    for t, h_prev, r, z, n, hn in reversed(ctx.steps):
+        dh = dh if dout is None else dh + dout[t]
+        du_n = dh * (1 - z) * (1 - n ** 2)
+        du_r = du_n * hn * r * (1 - r)
+        du_z = dh * (h_prev - n) * z * (1 - z)
+        du_x = xp.concatenate([du_r, du_z, du_n], axis=1)
+        du_h = xp.concatenate([du_r, du_z, du_n * r], axis=1)
+        dx[t] = du_x @ w_ih
+        dw_ih += du_x.T @ x[t]
+        dw_hh += du_h.T @ h_prev
+        db_ih += du_x.sum(axis=0)
+        db_hh += du_h.sum(axis=0)
+        dh = dh * z + du_h @ w_hh
+    return (dx, dh, dw_ih, dw_hh) + ((db_ih, db_hh) if ctx.has_bias else ())
 
 
 # --------------------------------------------------------------------------- Functions
@@ -359,15 +256,15 @@ class RNNSequence(Function):
         x = _time_major(x, batch_first)
         bias = biases[0] + biases[1] if biases else None
         relu = nonlinearity == "relu"
-        hs = _rnn_forward(x, h0, w_ih, w_hh, bias, relu, reverse)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.relu, ctx.reverse = x, w_ih, w_hh, relu, reverse
-        ctx.hs, ctx.has_bias, ctx.batch_first = hs, bool(biases), batch_first
-        out, _ = _state_views(hs, reverse)
-        return _time_major(out, batch_first), hs[0 if reverse else -1]
+        ctx.fast, ctx.has_bias, ctx.batch_first = kernels.fast(), bool(biases), batch_first
+        run = fast.rnn_forward if ctx.fast else _rnn_reference
+        out = run(ctx, x, h0, w_ih, w_hh, bias, relu, reverse)
+        return _time_major(out, batch_first), out[0 if reverse else -1]
 
     @staticmethod
     def backward(ctx, dout, dh_n):
-        grads = _rnn_backward(ctx, ctx.hs, _time_major(dout, ctx.batch_first), dh_n)
+        run = fast.rnn_backward if ctx.fast else _rnn_reference_backward
+        grads = run(ctx, _time_major(dout, ctx.batch_first), dh_n)
         return _batch_first_dx(grads, ctx.batch_first)
 
 
@@ -404,17 +301,15 @@ class LSTMSequence(Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, *biases, batch_first=False, reverse=False):
         x = _time_major(x, batch_first)
         bias = biases[0] + biases[1] if biases else None
-        acts, hs, cs, tanh_c = _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse = x, w_ih, w_hh, reverse
-        ctx.saved = acts, hs, cs, tanh_c
-        ctx.has_bias, ctx.batch_first = bool(biases), batch_first
-        out, _ = _state_views(hs, reverse)
-        last = 0 if reverse else -1
-        return _time_major(out, batch_first), hs[last], cs[last]
+        ctx.fast, ctx.has_bias, ctx.batch_first = kernels.fast(), bool(biases), batch_first
+        run = fast.lstm_forward if ctx.fast else _lstm_reference
+        out, c_n = run(ctx, x, h0, c0, w_ih, w_hh, bias, reverse)
+        return _time_major(out, batch_first), out[0 if reverse else -1], c_n
 
     @staticmethod
     def backward(ctx, dout, dh_n, dc_n):
-        grads = _lstm_backward(ctx, *ctx.saved, _time_major(dout, ctx.batch_first), dh_n, dc_n)
+        run = fast.lstm_backward if ctx.fast else _lstm_reference_backward
+        grads = run(ctx, _time_major(dout, ctx.batch_first), dh_n, dc_n)
         return _batch_first_dx(grads, ctx.batch_first)
 
 
@@ -445,16 +340,15 @@ class GRUSequence(Function):
     def forward(ctx, x, h0, w_ih, w_hh, *biases, batch_first=False, reverse=False):
         x = _time_major(x, batch_first)
         b_ih, b_hh = biases if biases else (None, None)
-        acts, hn, hs = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse = x, w_ih, w_hh, reverse
-        ctx.saved = acts, hn, hs
-        ctx.has_bias, ctx.batch_first = bool(biases), batch_first
-        out, _ = _state_views(hs, reverse)
-        return _time_major(out, batch_first), hs[0 if reverse else -1]
+        ctx.fast, ctx.has_bias, ctx.batch_first = kernels.fast(), bool(biases), batch_first
+        run = fast.gru_forward if ctx.fast else _gru_reference
+        out = run(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
+        return _time_major(out, batch_first), out[0 if reverse else -1]
 
     @staticmethod
     def backward(ctx, dout, dh_n):
-        grads = _gru_backward(ctx, *ctx.saved, _time_major(dout, ctx.batch_first), dh_n)
+        run = fast.gru_backward if ctx.fast else _gru_reference_backward
+        grads = run(ctx, _time_major(dout, ctx.batch_first), dh_n)
         return _batch_first_dx(grads, ctx.batch_first)
 
 
@@ -480,14 +374,14 @@ class RNNCell(Function):
         x = x[None]  # (1, N, I): a sequence of one step
         bias = biases[0] + biases[1] if biases else None
         relu = nonlinearity == "relu"
-        hs = _rnn_forward(x, h, w_ih, w_hh, bias, relu, False)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.relu, ctx.reverse = x, w_ih, w_hh, relu, False
-        ctx.hs, ctx.has_bias = hs, bool(biases)
-        return hs[1]
+        ctx.fast, ctx.has_bias = kernels.fast(), bool(biases)
+        run = fast.rnn_forward if ctx.fast else _rnn_reference
+        return run(ctx, x, h, w_ih, w_hh, bias, relu, False)[0]
 
     @staticmethod
     def backward(ctx, dh):
-        grads = _rnn_backward(ctx, ctx.hs, None, dh)
+        run = fast.rnn_backward if ctx.fast else _rnn_reference_backward
+        grads = run(ctx, None, dh)
         return (grads[0][0] if grads[0] is not None else None,) + grads[1:]
 
 
@@ -502,14 +396,15 @@ class LSTMCell(Function):
     def forward(ctx, x, h, c, w_ih, w_hh, *biases):
         x = x[None]  # (1, N, I)
         bias = biases[0] + biases[1] if biases else None
-        acts, hs, cs, tanh_c = _lstm_forward(x, h, c, w_ih, w_hh, bias, False)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse = x, w_ih, w_hh, False
-        ctx.saved, ctx.has_bias = (acts, hs, cs, tanh_c), bool(biases)
-        return hs[1], cs[1]
+        ctx.fast, ctx.has_bias = kernels.fast(), bool(biases)
+        run = fast.lstm_forward if ctx.fast else _lstm_reference
+        out, c_n = run(ctx, x, h, c, w_ih, w_hh, bias, False)
+        return out[0], c_n
 
     @staticmethod
     def backward(ctx, dh, dc):
-        grads = _lstm_backward(ctx, *ctx.saved, None, dh, dc)
+        run = fast.lstm_backward if ctx.fast else _lstm_reference_backward
+        grads = run(ctx, None, dh, dc)
         return (grads[0][0] if grads[0] is not None else None,) + grads[1:]
 
 
@@ -524,14 +419,14 @@ class GRUCell(Function):
     def forward(ctx, x, h, w_ih, w_hh, *biases):
         x = x[None]  # (1, N, I)
         b_ih, b_hh = biases if biases else (None, None)
-        acts, hn, hs = _gru_forward(x, h, w_ih, w_hh, b_ih, b_hh, False)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.reverse = x, w_ih, w_hh, False
-        ctx.saved, ctx.has_bias = (acts, hn, hs), bool(biases)
-        return hs[1]
+        ctx.fast, ctx.has_bias = kernels.fast(), bool(biases)
+        run = fast.gru_forward if ctx.fast else _gru_reference
+        return run(ctx, x, h, w_ih, w_hh, b_ih, b_hh, False)[0]
 
     @staticmethod
     def backward(ctx, dh):
-        grads = _gru_backward(ctx, *ctx.saved, None, dh)
+        run = fast.gru_backward if ctx.fast else _gru_reference_backward
+        grads = run(ctx, None, dh)
         return (grads[0][0] if grads[0] is not None else None,) + grads[1:]
 
 
