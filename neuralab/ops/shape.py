@@ -14,8 +14,8 @@ from typing import Any
 from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
-from neuralab.ops._checks import normalize_dim
 from neuralab.kernels.layout import axis_order, zeros_in_order
+from neuralab.ops._checks import normalize_dim
 
 __all__ = [
     "reshape", "view", "transpose", "permute", "expand", "expand_as", "view_as", "squeeze",
