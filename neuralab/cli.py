@@ -13,6 +13,7 @@ import sys
 # Modules that contribute subcommands, in the order they appear in --help.
 COMMAND_MODULES = [
     "neuralab.train.command",        # train
+    "neuralab.train.datacli",        # data, cache, presets
     "neuralab.diagnostics.command",  # summary, gradcheck
     "neuralab.experiments.command",  # list, run, report, curriculum
 ]

@@ -31,9 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9, "weight_decay": 0.0, "nesterov": False, "batch_size": 64,
     "eval_batch_size": 1000, "dropout": None, "scheduler": "cosine", "step_size": None,
     "gamma": 0.1, "milestones": None, "max_lr": None, "pct_start": 0.3, "scheduler_step": None,
-    "val_split": 0.1, "early_stopping": None, "grad_clip": None, "seed": 0,
+    "val_split": None, "early_stopping": None, "grad_clip": None, "seed": 0,
     "out": "runs", "data_root": None, "subset": False, "limit": None, "progress": True,
-    "download": True, "threads": None,
+    "download": True, "threads": None, "image_size": None,
 }
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
@@ -48,7 +48,8 @@ RESUME_APPLIES = ("epochs", "lr", "momentum", "weight_decay", "nesterov", "batch
                   "milestones", "progress", "threads", "download", "data_root")
 #: Settings fixed when a run starts: changing one with ``--resume`` is refused.
 RESUME_REFUSES = ("model", "data", "preset", "optimizer", "scheduler", "dropout", "max_lr",
-                  "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit")
+                  "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit",
+                  "image_size")
 RESUME_RULE = (
     "With --resume the run continues with the settings saved in its config.json. Options given "
     "with --resume that change how the remaining epochs train (--epochs, --lr, --momentum, "
@@ -56,9 +57,27 @@ RESUME_RULE = (
     "--early-stopping, --step-size, --gamma, --milestones) are applied from the next epoch and "
     "recorded in config.json (\"resumes\"); --lr rescales the rest of the schedule. Options "
     "fixed when the run started (--model, --data, --preset, --optimizer, --scheduler, "
-    "--dropout, --max-lr, --pct-start, --val-split, --seed, --out, --subset, --limit, and "
+    "--dropout, --max-lr, --pct-start, --val-split, --seed, --out, --subset, --limit, "
+    "--image-size, and "
     "--lr, --batch-size or --epochs under a one-cycle schedule) are refused with a message: "
-    "start a new run to change them.")
+    "start a new run to change them. A cosine schedule resumed with more --epochs follows its "
+    "saved plan, whose learning rate is 0 past the planned end, unless --replan plans it again "
+    "for the new length.")
+
+
+def _epilog() -> str:
+    import textwrap
+
+    from neuralab.train.datasets import data_summary
+    from neuralab.train.presets import PRESETS
+
+    presets = "\n".join(f"  {name:<27} {p['model']} on {p['data']}, {p['epochs']} epochs, "
+                         f"{p['scheduler']} schedule" for name, p in sorted(PRESETS.items()))
+    resuming = textwrap.fill("Resuming: " + RESUME_RULE + " An existing run directory is never "
+                             "overwritten unless --overwrite is given.", 79)
+    return (f"data sets (--data NAME; `neuralab data` shows where each is looked for and what "
+            f"was found):\n{data_summary()}\n\npresets (--preset NAME; `neuralab presets` "
+            f"shows their settings):\n{presets}\n\n{resuming}")
 
 
 class UsageError(Exception):
@@ -76,13 +95,14 @@ def add_commands(subparsers: Any) -> None:
         description="Train a model of the zoo on a data set, writing config.json, metrics.jsonl "
         "and checkpoints to a run directory. Full MNIST is used when found (--data-root, "
         "$NEURALAB_DATA, ~/.cache/neuralab) or downloaded, else the shipped subset.",
-        epilog="Resuming: " + RESUME_RULE + " An existing run directory is never overwritten "
-        "unless --overwrite is given.",
+        epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=None)
     p.add_argument("--model", help="model name (see `neuralab.models.list_models()`); "
                    f"default {DEFAULTS['model']}")
-    p.add_argument("--data", help=f"data set name; default {DEFAULTS['data']}")
-    p.add_argument("--preset", help="named set of settings from neuralab.train.presets")
+    add_data_arguments(p)
+    p.add_argument("--preset", help="named set of settings (listed below; `neuralab presets`)")
+    p.add_argument("--list-presets", action="store_true", default=None,
+                   help="print the presets with their settings and exit")
     p.add_argument("--epochs", type=int, help=f"total epochs; default {DEFAULTS['epochs']}")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                    help=f"default {DEFAULTS['optimizer']}")
@@ -112,7 +132,8 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--pct-start", type=float, help="fraction of onecycle spent warming up; "
                    "default 0.3")
     p.add_argument("--val-split", type=float, help="fraction of the training set held out for "
-                   f"validation; default {DEFAULTS['val_split']}")
+                   "validation; default: the data set's own (0.1; 0 for caltech101, whose "
+                   "protocol fixes the split)")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
                    help="stop when the validation loss has not improved for PATIENCE epochs "
                    "and restore the best weights")
@@ -126,10 +147,14 @@ def add_commands(subparsers: Any) -> None:
                    help="replace the run already in --run-dir (its checkpoints and metrics)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its last checkpoint (see below for "
-                   "the options it may change)")
-    p.add_argument("--data-root", help="folder holding the data files")
+                   "the options it may change); with more --epochs a cosine schedule keeps its "
+                   "saved plan (learning rate 0 past its end) unless --replan is given")
+    p.add_argument("--replan", action="store_true", default=None,
+                   help="with --resume and a new --epochs: plan the schedule again for the new "
+                   "length (the learning rate continues where a run planned for that length "
+                   "would be)")
     p.add_argument("--subset", action="store_true",
-                   help="use the small data subset shipped with neuralab")
+                   help="use the small data subset shipped with neuralab (mnist)")
     p.add_argument("--limit", type=int, metavar="N",
                    help="use a random subset of at most N examples of each split (quick checks)")
     p.add_argument("--threads", type=int, metavar="N",
@@ -141,6 +166,43 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="no progress bar")
     p.set_defaults(handler=run_train)
+
+
+def add_data_arguments(p: argparse.ArgumentParser, image: bool = True,
+                       default: str | None = "mnist") -> None:
+    """The data options every command shares: ``--data``, ``--data-root``, ``--image-size``."""
+    from neuralab.train.datasets import INFO
+
+    names = ", ".join(INFO)
+    p.add_argument("--data", metavar="NAME", help=f"data set: {names}"
+                   + (f"; default {default}" if default else ""))
+    p.add_argument("--data-root", metavar="DIR",
+                   help="folder holding the data set's files (default: $NEURALAB_DATA, then "
+                   "~/.cache/neuralab/NAME; `neuralab data` shows where each is looked for)")
+    if image:
+        p.add_argument("--image-size", metavar="N|HxW",
+                       help="size images are decoded at (image data sets; default their own: "
+                       "32 for cifar10, 224 for caltech101, the files' for imagefolder)")
+
+
+def list_presets_text() -> str:
+    """Each preset with its settings (``neuralab presets``)."""
+    from neuralab.train.presets import PRESETS
+
+    lines = []
+    for name, preset in sorted(PRESETS.items()):
+        lines.append(name)
+        lines.append("    " + ", ".join(f"{k}={v}" for k, v in preset.items()))
+    lines.append("\nuse one with `neuralab train --preset NAME`; options given on the command "
+                 "line override its settings")
+    return "\n".join(lines)
+
+
+def _suggest(word: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _load_preset(name: str) -> dict:
@@ -183,7 +245,7 @@ def resolve_settings(args: argparse.Namespace) -> dict:
 def given_options(args: argparse.Namespace) -> dict:
     """The options given on the command line (the parser's defaults are None)."""
     given = {k: v for k, v in vars(args).items()
-             if v is not None and k not in ("handler", "command")}
+             if v is not None and k not in ("handler", "command", "list_presets", "replan")}
     for flag in ("nesterov", "subset", "overwrite"):  # store_true: False means not given
         if given.get(flag) is False:
             given.pop(flag)
@@ -283,9 +345,23 @@ def validate_settings(settings: dict, given: dict) -> None:
                              f"{settings['scheduler']}")
     if settings["subset"] and settings["data"] != "mnist":
         raise UsageError(f"--subset: only mnist ships a subset, not {settings['data']!r}")
+    if settings.get("image_size") is not None:
+        from neuralab.data.datasets.imagefolder import parse_image_size
+        from neuralab.train.datasets import INFO
+
+        try:
+            parse_image_size(settings["image_size"])
+        except ValueError as err:
+            raise UsageError(f"--image-size: {err}") from None
+        if not INFO[settings["data"]].image:
+            raise UsageError(f"--image-size: {settings['data']} is not an image data set")
     root = settings.get("data_root")
     if root is not None and "data_root" in given and not Path(root).expanduser().exists():
-        raise UsageError(f"--data-root {root} does not exist")
+        from neuralab.train import datasets
+
+        missing = datasets.missing_message(settings["data"], root,
+                                           f"--data-root {root} does not exist")
+        raise UsageError(missing)
 
 
 def _check_writable(folder: Path, what: str) -> None:
@@ -375,6 +451,30 @@ def _apply_resume_changes(changed: dict) -> Any:
             sched.milestones = Counter(int(m) for m in changed["milestones"][1])
 
     return apply
+
+
+def _on_resume(changed: dict, replan: bool | None, make_scheduler: Any,
+               steps_per_epoch: int) -> Any:
+    """The ``on_resume`` hook: the changed settings, then (``--replan``) a schedule planned for
+    the new number of epochs in place of the saved one."""
+    apply = _apply_resume_changes(changed) if changed else None
+    if not replan:
+        return apply
+
+    def hook(trainer: Any) -> None:
+        if apply is not None:
+            apply(trainer)
+        if trainer.scheduler is None or type(trainer.scheduler).__name__ == "ReduceLROnPlateau":
+            return  # nothing planned ahead
+        # Back to each group's base rate (kept as 'initial_lr' by the optimizer), as at the start
+        # of a run; stepping a new scheduler replays the new plan up to the epoch reached.
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        trainer.scheduler = make_scheduler()
+        for _ in range(trainer.epoch * steps_per_epoch):
+            trainer.scheduler.step()
+
+    return hook
 
 
 def _record_resume(run_dir: Path, config: dict, settings: dict, changed: dict,
@@ -469,6 +569,9 @@ def run_train(args: argparse.Namespace) -> int:
     from neuralab.train.checkpoint import CheckpointError
     from neuralab.train.rundir import RunDirLocked
 
+    if args.list_presets:
+        print(list_presets_text())
+        return 0
     try:
         return _run_train(args)
     except UsageError as err:
@@ -500,9 +603,14 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
     if args.resume:  # first: what may change at all
         config = read_run_config(Path(args.resume))
         changed = check_resume_changes(config.get("settings", {}), given, Path(args.resume))
+    if args.replan and not args.resume:
+        raise UsageError("--replan re-plans the schedule of a resumed run; give --resume RUN_DIR")
     if settings["data"] not in datasets.DATASETS:
         raise UsageError(f"unknown data set {settings['data']!r}; choose one of "
-                         f"{', '.join(sorted(datasets.DATASETS))}")
+                         f"{', '.join(datasets.DATASETS)}"
+                         f"{_suggest(settings['data'], datasets.DATASETS)}")
+    if settings["val_split"] is None:  # the data set's own split (none for caltech101)
+        settings["val_split"] = datasets.INFO[settings["data"]].default_val_split
     try:
         entry = get_entry(settings["model"])
     except KeyError as err:
@@ -587,15 +695,23 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     try:
         splits = datasets.build(settings["data"], root=settings["data_root"],
                                 val_split=settings["val_split"], seed=settings["seed"],
-                                subset=subset, download=settings["download"])
+                                subset=subset, download=settings["download"],
+                                image_size=settings["image_size"])
+    except datasets.DataNotFound as err:  # says where it looked and what it accepts
+        raise RunError(str(err)) from None
     except (DataError, FileNotFoundError, ValueError, OSError) as err:
         message = err.args[0] if isinstance(err, FileNotFoundError) and err.args and \
             isinstance(err.args[0], str) and not err.filename else err
         raise RunError(f"cannot load the data set {settings['data']!r}: {message}") from None
     if splits.is_subset:
-        print(f"training on the shipped subset of {settings['data']} "
-              f"({len(splits.train)} training examples): the full data was not found; "
-              "see the message above for where to put it", file=sys.stderr)
+        if settings["subset"]:
+            print(f"training on the shipped subset of {settings['data']} "
+                  f"({len(splits.train)} training examples), as asked (--subset)",
+                  file=sys.stderr)
+        else:
+            print(f"training on the shipped subset of {settings['data']} "
+                  f"({len(splits.train)} training examples): the full data was not found; "
+                  "see the message above for where to put it", file=sys.stderr)
     train_set, val_set, test_set = (_limit(d, settings["limit"], settings["seed"])
                                     for d in (splits.train, splits.val, splits.test))
     signature = _data_signature(splits, (train_set, val_set, test_set))
@@ -627,9 +743,15 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     if args.resume:
         planned = (config or {}).get("settings", {}).get("epochs")
         if planned != settings["epochs"] and settings["scheduler"] == "cosine":
-            print(f"neuralab train: note: the cosine schedule of this run was planned for "
-                  f"{planned} epochs; continuing to {settings['epochs']} follows the saved "
-                  "schedule beyond its end", file=sys.stderr)
+            if args.replan:
+                print(f"neuralab train: note: --replan: the cosine schedule planned for "
+                      f"{planned} epochs is planned again for {settings['epochs']}; the "
+                      "learning rate continues where such a run would be", file=sys.stderr)
+            else:
+                print(f"neuralab train: note: the cosine schedule of this run was planned for "
+                      f"{planned} epochs; continuing to {settings['epochs']} follows the saved "
+                      "schedule past its end, at learning rate 0; add --replan to plan it again "
+                      "for the new length", file=sys.stderr)
         if changed:
             _record_resume(run_dir, config or {}, settings, changed, resumed_epoch or 0)
             print("neuralab train: resuming with " + ", ".join(
@@ -651,7 +773,9 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     try:
         result = trainer.fit(train_loader, eval_loader(val_set), eval_loader(test_set),
                              epochs=settings["epochs"], resume=bool(args.resume),
-                             on_resume=_apply_resume_changes(changed) if changed else None)
+                             on_resume=_on_resume(changed, args.replan, lambda: _build_scheduler(
+                                 optimizer, settings, len(train_loader)),
+                                 len(train_loader) if scheduler_step == "batch" else 1))
     except TrainingDiverged as err:
         print(f"neuralab train: stopped: {err}", file=sys.stderr)
         return 1

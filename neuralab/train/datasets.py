@@ -28,7 +28,7 @@ from neuralab.data.dataset import Dataset, random_split
 from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
 
 __all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
-           "dataset", "locate"]
+           "dataset", "locate", "missing_message"]
 
 
 class DataNotFound(FileNotFoundError):
@@ -150,6 +150,12 @@ def _missing(name: str, found: Found, reason: str = "") -> DataNotFound:
             f"  Then pass --data-root FOLDER (data_root=FOLDER in experiments) or set "
             f"NEURALAB_DATA=FOLDER; `neuralab data` shows what is found where.")
     return DataNotFound(text)
+
+
+def missing_message(name: str, root: Any, reason: str = "") -> str:
+    """The message of a data set not found under ``root``: where neuralab looked, the forms it
+    accepts and how to get one."""
+    return str(_missing(name, locate(name, root), reason))
 
 
 def _offline(download: bool) -> bool:
@@ -319,7 +325,7 @@ def _md5_file(path: Path) -> str:
 def _check(found: Found, path: Path, form: str, kind: str | None, digest: str | None) -> Found:
     found.path, found.form = path, form
     if path.is_dir() or kind is None:
-        found.verified, found.note = None, "a folder: not verified" if path.is_dir() else \
+        found.verified, found.note = None, "a folder" if path.is_dir() else \
             "no published checksum"
         return found
     got = _md5_file(path) if kind == "md5" else sha256_file(path)
@@ -350,8 +356,8 @@ def _locate_cifar10(root: Any) -> Found:
 @dataset("cifar10", DataInfo(
     "cifar10", "CIFAR-10", "60,000 32x32 colour images, 10 classes", _CIFAR10_FORMS,
     "https://www.cs.toronto.edu/~kriz/cifar.html (downloaded automatically when online: the "
-    "python version into the cache folder)", num_classes=10, input_shape=(3, 32, 32),
-    locate=_locate_cifar10))
+    "python version, into --data-root or the cache folder)", num_classes=10,
+    input_shape=(3, 32, 32), locate=_locate_cifar10))
 def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
             subset: bool | None = None, download: bool = True, image_size: Any = None,
             **_: Any) -> DataSplits:
@@ -372,7 +378,8 @@ def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
         try:
             CIFAR10(folder, train=False, download=True)
         except (RuntimeError, ValueError) as err:
-            raise _missing("cifar10", found, f"the download failed ({err})") from None
+            raise _missing("cifar10", found, f"downloading {CIFAR10.url} failed "
+                           f"({err.__cause__ or err})") from None
         found = _locate_cifar10(root if root is not None else folder)
     path = found.path
     if path.name.endswith(".tar.gz") and found.form.endswith("tarball"):
@@ -431,7 +438,8 @@ def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
     try:
         train_full = CIFAR100(folder, train=True, download=download, normalize=norm)
     except RuntimeError as err:
-        raise _missing("cifar100", found, f"the download failed ({err})") from None
+        raise _missing("cifar100", found, f"downloading {CIFAR100.url} failed "
+                       f"({err.__cause__ or err})") from None
     test = CIFAR100(folder, train=False, download=download, normalize=norm)
     if size is not None and size != (32, 32):
         for ds in (train_full, test):
@@ -448,12 +456,21 @@ def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
 def _locate_imagefolder(root: Any) -> Found:
     if root is None:
         return Found([], note="give --data-root DIR")
+    from neuralab.data.datasets.imagefolder import IMAGE_EXTENSIONS
+
     path = Path(root).expanduser()
     found = Found([path])
+
+    def holds_images(folder: Path) -> bool:
+        return any(p.suffix.lower() in IMAGE_EXTENSIONS for p in list(folder.iterdir())[:50])
+
     if path.is_file() and tarfile.is_tarfile(path):
         found.path, found.form, found.note = path, "image-folder archive", "no checksum"
-    elif path.is_dir() and any(p.is_dir() for p in path.iterdir()):
-        found.path, found.form, found.note = path, "image-folder tree", "a folder: not verified"
+    elif path.is_dir():
+        top = path / "train" if (path / "train").is_dir() else path
+        classes = [p for p in top.iterdir() if p.is_dir()]
+        if classes and holds_images(classes[0]):
+            found.path, found.form, found.note = path, "image-folder tree", "a folder"
     return found
 
 
