@@ -33,6 +33,7 @@ def install(ops: Any) -> None:
     }
     if hasattr(ops, "getitem"):
         operators["__getitem__"] = ops.getitem
+        operators["__setitem__"] = ops.indexing.setitem
     for name, fn in operators.items():
         setattr(Tensor, name, fn)
     methods = [

@@ -514,9 +514,17 @@ def minimum(a: Any, b: Any) -> Tensor:
     return Minimum.apply(a, b)
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b`` (all three broadcast together)."""
-    return Where.apply(condition, a, b)
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other`` (all three broadcast together).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: one int64 tensor of
+    coordinates per dimension.
+    """
+    if input is None and other is None:
+        cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
+        return tuple(Tensor._from_op(i.astype(xp.int64), None, 0)
+                     for i in xp.nonzero(xp.atleast_1d(cond)))
+    return Where.apply(condition, input, other)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:

@@ -176,3 +176,8 @@ SPECS += [
            make=lambda rng, shapes: [rng.integers(0, 6, size=shapes[0]),
                                      np.array([1, 2, 4, 5])], **_INT),
 ]
+
+SPECS += [
+    OpSpec("where", lambda x: nl.where(x), lambda x: torch.where(x), [((3, 4),), ((),), ((0,),)],
+           make=_sparse, **_INT),
+]

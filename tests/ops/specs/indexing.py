@@ -57,3 +57,35 @@ SPECS = [
     OpSpec("getitem", lambda x: x[range(2), nl.tensor([2, 0])],
            lambda x: x[range(2), torch.tensor([2, 0])], [((2, 3),)]),
 ]
+
+# PyTorch's rule: ints are basic indices, so tensors separated from each other only by ints stay
+# adjacent and their dimensions stay in place (NumPy would move them first).
+_D = np.array([[0, 1], [2, 3]])
+SPECS += [
+    OpSpec("getitem", lambda x: x[1, :, 3:11:2, nl.tensor(_D), 0:2],
+           lambda x: x[1, :, 3:11:2, torch.tensor(_D), 0:2], [((2, 3, 12, 5, 6),)]),
+    OpSpec("getitem", lambda x: x[nl.tensor(1), :, 1:4:2, nl.tensor(_D)],
+           lambda x: x[torch.tensor(1), :, 1:4:2, torch.tensor(_D)], [((2, 3, 5, 4),)]),
+    OpSpec("getitem", lambda x: x[:, nl.tensor(_D), 1, nl.tensor(_D)],
+           lambda x: x[:, torch.tensor(_D), 1, torch.tensor(_D)], [((2, 4, 3, 5),)]),
+    OpSpec("getitem", lambda x: x[1, [0, 2], :, [1, 1]], lambda x: x[1, [0, 2], :, [1, 1]],
+           [((2, 3, 4, 2),)]),
+    OpSpec("getitem", lambda x: x[nl.tensor(_D), None, nl.tensor(_D)],
+           lambda x: x[torch.tensor(_D), None, torch.tensor(_D)], [((4, 4, 3),)]),
+    OpSpec("getitem", lambda x: x[None, 1, ..., True], lambda x: x[None, 1, ..., True],
+           [((3, 4, 2),)]),
+    OpSpec("getitem", lambda x: x[0, np.array([True, False, True]), 1],
+           lambda x: x[0, torch.tensor([True, False, True]), 1], [((2, 3, 4),)]),
+    OpSpec("getitem", lambda x: x[nl.tensor([], dtype=nl.int64)],
+           lambda x: x[torch.tensor([], dtype=torch.long)], [((3, 2),)]),
+    OpSpec("getitem", lambda x: x[..., nl.tensor(2)], lambda x: x[..., torch.tensor(2)],
+           [((2, 3),)]),
+    OpSpec("getitem", lambda x: x[1:0], lambda x: x[1:0], [((3, 2),)]),
+    OpSpec("index_put", lambda x, v: nl.index_put(x, (nl.tensor([0, 2]),), v),
+           lambda x, v: torch.index_put(x, (torch.tensor([0, 2]),), v), [((3, 4), (4,)),
+                                                                        ((3, 4), (2, 4))]),
+    OpSpec("index_put", lambda x, v: nl.index_put(x, (nl.tensor([0, 2, 0]), nl.tensor([1, 1, 1])),
+                                                  v, accumulate=True),
+           lambda x, v: torch.index_put(x, (torch.tensor([0, 2, 0]), torch.tensor([1, 1, 1])), v,
+                                        accumulate=True), [((3, 4), (3,)), ((3, 4), ())]),
+]
