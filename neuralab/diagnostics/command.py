@@ -62,10 +62,41 @@ def _add_summary(subparsers: Any) -> None:
     p.add_argument("--input", type=parse_shape, default=None, metavar="CxHxW",
                    help="shape of one example, e.g. 1x28x28 (default: the model's own)")
     p.add_argument("--num-classes", type=_positive_int, default=None, help="number of outputs")
+    add_data_arguments(p, default=None)
     p.add_argument("--option", type=_parse_option, action="append", default=[],
                    metavar="KEY=VALUE", help="builder option, e.g. --option classic=True "
                    "(repeatable)")
     p.set_defaults(handler=_run_summary)
+
+
+def add_data_arguments(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    """``--data``, ``--data-root``, ``--image-size``: the same options as ``neuralab train``."""
+    from neuralab.train.command import add_data_arguments as add
+
+    add(p, default=default)
+
+
+def data_input(args: argparse.Namespace, entry: Any, options: dict
+               ) -> tuple[tuple[int, ...] | None, int | None]:
+    """The input shape and class count: ``--input`` if given, else from ``--data`` (at
+    ``--image-size``; the model's ``in_channels`` set to the data's channels), else the model's
+    own. Fills ``options`` with ``in_channels`` when the data set decides it."""
+    import inspect
+
+    from neuralab.train.datasets import data_shape
+
+    if args.data is None:
+        if args.image_size is not None or args.data_root is not None:
+            raise ValueError("--image-size and --data-root describe a data set: give --data NAME")
+        return args.input or entry.meta.get("input_shape"), None
+    shape, classes = data_shape(args.data, args.data_root, args.image_size)
+    params = inspect.signature(entry.builder).parameters
+    own = entry.meta.get("input_shape") or (None,)
+    if "in_channels" not in options and ("in_channels" in params or own[0] != shape[0]):
+        options["in_channels"] = shape[0]  # a builder without the option says so when built
+    if "in_features" in params and "in_features" not in options:
+        options["in_features"] = int(__import__("math").prod(shape))
+    return args.input or shape, classes
 
 
 def _run_summary(args: argparse.Namespace) -> int:
@@ -77,16 +108,22 @@ def _run_summary(args: argparse.Namespace) -> int:
     except KeyError as err:
         print(f"neuralab summary: {err.args[0]}", file=sys.stderr)
         return 2
-    shape = args.input or entry.meta.get("input_shape")
+    options = dict(args.option)
+    try:
+        shape, classes = data_input(args, entry, options)
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        print(f"neuralab summary: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    num_classes = args.num_classes or classes
     if shape is None:
         print(f"neuralab summary: model {args.model!r} has no default input shape; give one "
               "with --input CxHxW", file=sys.stderr)
         return 2
     try:
-        model = create(args.model, num_classes=args.num_classes, **dict(args.option))
+        model = create(args.model, num_classes=num_classes, **options)
     except (TypeError, ValueError) as err:  # an option the builder does not take, a bad value
         print(f"neuralab summary: cannot build {args.model} with options "
-              f"{dict(args.option) or '(none)'}: {err}", file=sys.stderr)
+              f"{options or '(none)'}: {err}", file=sys.stderr)
         return 2
     try:
         result = summary(model, shape)

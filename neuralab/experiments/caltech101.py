@@ -7,7 +7,7 @@ Here training uses VGG's scale jittering (``neuralab.data.transforms.ScaleJitter
 image so its shorter side is a random S in [S_min, S_max], then take a random crop) plus
 horizontal flips, and testing uses whole images at a few scales with the softmax averaged.
 
-The real data set is large and not shipped: the full mode reads ``root`` (or
+The real data set is large and not shipped: the full mode reads ``data_root`` (or
 ``$NEURALAB_DATA/caltech101/101_ObjectCategories``). The quick mode generates a small synthetic
 stand-in with the same folder layout (coloured shapes on cluttered backgrounds, images of
 different sizes, some grey) so that the whole pipeline, decoding included, runs anywhere.
@@ -37,7 +37,7 @@ SHAPES = ("circle", "square", "triangle", "cross", "ring", "diamond", "bar", "st
 DOWNLOAD_HINT = (
     "download 101_ObjectCategories.tar.gz from https://data.caltech.edu/records/mzrjq-6wc02, "
     "extract it so that ROOT/101_ObjectCategories/<class>/image_0001.jpg exists, and run "
-    "`neuralab run caltech101 root=ROOT` (or set $NEURALAB_DATA so that "
+    "`neuralab run caltech101 data_root=ROOT` (or set $NEURALAB_DATA so that "
     "$NEURALAB_DATA/caltech101/101_ObjectCategories exists); `--quick` runs on a synthetic "
     "stand-in instead")
 
@@ -159,7 +159,7 @@ def run(cfg: dict, ctx: Any) -> dict:
             source = (f"synthetic Caltech-like folder ({cfg['synthetic_classes']} shape classes "
                       f"x {cfg['synthetic_per_class']} PNGs)")
         else:
-            root = find_caltech(cfg["root"])
+            root = find_caltech(cfg["data_root"])
             source = f"Caltech-101 in {root}"
         common = dict(train_per_class=cfg["train_per_class"], size=size, seed=ctx.seed,
                       normalize=IMAGENET_NORM, cache=not cfg["synthetic"])
@@ -241,7 +241,7 @@ EXPERIMENT = Experiment(
           "jittering classifies Caltech-101 far better than chance.",
     run=run,
     verdict=verdict,
-    defaults={"root": "", "synthetic": False, "synthetic_classes": 6,
+    defaults={"data_root": "", "synthetic": False, "synthetic_classes": 6,
               "synthetic_per_class": 40, "train_per_class": 30, "test_per_class": 20,
               "size": 144, "s_min": 112, "s_max": 144, "crop": 112,
               "test_scales": [112, 128], "model": "resnet18", "width": 0.5, "hidden": 256,

@@ -58,15 +58,17 @@ def _run(args: argparse.Namespace) -> int:
     late.add_argument("--out", default=args.out)
     late.add_argument("--seed", type=int, default=args.seed)
     late.add_argument("--no-progress", action="store_true", default=args.no_progress)
+    for flag in DATA_FLAGS:
+        late.add_argument(flag, default=getattr(args, DATA_FLAGS[flag]))
     options, rest = late.parse_known_args(args.overrides)
-    for key in ("quick", "out", "seed", "no_progress"):
+    for key in ("quick", "out", "seed", "no_progress", *DATA_FLAGS.values()):
         setattr(args, key, getattr(options, key))
     try:
         experiment = base.get(args.name)
         stray = [t for t in rest if t.startswith("-")]
         if stray:
-            raise ValueError(f"unknown option {stray[0]!r} (options: --quick, --out DIR, "
-                             "--seed N, --no-progress)")
+            raise ValueError(_unknown_option(stray[0]))
+        rest = _data_overrides(experiment, args, rest)
         overrides = parse_overrides(experiment, rest)
         _check_override_signs(experiment, overrides)
         if args.seed < 0:
@@ -74,8 +76,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.out is not None:
             _check_writable(args.out)
     except (KeyError, ValueError) as err:
-        message = err.args[0] if err.args else str(err)
-        print(f"neuralab run: {message}", file=sys.stderr)
+        message = str(err.args[0] if err.args else err)
+        # Messages of the runner start with "run NAME: "; the command names itself once.
+        print(f"neuralab {message}" if message.startswith(f"run {args.name}:") else
+              f"neuralab run: {message}", file=sys.stderr)
         return 2
     mode = "quick" if args.quick else "full"
     print(f"running {experiment.name} ({experiment.lecture}, {mode} mode): {experiment.claim}")
@@ -96,6 +100,59 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{word}: {verdict['reason']}")
     print(f"report: {out / 'report.html'} (and report.md) in {saved['elapsed_s']} s")
     return 0
+
+
+#: The data options every command shares, as flags of `run`, and the configuration key of each.
+DATA_FLAGS = {"--data": "data", "--data-root": "data_root", "--image-size": "image_size"}
+RUN_FLAGS = ["--quick", "--out", "--seed", "--no-progress", *DATA_FLAGS]
+
+
+def _unknown_option(token: str) -> str:
+    import difflib
+
+    flag = token.split("=", 1)[0]
+    close = difflib.get_close_matches(flag, RUN_FLAGS, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return (f"unknown option {flag!r}{hint} (options: --quick, --out DIR, --seed N, "
+            "--no-progress, --data NAME, --data-root DIR, --image-size N|HxW; configuration "
+            "as key=value)")
+
+
+def _data_overrides(experiment: Any, args: argparse.Namespace, pairs: list[str]) -> list[str]:
+    """The data flags (--data-root D ...) as the experiment's key=value overrides, the
+    deprecated ``root=`` as ``data_root=`` (with a note), and unknown keys answered with the
+    closest valid one."""
+    import difflib
+
+    keys = experiment.defaults
+    out = []
+    for pair in pairs:
+        key = pair.split("=", 1)[0].strip() if "=" in pair else None
+        if key == "root" and "root" not in keys and "data_root" in keys:
+            print("neuralab run: note: root= is now data_root= (or --data-root DIR), the name "
+                  "every command uses", file=sys.stderr)
+            pair = "data_root=" + pair.split("=", 1)[1]
+        elif key is not None and key not in keys:
+            close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.6)
+            if close:
+                raise ValueError(f"run {experiment.name}: unknown configuration key {key!r}; "
+                                 f"did you mean {close[0]}=? valid keys (with their defaults): "
+                                 + ", ".join(f"{k}={v!r}" for k, v in keys.items()))
+        out.append(pair)
+    for flag, key in DATA_FLAGS.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key not in keys:
+            takes = [DATA_FLAGS_BY_KEY[k] for k in keys if k in DATA_FLAGS_BY_KEY]
+            raise ValueError(f"run {experiment.name}: {flag} does not apply: this experiment "
+                             + (f"takes only {', '.join(takes)}" if takes else
+                                "uses no data set from files (its data is made in code)"))
+        out.append(f"{key}={value}")
+    return out
+
+
+DATA_FLAGS_BY_KEY = {key: flag for flag, key in DATA_FLAGS.items()}
 
 
 def _check_override_signs(experiment: Any, overrides: dict) -> None:
@@ -141,20 +198,35 @@ def _report(args: argparse.Namespace) -> int:
     try:
         md, page = render_report(args.run_dir)
     except (FileNotFoundError, ValueError) as err:
-        print(f"neuralab report: {err}", file=sys.stderr)
+        # The library's messages start with "report: "; the command names itself once.
+        print(f"neuralab report: {str(err).removeprefix('report: ')}", file=sys.stderr)
         return 2
     print(f"wrote {md} and {page}")
     return 0
 
 
 def _gradcheck(args: argparse.Namespace) -> int:
+    from neuralab.diagnostics.command import data_input
     from neuralab.diagnostics.gradcheck_model import gradcheck_model
+    from neuralab.models import create, get_entry
 
     try:
-        report = gradcheck_model(args.model, batch_size=args.batch_size,
+        model: Any = args.model
+        input_shape = _shape(args.input_shape)
+        if args.data is not None or args.image_size is not None or args.data_root is not None:
+            entry = get_entry(args.model)
+            options: dict = {}
+            args.input = input_shape
+            input_shape, classes = data_input(args, entry, options)
+            from neuralab.backend import manual_seed
+
+            manual_seed(args.seed)
+            model = create(entry.name, num_classes=classes, **options)
+        report = gradcheck_model(model, batch_size=args.batch_size,
                                  samples=args.samples, seed=args.seed,
-                                 input_shape=_shape(args.input_shape))
-    except (KeyError, ValueError) as err:
+                                 input_shape=input_shape, name=args.model,
+                                 progress=not args.no_progress)
+    except (KeyError, ValueError, FileNotFoundError) as err:
         print(f"neuralab gradcheck: {err.args[0] if err.args else err}", file=sys.stderr)
         return 2
     print(report)
@@ -193,6 +265,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-TIMESTAMP)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--data", default=None, metavar="NAME",
+                   help="the data set, as data=NAME (experiments that take one)")
+    p.add_argument("--data-root", default=None, metavar="DIR",
+                   help="folder holding the data files, as data_root=DIR (default: "
+                   "$NEURALAB_DATA, then ~/.cache/neuralab; `neuralab data` shows what is where)")
+    p.add_argument("--image-size", default=None, metavar="N|HxW",
+                   help="image size, as image_size=N (image experiments)")
     p.set_defaults(handler=_run)
 
     p = subparsers.add_parser("report", help="re-render a run directory's report")
@@ -209,4 +288,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--input-shape", default=None,
                        help="input shape without the batch, e.g. 3,32,32 (default: the model's)")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        from neuralab.diagnostics.command import add_data_arguments
+
+        add_data_arguments(p)
         p.set_defaults(handler=_gradcheck)

@@ -28,7 +28,7 @@ from neuralab.data.dataset import Dataset, random_split
 from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
 
 __all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
-           "dataset", "locate", "missing_message"]
+           "data_shape", "dataset", "locate", "missing_message"]
 
 
 class DataNotFound(FileNotFoundError):
@@ -602,6 +602,47 @@ def caltech101(root: Any = None, val_split: float | None = None, seed: int = 0,
                       input_shape=(3, *train_full.size),
                       description=f"Caltech-101 ({folder}, {size[0]}x{size[1]})",
                       train_transform=Compose([RandomHorizontalFlip()]))
+
+
+def data_shape(name: str, root: Any = None, image_size: Any = None
+               ) -> tuple[tuple[int, ...], int | None]:
+    """The shape of one example and the number of classes of data set ``name`` (at
+    ``image_size`` for image data sets) without loading it: from the catalogue, or for ``idx``
+    and ``imagefolder`` from the files' headers under ``root``.
+
+    Raises:
+        KeyError: an unknown data set; DataNotFound: ``idx``/``imagefolder`` files not found.
+    """
+    from neuralab.data.datasets.imagefolder import parse_image_size
+
+    if name not in INFO:
+        raise KeyError(f"unknown data set {name!r}; choose one of {', '.join(INFO)}")
+    info = INFO[name]
+    size = parse_image_size(image_size)
+    if info.input_shape is not None:
+        channels = info.input_shape[0]
+        return (channels, *(size or info.input_shape[1:])), info.num_classes
+    found = info.locate(root)
+    if found.path is None:
+        raise _missing(name, found)
+    if name == "idx":
+        from neuralab.data.datasets.mnist import IDXFolder
+
+        train = IDXFolder(found.path, train=True)
+        return (1, *(size or train.data.shape[1:])), train.num_classes
+    top = found.path
+    if top.is_file():
+        raise DataNotFound(f"{name}: give --image-size HxW for an archive (its images are not "
+                           "read to find their size)")
+    top = top / "train" if (top / "train").is_dir() else top
+    classes = sorted(p for p in top.iterdir() if p.is_dir())
+    if size is None:
+        from PIL import Image
+
+        first = next(p for p in sorted(classes[0].iterdir()) if p.is_file())
+        with Image.open(first) as img:
+            size = (img.size[1], img.size[0])
+    return (3, *size), len(classes)
 
 
 def data_summary(names: list[str] | None = None) -> str:

@@ -215,10 +215,10 @@ def test_caltech101_full_mode_without_data_says_where_to_put_it(tmp_path, monkey
     monkeypatch.setenv("NEURALAB_CACHE", str(tmp_path / "cache"))
     with pytest.raises(FileNotFoundError, match="101_ObjectCategories") as info:
         run_experiment("caltech101", quick=False, out_dir=tmp_path / "run", progress=False)
-    assert "root=" in str(info.value) and "data.caltech.edu" in str(info.value)
+    assert "data_root=" in str(info.value) and "data.caltech.edu" in str(info.value)
     with pytest.raises(FileNotFoundError, match="missing"):
         run_experiment("caltech101", quick=False, out_dir=tmp_path / "run2", progress=False,
-                       overrides={"root": str(tmp_path / "missing")})
+                       overrides={"data_root": str(tmp_path / "missing")})
 
 
 def test_caltech101_verdict_can_fail():
