@@ -82,6 +82,7 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
     ``--image-size``; the model's ``in_channels`` set to the data's channels), else the model's
     own. Fills ``options`` with ``in_channels`` when the data set decides it."""
     import inspect
+    import math
 
     from neuralab.train.datasets import data_shape
 
@@ -92,10 +93,10 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
     shape, classes = data_shape(args.data, args.data_root, args.image_size)
     params = inspect.signature(entry.builder).parameters
     own = entry.meta.get("input_shape") or (None,)
-    if "in_channels" not in options and ("in_channels" in params or own[0] != shape[0]):
+    if "in_features" in params:  # a flat input (an MLP)
+        options.setdefault("in_features", int(math.prod(shape)))
+    elif "in_channels" not in options and ("in_channels" in params or own[0] != shape[0]):
         options["in_channels"] = shape[0]  # a builder without the option says so when built
-    if "in_features" in params and "in_features" not in options:
-        options["in_features"] = int(__import__("math").prod(shape))
     return args.input or shape, classes
 
 

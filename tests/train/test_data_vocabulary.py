@@ -218,3 +218,51 @@ def test_shared_cifar10_jpeg_through_train_data_root(shared_data, tmp_path, caps
     if found.path is None:
         pytest.skip("no CIFAR-10 in the shared data")
     assert found.form == "image-folder archive" and found.verified
+
+
+# ---- the same names in run, summary, gradcheck and report ------------------------------------
+
+def test_run_maps_data_flags_and_old_root_key(tmp_path, capsys):
+    import argparse
+
+    from neuralab.experiments import base
+    from neuralab.experiments.command import _data_overrides
+
+    caltech = base.get("caltech101")
+    args = argparse.Namespace(data=None, data_root=str(tmp_path), image_size=None)
+    assert _data_overrides(caltech, args, ["synthetic=true"]) == [
+        "synthetic=true", f"data_root={tmp_path}"]
+    args.data_root = None
+    assert _data_overrides(caltech, args, ["root=/x"]) == ["data_root=/x"]
+    assert "root= is now data_root=" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="did you mean data_root=?"):
+        _data_overrides(caltech, args, ["dat_root=/x"])
+
+
+def test_run_flag_errors_suggest_and_say_what_applies(capsys):
+    assert main(["run", "xor", "--data-root", "/tmp"]) == 2
+    assert "--data-root does not apply" in capsys.readouterr().err
+    assert main(["run", "xor", "--dta-root", "/tmp"]) == 2
+    assert "did you mean --data-root?" in capsys.readouterr().err
+    assert main(["run", "optimizers-mnist", "dat_root=/tmp"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean data_root=?" in err and err.startswith("neuralab run optimizers-mnist:")
+    assert "run optimizers-mnist: run" not in err
+
+
+def test_report_error_names_the_command_once(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("neuralab report: ") and err.count("report:") == 1
+
+
+def test_summary_and_gradcheck_take_the_data_options(capsys):
+    assert main(["summary", "mlp", "--data", "cifar10", "--image-size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "768" in out  # in_features = 3 * 16 * 16
+    assert main(["summary", "resnet20", "--data", "cifar10", "--image-size", "16"]) == 0
+    assert "16x16" in capsys.readouterr().out
+    assert main(["summary", "lenet5", "--image-size", "32"]) == 2
+    assert "give --data NAME" in capsys.readouterr().err
+    assert main(["gradcheck", "mlp", "--data", "kmnist", "--samples", "1", "--no-progress"]) == 0
+    assert "0 failed" in capsys.readouterr().out
