@@ -48,7 +48,7 @@ def assert_one_line(err, code, expected_code, pattern):
     assert re.search(pattern, err), err
     # The error is a line starting with the command's name (argparse prints its usage first;
     # a data set's "where to put it" note may follow on indented lines).
-    assert re.search(r"^neuralab[a-z ]*: ", err, re.M), err
+    assert re.search(r"^neuralab[a-z0-9 -]*: ", err, re.M), err
 
 
 # ---- every option of neuralab train ----------------------------------------------------------
@@ -119,6 +119,9 @@ TRAIN_CASES = [
     (["--run-dir", "/proc/neuralab-no/run"], 1, r"--run-dir /proc/neuralab-no/run is not "
                                                 r"writable"),
     (["--resume", "/nonexistent/run"], 1, r"cannot resume: /nonexistent/run is not a directory"),
+    (["--image-size", "big"], 2, r"--image-size: image size must be an int or HxW"),
+    (["--image-size", "0x4"], 2, r"--image-size: image size must be a positive int"),
+    (["--replan"], 2, r"--replan re-plans the schedule of a resumed run"),
 ]
 
 
@@ -138,11 +141,11 @@ def test_every_train_option_has_an_absurd_value_case():
     options = {a.option_strings[-1] for a in train._actions if a.option_strings} - {"--help"}
     tested = {token for case in TRAIN_CASES for token in case[0] if token.startswith("--")}
     # Flags without a value to get wrong; --resume and --run-dir have their own tests below.
-    no_value = {"--subset", "--no-download", "--no-progress", "--help"}
+    no_value = {"--subset", "--no-download", "--no-progress", "--help", "--list-presets"}
     assert options - tested - no_value == set()
     assert set(RESUME_APPLIES) | set(RESUME_REFUSES) >= {
         a.dest for a in train._actions if a.option_strings and a.dest not in
-        ("help", "resume", "run_dir", "overwrite")}
+        ("help", "resume", "run_dir", "overwrite", "replan", "list_presets")}
 
 
 # ---- the other subcommands -------------------------------------------------------------------
@@ -175,6 +178,17 @@ OTHER_CASES = [
     (["run", "xor", "--quick", "nope=1"], 2, r"unknown configuration key 'nope'"),
     (["run", "xor", "--quick", "--bogus"], 2, r"unknown option '--bogus'"),
     (["run", "learning-rate", "--quick", "lrs=0.1,-1"], 2, r"must be positive"),
+    (["run", "xor", "--quick", "--data-root", "/tmp"], 2, r"--data-root does not apply"),
+    (["run", "optimizers-mnist", "--quick", "--image-size", "8"], 2,
+     r"--image-size does not apply"),
+    (["summary", "mlp", "--data", "nope"], 2, r"unknown data set 'nope'"),
+    (["summary", "mlp", "--data", "cifar10", "--image-size", "0"], 2, r"image size must be"),
+    (["gradcheck", "mlp", "--data", "nope"], 2, r"unknown data set 'nope'"),
+    (["data", "nope"], 2, r"unknown data set 'nope'"),
+    (["data", "extra", "more"], 2, r"unrecognized arguments"),
+    (["cache", "bogus"], 2, r"invalid choice: 'bogus'"),
+    (["cache", "clear", "no-such-cache"], 1, r"nothing in .* matches 'no-such-cache'"),
+    (["presets", "extra"], 2, r"unrecognized arguments"),
     (["report", "/nonexistent/neuralab-run"], 2, r"no run directory at"),
     (["list", "--bogus"], 2, r"unrecognized arguments"),
     (["curriculum", "extra"], 2, r"unrecognized arguments"),

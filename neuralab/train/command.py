@@ -698,7 +698,8 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
                                 subset=subset, download=settings["download"],
                                 image_size=settings["image_size"])
     except datasets.DataNotFound as err:  # says where it looked and what it accepts
-        raise RunError(str(err)) from None
+        raise RunError(f"cannot load the data set {settings['data']!r}: "
+                       + str(err).removeprefix(f"{settings['data']}: ")) from None
     except (DataError, FileNotFoundError, ValueError, OSError) as err:
         message = err.args[0] if isinstance(err, FileNotFoundError) and err.args and \
             isinstance(err.args[0], str) and not err.filename else err
