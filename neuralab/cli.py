@@ -26,14 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run the course's experiments.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.add_commands(subparsers)
+    for name in COMMAND_MODULES:  # each is part of the package: a failing import is a bug
+        importlib.import_module(name).add_commands(subparsers)
     return parser
 
 

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.autograd.function import Context, zeros_for
+from neuralab.backend import xp
+
+# The engine knows Contexts and Tensors only by their attributes (ctx.inputs, tensor._ctx, ...):
+# tensor.py imports the engine and function.py imports tensor.py, so importing either here would
+# close a circle. "Context" in the annotations below is neuralab.autograd.function.Context.
+Context = Any
+
+
+def zeros_for(meta: tuple[tuple[int, ...], Any]) -> Any:
+    """A zero gradient for an output that received none (for ops with several outputs)."""
+    shape, dtype = meta
+    return xp.zeros(shape, dtype=dtype)
 
 
 def topological_order(root: Context) -> list[Context]:
@@ -45,8 +56,7 @@ def _check_not_released(ctx: Context) -> None:
 
 def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad."""
-    from neuralab.autograd.tensor import Tensor
-
+    Tensor = type(tensor)  # noqa: N806  (the class, without importing tensor.py: see above)
     root = tensor._ctx
     if root is None:  # a leaf: its gradient is the seed itself
         tensor._accumulate(gradient)

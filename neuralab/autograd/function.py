@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.autograd import grad_mode
-from neuralab.backend import xp
+from neuralab.autograd.tensor import Tensor, as_tensor_like
 
 # Attributes of a Context that belong to the engine; everything else a Function stores on ctx is
 # "saved for backward" and is released after the backward pass unless retain_graph=True.
@@ -86,8 +86,6 @@ class Function:
 
         Returns one Tensor, or a tuple of Tensors when forward returns a tuple.
         """
-        from neuralab.autograd.tensor import Tensor, as_tensor_like
-
         tensors = tuple(
             x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__) for x in inputs
         )
@@ -123,9 +121,3 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
-
-
-def zeros_for(meta: tuple[tuple[int, ...], Any]) -> Any:
-    """A zero gradient for an output that received none (for ops with several outputs)."""
-    shape, dtype = meta
-    return xp.zeros(shape, dtype=dtype)

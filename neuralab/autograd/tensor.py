@@ -306,11 +306,7 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Tensor:
-        """A tensor of the given dtype (differentiable; ``self`` if the dtype already matches)."""
-        from neuralab.ops.elementwise import cast  # the cast op lives with the other ops
-
-        return cast(self, dtype)
+    # ``to(dtype)`` is installed by neuralab.ops (the cast op lives with the other ops).
 
     def float(self) -> Tensor:
         return self.to(xp.float32)

@@ -41,6 +41,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
+from neuralab.plotting import subplots
 
 __all__ = ["Recorder"]
 
@@ -331,8 +332,6 @@ class Recorder:
 
     def plot_gradient_norms(self, step: int | None = None, ax: Any = None) -> Any:
         """Bars of ‖w̄‖ per parameter (log scale) at ``step``; returns the figure."""
-        from neuralab.experiments.runner import subplots
-
         grads = self.gradient_norms(step)
         if ax is None:
             fig, ax = subplots(figsize=(max(5.0, 0.5 * len(grads) + 2), 3.8))
@@ -352,8 +351,6 @@ class Recorder:
     def plot_activation_histograms(self, step: int | None = None, layers: list[str] | None = None,
                                    bins: int = 50) -> Any:
         """One histogram of outputs per layer at ``step`` (default: the latest); the figure."""
-        from neuralab.experiments.runner import subplots
-
         if not self.samples:
             raise RuntimeError("Recorder.plot_activation_histograms: nothing recorded yet; run a "
                                "forward pass at a recorded step first")

@@ -369,7 +369,7 @@ def small_vgg(num_classes: int = 10, width: float = 1.0, image_size: int = 32,
 def he_init(model: Any) -> None:
     """He et al. (2015): w ~ N(0, 2 / fan_in) for every conv and linear layer (variance kept
     through ReLUs), the last linear layer N(0, 1 / fan_in); biases 0; batch norm γ = 1, β = 0."""
-    from neuralab.models._init import normal_fill
+    from neuralab.models.initialization import normal_fill
 
     layers = [m for m in model.modules() if type(m).__name__ in ("Conv2d", "Linear")]
     for i, m in enumerate(layers):
@@ -382,7 +382,7 @@ def he_init(model: Any) -> None:
 
 def paper_init(model: Any) -> None:
     """Simonyan & Zisserman's random initialisation: w ~ N(0, 0.01²), biases 0."""
-    from neuralab.models._init import normal_fill
+    from neuralab.models.initialization import normal_fill
 
     for m in model.modules():
         if type(m).__name__ in ("Conv2d", "Linear"):

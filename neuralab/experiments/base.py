@@ -15,6 +15,7 @@ import pkgutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Modules of this package that are the framework, not experiments.
@@ -90,13 +91,12 @@ def _discover() -> dict[str, Experiment]:
     A module that fails to import (a piece it needs is missing) is remembered in ``broken()``
     with the error, rather than hiding every other experiment.
     """
-    import neuralab.experiments as package
-
     found: dict[str, Experiment] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    here = [str(Path(__file__).parent)]  # this package's folder (no import of the package itself)
+    for info in sorted(pkgutil.iter_modules(here), key=lambda m: m.name):
         if info.name.startswith("_") or info.name in FRAMEWORK_MODULES:
             continue
-        qualified = f"{package.__name__}.{info.name}"
+        qualified = f"{__package__}.{info.name}"
         try:
             module = importlib.import_module(qualified)
         except Exception as err:  # noqa: BLE001 - report, keep the other experiments usable

@@ -115,13 +115,10 @@ def block_cost(size: int = 56) -> list[list[Any]]:
 
 def measured_receptive_field(depth: int, k: int, size: int = 21) -> int | None:
     """The receptive field measured by backpropagation: the input pixels that influence the
-    centre output of ``depth`` stacked k×k convolutions (None when nn.Conv2d is missing)."""
-    try:
-        from neuralab.nn import Conv2d, Sequential
-    except ImportError:
-        return None
+    centre output of ``depth`` stacked k×k convolutions."""
     from neuralab.autograd import Tensor
     from neuralab.backend import xp
+    from neuralab.nn import Conv2d, Sequential
 
     net = Sequential(*[Conv2d(1, 1, k, padding=k // 2, bias=False) for _ in range(depth)])
     for conv in net:
@@ -135,28 +132,13 @@ def measured_receptive_field(depth: int, k: int, size: int = 21) -> int | None:
     return int(touched.max() - touched.min() + 1)
 
 
-def _row_value(row: Any, *names: str) -> Any:
-    """A field of a summary row, whatever its spelling (attribute or dict key)."""
-    for name in names:
-        if isinstance(row, dict) and name in row:
-            return row[name]
-        if hasattr(row, name):
-            return getattr(row, name)
-    return None
-
-
 def model_tables(cfg: dict, ctx: Any, layer_rows: dict | None = None
-                 ) -> tuple[list[list[Any]], str]:
-    """Per-layer tables of the zoo's models via ``summary``; totals, and what was missing.
+                 ) -> list[list[Any]]:
+    """Per-layer tables of the zoo's models via ``summary``; returns the totals.
 
     The per-layer rows are also stored in ``layer_rows[name]`` when a dict is given."""
-    try:
-        from neuralab.diagnostics.summary import summary
-    except ImportError as err:
-        summary, missing = None, f"neuralab.diagnostics.summary is not available ({err})"
-    else:
-        missing = ""
     from neuralab.backend import manual_seed
+    from neuralab.diagnostics.summary import summary
     from neuralab.models.registry import create, get_entry, list_models
 
     available = set(list_models())
@@ -171,40 +153,26 @@ def model_tables(cfg: dict, ctx: Any, layer_rows: dict | None = None
         if cfg["max_input"] and shape[-1] > cfg["max_input"]:
             shape = (shape[0], cfg["max_input"], cfg["max_input"])
         manual_seed(0)
-        try:
-            model = create(name)
-            model.eval()
-        except Exception as err:  # noqa: BLE001 - one broken model must not hide the others
-            ctx.note(f"{name}: could not be built ({type(err).__name__}: {err}); skipped.")
-            continue
+        model = create(name)
+        model.eval()
         params = sum(int(p.data.size) for p in model.parameters())
-        macs = None
-        if summary is not None:
-            try:
-                info = summary(model, shape)
-            except Exception as err:  # noqa: BLE001
-                ctx.note(f"{name}: summary failed ({type(err).__name__}: {err}).")
-            else:
-                rows, macs = [], 0
-                for row in info.rows:
-                    r_macs = int(_row_value(row, "macs") or 0)
-                    macs += r_macs
-                    field = _row_value(row, "receptive_field")
-                    size, jump = (field.text()[:2] if hasattr(field, "text") else ("-", "-"))
-                    shape_out = _row_value(row, "output_shape")
-                    rows.append([_row_value(row, "name"), _row_value(row, "type"),
-                                 "x".join(map(str, shape_out)) if shape_out else "-",
-                                 _row_value(row, "params"), r_macs, size, jump])
-                macs = int(getattr(info, "total_macs", macs))
-                if layer_rows is not None:
-                    layer_rows[name] = rows
-                ctx.table(f"layers_{name}", ["layer", "type", "output shape", "params",
-                                             "multiply-adds", "receptive field", "jump"], rows,
-                          caption=f"{name} at input {shape}: every layer")
+        info = summary(model, shape)
+        rows = []
+        for row in info.rows:
+            size, jump = row.receptive_field.text()[:2] if row.receptive_field else ("-", "-")
+            rows.append([row.name, row.type,
+                         "x".join(map(str, row.output_shape)) if row.output_shape else "-",
+                         row.params, row.macs, size, jump])
+        macs = info.total_macs
+        if layer_rows is not None:
+            layer_rows[name] = rows
+        ctx.table(f"layers_{name}", ["layer", "type", "output shape", "params",
+                                     "multiply-adds", "receptive field", "jump"], rows,
+                  caption=f"{name} at input {shape}: every layer")
         totals.append([name, "x".join(map(str, shape)), params, PUBLISHED_PARAMS.get(name),
                        macs, PUBLISHED_MACS.get(name) if shape[-1] == 224 else None])
         del model
-    return totals, missing
+    return totals
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -262,7 +230,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     results["bottleneck_over_basic256_params"] = blocks[1][1] / blocks[2][1]
 
     layer_rows: dict[str, list] = {}
-    totals, missing = model_tables(cfg, ctx, layer_rows)
+    totals = model_tables(cfg, ctx, layer_rows)
     lenet_rows = next((rows for name, rows in layer_rows.items() if name.startswith("lenet")), None)
     if lenet_rows:
         # The summary's first two convolutions against the formulas (C1, C3 above).
@@ -271,8 +239,6 @@ def run(cfg: dict, ctx: Any) -> dict:
         results["lenet_summary_matches_formulas"] = len(convs) == 2 and all(
             r[4] == h["macs"] and r[3] == h["params"] and str(r[5]) == str(h["receptive_field"])
             for r, h in zip(convs, hand))
-    if missing:
-        ctx.note("Per-layer tables of the model zoo were skipped: " + missing)
     if totals:
         ctx.table("models", ["model", "input", "parameters", "published parameters",
                              "multiply-adds", "published multiply-adds (224x224)"], totals,

@@ -24,6 +24,7 @@ from typing import Any
 
 from neuralab.experiments.base import Experiment, Verdict, get
 from neuralab.fileio import atomic_path, atomic_write_bytes
+from neuralab.plotting import subplots
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                "false": False, "0": False, "no": False, "off": False}
@@ -170,16 +171,6 @@ class RunContext:
 
     def close(self) -> None:
         self._metrics.close()
-
-
-def subplots(*args: Any, **kwargs: Any) -> Any:
-    """``matplotlib.pyplot.subplots`` with the Agg backend (no display), imported lazily."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(*args, **kwargs)
 
 
 def default_out_dir(name: str) -> Path:

@@ -27,7 +27,7 @@ from typing import Any
 
 import neuralab.nn as nn
 from neuralab.autograd.tensor import Tensor
-from neuralab.models._init import init_resnet_style
+from neuralab.models.initialization import init_resnet_style
 from neuralab.models.registry import register
 from neuralab.ops.shape import pad
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import neuralab.nn as nn
 from neuralab.autograd.tensor import Tensor
-from neuralab.models._init import init_vgg_style
+from neuralab.models.initialization import init_vgg_style
 from neuralab.models.registry import register
 
 __all__ = ["CONFIGS", "VGG", "make_features"]

@@ -9,7 +9,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import default_float, xp
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.conv import _conv_padding, _pair, conv2d
+from neuralab.ops.conv import as_pair, conv2d, conv_padding
 from neuralab.ops.shape import pad
 
 __all__ = ["Conv2d"]
@@ -60,13 +60,13 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got "
                              f"{padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = _pair("Conv2d", "stride", stride, 1)
-        self.dilation = _pair("Conv2d", "dilation", dilation, 1)
+        self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = as_pair("Conv2d", "stride", stride, 1)
+        self.dilation = as_pair("Conv2d", "dilation", dilation, 1)
         # Validates the padding (and 'same' with stride 1) now rather than at the first call.
-        self._pads = _conv_padding("Conv2d", padding, self.kernel_size, self.stride,
+        self._pads = conv_padding("Conv2d", padding, self.kernel_size, self.stride,
                                    self.dilation)
-        self.padding = padding if isinstance(padding, str) else _pair("Conv2d", "padding",
+        self.padding = padding if isinstance(padding, str) else as_pair("Conv2d", "padding",
                                                                       padding, 0)
         self.padding_mode = padding_mode
         dtype = default_float if dtype is None else xp.dtype(dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from neuralab.autograd.tensor import Tensor
 from neuralab.nn.module import Module
-from neuralab.ops.dropout import _check_p, dropout, dropout2d
+from neuralab.ops.dropout import check_p, dropout, dropout2d
 
 __all__ = ["Dropout", "Dropout2d"]
 
@@ -19,7 +19,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        _check_p(type(self).__name__, p)
+        check_p(type(self).__name__, p)
         self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:

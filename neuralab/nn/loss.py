@@ -5,9 +5,9 @@ from __future__ import annotations
 from neuralab.autograd.tensor import Tensor
 from neuralab.nn.module import Module
 from neuralab.ops.loss import (
-    _check_reduction,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    check_reduction,
     cross_entropy,
     l1_loss,
     mse_loss,
@@ -20,7 +20,7 @@ __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWi
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        _check_reduction(type(self).__name__, reduction)
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

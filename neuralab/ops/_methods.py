@@ -30,10 +30,8 @@ def install(ops: Any) -> None:
         "__neg__": ops.neg,
         "__eq__": ops.eq, "__ne__": ops.ne, "__lt__": ops.lt, "__le__": ops.le,
         "__gt__": ops.gt, "__ge__": ops.ge,
+        "__getitem__": ops.getitem, "__setitem__": ops.indexing.setitem,
     }
-    if hasattr(ops, "getitem"):
-        operators["__getitem__"] = ops.getitem
-        operators["__setitem__"] = ops.indexing.setitem
     for name, fn in operators.items():
         setattr(Tensor, name, fn)
     methods = [
@@ -54,11 +52,15 @@ def install(ops: Any) -> None:
         "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse",
     ]
     for name in methods:
-        if hasattr(ops, name):  # every name is required by tests/ops/test_methods.py
-            setattr(Tensor, name, getattr(ops, name))
-    if hasattr(ops, "permute"):
-        Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),
-                            doc="The tensor with its dimensions reversed (a matrix's transpose).")
+        setattr(Tensor, name, getattr(ops, name))
+    Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),
+                        doc="The tensor with its dimensions reversed (a matrix's transpose).")
+
+    def to(self: Tensor, dtype: Any) -> Tensor:
+        """A tensor of the given dtype (differentiable; ``self`` if the dtype already matches)."""
+        return ops.cast(self, dtype)
+
+    Tensor.to = to
     Tensor.clip = ops.clamp
     Tensor.any = lambda self: Tensor(self.data.any())
     Tensor.all = lambda self: Tensor(self.data.all())

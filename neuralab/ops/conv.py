@@ -39,7 +39,7 @@ from neuralab.ops._checks import require_float
 __all__ = ["conv2d"]
 
 
-def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
+def as_pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
     """An (h, w) pair from an int or a 2-sequence, each at least ``minimum``."""
     if isinstance(value, (int, xp.integer)) and not isinstance(value, bool):
         pair = (int(value), int(value))
@@ -53,7 +53,7 @@ def _pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
     return pair
 
 
-def _conv_padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
+def conv_padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
                   dilation: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
     """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same'."""
     if isinstance(padding, str):
@@ -72,7 +72,7 @@ def _conv_padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[
             return pads[0], pads[1]
         raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
                          f"got {padding!r}")
-    ph, pw = _pair(op, "padding", padding, 0)
+    ph, pw = as_pair(op, "padding", padding, 0)
     return (ph, ph), (pw, pw)
 
 
@@ -297,9 +297,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kh, kw), "
                          f"got shape {weight.shape}")
-    stride_ = _pair("conv2d", "stride", stride, 1)
-    dilation_ = _pair("conv2d", "dilation", dilation, 1)
-    padding_ = _conv_padding("conv2d", padding, weight.shape[2:], stride_, dilation_)
+    stride_ = as_pair("conv2d", "stride", stride, 1)
+    dilation_ = as_pair("conv2d", "dilation", dilation, 1)
+    padding_ = conv_padding("conv2d", padding, weight.shape[2:], stride_, dilation_)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d.apply(*inputs, stride=stride_, padding=padding_, dilation=dilation_,
                         groups=groups)

@@ -17,7 +17,7 @@ from neuralab.ops._checks import require_float
 __all__ = ["dropout", "dropout2d"]
 
 
-def _check_p(op: str, p: Any) -> None:
+def check_p(op: str, p: Any) -> None:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability p must be a number in [0, 1], got {p!r} "
                          "(p is the probability of DROPPING a unit, not of keeping it)")
@@ -65,7 +65,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         training: apply dropout (pass ``self.training`` from a module).
         inplace: accepted for PyTorch compatibility; the result is always a new tensor.
     """
-    _check_p("dropout", p)
+    check_p("dropout", p)
     if not training or p == 0.0:
         return input
     return Dropout.apply(input, p=float(p))
@@ -83,7 +83,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
         training: apply dropout (pass ``self.training``).
         inplace: accepted for PyTorch compatibility.
     """
-    _check_p("dropout2d", p)
+    check_p("dropout2d", p)
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
                          f"shape {input.shape}; use dropout for fully connected layers")

@@ -29,7 +29,7 @@ __all__ = [
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _check_reduction(op: str, reduction: str) -> None:
+def check_reduction(op: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of 'none', 'mean', 'sum', got "
                          f"{reduction!r}")
@@ -136,7 +136,7 @@ class CrossEntropy(Function):
     @staticmethod
     def check(x, target, *weight, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         op = "cross_entropy"
-        _check_reduction(op, reduction)
+        check_reduction(op, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
         w = weight[0] if weight else None
@@ -215,7 +215,7 @@ class NLLLoss(Function):
 
     @staticmethod
     def check(x, target, *weight, ignore_index=-100, reduction="mean"):
-        _check_reduction("nll_loss", reduction)
+        check_reduction("nll_loss", reduction)
         _check_class_target("nll_loss", x, target, weight[0] if weight else None, ignore_index)
 
     @staticmethod
@@ -265,7 +265,7 @@ class MSELoss(Function):
 
     @staticmethod
     def check(x, y, reduction="mean"):
-        _check_reduction("mse_loss", reduction)
+        check_reduction("mse_loss", reduction)
         _check_pair("mse_loss", x, y)
 
     @staticmethod
@@ -286,7 +286,7 @@ class L1Loss(Function):
 
     @staticmethod
     def check(x, y, reduction="mean"):
-        _check_reduction("l1_loss", reduction)
+        check_reduction("l1_loss", reduction)
         _check_pair("l1_loss", x, y)
 
     @staticmethod
@@ -336,7 +336,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def check(x, y, *weight, reduction="mean"):
         op = "binary_cross_entropy"
-        _check_reduction(op, reduction)
+        check_reduction(op, reduction)
         _check_binary(op, x, y, weight[0] if weight else None)
         if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
             raise ValueError(
@@ -383,7 +383,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def check(x, y, *extra, reduction="mean", has_weight=False, has_pos_weight=False):
         op = "binary_cross_entropy_with_logits"
-        _check_reduction(op, reduction)
+        check_reduction(op, reduction)
         w = extra[0] if has_weight else None
         _check_binary(op, x, y, w)
         if has_pos_weight:

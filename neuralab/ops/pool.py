@@ -21,7 +21,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.kernels import pool as fast_pool
 from neuralab.ops._checks import require_float
-from neuralab.ops.conv import _pair
+from neuralab.ops.conv import as_pair
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
 
@@ -57,11 +57,11 @@ def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation, c
     """Validate and normalize pooling arguments -> (kernel, stride, padding, dilation, out)."""
     if x.ndim not in (3, 4):
         raise ValueError(f"{op}: input must be (N, C, H, W) or (C, H, W), got shape {x.shape}")
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    kernel = as_pair(op, "kernel_size", kernel_size, 1)
     stride_ = kernel if stride is None or stride == [] or stride == () else \
-        _pair(op, "stride", stride, 1)
-    padding_ = _pair(op, "padding", padding, 0)
-    dilation_ = _pair(op, "dilation", dilation, 1)
+        as_pair(op, "stride", stride, 1)
+    padding_ = as_pair(op, "padding", padding, 0)
+    dilation_ = as_pair(op, "dilation", dilation, 1)
     for k, p, d in zip(kernel, padding_, dilation_):
         limit = (d * (k - 1) + 1) // 2 if pad_limit_dilated else k // 2
         if p > limit:

@@ -16,7 +16,6 @@ status 2 (usage) or 1 (missing or damaged files), never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
 import json
 import math
@@ -24,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from neuralab.train.presets import PRESETS, get_preset, list_presets
 
 # Built-in defaults; the parser's own defaults are None so that we can tell what was given.
 DEFAULTS: dict[str, Any] = {
@@ -206,16 +207,9 @@ def _suggest(word: str, choices: Any) -> str:
 
 
 def _load_preset(name: str) -> dict:
-    try:
-        presets = importlib.import_module("neuralab.train.presets")
-    except ModuleNotFoundError as err:
-        if err.name != "neuralab.train.presets":
-            raise
-        raise SystemExit("neuralab train: no presets are available in this installation") from None
-    if name not in presets.PRESETS:
-        raise UsageError(f"unknown preset {name!r}; choose one of "
-                         f"{', '.join(presets.list_presets())}")
-    return dict(presets.get_preset(name))
+    if name not in PRESETS:
+        raise UsageError(f"unknown preset {name!r}; choose one of {', '.join(list_presets())}")
+    return get_preset(name)
 
 
 def resolve_settings(args: argparse.Namespace) -> dict:
@@ -515,16 +509,13 @@ def _build_optimizer(model: Any, settings: dict) -> Any:
     from neuralab import optim
 
     name = settings["optimizer"]
-    cls = getattr(optim, OPTIMIZERS[name], None)
-    if cls is None:
-        raise SystemExit(f"neuralab train: optimizer {name!r} is not available yet")
-    params = inspect.signature(cls).parameters
     options = {"lr": settings["lr"], "weight_decay": settings["weight_decay"]}
-    if "momentum" in params and name in ("sgd", "rmsprop"):
+    # validate_settings has refused --momentum and --nesterov for the optimizers without them.
+    if name in ("sgd", "rmsprop"):
         options["momentum"] = settings["momentum"]
-    if "nesterov" in params and settings.get("nesterov"):
+    if settings.get("nesterov"):
         options["nesterov"] = True
-    return cls(model.parameters(), **{k: v for k, v in options.items() if k in params})
+    return getattr(optim, OPTIMIZERS[name])(model.parameters(), **options)
 
 
 def _build_scheduler(optimizer: Any, settings: dict, steps_per_epoch: int) -> Any:

@@ -48,7 +48,7 @@ def no_init(monkeypatch):
     for name in dir(nn.init):
         if name.endswith("_") and not name.startswith("_"):
             monkeypatch.setattr(nn.init, name, identity)
-    import neuralab.models._init as model_init
+    import neuralab.models.initialization as model_init
 
     monkeypatch.setattr(model_init, "normal_fill", lambda *args, **kwargs: None)
 
