@@ -10,13 +10,17 @@ matter of converting arrays, not of renaming:
     >>> torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
 
 This module never imports torch: torch tensors are recognised by their ``detach``/``cpu``/``numpy``
-methods. safetensors (in the ``train`` extra) is imported only when a ``.safetensors`` file is read
-or written.
+methods. ``.safetensors`` files are read by ``read_safetensors`` (the format is an 8-byte length,
+a JSON header and the raw data; bfloat16 is widened to float32); the safetensors package (in the
+``train`` extra) is imported only to write them.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,8 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.fileio import atomic_path
 
-__all__ = ["export_state_dict", "load_torch_state_dict", "to_torch_state_dict"]
+__all__ = ["export_state_dict", "load_torch_state_dict", "read_safetensors",
+           "to_torch_state_dict"]
 
 
 def _safetensors_numpy() -> Any:
@@ -32,7 +37,7 @@ def _safetensors_numpy() -> Any:
         import safetensors.numpy as st
     except ImportError as exc:
         raise ImportError(
-            "interop: reading or writing .safetensors files needs the safetensors package; "
+            "interop: writing .safetensors files needs the safetensors package; "
             "install it with `pip install safetensors` (or `pip install neuralab[train]`), or "
             "use format='npz'"
         ) from exc
@@ -56,15 +61,79 @@ def _to_array(name: str, value: Any) -> Any:
                         "not an array or tensor") from exc
 
 
+# safetensors dtype names -> NumPy dtypes (little-endian); BF16 is widened to float32 on reading.
+_ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8",
+              "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?", "U16": "<u2",
+              "U32": "<u4", "U64": "<u8"}
+_ST_MAX_HEADER = 100 << 20  # the format's own limit on the JSON header (100 MB)
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a ``.safetensors`` file into ``{name: ndarray}``, checking its header.
+
+    The format: an 8-byte little-endian header length n, n bytes of JSON mapping each tensor's
+    name to its ``dtype``, ``shape`` and ``data_offsets`` [begin, end) in the data that follows.
+    bfloat16 tensors (``BF16``, the upper 16 bits of a float32) are widened to float32, as a
+    dict of torch bf16 tensors is by ``load_torch_state_dict``.
+
+    Raises:
+        ValueError: the file is truncated or its header is damaged (naming the file and entry).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+
+    def bad(why: str) -> ValueError:
+        return ValueError(f"safetensors: {path} is damaged or not a safetensors file: {why}")
+
+    if len(raw) < 8:
+        raise bad(f"it holds {len(raw)} bytes, less than the 8-byte header length")
+    n = int.from_bytes(raw[:8], "little")
+    if n > min(_ST_MAX_HEADER, len(raw) - 8):
+        raise bad(f"the header length {n:,} exceeds the file's {len(raw) - 8:,} remaining bytes "
+                  "(truncated?)")
+    try:
+        header = json.loads(raw[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise bad(f"the JSON header does not parse ({err})") from None
+    if not isinstance(header, dict):
+        raise bad("the header is not a JSON object")
+    data = memoryview(raw)[8 + n:]
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype = xp.dtype(_ST_DTYPES[entry["dtype"]])
+            shape = tuple(int(d) for d in entry["shape"])
+            begin, end = (int(o) for o in entry["data_offsets"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise bad(f"entry {name!r} has no valid dtype/shape/data_offsets ({err!r}); "
+                      f"dtypes read: {', '.join(_ST_DTYPES)}") from None
+        if any(d < 0 for d in shape) or not 0 <= begin <= end <= len(data) or \
+                end - begin != math.prod(shape) * dtype.itemsize:
+            raise bad(f"entry {name!r} ({entry['dtype']} {list(shape)}) has data_offsets "
+                      f"[{begin}, {end}) that do not fit its size or the file's "
+                      f"{len(data):,} data bytes (truncated?)")
+        array = xp.frombuffer(data[begin:end], dtype=dtype).reshape(shape)
+        if entry["dtype"] == "BF16":
+            array = (array.astype(xp.uint32) << 16).view(xp.float32)
+        out[name] = array.astype(array.dtype.newbyteorder("="), copy=True)
+    return out
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"load_torch_state_dict: file {path} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
-        return dict(_safetensors_numpy().load_file(str(path)))
+        return read_safetensors(path)
     if suffix == ".npz":
-        with xp.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        try:
+            with xp.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            raise ValueError(f"load_torch_state_dict: cannot read {path}: {err or type(err)}; "
+                             "the file is truncated, corrupt or not an .npz of arrays") from None
     raise ValueError(
         f"load_torch_state_dict: cannot read {path.name}: expected a .safetensors or .npz file "
         "(for a torch .pt/.pth checkpoint, torch.load it yourself and pass the dict)"

@@ -93,7 +93,13 @@ class Function:
         needs = tuple(t.requires_grad for t in tensors)
         record = grad_mode.is_enabled() and any(needs)
         ctx = Context(cls, tensors if record else (), needs)
-        result = cls.forward(ctx, *(t.data for t in tensors), **params)
+        try:
+            result = cls.forward(ctx, *(t.data for t in tensors), **params)
+        except MemoryError as err:  # name the op and the shapes that did not fit
+            shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
+            raise MemoryError(f"{cls.__name__}: out of memory in forward on inputs {shapes}"
+                              f"{': ' + str(err) if str(err) else ''}; use a smaller batch or "
+                              "model") from err
         if isinstance(result, tuple):
             owner = ctx if record else None
             outputs = tuple(Tensor._from_op(r, owner, i) for i, r in enumerate(result))

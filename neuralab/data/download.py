@@ -33,6 +33,8 @@ __all__ = [
     "download",
     "find_file",
     "md5_bytes",
+    "GZIP_MAX_BYTES",
+    "gunzip",
     "read_maybe_gzip",
     "sha256_bytes",
     "sha256_file",
@@ -104,24 +106,56 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_maybe_gzip(path: str | os.PathLike, hint: str = "") -> bytes:
+#: Decompressed size above which ``read_maybe_gzip`` stops (a gzip bomb: a few kilobytes that
+#: inflate to gigabytes); callers that know the size from the format's header pass a tighter one.
+GZIP_MAX_BYTES = 2 << 30
+
+
+def read_maybe_gzip(path: str | os.PathLike, hint: str = "",
+                    max_size: int = GZIP_MAX_BYTES) -> bytes:
     """Return the content of ``path``, decompressed if it is gzip (by its magic bytes).
 
+    Decompression is incremental and stops as soon as the output passes ``max_size`` bytes, so a
+    crafted file cannot fill the memory.
+
     Raises:
-        DataError: the gzip stream is truncated or corrupt (naming the file and what to do).
+        DataError: the gzip stream is truncated or corrupt, or inflates beyond ``max_size``
+            (naming the file and what to do).
     """
     path = Path(path)
     with open(path, "rb") as fh:
         raw = fh.read()
     if raw[:2] != b"\x1f\x8b":
         return raw
+    return gunzip(raw, path, hint or "; replace it with a good copy", max_size)
+
+
+def gunzip(raw: bytes, path: Path, hint: str = "", max_size: int = GZIP_MAX_BYTES) -> bytes:
+    """Decompress the gzip bytes ``raw`` (read from ``path``), at most ``max_size`` bytes of
+    output; several concatenated gzip members are joined as ``gzip.decompress`` does."""
+    out = bytearray()
+    data = raw
     try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as err:
+        inflater = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer (CRC, size)
+        while True:
+            chunk = inflater.decompress(data, max_size + 1 - len(out))
+            out += chunk
+            if len(out) > max_size:
+                raise DataError(
+                    f"{path}: the gzip file inflates to more than {max_size:,} bytes, more than "
+                    f"this file can hold ({len(raw):,} bytes compressed); it is corrupt or "
+                    f"crafted{hint}")
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                rest = inflater.unused_data
+                if not rest.strip(b"\0"):  # trailing zero padding, as gzip.decompress allows
+                    return bytes(out)
+                inflater, data = zlib.decompressobj(wbits=31), rest
+            elif not data and not chunk:
+                raise EOFError("compressed file ended before the end-of-stream marker")
+    except (EOFError, zlib.error) as err:
         raise DataError(
-            f"{path}: the gzip file is truncated or corrupt ({err})"
-            + (hint or "; replace it with a good copy")
-        ) from None
+            f"{path}: the gzip file is truncated or corrupt ({err})" + hint) from None
 
 
 def read_response(response: Any, desc: str, chunk: int = 1 << 20) -> bytes:

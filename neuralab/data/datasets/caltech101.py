@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.data.datasets.imagefolder import ImageFolder, decode_image
+from neuralab.data.datasets.imagefolder import ImageFolder, decode_image, file_key
 
 __all__ = ["Caltech101"]
 
@@ -88,7 +88,7 @@ class Caltech101(ImageFolder):
                 part = part[:test_per_class]
             chosen += sorted(part.tolist())
         self.files = [files[i] for i in chosen]
-        key = [f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in self.files]
+        key = [file_key(f) for f in self.files]
         self.data, self.targets = self._decode_cached(
             [str(f) for f in self.files], targets[chosen], cache, key_parts=key,
             reader=lambda name: decode_image(name, name, self.size))

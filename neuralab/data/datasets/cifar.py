@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.data.datasets.imagefolder import ImageDataset
+from neuralab.data.datasets.imagefolder import TAR_READ_ERRORS, ImageDataset, check_tar_end
 from neuralab.fileio import atomic_path
 from neuralab.progress import Progress
 
@@ -155,11 +155,13 @@ class CIFAR10(ImageDataset):
             self._read_binary(binary, check_md5)
             return
         if not archive.is_file():
-            if not download:
+            offline = bool(os.environ.get("NEURALAB_OFFLINE"))
+            if not download or offline:
+                why = "NEURALAB_OFFLINE is set" if offline and download else "download=False"
                 raise FileNotFoundError(
-                    f"{name}: {archive} not found; pass download=True, or download {self.url} "
-                    "and put it there (or use the image-folder copy of CIFAR-10 with "
-                    "ImageFolder.from_archive)"
+                    f"{name}: {archive} not found and not downloaded ({why}); download "
+                    f"{self.url} elsewhere and put it there (or use the image-folder copy of "
+                    "CIFAR-10 with ImageFolder.from_archive)"
                 )
             download_url(self.url, archive, name)
         if check_md5:
@@ -176,8 +178,11 @@ class CIFAR10(ImageDataset):
                 for member in tar:
                     if member.name in wanted or member.name == self.meta_member:
                         batches[member.name] = safe_unpickle(tar.extractfile(member).read())
-        except (tarfile.TarError, EOFError, pickle.UnpicklingError) as exc:
-            raise ValueError(f"{name}: cannot read {archive}: {exc}") from exc
+                check_tar_end(tar, archive, name)
+        except (*TAR_READ_ERRORS, pickle.UnpicklingError) as exc:
+            raise ValueError(f"{name}: cannot read {archive} ({exc or type(exc).__name__}): "
+                             f"it is truncated or corrupt; replace it with a good copy from "
+                             f"{self.url}") from None
         missing = [m for m in wanted + [self.meta_member] if m not in batches]
         if missing:
             raise ValueError(f"{name}: {archive} lacks {', '.join(missing)}; is it the python "
@@ -209,8 +214,10 @@ class CIFAR10(ImageDataset):
                     base = member.name.rsplit("/", 1)[-1]
                     if member.isfile() and (base in wanted or base == "batches.meta.txt"):
                         found[base] = tar.extractfile(member).read()
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ValueError(f"{name}: cannot read {archive}: {exc}") from exc
+                check_tar_end(tar, archive, name)
+        except TAR_READ_ERRORS as exc:
+            raise ValueError(f"{name}: cannot read {archive} ({exc or type(exc).__name__}): "
+                             "it is truncated or corrupt; replace it with a good copy") from None
         missing = [m for m in wanted + ["batches.meta.txt"] if m not in found]
         if missing:
             raise ValueError(f"{name}: {archive} lacks {', '.join(missing)}; is it the binary "

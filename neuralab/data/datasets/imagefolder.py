@@ -11,7 +11,10 @@ threads (Pillow releases the GIL while decoding) with a progress bar. Pixels sta
 less memory than float32, converted batch by batch.
 
 Small data sets are decoded up front and cached in an ``.npz`` file (written to a temporary
-name, then renamed: a crash never leaves half a cache) keyed by the file list, sizes and times;
+name, then renamed: a crash never leaves half a cache) keyed by the file list and each file's
+size, modification time, inode and status-change time (``file_key``: a file replaced by another
+of the same size with its old modification time restored still gets a new inode or ctime), or,
+for an archive, by the SHA-256 of its bytes;
 the cache's size and location are printed when it is created, and ``neuralab cache`` lists and
 clears the caches. Data sets whose decoded pixels would exceed ``LAZY_BYTES`` (Caltech-101 at
 224 px: 1.4 GB) are decoded lazily instead (``LazyImages``): an image is decoded the first time a
@@ -23,11 +26,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import lzma
 import os
 import sys
 import tarfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -278,6 +283,40 @@ def _stack(images: list, names: list[str], size: Any) -> Any:
     return xp.stack(images)
 
 
+def file_key(path: Path) -> str:
+    """What identifies a file's content for a cache without reading it: its path, size,
+    modification time, inode and status-change time. Rewriting a file (even to the same size,
+    with ``touch`` restoring the old mtime) or replacing it changes the ctime or the inode."""
+    st = path.stat()
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+
+
+def archive_digest(path: Path) -> str:
+    """SHA-256 of an archive's bytes (read once per load; 20 MB take about 0.1 s)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+#: What reading a damaged tar, tar.gz, tar.bz2 or tar.xz raises besides tarfile's own errors.
+TAR_READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+def check_tar_end(tar: tarfile.TarFile, path: Path, what: str) -> None:
+    """Raise ValueError when iterating ``tar`` stopped at the end of the file rather than at
+    the archive's end marker (a zero block): the file was cut at a member boundary, which
+    ``tarfile`` would otherwise take for the end of a shorter archive."""
+    tar.fileobj.seek(tar.offset)
+    marker = tar.fileobj.read(tarfile.BLOCKSIZE)
+    if len(marker) < tarfile.BLOCKSIZE or marker.count(0) != tarfile.BLOCKSIZE:
+        raise ValueError(
+            f"{what}: {path} is truncated: it ends after {len(tar.getmembers())} members "
+            "without the tar end-of-archive marker (an interrupted download or copy); copy or "
+            "download it again")
+
+
 def _load_cache(path: Path) -> tuple[Any, Any] | None:
     if not path.is_file():
         return None
@@ -374,7 +413,7 @@ class ImageFolder(ImageDataset):
             common_size(len(files), lambda i: files[i], [str(f) for f in files])
         self.data, self.targets = self._decode_cached(
             [str(f) for f in files], xp.asarray(targets, dtype=xp.int64), cache,
-            key_parts=[f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files],
+            key_parts=[file_key(f) for f in files],
             reader=lambda name: decode_image(name, name, self.size))
 
     # -- scanning and decoding -----------------------------------------------------------------
@@ -461,11 +500,10 @@ class ImageFolder(ImageDataset):
         self = cls(path, transform=transform, cache=False, size=size,
                    target_transform=target_transform, normalize=normalize, progress=progress,
                    _load=False)
-        stat = path.stat()
-        key = [str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns), str(split)]
         cached = None
         cache_path = None
         if cache:
+            key = [str(path.resolve()), archive_digest(path), str(split)]
             digest = hashlib.sha256("\0".join(key + [str(self.size)]).encode()).hexdigest()[:20]
             cache_path = cache_dir() / f"imagefolder-archive-{digest}.npz"
             if cache_path.is_file():
@@ -494,9 +532,11 @@ class ImageFolder(ImageDataset):
                     elif len(parts) < 2:
                         continue
                     members.append((parts[-2], member.name, tar.extractfile(member).read()))
-        except tarfile.TarError as exc:
-            raise ValueError(f"ImageFolder.from_archive: {path} is not a readable tar archive: "
-                             f"{exc}") from exc
+                check_tar_end(tar, path, "ImageFolder.from_archive")
+        except TAR_READ_ERRORS as exc:
+            raise ValueError(f"ImageFolder.from_archive: {path} is not a readable tar archive "
+                             f"({exc or type(exc).__name__}); it is truncated or corrupt: copy "
+                             "or download it again") from None
         if not members:
             raise ValueError(
                 f"ImageFolder.from_archive: no images under split {split!r} in {path}; expected "

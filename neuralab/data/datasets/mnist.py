@@ -28,8 +28,10 @@ ToTensor + Normalize. Pass ``normalize=False`` to keep [0, 1] pixels instead.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,6 @@ from neuralab.data.download import (
     data_roots,
     find_file,
     md5_bytes,
-    read_maybe_gzip,
     sha256_bytes,
 )
 from neuralab.data.download import (
@@ -133,20 +134,50 @@ def parse_idx(content: bytes, path: Path, todo: str = "") -> Any:
     The format: two zero bytes, a type code, the number of dimensions d, then d big-endian
     int32 sizes, then the values in C order.
     """
+    shape, expected = _idx_header(content, path, todo)
+    header = 4 + 4 * len(shape)
+    dtype = xp.dtype(_IDX_DTYPES[content[2]])
+    if len(content) != expected:
+        raise DataError(f"{path}: the file is truncated or corrupt: its header announces shape "
+                        f"{shape} ({expected} bytes) but it holds {len(content)} bytes{todo}")
+    array = xp.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
+
+
+def _idx_header(content: bytes, path: Path, todo: str = "") -> tuple[tuple[int, ...], int]:
+    """The shape an IDX header announces and the file size it implies (Python integers: a
+    crafted header cannot overflow the size check)."""
     if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_DTYPES:
         raise DataError(f"{path}: not an IDX file (bad magic number {content[:4].hex()}){todo}")
     ndim = content[3]
     header = 4 + 4 * ndim
     if len(content) < header:
         raise DataError(f"{path}: truncated IDX header ({len(content)} bytes){todo}")
-    shape = tuple(int(s) for s in xp.frombuffer(content, dtype=">i4", count=ndim, offset=4))
-    dtype = xp.dtype(_IDX_DTYPES[content[2]])
-    expected = header + int(xp.prod(shape, dtype=xp.int64)) * dtype.itemsize
-    if len(content) != expected:
-        raise DataError(f"{path}: the file is truncated or corrupt: its header announces shape "
-                        f"{shape} ({expected} bytes) but it holds {len(content)} bytes{todo}")
-    array = xp.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
+    shape = tuple(int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big", signed=True)
+                  for i in range(ndim))
+    if any(n < 0 for n in shape):
+        raise DataError(f"{path}: the IDX header announces a negative size {shape}; the file "
+                        f"is corrupt{todo}")
+    itemsize = xp.dtype(_IDX_DTYPES[content[2]]).itemsize
+    return shape, header + math.prod(shape) * itemsize
+
+
+def read_idx_bytes(path: Path, todo: str = "") -> bytes:
+    """The decompressed bytes of an IDX file, refusing to inflate a ``.gz`` beyond the size its
+    own header announces (a gzip bomb, or a header crafted to claim terabytes, stops early)."""
+    from neuralab.data.download import GZIP_MAX_BYTES, gunzip
+
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    limit = GZIP_MAX_BYTES
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(raw, 4 + 4 * 255)
+        if len(head) >= 4 and head[2] in _IDX_DTYPES and len(head) >= 4 + 4 * head[3]:
+            limit = min(limit, _idx_header(head, path, todo)[1])
+    except zlib.error:
+        pass  # gunzip reports it
+    return gunzip(raw, path, todo, max_size=limit)
 
 
 def _replace_hint(path: Path, what: str) -> str:
@@ -170,7 +201,7 @@ def read_idx(path: str | os.PathLike, sha256: str | None = None) -> Any:
     path = Path(path)
     todo = _replace_hint(path, "the data set's publisher")
     raw = path.read_bytes()
-    content = read_maybe_gzip(path, hint=todo)
+    content = read_idx_bytes(path, todo)
     array = parse_idx(content, path, todo)
     if sha256 is not None:
         got = sha256_bytes(content)
@@ -280,7 +311,7 @@ class MNIST(Dataset):
 
     def _read(self, path: Path, verify: bool) -> tuple[Any, bool]:
         todo = _replace_hint(path, self.homepage)
-        content = read_maybe_gzip(path, hint=todo)
+        content = read_idx_bytes(path, todo)
         array = parse_idx(content, path, todo)
         if not verify:
             return array, False
