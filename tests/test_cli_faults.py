@@ -109,7 +109,7 @@ TRAIN_CASES = [
     (["--optimizer", "adam", "--momentum", "0.5"], 2, r"--momentum applies to sgd and rmsprop"),
     (["--optimizer", "adam", "--nesterov"], 2, r"--nesterov applies to sgd"),
     (["--nesterov", "--momentum", "0"], 2, r"--nesterov needs a momentum"),
-    (["--data", "cifar10"], 2, r"--subset: only mnist ships a subset"),
+    (["--data", "cifar10", "--subset"], 2, r"--subset: .*mnist"),
     (["--data-root", "/nonexistent/neuralab"], 2, r"--data-root /nonexistent/neuralab does not "
                                                   r"exist"),
     (["--overwrite"], 2, r"--overwrite needs --run-dir"),
@@ -122,6 +122,11 @@ TRAIN_CASES = [
     (["--image-size", "big"], 2, r"--image-size: image size must be an int or HxW"),
     (["--image-size", "0x4"], 2, r"--image-size: image size must be a positive int"),
     (["--replan"], 2, r"--replan re-plans the schedule of a resumed run"),
+    (["--image-size", "0"], 2, r"--image-size: image size must be a positive"),
+    (["--data", "imagefolder", "--image-size", "-5"], 2, r"--image-size: image size must be"),
+    (["--data", "imagefolder", "--image-size", "abc"], 2, r"--image-size: image size must be"),
+    (["--data", "imagefolder", "--image-size", "100000"], 2, r"larger than 4096 pixels"),
+    (["--list-presets", "--bogus"], 2, r"unrecognized arguments: --bogus"),
 ]
 
 
@@ -129,7 +134,8 @@ TRAIN_CASES = [
                          ids=[" ".join(c[0]) for c in TRAIN_CASES])
 def test_train_option_errors(tmp_path, capsys, extra, expected, pattern):
     out = tmp_path / "runs"
-    code, err = run_cli(["train", *FAST, "--epochs", "1", "--out", str(out), *extra], capsys)
+    base = [a for a in FAST if a != "--subset"] if "--data" in extra else FAST
+    code, err = run_cli(["train", *base, "--epochs", "1", "--out", str(out), *extra], capsys)
     assert_one_line(err, code, expected, pattern)
     assert not out.exists()  # checked before any work
 
@@ -190,6 +196,10 @@ OTHER_CASES = [
     (["cache", "clear", "no-such-cache"], 1, r"nothing in .* matches 'no-such-cache'"),
     (["presets", "extra"], 2, r"unrecognized arguments"),
     (["report", "/nonexistent/neuralab-run"], 2, r"no run directory at"),
+    (["data", "--data-root", "/nonexistent/neuralab"], 2, r"--data-root /nonexistent/neuralab "
+                                                          r"does not exist"),
+    (["cache", "nope"], 2, r"invalid choice: 'nope'"),
+    (["cache", "list", "nope"], 2, r"unknown action 'nope'"),
     (["list", "--bogus"], 2, r"unrecognized arguments"),
     (["curriculum", "extra"], 2, r"unrecognized arguments"),
     (["nope"], 2, r"invalid choice: 'nope'"),
@@ -395,7 +405,7 @@ def test_resume_of_a_full_data_run_never_falls_back_to_the_subset(tmp_path, caps
     monkeypatch.setenv("NEURALAB_DATA", str(empty))
     code, err = run_cli(["train", "--resume", str(run), "--epochs", "2", "--data-root",
                          str(empty)], capsys)
-    assert_one_line(err, code, 1, r"cannot load the data set 'mnist'")
+    assert_one_line(err, code, 1, r"neuralab train: .*mnist")
     assert ckpt.load(run / "checkpoint.npz")["epoch"] == 1
 
 

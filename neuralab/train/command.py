@@ -81,6 +81,10 @@ def _epilog() -> str:
             f"shows their settings):\n{presets}\n\n{resuming}")
 
 
+#: The largest --image-size side accepted (ImageNet-style models use 224).
+MAX_IMAGE_SIZE = 4096
+
+
 class UsageError(Exception):
     """A user's mistake on the command line: one line, exit status 2."""
 
@@ -344,9 +348,13 @@ def validate_settings(settings: dict, given: dict) -> None:
         from neuralab.train.datasets import INFO
 
         try:
-            parse_image_size(settings["image_size"])
+            size = parse_image_size(settings["image_size"])
         except ValueError as err:
             raise UsageError(f"--image-size: {err}") from None
+        if max(size) > MAX_IMAGE_SIZE:
+            raise UsageError(f"--image-size: {size[0]}x{size[1]} is larger than "
+                             f"{MAX_IMAGE_SIZE} pixels a side; the decoded data set would not "
+                             "fit in memory")
         if not INFO[settings["data"]].image:
             raise UsageError(f"--image-size: {settings['data']} is not an image data set")
     root = settings.get("data_root")

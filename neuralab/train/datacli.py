@@ -60,6 +60,9 @@ def _data(args: argparse.Namespace) -> int:
                   f"{', '.join(names)}{hint}", file=sys.stderr)
             return 2
         names = [args.name]
+    if args.data_root is not None and not Path(args.data_root).expanduser().exists():
+        print(f"neuralab data: --data-root {args.data_root} does not exist", file=sys.stderr)
+        return 2
     print(data_listing(names, args.data_root))
     from neuralab.data.download import cache_dir
 

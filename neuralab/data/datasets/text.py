@@ -104,7 +104,12 @@ class CharCorpus:
                 raise DataError(f"{path}: checksum mismatch (SHA-256 {got}, expected {sha256}); "
                                 "the file is corrupt or a different text: delete it and "
                                 "download it again")
-        return cls(raw.decode(encoding), val_fraction=val_fraction, source=str(path))
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path}: not {encoding} text (byte {err.start}: {err.reason}); is it "
+                            "a binary or compressed file? Give a plain text file") from None
+        return cls(text, val_fraction=val_fraction, source=str(path))
 
     @classmethod
     def tinyshakespeare(cls, root: str | os.PathLike | None = None, download: bool = True,
