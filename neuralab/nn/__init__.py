@@ -10,5 +10,6 @@ from neuralab.nn.module import *  # noqa: F403
 from neuralab.nn.norm import *  # noqa: F403
 from neuralab.nn.padding import *  # noqa: F403
 from neuralab.nn.pool import *  # noqa: F403
+from neuralab.nn.resize import *  # noqa: F403
 from neuralab.nn.rnn import *  # noqa: F403
 from neuralab.nn.sparse import *  # noqa: F403
