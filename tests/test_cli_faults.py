@@ -476,3 +476,117 @@ def test_help_states_the_resume_rule(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "Options given with --resume that change" in out and "are refused" in out
     assert "--overwrite" in out
+
+
+# ---- experiment run directories: damaged files for `neuralab report` ----------------------------
+
+@pytest.fixture(scope="module")
+def experiment_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("exp") / "backprop"
+    assert main(["run", "backprop", "--quick", "--out", str(run), "--no-progress"]) == 0
+    return run
+
+
+def test_report_skips_a_metrics_line_cut_by_a_crash(experiment_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(experiment_run, run)
+    log = run / "metrics.jsonl"
+    log.write_bytes(log.read_bytes() + b'{"step": 99, "lo\xff')
+    (run / "report.md").unlink()
+    code, err = run_cli(["report", str(run)], capsys)
+    assert code == 0 and "Traceback" not in err and (run / "report.md").exists()
+
+
+@pytest.mark.parametrize("config", ["{}", '{"experiment": 3}'])
+def test_report_of_a_config_without_experiment(experiment_run, tmp_path, capsys, config):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(experiment_run, run)
+    (run / "config.json").write_text(config)
+    code, err = run_cli(["report", str(run)], capsys)
+    assert_one_line(err, code, 2, "names no experiment")
+
+
+# ---- kill -9 of a training process, then resume -------------------------------------------------
+
+def test_kill_9_during_training_then_resume(tmp_path):
+    """A run killed at a random moment leaves a loadable checkpoint, a stale lock and maybe a
+    .part file; resuming takes the lock over, cleans up and ends where an uninterrupted run
+    ends."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEURALAB_OFFLINE": "1"}
+    base = [sys.executable, "-m", "neuralab", "train", *FAST, "--scheduler", "none",
+            "--epochs", "400"]
+    run = tmp_path / "run"
+    proc = subprocess.Popen(base + ["--run-dir", str(run)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if (run / "checkpoint.npz").exists() and (run / ".lock").exists():
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    assert (run / ".lock").exists()  # left behind by the killed process
+    done = ckpt.load(run / "checkpoint.npz")["epoch"]
+    assert 1 <= done < 400
+    target = done + 2
+    code = subprocess.run(base[:-1] + [str(target), "--resume", str(run)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert code.returncode == 0, code.stderr
+    assert not (run / ".lock").exists() and not list(run.glob(".*.part"))
+    epochs = [r["epoch"] for r in read_metrics(run) if r["phase"] == "train"]
+    assert epochs == list(range(1, target + 1))
+    # The same weights as a run that was never interrupted.
+    other = tmp_path / "other"
+    out = subprocess.run(base[:-1] + [str(target), "--run-dir", str(other)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    a, b = ckpt.load(run / "checkpoint.npz"), ckpt.load(other / "checkpoint.npz")
+    for key in a["model"]:
+        np.testing.assert_array_equal(a["model"][key], b["model"][key], err_msg=key)
+
+
+# ---- corrupt data on the command line ------------------------------------------------------------
+
+def test_train_on_corrupt_mnist_names_the_file(tmp_path, capsys, shared_data):
+    import shutil
+
+    root = tmp_path / "mnist"
+    shutil.copytree(shared_data / "mnist", root)
+    bad = root / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(bad.read_bytes()[:100_000])
+    code, err = run_cli(["train", "--data-root", str(root), "--limit", "64", "--epochs", "1",
+                         "--no-progress", "--out", str(tmp_path / "runs")], capsys)
+    assert_one_line(err, code, 1, rf"{bad}: the gzip file is truncated or corrupt")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_train_on_a_truncated_image_archive_names_the_file(tmp_path, capsys, shared_data):
+    root = tmp_path / "cifar"
+    root.mkdir()
+    with open(shared_data / "cifar10-jpg.tar.gz", "rb") as fh:
+        (root / "cifar10-jpg.tar.gz").write_bytes(fh.read(2_000_000))
+    code, err = run_cli(["train", "--data", "cifar10", "--data-root", str(root), "--limit",
+                         "64", "--epochs", "1", "--no-progress", "--out",
+                         str(tmp_path / "runs")], capsys)
+    assert_one_line(err, code, 1, r"cifar10-jpg.tar.gz is (not a readable tar archive|"
+                                  r"truncated)")
+
+
+def test_resume_with_a_damaged_best_checkpoint(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *FAST, "--epochs", "1", "--early-stopping", "3",
+                 "--run-dir", str(run)]) == 0
+    best = run / "best.npz"
+    best.write_bytes(best.read_bytes()[:200])
+    code, err = run_cli(["train", "--resume", str(run), "--epochs", "2"], capsys)
+    assert_one_line(err, code, 1, rf"cannot read {best}")

@@ -70,7 +70,15 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line) if line.strip() else None
+        except ValueError:  # a line cut short by a crash
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
 
 
 def _blocks(run_dir: Path) -> list[tuple]:
@@ -79,7 +87,10 @@ def _blocks(run_dir: Path) -> list[tuple]:
 
     config = _read_json(run_dir / "config.json")
     saved = _read_json(run_dir / "results.json")
-    name = config["experiment"]
+    name = config.get("experiment")
+    if not isinstance(name, str):
+        raise ValueError(f"report: {run_dir / 'config.json'} is damaged (it names no experiment); "
+                         "run the experiment again")
     cfg = config.get("config", {})
     experiment = base.experiments().get(name)
     verdict = saved.get("verdict", {})
