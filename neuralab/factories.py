@@ -24,7 +24,7 @@ def _dtype(dtype: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype`` is given)."""
-    data = data.data if isinstance(data, Tensor) else data
+    data = data.array if isinstance(data, Tensor) else data
     return Tensor(xp.array(data, copy=True), dtype=dtype, requires_grad=requires_grad)
 
 

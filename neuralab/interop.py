@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.fileio import atomic_path
 
@@ -46,14 +47,14 @@ def _safetensors_numpy() -> Any:
 
 def _to_array(name: str, value: Any) -> Any:
     """A torch tensor, Tensor, ndarray or number as an ndarray (torch detected by duck typing)."""
+    if isinstance(value, Tensor):
+        return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
         # torch.Tensor: bfloat16 has no NumPy dtype, so widen it first.
         tensor = value.detach().cpu()
         if str(getattr(tensor, "dtype", "")) == "torch.bfloat16":
             tensor = tensor.float()
         return tensor.numpy()
-    if hasattr(value, "data") and isinstance(value.data, xp.ndarray):
-        return value.data  # a neuralab Tensor / Parameter
     try:
         return xp.asarray(value)
     except Exception as exc:

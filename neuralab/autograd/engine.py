@@ -78,7 +78,7 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
                     if douts[i] is not None:
                         new = hook(Tensor._from_op(douts[i], None, 0))  # keep the dtype
                         if new is not None:
-                            douts[i] = new.data if isinstance(new, Tensor) else new
+                            douts[i] = new.array if isinstance(new, Tensor) else new
         if ctx.n_outputs == 1:
             grads = ctx.function.backward(ctx, douts[0])
         else:

@@ -94,7 +94,7 @@ class Function:
         record = grad_mode.is_enabled() and any(needs)
         ctx = Context(cls, tensors if record else (), needs)
         try:
-            result = cls.forward(ctx, *(t.data for t in tensors), **params)
+            result = cls.forward(ctx, *(t.array for t in tensors), **params)
         except MemoryError as err:  # name the op and the shapes that did not fit
             shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
             raise MemoryError(f"{cls.__name__}: out of memory in forward on inputs {shapes}"

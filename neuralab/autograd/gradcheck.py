@@ -73,7 +73,7 @@ def gradcheck(
     def scalar_loss() -> float:
         with no_grad():
             outs = _outputs(fn(*inputs))
-            return float(sum((o.data * v).sum() for o, v in zip(outs, projections)))
+            return float(sum((o.array * v).sum() for o, v in zip(outs, projections)))
 
     # Analytic: backpropagate the projection through the graph.
     for i in checked:
@@ -89,10 +89,10 @@ def gradcheck(
         loss.backward()
     for i in checked:
         g = inputs[i].grad
-        analytic[i] = xp.zeros(inputs[i].shape) if g is None else g.data.astype(xp.float64)
+        analytic[i] = xp.zeros(inputs[i].shape) if g is None else g.array.astype(xp.float64)
 
     for i in checked:
-        x = inputs[i].data
+        x = inputs[i].array
         numeric = xp.zeros(x.shape)
         flat = x.reshape(-1)  # a view: writes go into the input
         if flat.size and not xp.shares_memory(flat, x):  # an empty input shares nothing

@@ -1,6 +1,6 @@
 """The Tensor: an ndarray plus what reverse-mode differentiation needs (Lecture 6).
 
-A Tensor holds its values in ``data`` (a NumPy array), whether it ``requires_grad``, and, when an
+A Tensor holds its values in ``array`` (a NumPy array), whether it ``requires_grad``, and, when an
 op produced it while gradients were recorded, the op's Context (``_ctx``). Leaves (tensors made by
 the user, parameters) accumulate their gradient in ``grad`` after ``backward()``.
 
@@ -28,7 +28,7 @@ def _convert(data: Any, dtype: Any = None) -> Any:
     booleans stay bool.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if dtype is not None:
         return xp.asarray(data, dtype=xp.dtype(dtype))
     array = xp.asarray(data)
@@ -70,7 +70,7 @@ class Tensor:
     __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
-        self.data = _convert(data, dtype)
+        self.array = _convert(data, dtype)
         self.grad: Tensor | None = None
         self._ctx = None
         self._index = 0
@@ -83,8 +83,8 @@ class Tensor:
     def _from_op(cls, array: Any, ctx: Any, index: int) -> Tensor:
         """Wrap an op's output array without conversion (ops already return the right dtype)."""
         out = cls.__new__(cls)
-        out.data = array if isinstance(array, xp.ndarray) else xp.asarray(array)
-        if out.data.dtype.kind != _FLOAT_KINDS:
+        out.array = array if isinstance(array, xp.ndarray) else xp.asarray(array)
+        if out.array.dtype.kind != _FLOAT_KINDS:
             ctx = None  # integer and bool results (indices, masks) carry no gradient
         out.grad = None
         out._ctx = ctx
@@ -95,37 +95,38 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
-    def array(self) -> Any:
-        """The raw ndarray holding this tensor's values (the library's own explicit name for it)."""
-        return self.data
+    def data(self) -> Any:
+        """The raw ndarray, for now (the library's own code reads ``array``); ``.data`` is
+        becoming PyTorch's: a Tensor sharing the memory that does not track gradients."""
+        return self.array
 
-    @array.setter
-    def array(self, value: Any) -> None:
-        self.data = value
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.array = value
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> int:  # PyTorch's .size() is a method; here a property like NumPy's
-        return self.data.size
+        return self.array.size
 
     def numel(self) -> int:
         """Number of elements."""
-        return self.data.size
+        return self.array.size
 
     def dim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -140,10 +141,10 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (only floating tensors can require a gradient)."""
-        if requires_grad and self.data.dtype.kind != _FLOAT_KINDS:
+        if requires_grad and self.array.dtype.kind != _FLOAT_KINDS:
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, this one is "
-                f"{self.data.dtype}; convert it first with .float() or .double()"
+                f"{self.array.dtype}; convert it first with .float() or .double()"
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError(
@@ -166,7 +167,7 @@ class Tensor:
                 "with requires_grad=True (parameters already are) and compute outside no_grad()"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward: a gradient can be implicitly created only for a scalar output, "
                     f"but this tensor has shape {self.shape}; reduce it first (e.g. loss.sum() or "
@@ -174,7 +175,7 @@ class Tensor:
                 )
             seed = xp.ones(self.shape, dtype=self.dtype)
         else:
-            seed = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+            seed = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
             if seed.shape != self.shape:
                 raise ValueError(
                     f"backward: gradient has shape {seed.shape} but the tensor has shape "
@@ -189,12 +190,12 @@ class Tensor:
             for hook in self._hooks:
                 new = hook(Tensor._from_op(grad, None, 0))  # keep the dtype (float64)
                 if new is not None:
-                    grad = new.data if isinstance(new, Tensor) else new
+                    grad = new.array if isinstance(new, Tensor) else new
         if self.grad is None:
             # A copy: the same array may be the gradient of another input too (x + y).
             self.grad = Tensor._from_op(xp.array(grad, dtype=self.dtype, copy=True), None, 0)
         else:
-            self.grad.data += grad
+            self.grad.array += grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -220,33 +221,33 @@ class Tensor:
 
         def keep(grad: Tensor) -> None:
             if self.grad is None:
-                self.grad = Tensor._from_op(grad.data.copy(), None, 0)
+                self.grad = Tensor._from_op(grad.array.copy(), None, 0)
             else:
-                self.grad.data += grad.data
+                self.grad.array += grad.array
 
         self.register_hook(keep)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph (no gradient flows through it)."""
-        return Tensor._from_op(self.data, None, 0)
+        return Tensor._from_op(self.array, None, 0)
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> Any:
         """The values as an ndarray (shares memory with the tensor)."""
-        return self.data
+        return self.array
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a Python "
                              f"number, this one has shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -255,13 +256,13 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} "
+        if self.array.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self.array.size} "
                                "elements is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        return bool(self.array)
 
     def __repr__(self) -> str:
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(", **_PRINT_OPTIONS)
+        body = xp.array2string(self.array, separator=", ", prefix="tensor(", **_PRINT_OPTIONS)
         extras = []
         if self.dtype != default_float and self.dtype != xp.int64 and self.dtype != xp.bool_:
             extras.append(f"dtype={self.dtype}")
@@ -275,34 +276,34 @@ class Tensor:
         return id(self)
 
     # ----------------------------------------------------------------- in-place (no graph)
-    # These write into ``data`` and are not differentiable, as for PyTorch's in-place ops under
+    # These write into ``array`` and are not differentiable, as for PyTorch's in-place ops under
     # no_grad(): initialization and optimizer updates use them.
     def zero_(self) -> Tensor:
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value: float) -> Tensor:
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, src: Any) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else xp.asarray(src)
+        src = src.array if isinstance(src, Tensor) else xp.asarray(src)
         if src.shape != self.shape and xp.broadcast_shapes(src.shape, self.shape) != self.shape:
             raise ValueError(f"copy_: source of shape {src.shape} does not fit into a tensor of "
                              f"shape {self.shape}")
-        self.data[...] = src
+        self.array[...] = src
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from neuralab.backend import rng
 
-        self.data[...] = rng().uniform(a, b, size=self.shape)
+        self.array[...] = rng().uniform(a, b, size=self.shape)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from neuralab.backend import rng
 
-        self.data[...] = rng().normal(mean, std, size=self.shape)
+        self.array[...] = rng().normal(mean, std, size=self.shape)
         return self
 
     # ----------------------------------------------------------------- dtype

@@ -23,7 +23,7 @@ __all__ = ["DataLoader", "default_collate", "to_batch_arrays"]
 
 
 def _to_array(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else xp.asarray(value)
+    return value.array if isinstance(value, Tensor) else xp.asarray(value)
 
 
 def default_collate(items: list) -> tuple:

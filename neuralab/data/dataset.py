@@ -19,7 +19,7 @@ __all__ = ["ConcatDataset", "Dataset", "Subset", "TensorDataset", "random_split"
 
 
 def _as_array(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else xp.asarray(value)
+    return value.array if isinstance(value, Tensor) else xp.asarray(value)
 
 
 class Dataset:

@@ -43,7 +43,7 @@ __all__ = [
 def _unwrap(x: Any, name: str) -> tuple[Any, bool, bool]:
     """(array as NCHW, was it a Tensor, was it a single image) for a channels-first input."""
     is_tensor = isinstance(x, Tensor)
-    array = x.data if is_tensor else xp.asarray(x)
+    array = x.array if is_tensor else xp.asarray(x)
     if array.ndim == 3:
         return array[None], is_tensor, True
     if array.ndim == 4:
@@ -161,7 +161,7 @@ class ToTensor:
     """
 
     def __call__(self, x: Any) -> Tensor:
-        array = x.data if isinstance(x, Tensor) else xp.asarray(x)
+        array = x.array if isinstance(x, Tensor) else xp.asarray(x)
         if array.ndim not in (3, 4):
             raise ValueError(
                 f"ToTensor: expected an HWC image or an NHWC batch, got shape {tuple(array.shape)}"

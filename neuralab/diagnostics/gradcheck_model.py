@@ -157,7 +157,7 @@ def gradcheck_model(
     for layer_name, module in leaves:
         def keep(mod: Any, args: tuple, layer_name: str = layer_name) -> None:
             seen.setdefault(layer_name, tuple(
-                Tensor(a.data.copy(), dtype=a.dtype) if isinstance(a, Tensor) else a
+                Tensor(a.array.copy(), dtype=a.dtype) if isinstance(a, Tensor) else a
                 for a in args))
         handles.append(module.register_forward_pre_hook(keep))
 
@@ -175,7 +175,7 @@ def gradcheck_model(
 
     def loss_value() -> float:
         with no_grad():
-            return float((forward().data * v).sum())
+            return float((forward().array * v).sum())
 
     model.zero_grad()
     (forward() * Tensor(v, dtype=xp.float64)).sum().backward()
@@ -190,8 +190,8 @@ def gradcheck_model(
         bar.update(1)
         layer, kind, pname = owners.get(id(param), (full_name.rsplit(".", 1)[0], "?",
                                                     full_name.rsplit(".", 1)[-1]))
-        analytic = (param.grad.data if param.grad is not None else xp.zeros(param.shape))
-        flat = param.data.reshape(-1)
+        analytic = (param.grad.array if param.grad is not None else xp.zeros(param.shape))
+        flat = param.array.reshape(-1)
         index = _sample(analytic, samples, generator)
         numeric = xp.empty(len(index))
         for j, i in enumerate(index):
@@ -214,7 +214,7 @@ def gradcheck_model(
             continue
         # A little noise breaks the exact ties a ReLU leaves behind (a max-pool window of zeros),
         # where the derivative is undefined and finite differences would see half of it.
-        x_data = args[0].data.astype(xp.float64)
+        x_data = args[0].array.astype(xp.float64)
         x_data = x_data + 1e-3 * (float(x_data.std()) or 1.0) * generator.standard_normal(
             x_data.shape)
         x_in = Tensor(x_data, dtype=xp.float64, requires_grad=True)
@@ -229,17 +229,17 @@ def gradcheck_model(
             continue
         w = generator.standard_normal(y.shape)
         (y * Tensor(w, dtype=xp.float64)).sum().backward()
-        analytic = x_in.grad.data if x_in.grad is not None else xp.zeros(x_in.shape)
-        flat = x_in.data.reshape(-1)
+        analytic = x_in.grad.array if x_in.grad is not None else xp.zeros(x_in.shape)
+        flat = x_in.array.reshape(-1)
         index = _sample(analytic, samples, generator)
         numeric = xp.empty(len(index))
         for j, i in enumerate(index):
             original = flat[i]
             with no_grad():
                 flat[i] = original + eps
-                plus = float((run_layer().data * w).sum())
+                plus = float((run_layer().array * w).sum())
                 flat[i] = original - eps
-                minus = float((run_layer().data * w).sum())
+                minus = float((run_layer().array * w).sum())
             flat[i] = original
             numeric[j] = (plus - minus) / (2 * eps)
         abs_err, rel_err, ok = _compare(analytic.reshape(-1)[index], numeric, atol, rtol)

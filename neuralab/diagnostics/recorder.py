@@ -160,7 +160,7 @@ class Recorder:
             if y is None or y.dtype.kind != "f":
                 return
             kind = type(module).__name__
-            self.records.append(self._activation_stats(name, kind, y.data))
+            self.records.append(self._activation_stats(name, kind, y.array))
             if y.requires_grad:
                 y.register_hook(self._output_grad_hook(name, kind, self.step))
         return hook
@@ -191,7 +191,7 @@ class Recorder:
     def _output_grad_hook(self, name: str, kind: str, step: int) -> Any:
         def hook(grad: Tensor) -> None:
             self.records.append({"series": "output_grads", "step": step, "layer": name,
-                                 "type": kind, "norm": _norm(grad.data)})
+                                 "type": kind, "norm": _norm(grad.array)})
         return hook
 
     def _param_hook(self, name: str) -> Any:
@@ -199,7 +199,7 @@ class Recorder:
             if self.active:
                 param = self._param_by_name[name]
                 self.records.append({"series": "grads", "step": self.step, "param": name,
-                                     "norm": _norm(grad.data), "weight_norm": _norm(param.data),
+                                     "norm": _norm(grad.array), "weight_norm": _norm(param.array),
                                      "shape": list(param.shape)})
         return hook
 
@@ -207,7 +207,7 @@ class Recorder:
     def before_step(self) -> None:
         """Call just before ``optimizer.step()``: keeps a copy of the weights (recorded steps)."""
         if self.active and self._handles:
-            self._before = {name: p.data.copy() for name, p in self._params}
+            self._before = {name: p.array.copy() for name, p in self._params}
 
     def after_step(self) -> None:
         """Call just after ``optimizer.step()``: records ‖Δw‖ / ‖w‖ per parameter."""
@@ -218,7 +218,7 @@ class Recorder:
             if old is None:
                 continue
             weight = _norm(old)
-            update = _norm(param.data - old)
+            update = _norm(param.array - old)
             self.records.append({"series": "updates", "step": self.step, "param": name,
                                  "update_norm": update,
                                  "ratio": update / weight if weight > 0 else math.inf})

@@ -302,7 +302,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], dtype: Any 
             output_shape=main.shape[1:], params=sum(p.size for p in params),
             trainable=sum(p.size for p in params if p.requires_grad),
             macs=_macs(module, x_in, main),
-            activation_bytes=sum(o.size * o.data.itemsize for o in outs if isinstance(o, Tensor))
+            activation_bytes=sum(o.size * o.array.itemsize for o in outs if isinstance(o, Tensor))
             // max(1, main.shape[0]),
             receptive_field=rf))
         return None
@@ -338,5 +338,5 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], dtype: Any 
         trainable_params=sum(p.size for p in params if p.requires_grad),
         total_macs=sum(r.macs for r in rows),
         activation_bytes=sum(r.activation_bytes for r in rows),
-        param_bytes=sum(p.size * p.data.itemsize for p in params),
+        param_bytes=sum(p.size * p.array.itemsize for p in params),
         output_shape=out_main.shape[1:] if out_main is not None else ())

@@ -128,7 +128,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 250) -> dict:
         for begin in range(0, len(x), batch_size):
             xb, yb = Tensor(x[begin:begin + batch_size]), Tensor(y[begin:begin + batch_size])
             logits = model(xb)
-            loss += float(cross_entropy(logits, yb).item()) * len(yb.data)
+            loss += float(cross_entropy(logits, yb).item()) * len(yb.array)
             c1, c5 = topk_correct(logits, yb, (1, 5))
             hits1, hits5 = hits1 + c1, hits5 + c5
     model.train(was_training)
@@ -210,7 +210,7 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
         if not math.isfinite(value):
             raise FloatingPointError(f"{label}: the training loss became {value} at step {step}; "
                                      f"lower lr (now {base_lr})")
-        wrong = float((main_logits(out).data.argmax(axis=1) != yb.data).mean())
+        wrong = float((main_logits(out).array.argmax(axis=1) != yb.array).mean())
         losses.append(value)
         errors.append(wrong)
         running += value
@@ -234,7 +234,7 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
         "loss": curve[-1][2], "err1": curve[-1][3], "err5": curve[-1][4]}
     return {"losses": losses, "errors": errors, "curve": curve, "test": test,
             "seconds": seconds, "steps": total,
-            "params": sum(int(p.data.size) for p in model.parameters())}
+            "params": sum(int(p.array.size) for p in model.parameters())}
 
 
 def smooth(values: list[float], window: int) -> list[float]:
@@ -377,7 +377,7 @@ def he_init(model: Any) -> None:
         gain = 1.0 if i == len(layers) - 1 and type(m).__name__ == "Linear" else 2.0
         normal_fill(m.weight, math.sqrt(gain / fan_in))
         if getattr(m, "bias", None) is not None:
-            m.bias.data[...] = 0
+            m.bias.array[...] = 0
 
 
 def paper_init(model: Any) -> None:
@@ -388,7 +388,7 @@ def paper_init(model: Any) -> None:
         if type(m).__name__ in ("Conv2d", "Linear"):
             normal_fill(m.weight, 0.01)
             if getattr(m, "bias", None) is not None:
-                m.bias.data[...] = 0
+                m.bias.array[...] = 0
 
 
 def _small_googlenet_class() -> type:

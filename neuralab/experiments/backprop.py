@@ -104,8 +104,9 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
                 bbox={"boxstyle": "circle", "fc": "#fff2cc", "ec": "#b8860b"})
     for t, name in tensors:
         x, y = positions[("t", id(t))]
-        value = float(t.data.reshape(-1)[0]) if t.data.size == 1 else None
-        grad = t.grad.data.reshape(-1)[0] if t.grad is not None and t.grad.data.size == 1 else None
+        value = float(t.array.reshape(-1)[0]) if t.array.size == 1 else None
+        g = t.grad
+        grad = g.array.reshape(-1)[0] if g is not None and g.array.size == 1 else None
         label = name + ("" if value is None else f"\n= {value:.4g}")
         if grad is not None:
             label += f"\nbar = {float(grad):.4g}"
@@ -198,13 +199,13 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     model.zero_grad()
     loss_fn().backward()
     params = dict(model.named_parameters())
-    auto = {name: p.grad.data.copy() for name, p in params.items()}
-    hand = hand_gradients(x, t, params["0.weight"].data, params["0.bias"].data,
-                          params["2.weight"].data, params["2.bias"].data)
+    auto = {name: p.grad.array.copy() for name, p in params.items()}
+    hand = hand_gradients(x, t, params["0.weight"].array, params["0.bias"].array,
+                          params["2.weight"].array, params["2.bias"].array)
     eps = cfg["eps"]
     numeric = {}
     for name, p in ctx.progress(params.items(), desc="finite differences"):
-        flat = p.data.reshape(-1)
+        flat = p.array.reshape(-1)
         g = xp.empty(flat.size)
         for i in range(flat.size):
             original = flat[i]
@@ -242,7 +243,7 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     return {"mlp_hand_vs_autograd": max(r[2] for r in rows),
             "mlp_hand_vs_finite_diff": max(r[3] for r in rows),
             "mlp_autograd_vs_finite_diff": max(r[4] for r in rows),
-            "mlp_parameters": int(sum(p.data.size for p in params.values()))}
+            "mlp_parameters": int(sum(p.array.size for p in params.values()))}
 
 
 def run(cfg: dict, ctx: Any) -> dict:

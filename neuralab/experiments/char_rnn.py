@@ -64,7 +64,7 @@ def evaluate_bpc(model: Any, corpus: Any, cfg: dict) -> float:
             V = logits.shape[-1]
             loss = cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum")
             total += float(loss.item())
-            count += y.data.size
+            count += y.array.size
             if limit is not None and count >= limit:
                 break
     model.train()

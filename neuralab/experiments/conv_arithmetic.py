@@ -122,13 +122,13 @@ def measured_receptive_field(depth: int, k: int, size: int = 21) -> int | None:
 
     net = Sequential(*[Conv2d(1, 1, k, padding=k // 2, bias=False) for _ in range(depth)])
     for conv in net:
-        conv.weight.data[...] = 1.0  # positive weights: no accidental cancellation
+        conv.weight.array[...] = 1.0  # positive weights: no accidental cancellation
     x = Tensor(xp.ones((1, 1, size, size)), requires_grad=True)
     y = net(x)
     mask = xp.zeros(y.shape, dtype=y.dtype)
     mask[0, 0, size // 2, size // 2] = 1
     (y * Tensor(mask)).sum().backward()
-    touched = xp.nonzero(x.grad.data[0, 0].any(axis=0))[0]
+    touched = xp.nonzero(x.grad.array[0, 0].any(axis=0))[0]
     return int(touched.max() - touched.min() + 1)
 
 
@@ -155,7 +155,7 @@ def model_tables(cfg: dict, ctx: Any, layer_rows: dict | None = None
         manual_seed(0)
         model = create(name)
         model.eval()
-        params = sum(int(p.data.size) for p in model.parameters())
+        params = sum(int(p.array.size) for p in model.parameters())
         info = summary(model, shape)
         rows = []
         for row in info.rows:

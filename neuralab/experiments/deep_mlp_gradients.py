@@ -105,10 +105,10 @@ def _accuracy(model: Any, x: Any, y: Any) -> float:
 
     correct = 0
     with no_grad(), xp.errstate(all="ignore"):
-        for i in range(0, len(y.data), 1000):
-            logits = model(x[i:i + 1000]).data
-            correct += int((logits.argmax(axis=1) == y.data[i:i + 1000]).sum())
-    return correct / len(y.data)
+        for i in range(0, len(y.array), 1000):
+            logits = model(x[i:i + 1000]).array
+            correct += int((logits.argmax(axis=1) == y.array[i:i + 1000]).sum())
+    return correct / len(y.array)
 
 
 def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:

@@ -26,7 +26,7 @@ from neuralab.experiments.rnn_vs_lstm import TRIVIAL_MSE, SequenceRegressor, add
 
 def set_spectral_radius(model: SequenceRegressor, radius: float, seed: int) -> None:
     """Draw W_hh ~ N(0, 1/H) and rescale it so that its largest |eigenvalue| is ``radius``."""
-    w = model.layer.weight_hh_l0.data
+    w = model.layer.weight_hh_l0.array
     H = w.shape[0]
     draw = xp.random.default_rng(seed).standard_normal((H, H)) / math.sqrt(H)
     rho = float(xp.abs(xp.linalg.eigvals(draw)).max())
@@ -37,7 +37,7 @@ def _raw_norm(params: list[Any]) -> float:
     total = 0.0
     for p in params:
         if p.grad is not None:
-            total += float(xp.sum(xp.square(p.grad.data, dtype=xp.float64)))
+            total += float(xp.sum(xp.square(p.grad.array, dtype=xp.float64)))
     return math.sqrt(total)
 
 
@@ -117,7 +117,7 @@ def radius_sweep(cfg: dict, seed: int) -> list[dict]:
         w_grad = model.layer.weight_hh_l0.grad
         rows.append({"radius": float(radius), "norms": norms,
                      "growth": norms[0] / norms[-1] if norms[-1] > 0 else math.inf,
-                     "w_hh_grad_norm": float(xp.linalg.norm(w_grad.data)) if w_grad is not None
+                     "w_hh_grad_norm": float(xp.linalg.norm(w_grad.array)) if w_grad is not None
                      else 0.0})
     return rows
 

@@ -240,7 +240,7 @@ def fit_mnist(cfg: dict, data: dict, seed: int, hidden: tuple[int, ...] | None =
     x_test, y_test = data["test"]
     train_loss, train_acc = evaluate(model, x_train, y_train)
     test_loss, test_acc, probs = evaluate(model, x_test, y_test, return_probs=True)
-    first = weights[0].data.ravel().copy()
+    first = weights[0].array.ravel().copy()
     return {"model": model, "curve": curve, "best_epoch": best[1], "best_state": best[2],
             "train_error": 1 - train_acc, "train_loss": train_loss, "test_error": 1 - test_acc,
             "test_loss": test_loss, "probs": probs, "first_weights": first}

@@ -43,7 +43,7 @@ def _lower_grad_norm(model: Any) -> float:
     total = 0.0
     for name, p in model.named_parameters():
         if name.startswith(LOWER) and p.grad is not None:
-            g = p.grad.data if hasattr(p.grad, "data") else p.grad
+            g = p.grad.array
             total += float((g.astype(xp.float64) ** 2).sum())
     return math.sqrt(total)
 

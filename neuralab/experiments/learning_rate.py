@@ -43,11 +43,11 @@ def evaluate(model: Any, loader: Any) -> tuple[float, float]:
     with no_grad(), xp.errstate(all="ignore"):
         for x, y in loader:
             logits = model(x)
-            if not xp.isfinite(logits.data).all():
+            if not xp.isfinite(logits.array).all():
                 return math.inf, 0.0
             total += float(cross_entropy(logits, y, reduction="sum").item())
-            correct += int((logits.data.argmax(axis=1) == y.data).sum())
-            count += len(y.data)
+            correct += int((logits.array.argmax(axis=1) == y.array).sum())
+            count += len(y.array)
     return total / count, correct / count
 
 

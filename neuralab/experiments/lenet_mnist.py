@@ -63,7 +63,7 @@ def train_model(kind: str, cfg: dict, data: dict, ctx: Any) -> tuple[Any, dict]:
         ctx.log("epoch", step=epoch + 1, model=kind, train_loss=running / seen,
                 test_loss=test_loss, test_accuracy=test_acc)
     bar.close()
-    n_params = sum(int(p.data.size) for p in model.parameters())
+    n_params = sum(int(p.array.size) for p in model.parameters())
     return model, {"kind": kind, "curve": curve, "test_accuracy": curve[-1][3],
                    "test_loss": curve[-1][2], "params": n_params, "steps": step,
                    "seconds": time.perf_counter() - start}
@@ -93,7 +93,7 @@ def _draw_feature_maps(ctx: Any, model: Any, image: Any, label: int, pred: int) 
     with no_grad():
         h1 = feats[1](feats[0](Tensor(image[None])))  # (1, 6, 28, 28)
         h2 = feats[4](feats[3](feats[2](h1)))  # (1, 16, 10, 10)
-    maps1, maps2 = h1.data[0], h2.data[0]
+    maps1, maps2 = h1.array[0], h2.array[0]
     fig, axes = ctx.subplots(3, 8, figsize=(12, 5))
     for ax in axes.ravel():
         ax.axis("off")
@@ -141,7 +141,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.figure("learning_curves", fig, "Training loss and test accuracy per epoch; both models "
                "see the same mini-batches with the same optimizer settings.")
 
-    _draw_filters(ctx, lenet.features[0].weight.data)
+    _draw_filters(ctx, lenet.features[0].weight.array)
     x_test, y_test = data["test"]
     idx = int(cfg["digit_index"]) % len(x_test)
     _, _, probs = evaluate(lenet, x_test[idx:idx + 1], y_test[idx:idx + 1], return_probs=True)

@@ -107,13 +107,13 @@ def train(x: Any, t: Any, loss_name: str, w0: float, b0: float, lr: float, steps
             loss = (-(ts * log(y + 1e-300) + (1.0 - ts) * log(1.0 - y + 1e-300))).mean()
         else:
             loss = (0.5 * (y - ts) ** 2).mean()
-        accuracy.append(float(((y.data > 0.5) == (t > 0.5)).mean()))
+        accuracy.append(float(((y.array > 0.5) == (t > 0.5)).mean()))
         opt.zero_grad()
         loss.backward()
         opt.step()
-    y = sigmoid(float(w.data) * x + float(b.data))
+    y = sigmoid(float(w.array) * x + float(b.array))
     accuracy.append(float(((y > 0.5) == (t > 0.5)).mean()))
-    return {"w": float(w.data), "b": float(b.data), "accuracy": accuracy}
+    return {"w": float(w.array), "b": float(b.array), "accuracy": accuracy}
 
 
 def run(cfg: dict, ctx: Any) -> dict:

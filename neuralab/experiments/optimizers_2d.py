@@ -85,7 +85,7 @@ def trajectory(f: Any, start: tuple, name: str, steps: int, lr: float, adaptive_
 
     p = Parameter(xp.array(start, dtype=xp.float64))
     opt = make_optimizer(name, [p], lr, adaptive_lr, momentum)
-    points, losses = [p.data.copy()], []
+    points, losses = [p.array.copy()], []
     for _ in range(steps):
         loss = f(p)
         value = float(loss.item())
@@ -95,7 +95,7 @@ def trajectory(f: Any, start: tuple, name: str, steps: int, lr: float, adaptive_
         opt.zero_grad()
         loss.backward()
         opt.step()
-        points.append(p.data.copy())
+        points.append(p.array.copy())
     with_final = float(f(p).item())
     losses.append(with_final)
     return xp.array(points), losses

@@ -93,13 +93,13 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000,
         for start in range(0, len(x), batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
             logits = model(Tensor(xb))
-            if not xp.isfinite(logits.data).all():
+            if not xp.isfinite(logits.array).all():
                 model.train(was_training)
                 return (math.inf, 0.0, None) if return_probs else (math.inf, 0.0)
             total += float(cross_entropy(logits, Tensor(yb), reduction="sum").item())
-            correct += int((logits.data.argmax(axis=1) == yb).sum())
+            correct += int((logits.array.argmax(axis=1) == yb).sum())
             if return_probs:
-                probs.append(softmax(logits, 1).data)
+                probs.append(softmax(logits, 1).array)
     model.train(was_training)
     n = max(1, len(x))
     if return_probs:

@@ -102,7 +102,7 @@ class SequenceRegressor:
             states.append(h)
         loss = mse_loss(self.head(h), Tensor(y))
         loss.backward()
-        norms = [float(xp.linalg.norm(s.grad.data)) if s.grad is not None else 0.0
+        norms = [float(xp.linalg.norm(s.grad.array)) if s.grad is not None else 0.0
                  for s in states]
         for p in self.parameters():
             p.grad = None

@@ -78,14 +78,14 @@ def warm_start(deep: Any, shallow: Any) -> list[str]:
                 raise ValueError(f"warm_start: {d_name} has weight shape {d_conv.weight.shape} "
                                  f"but {s_name} has {s_conv.weight.shape}; are the widths the "
                                  "same?")
-            d_conv.weight.data[...] = s_conv.weight.data
-            d_conv.bias.data[...] = s_conv.bias.data
+            d_conv.weight.array[...] = s_conv.weight.array
+            d_conv.bias.array[...] = s_conv.bias.array
             copied.append(f"{d_name} <- {s_name}")
     for (d_name, d_layer), (_, s_layer) in zip(deep.classifier.named_children(),
                                                shallow.classifier.named_children()):
         if type(d_layer).__name__ == "Linear":
-            d_layer.weight.data[...] = s_layer.weight.data
-            d_layer.bias.data[...] = s_layer.bias.data
+            d_layer.weight.array[...] = s_layer.weight.array
+            d_layer.bias.array[...] = s_layer.bias.array
             copied.append(f"classifier.{d_name}")
     return copied
 
@@ -107,7 +107,7 @@ def multiscale_evaluate(model: Any, x: Any, y: Any, scales: list[int]) -> dict:
                 xb = x[begin:begin + 250]
                 if xb.shape[-1] != q:
                     xb = Resize((q, q))(xb)
-                z = model(Tensor(xp.ascontiguousarray(xb, dtype=xp.float32))).data
+                z = model(Tensor(xp.ascontiguousarray(xb, dtype=xp.float32))).array
                 z = z - z.max(axis=1, keepdims=True)
                 p = xp.exp(z)
                 parts.append(p / p.sum(axis=1, keepdims=True))

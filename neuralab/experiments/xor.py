@@ -66,7 +66,7 @@ def _predict(model: Any, points: Any) -> Any:
     from neuralab.autograd import Tensor, no_grad
 
     with no_grad():
-        return model(Tensor(points)).data.reshape(-1)  # logits
+        return model(Tensor(points)).array.reshape(-1)  # logits
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -154,7 +154,7 @@ def _figures(ctx: Any, x: Any, t: Any, w_perc: Any, logistic: Any, mlp: Any,
     from neuralab.autograd import Tensor, no_grad
 
     with no_grad():
-        h = mlp[1](mlp[0](Tensor(x))).data
+        h = mlp[1](mlp[0](Tensor(x))).array
     if h.shape[1] >= 2:
         fig, ax = ctx.subplots(figsize=(4.5, 4.2))
         for hi, ti, xi in zip(h, t, x):

@@ -17,14 +17,14 @@ __all__ = ["init_resnet_style", "init_vgg_style", "init_googlenet_style", "norma
 
 def normal_fill(param: Any, std: float, truncate: float | None = None) -> None:
     """Fill ``param`` in place with N(0, std²) float32 draws (optionally resampled to |w| <= a)."""
-    draws = rng().standard_normal(param.data.shape, dtype=xp.float32)
+    draws = rng().standard_normal(param.array.shape, dtype=xp.float32)
     if truncate is not None:  # resample the (rare) draws beyond ±truncate standard deviations
         bad = xp.abs(draws) > truncate
         while bad.any():
             draws[bad] = rng().standard_normal(int(bad.sum()), dtype=xp.float32)
             bad = xp.abs(draws) > truncate
     draws *= xp.float32(std)
-    param.data[...] = draws
+    param.array[...] = draws
 
 
 def _kind(module: Any) -> str:
@@ -33,8 +33,8 @@ def _kind(module: Any) -> str:
 
 def _fill_bn(module: Any, gamma: float = 1.0) -> None:
     if getattr(module, "weight", None) is not None:
-        module.weight.data[...] = gamma
-        module.bias.data[...] = 0
+        module.weight.array[...] = gamma
+        module.bias.array[...] = 0
 
 
 def _he_fan_out(conv: Any) -> None:
@@ -42,7 +42,7 @@ def _he_fan_out(conv: Any) -> None:
     c_out, _, kh, kw = conv.weight.shape
     normal_fill(conv.weight, math.sqrt(2.0 / (c_out * kh * kw)))
     if conv.bias is not None:
-        conv.bias.data[...] = 0
+        conv.bias.array[...] = 0
 
 
 def init_resnet_style(model: Any, zero_init_residual: bool = False) -> None:
@@ -73,7 +73,7 @@ def init_vgg_style(model: Any) -> None:
         elif kind == "Linear":
             normal_fill(m.weight, 0.01)
             if m.bias is not None:
-                m.bias.data[...] = 0
+                m.bias.array[...] = 0
 
 
 def init_googlenet_style(model: Any) -> None:
@@ -83,6 +83,6 @@ def init_googlenet_style(model: Any) -> None:
         if kind in ("Conv2d", "Linear"):
             normal_fill(m.weight, 0.01, truncate=2.0)
             if m.bias is not None:
-                m.bias.data[...] = 0
+                m.bias.array[...] = 0
         elif kind == "BatchNorm2d":
             _fill_bn(m)

@@ -83,7 +83,7 @@ class CharRNN(Module):
             if unknown:
                 raise ValueError(f"CharRNN.sample: characters not in the vocabulary: {unknown!r}")
             return [self.chars.index(c) for c in start]
-        indices = xp.asarray(start.data if isinstance(start, Tensor) else start).reshape(-1)
+        indices = xp.asarray(start.array if isinstance(start, Tensor) else start).reshape(-1)
         if indices.size and (indices.min() < 0 or indices.max() >= self.vocab_size):
             raise ValueError(f"CharRNN.sample: start indices must lie in [0, {self.vocab_size})")
         return [int(i) for i in indices]
@@ -119,7 +119,7 @@ class CharRNN(Module):
                 logits, state = self(xp.asarray([tokens], dtype=xp.int64))
                 out = list(tokens)
                 for _ in range(length):
-                    z = logits.data[0, -1].astype(xp.float64)
+                    z = logits.array[0, -1].astype(xp.float64)
                     if temperature == 0:
                         nxt = int(xp.argmax(z))
                     else:

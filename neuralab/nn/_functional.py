@@ -26,7 +26,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     Returns:
         An int64 tensor of shape ``tensor.shape + (num_classes,)``, without gradient.
     """
-    t = tensor.data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    t = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class indices must be integers (int64), got {t.dtype}; "
                         "convert with .long()")

@@ -87,7 +87,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into the tensor's array in place (no graph), keeping its dtype."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor (e.g. layer.weight), got {type(tensor).__name__}")
-    tensor.data[...] = values
+    tensor.array[...] = values
     return tensor
 
 
@@ -190,7 +190,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tensor.shape}")
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor.array.size // rows
     flat = rng().standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

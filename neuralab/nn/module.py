@@ -37,7 +37,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True):
         if data is None:
             data = xp.empty((0,), dtype=xp.float32)
-        data = data.data if isinstance(data, Tensor) else data
+        data = data.array if isinstance(data, Tensor) else data
         # An array keeps its dtype (a float64 weight stays float64), as in PyTorch; lists
         # follow the usual rule (floats become float32).
         dtype = data.dtype if isinstance(data, xp.ndarray) and data.dtype.kind == "f" else None
@@ -57,7 +57,7 @@ class _IncompatibleKeys(NamedTuple):
 def _as_array(value: Any) -> Any:
     """The ndarray inside a state-dict value (an ndarray, a Tensor, or a PyTorch tensor)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, without importing it
         return value.detach().cpu().numpy()
     return xp.asarray(value)
@@ -371,7 +371,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every descendant and then on this module (e.g. custom init)."""
@@ -404,9 +404,9 @@ class Module:
             for tensor in list(module._parameters.values()) + list(module._buffers.values()):
                 if tensor is None or tensor.dtype.kind != "f" or tensor.dtype == dtype:
                     continue
-                tensor.data = tensor.data.astype(dtype)
+                tensor.array = tensor.array.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad.array = tensor.grad.array.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -433,10 +433,10 @@ class Module:
             dot = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    out[dot + name] = param.data.copy()
+                    out[dot + name] = param.array.copy()
             for name, buf in module._buffers.items():
                 if buf is not None and name not in module._non_persistent:
-                    out[dot + name] = buf.data.copy()
+                    out[dot + name] = buf.array.copy()
         return out
 
     def _state_tensors(self) -> dict[str, Tensor]:
@@ -502,7 +502,7 @@ class Module:
                                + "\n\t".join(problems) + hint)
         with no_grad():
             for key, value in arrays.items():
-                own[key].data[...] = value
+                own[key].array[...] = value
         return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- printing

@@ -47,7 +47,7 @@ class Embedding(Module):
             self.weight = Parameter(table)
             self._zero_padding()
         else:
-            table = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            table = _weight.array if isinstance(_weight, Tensor) else xp.asarray(_weight)
             if table.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
                                  f"{embedding_dim}), got {table.shape}")
@@ -61,13 +61,13 @@ class Embedding(Module):
     def _zero_padding(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
                         padding_idx: int | None = None) -> Embedding:
         """An Embedding whose table is ``embeddings`` (V, D); frozen unless ``freeze=False``."""
-        table = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        table = embeddings.array if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
         if table.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (V, D), got "
                              f"shape {table.shape}")

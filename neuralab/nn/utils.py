@@ -40,7 +40,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     Returns:
         The total norm before clipping, as a 0-d Tensor.
     """
-    grads = [p.grad.data for p in _as_list(parameters) if p.grad is not None]
+    grads = [p.grad.array for p in _as_list(parameters) if p.grad is not None]
     if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
     if not grads:
@@ -71,7 +71,7 @@ def clip_grad_value_(parameters: Any, clip_value: float) -> None:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in _as_list(parameters):
         if p.grad is not None:
-            xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            xp.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -88,17 +88,17 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of ``vec`` into the parameters in place (inverse of
     ``parameters_to_vector``)."""
     params = _as_list(parameters)
-    data = vec.data if isinstance(vec, Tensor) else xp.asarray(vec)
+    data = vec.array if isinstance(vec, Tensor) else xp.asarray(vec)
     if data.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-d, got shape {data.shape}")
-    total = sum(p.data.size for p in params)
+    total = sum(p.array.size for p in params)
     if data.size != total:
         raise ValueError(f"vector_to_parameters: vec has {data.size} elements but the parameters "
                          f"hold {total}")
     start = 0
     for p in params:
-        n = p.data.size
-        p.data[...] = data[start:start + n].reshape(p.shape)
+        n = p.array.size
+        p.array[...] = data[start:start + n].reshape(p.shape)
         start += n
 
 

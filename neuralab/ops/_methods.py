@@ -62,5 +62,5 @@ def install(ops: Any) -> None:
 
     Tensor.to = to
     Tensor.clip = ops.clamp
-    Tensor.any = lambda self: Tensor(self.data.any())
-    Tensor.all = lambda self: Tensor(self.data.all())
+    Tensor.any = lambda self: Tensor(self.array.any())
+    Tensor.all = lambda self: Tensor(self.array.all())

@@ -537,8 +537,8 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
 
 def _compare(name: str, fn: Any) -> Any:
     def compare(a: Any, b: Any) -> Tensor:
-        a_data = a.data if isinstance(a, Tensor) else a
-        b_data = b.data if isinstance(b, Tensor) else b
+        a_data = a.array if isinstance(a, Tensor) else a
+        b_data = b.array if isinstance(b, Tensor) else b
         shapes = [xp.shape(a_data), xp.shape(b_data)]
         broadcast_shape(name, *shapes)
         return Tensor(fn(a_data, b_data))

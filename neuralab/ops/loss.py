@@ -83,7 +83,7 @@ def _check_class_target(op: str, x: Tensor, target: Tensor, weight: Tensor | Non
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers (int64), got "
                         f"{target.dtype}; convert with target.long()")
-    t = target.data
+    t = target.array
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         bad = int(valid.max()) if valid.max() >= n_classes else int(valid.min())
@@ -338,10 +338,10 @@ class BinaryCrossEntropy(Function):
         op = "binary_cross_entropy"
         check_reduction(op, reduction)
         _check_binary(op, x, y, weight[0] if weight else None)
-        if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
+        if x.array.size and (x.array.min() < 0 or x.array.max() > 1):
             raise ValueError(
                 f"{op}: input must hold probabilities in [0, 1], got values in "
-                f"[{x.data.min():.4g}, {x.data.max():.4g}]; did you forget the sigmoid? "
+                f"[{x.array.min():.4g}, {x.array.max():.4g}]; did you forget the sigmoid? "
                 "binary_cross_entropy_with_logits takes raw scores and is more stable"
             )
 

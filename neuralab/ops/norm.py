@@ -134,8 +134,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     inputs = [input] + [t for t in (weight, bias) if t is not None]
     return BatchNorm.apply(
         *inputs, has_weight=weight is not None, has_bias=bias is not None,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=None if running_mean is None else running_mean.array,
+        running_var=None if running_var is None else running_var.array,
         training=bool(training), momentum=float(momentum), eps=float(eps))
 
 

@@ -619,9 +619,9 @@ class Embedding(Function):
         if weight.dtype.kind != "f":
             raise TypeError(f"embedding: weight must be floating-point, got {weight.dtype}")
         V = weight.shape[0]
-        if idx.size and (idx.data.min() < 0 or idx.data.max() >= V):
+        if idx.size and (idx.array.min() < 0 or idx.array.max() >= V):
             raise IndexError(f"embedding: indices must lie in [0, {V}) for {V} embeddings, got "
-                             f"values in [{idx.data.min()}, {idx.data.max()}]; is the "
+                             f"values in [{idx.array.min()}, {idx.array.max()}]; is the "
                              "vocabulary larger than num_embeddings?")
 
     @staticmethod

@@ -473,12 +473,12 @@ def _arg(name: str, fn: Any, x: Any, dim: Any, keepdim: bool) -> Tensor:
     if x.size == 0:
         raise ValueError(f"{name}: the input is empty (shape {x.shape})")
     if dim is None:
-        out = fn(x.data.reshape(-1))
+        out = fn(x.array.reshape(-1))
         return Tensor(xp.asarray(out, dtype=xp.int64).reshape((1,) * x.ndim if keepdim else ()))
     axis = _axis(name, dim, x.ndim)
     if axis is None:
         return Tensor(xp.zeros((), dtype=xp.int64))
-    return Tensor(xp.asarray(fn(x.data, axis=axis, keepdims=keepdim), dtype=xp.int64))
+    return Tensor(xp.asarray(fn(x.array, axis=axis, keepdims=keepdim), dtype=xp.int64))
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

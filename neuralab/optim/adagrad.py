@@ -49,10 +49,10 @@ class Adagrad(Optimizer):
     def _update(self, p, grad, state, group):
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p.array, group["initial_accumulator_value"])
         state["step"] += 1
         scratch, tmp = self._buffers(p, 2)
-        g = self._regularized_grad(grad, p.data, group["weight_decay"], group["maximize"],
+        g = self._regularized_grad(grad, p.array, group["weight_decay"], group["maximize"],
                                    scratch)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"]
@@ -62,4 +62,4 @@ class Adagrad(Optimizer):
         tmp += group["eps"]
         xp.divide(g, tmp, out=tmp)
         tmp *= -clr
-        p.data += tmp
+        p.array += tmp

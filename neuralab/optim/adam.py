@@ -63,20 +63,20 @@ class Adam(Optimizer):
         lr, weight_decay = group["lr"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
         scratch, tmp = self._buffers(p, 2)
         if self._decoupled:
             # AdamW: shrink the weights directly, outside the adaptive scaling.
             if weight_decay != 0:
-                p.data *= 1 - lr * weight_decay
-            g = self._regularized_grad(grad, p.data, 0, group["maximize"], scratch)
+                p.array *= 1 - lr * weight_decay
+            g = self._regularized_grad(grad, p.array, 0, group["maximize"], scratch)
         else:
-            g = self._regularized_grad(grad, p.data, weight_decay, group["maximize"], scratch)
+            g = self._regularized_grad(grad, p.array, weight_decay, group["maximize"], scratch)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         xp.multiply(g, 1 - beta1, out=tmp)
@@ -86,7 +86,7 @@ class Adam(Optimizer):
         tmp *= 1 - beta2
         v += tmp
         if group["amsgrad"]:
-            v_max = state.setdefault("max_exp_avg_sq", xp.zeros_like(p.data))
+            v_max = state.setdefault("max_exp_avg_sq", xp.zeros_like(p.array))
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         step_size = lr / (1 - beta1**t)
@@ -95,4 +95,4 @@ class Adam(Optimizer):
         tmp += group["eps"]
         xp.divide(m, tmp, out=tmp)
         tmp *= -step_size
-        p.data += tmp
+        p.array += tmp

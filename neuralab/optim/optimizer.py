@@ -1,7 +1,7 @@
 """The optimizer base class: parameter groups, per-parameter state, and saving both (Lecture 7).
 
 An optimizer turns the gradients that backpropagation left in ``p.grad`` into a change of the
-parameters ``p.data``. Every optimizer of Lecture 7 is a rule of the form
+parameters ``p.array``. Every optimizer of Lecture 7 is a rule of the form
 
     θ ← θ − α · (some function of the gradient history)
 
@@ -100,8 +100,8 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameter {i} of the group is a "
                                 f"{type(p).__name__}, expected a Tensor")
-            if p.data.dtype.kind != _FLOAT_KIND:
-                raise TypeError(f"{name}: parameter {i} has dtype {p.data.dtype}; only "
+            if p.array.dtype.kind != _FLOAT_KIND:
+                raise TypeError(f"{name}: parameter {i} has dtype {p.array.dtype}; only "
                                 "floating-point tensors can be optimized")
             if not p.is_leaf:
                 raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is not a leaf tensor "
@@ -141,7 +141,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once.
@@ -162,7 +162,7 @@ class Optimizer:
         return loss
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Apply one step of the rule to ``p.data`` in place (each optimizer defines it)."""
+        """Apply one step of the rule to ``p.array`` in place (each optimizer defines it)."""
         raise NotImplementedError
 
     @staticmethod
@@ -173,18 +173,18 @@ class Optimizer:
             return closure()
 
     def _grad(self, p: Tensor) -> Any:
-        grad = p.grad.data if isinstance(p.grad, Tensor) else xp.asarray(p.grad)
-        if grad.shape != p.data.shape:
+        grad = p.grad.array if isinstance(p.grad, Tensor) else xp.asarray(p.grad)
+        if grad.shape != p.array.shape:
             raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} has a "
                              f"gradient of shape {grad.shape}; they must match")
         return grad
 
     def _buffers(self, p: Tensor, count: int) -> list[Any]:
         """``count`` scratch arrays shaped like ``p`` (reused across parameters and steps)."""
-        key = (p.data.shape, p.data.dtype.str)
+        key = (p.array.shape, p.array.dtype.str)
         buffers = self._workspace.setdefault(key, [])
         while len(buffers) < count:
-            buffers.append(xp.empty(p.data.shape, dtype=p.data.dtype))
+            buffers.append(xp.empty(p.array.shape, dtype=p.array.dtype))
         return buffers[:count]
 
     @staticmethod
@@ -269,12 +269,12 @@ class Optimizer:
                 if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
                     value = value.detach().cpu().numpy()
                 if isinstance(value, xp.ndarray) and value.ndim > 0:
-                    if value.shape != p.data.shape:
+                    if value.shape != p.array.shape:
                         raise ValueError(
                             f"{name}.load_state_dict: state '{key}' of parameter {k} has shape "
-                            f"{value.shape} but the parameter has shape {p.data.shape}"
+                            f"{value.shape} but the parameter has shape {p.array.shape}"
                         )
-                    value = xp.array(value, dtype=p.data.dtype, copy=True)
+                    value = xp.array(value, dtype=p.array.dtype, copy=True)
                 elif isinstance(value, xp.ndarray):
                     value = value.item()
                 else:

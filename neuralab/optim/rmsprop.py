@@ -54,14 +54,14 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p.array)
             if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros_like(p.array)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros_like(p.array)
         state["step"] += 1
         scratch, tmp = self._buffers(p, 2)
-        g = self._regularized_grad(grad, p.data, group["weight_decay"], group["maximize"],
+        g = self._regularized_grad(grad, p.array, group["weight_decay"], group["maximize"],
                                    scratch)
         v = state["square_avg"]
         v *= alpha
@@ -69,7 +69,7 @@ class RMSprop(Optimizer):
         tmp *= 1 - alpha
         v += tmp
         if group["centered"]:
-            g_avg = state.setdefault("grad_avg", xp.zeros_like(p.data))
+            g_avg = state.setdefault("grad_avg", xp.zeros_like(p.array))
             g_avg *= alpha
             xp.multiply(g, 1 - alpha, out=tmp)
             g_avg += tmp
@@ -83,10 +83,10 @@ class RMSprop(Optimizer):
         tmp += group["eps"]
         xp.divide(g, tmp, out=tmp)
         if momentum > 0:
-            b = state.setdefault("momentum_buffer", xp.zeros_like(p.data))
+            b = state.setdefault("momentum_buffer", xp.zeros_like(p.array))
             b *= momentum
             b += tmp
             xp.multiply(b, -group["lr"], out=tmp)
         else:
             tmp *= -group["lr"]
-        p.data += tmp
+        p.array += tmp

@@ -64,13 +64,13 @@ class SGD(Optimizer):
     def _update(self, p, grad, state, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         scratch, tmp = self._buffers(p, 2)
-        g = self._regularized_grad(grad, p.data, group["weight_decay"], group["maximize"],
+        g = self._regularized_grad(grad, p.array, group["weight_decay"], group["maximize"],
                                    scratch)
         if momentum != 0:
             v = state.get("momentum_buffer")
             if v is None:
                 # The ball starts with velocity g (kept in the parameter's dtype).
-                v = state["momentum_buffer"] = xp.array(g, dtype=p.data.dtype, copy=True)
+                v = state["momentum_buffer"] = xp.array(g, dtype=p.array.dtype, copy=True)
             else:
                 v *= momentum
                 if dampening == 0:
@@ -85,4 +85,4 @@ class SGD(Optimizer):
             else:
                 g = v
         xp.multiply(g, -lr, out=tmp)  # exact overlap with g (when g is tmp) is safe
-        p.data += tmp
+        p.array += tmp

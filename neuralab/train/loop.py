@@ -196,7 +196,7 @@ class Trainer:
             for batch, (x, y) in enumerate(bar, start=1):
                 z = self.model(x)
                 loss = self.loss_fn(z, y)
-                value = float(loss.data)
+                value = float(loss.array)
                 if not math.isfinite(value):
                     raise TrainingDiverged(self._diverged_message(
                         f"loss became {value} at epoch {epoch}, batch {batch}"))
@@ -209,12 +209,12 @@ class Trainer:
                 self.optimizer.step()
                 if step_scheduler:
                     self.scheduler.step()
-                n = len(y.data)
+                n = len(y.array)
                 loss_mean.update(value, n)
                 if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
                     z = z[0]
-                if z.data.ndim == 2:
-                    correct += int((z.data.argmax(axis=1) == y.data).sum())
+                if z.array.ndim == 2:
+                    correct += int((z.array.argmax(axis=1) == y.array).sum())
                 seen += n
                 bar.update(loss=loss_mean.mean, acc=correct / seen,
                            samples_per_s=seen / (time.perf_counter() - start))
@@ -238,11 +238,11 @@ class Trainer:
                 for x, y in progress(loader, total=_len(loader), desc="evaluating",
                                      unit="batch", enabled=self.progress):
                     z = self.model(x)
-                    n = len(y.data)
-                    loss_mean.update(float(self.loss_fn(z, y).data), n)
-                    if correct is not None and z.data.ndim == 2 and y.data.ndim == 1:
+                    n = len(y.array)
+                    loss_mean.update(float(self.loss_fn(z, y).array), n)
+                    if correct is not None and z.array.ndim == 2 and y.array.ndim == 1:
                         correct = [a + b for a, b in
-                                   zip(correct, topk_correct(z.data, y.data, self.topk))]
+                                   zip(correct, topk_correct(z.array, y.array, self.topk))]
                     else:  # not a classifier's (N, C) logits: report the loss only
                         correct = None
                     seen += n

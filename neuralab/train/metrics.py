@@ -16,7 +16,7 @@ __all__ = ["RunningMean", "accuracy", "topk_correct"]
 
 
 def _array(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else xp.asarray(value)
+    return value.array if isinstance(value, Tensor) else xp.asarray(value)
 
 
 def topk_correct(logits: Any, target: Any, topk: Sequence[int] = (1,)) -> list[int]:

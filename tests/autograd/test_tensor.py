@@ -31,9 +31,9 @@ def test_bad_data_is_a_clear_type_error():
 
 def test_tensor_copies_but_Tensor_shares():
     a = np.zeros(3, np.float32)
-    nl.tensor(a).data[0] = 1
+    nl.tensor(a).array[0] = 1
     assert a[0] == 0
-    nl.Tensor(a).data[1] = 1
+    nl.Tensor(a).array[1] = 1
     assert a[1] == 1
 
 
@@ -44,7 +44,7 @@ def test_properties():
     assert x.dtype == np.float32 and x.is_leaf and not x.requires_grad
     assert x.T.shape == (3, 2)
     np.testing.assert_array_equal(x.T.numpy(), np.arange(6.0).reshape(2, 3).T)
-    assert isinstance(x.numpy(), np.ndarray) and np.shares_memory(x.numpy(), x.data)
+    assert isinstance(x.numpy(), np.ndarray) and np.shares_memory(x.numpy(), x.array)
     np.testing.assert_array_equal(np.asarray(x), x.numpy())
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
     assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]

@@ -34,8 +34,8 @@ def test_batches_cover_dataset_in_order_with_dtypes():
     assert len(DataLoader(TensorDataset(x, y), batch_size=4)) == 3
     xb, yb = batches[0]
     assert isinstance(xb, nl.Tensor) and xb.dtype == np.float32 and yb.dtype == np.int64
-    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]), x)
-    np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
+    np.testing.assert_array_equal(np.concatenate([b[0].array for b in batches]), x)
+    np.testing.assert_array_equal(np.concatenate([b[1].array for b in batches]), y)
 
 
 def test_drop_last():
@@ -46,9 +46,9 @@ def test_drop_last():
 
 def test_shuffle_is_a_permutation_and_seeded():
     ds = TensorDataset(*_xy(50))
-    a = [b[0].data.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=3)]
-    b = [b[0].data.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=3)]
-    c = [b[0].data.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=4)]
+    a = [b[0].array.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=3)]
+    b = [b[0].array.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=3)]
+    c = [b[0].array.copy() for b in DataLoader(ds, batch_size=8, shuffle=True, seed=4)]
     seen = np.concatenate(a)[:, 0] / 2
     assert sorted(seen.tolist()) == list(range(50))
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
@@ -57,22 +57,22 @@ def test_shuffle_is_a_permutation_and_seeded():
 
 def test_each_epoch_new_order_and_set_epoch_replays_it():
     loader = DataLoader(TensorDataset(*_xy(30)), batch_size=30, shuffle=True, seed=1)
-    e0 = next(iter(loader))[0].data.copy()
-    e1 = next(iter(loader))[0].data.copy()
+    e0 = next(iter(loader))[0].array.copy()
+    e1 = next(iter(loader))[0].array.copy()
     assert not np.array_equal(e0, e1)
     loader.set_epoch(1)
-    np.testing.assert_array_equal(next(iter(loader))[0].data, e1)
+    np.testing.assert_array_equal(next(iter(loader))[0].array, e1)
     fresh = DataLoader(TensorDataset(*_xy(30)), batch_size=30, shuffle=True, seed=1)
     fresh.load_state_dict({"seed": 1, "epoch": 0})
-    np.testing.assert_array_equal(next(iter(fresh))[0].data, e0)
+    np.testing.assert_array_equal(next(iter(fresh))[0].array, e0)
 
 
 def test_seed_none_follows_manual_seed():
     ds = TensorDataset(*_xy(40))
     nl.manual_seed(5)
-    a = next(iter(DataLoader(ds, batch_size=40, shuffle=True)))[0].data
+    a = next(iter(DataLoader(ds, batch_size=40, shuffle=True)))[0].array
     nl.manual_seed(5)
-    b = next(iter(DataLoader(ds, batch_size=40, shuffle=True)))[0].data
+    b = next(iter(DataLoader(ds, batch_size=40, shuffle=True)))[0].array
     np.testing.assert_array_equal(a, b)
 
 
@@ -80,14 +80,14 @@ def test_generic_dataset_collation_and_custom_collate():
     ds = ListDataset(7)
     xb, yb = next(iter(DataLoader(ds, batch_size=5)))
     assert xb.shape == (5, 2) and xb.dtype == np.float32 and yb.dtype == np.int64
-    np.testing.assert_array_equal(yb.data, [0, 1, 2, 0, 1])
+    np.testing.assert_array_equal(yb.array, [0, 1, 2, 0, 1])
 
     def collate(items):
         return np.stack([i[0] * 2 for i in items]), np.array([9] * len(items))
 
     xb, yb = next(iter(DataLoader(ds, batch_size=3, collate_fn=collate)))
-    np.testing.assert_array_equal(xb.data[:, 0], [0, 2, 4])
-    np.testing.assert_array_equal(yb.data, [9, 9, 9])
+    np.testing.assert_array_equal(xb.array[:, 0], [0, 2, 4])
+    np.testing.assert_array_equal(yb.array, [9, 9, 9])
 
 
 def test_transform_hook_gets_batch_array():
@@ -100,13 +100,13 @@ def test_transform_hook_gets_batch_array():
     x, y = _xy(6)
     batches = list(DataLoader(TensorDataset(x, y), batch_size=4, transform=flip))
     assert calls == [(4, 2), (2, 2)]
-    np.testing.assert_array_equal(batches[0][0].data, -x[:4])
+    np.testing.assert_array_equal(batches[0][0].array, -x[:4])
 
 
 def test_uint8_images_scaled_to_unit_interval():
     x = np.array([[0, 255], [51, 102]], dtype=np.uint8)
     xb, _ = next(iter(DataLoader(TensorDataset(x, np.array([0, 1])), batch_size=2)))
-    np.testing.assert_allclose(xb.data, [[0, 1], [0.2, 0.4]], rtol=1e-6)
+    np.testing.assert_allclose(xb.array, [[0, 1], [0.2, 0.4]], rtol=1e-6)
 
 
 def test_fancy_indexing_path_has_no_per_item_calls(monkeypatch):
@@ -155,4 +155,4 @@ def test_subset_and_concat():
         Subset(ds, [6])
     # A loader over a Subset of a Subset takes the composed rows.
     xb, _ = next(iter(DataLoader(Subset(sub, [1]), batch_size=1)))
-    np.testing.assert_array_equal(xb.data[0], x[1])
+    np.testing.assert_array_equal(xb.array[0], x[1])

@@ -61,11 +61,11 @@ def test_cifar10_reads_official_layout(tmp_path, monkeypatch):
     row = data[5]
     assert list(train.data[5, 1, 2]) == [row[34], row[1024 + 34], row[2048 + 34]]
     x, y = next(iter(DataLoader(train, batch_size=8)))
-    assert x.shape == (8, 3, 32, 32) and x.dtype == np.float32 and float(x.data.max()) <= 1
-    np.testing.assert_array_equal(y.data, [0, 1, 2, 3, 0, 1, 2, 3])
+    assert x.shape == (8, 3, 32, 32) and x.dtype == np.float32 and float(x.array.max()) <= 1
+    np.testing.assert_array_equal(y.array, [0, 1, 2, 3, 0, 1, 2, 3])
     norm = CIFAR10(tmp_path, download=False, normalize=True)
     xn, _ = next(iter(DataLoader(norm, batch_size=8)))
-    np.testing.assert_allclose(xn.data[:, 0], (x.data[:, 0] - 0.4914) / 0.2470, rtol=1e-5)
+    np.testing.assert_allclose(xn.array[:, 0], (x.array[:, 0] - 0.4914) / 0.2470, rtol=1e-5)
 
 
 def test_cifar_checksum_and_missing_file(tmp_path):

@@ -51,7 +51,7 @@ def test_reads_tiny_idx_files(tmp_path, gz):
     x, y = next(iter(DataLoader(ds, batch_size=5)))
     assert x.shape == (5, 1, 28, 28) and x.dtype == np.float32 and y.dtype == np.int64
     expected = (images[:5, None].astype(np.float32) / 255 - 0.1307) / 0.3081
-    np.testing.assert_allclose(x.data, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(x.array, expected, rtol=1e-5, atol=1e-5)
     raw = MNIST(tmp_path, train=True, download=False, verify=False, normalize=False)
     np.testing.assert_allclose(raw[3][0][0], images[3] / 255, rtol=1e-6)
     assert raw[3][1] == 3

@@ -18,7 +18,7 @@ def test_to_tensor_nhwc_and_hwc():
     x = np.random.default_rng(0).integers(0, 256, (4, 5, 6, 3), dtype=np.uint8)
     out = T.ToTensor()(x)
     assert isinstance(out, nl.Tensor) and out.dtype == np.float32
-    np.testing.assert_allclose(out.data, x.transpose(0, 3, 1, 2) / 255, rtol=1e-6)
+    np.testing.assert_allclose(out.array, x.transpose(0, 3, 1, 2) / 255, rtol=1e-6)
     single = T.ToTensor()(x[0])
     assert single.shape == (3, 5, 6)
     with pytest.raises(ValueError, match="ToTensor"):
@@ -59,12 +59,12 @@ def test_random_crop_tensor_in_tensor_out_and_seeded():
     a = T.RandomCrop(6, generator=np.random.default_rng(1))(x)
     b = T.RandomCrop(6, generator=np.random.default_rng(1))(x)
     assert isinstance(a, nl.Tensor) and a.shape == (6, 3, 6, 6)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     nl.manual_seed(5)
     c = T.RandomCrop(6)(x)
     nl.manual_seed(5)
     d = T.RandomCrop(6)(x)
-    np.testing.assert_array_equal(c.data, d.data)
+    np.testing.assert_array_equal(c.array, d.array)
     with pytest.raises(ValueError, match="larger"):
         T.RandomCrop(20)(x)
 

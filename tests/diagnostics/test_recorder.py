@@ -20,12 +20,12 @@ def _mlp(depth, width, activation, std_fn, seed=0):
     fan_in = 8
     for _ in range(depth):
         linear = nn.Linear(fan_in, width)
-        linear.weight.data[...] = rng.normal(0, std_fn(fan_in), size=(width, fan_in))
-        linear.bias.data[...] = 0
+        linear.weight.array[...] = rng.normal(0, std_fn(fan_in), size=(width, fan_in))
+        linear.bias.array[...] = 0
         layers += [linear, activation()]
         fan_in = width
     head = nn.Linear(fan_in, 3)
-    head.weight.data[...] = rng.normal(0, std_fn(fan_in), size=(3, fan_in))
+    head.weight.array[...] = rng.normal(0, std_fn(fan_in), size=(3, fan_in))
     return nn.Sequential(*layers, head)
 
 
@@ -77,20 +77,20 @@ def test_relu_with_he_init_does_not_vanish():
 def test_activation_statistics_match_numpy():
     model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.Sigmoid(),
                           nn.Linear(16, 16), nn.ReLU())
-    model[0].weight.data *= 20  # push tanh into saturation
+    model[0].weight.array *= 20  # push tanh into saturation
     x, _ = _batch()
     rec = Recorder(model)
     out = model(x)
-    h1 = np.tanh(x.data @ model[0].weight.data.T + model[0].bias.data)
+    h1 = np.tanh(x.array @ model[0].weight.array.T + model[0].bias.array)
     rows = {r["layer"]: r for r in rec.rows("activations")}
     assert set(rows) == {"0", "1", "2", "3", "4", "5"}
     assert rows["1"]["mean"] == pytest.approx(h1.mean(), abs=1e-5)
     assert rows["1"]["std"] == pytest.approx(h1.std(), abs=1e-5)
     assert rows["1"]["saturated"] == pytest.approx((np.abs(h1) > 0.99).mean())
     assert rows["1"]["saturated"] > 0.5
-    s = out.data  # unused output; the sigmoid layer's statistics:
-    h3 = 1 / (1 + np.exp(-(np.tanh(x.data @ model[0].weight.data.T + model[0].bias.data)
-                           @ model[2].weight.data.T + model[2].bias.data)))
+    s = out.array  # unused output; the sigmoid layer's statistics:
+    h3 = 1 / (1 + np.exp(-(np.tanh(x.array @ model[0].weight.array.T + model[0].bias.array)
+                           @ model[2].weight.array.T + model[2].bias.array)))
     assert rows["3"]["saturated"] == pytest.approx(((h3 < 0.01) | (h3 > 0.99)).mean())
     assert rows["5"]["dead"] == pytest.approx((s == 0).mean())
     assert any(f["kind"] == "saturated" and f["layer"] == "1" for f in rec.diagnose())
@@ -99,14 +99,14 @@ def test_activation_statistics_match_numpy():
 def test_gradient_norms_and_update_ratio_are_exact():
     model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 3))
     rec = Recorder(model)
-    before = {k: p.data.copy() for k, p in model.named_parameters()}
+    before = {k: p.array.copy() for k, p in model.named_parameters()}
     _one_step(model, rec, lr=0.5)
     grads = rec.gradient_norms()
     for name, p in model.named_parameters():
-        assert grads[name] == pytest.approx(np.linalg.norm(p.grad.data), rel=1e-5)
+        assert grads[name] == pytest.approx(np.linalg.norm(p.grad.array), rel=1e-5)
     updates = {r["param"]: r["ratio"] for r in rec.rows("updates")}
     for name, p in model.named_parameters():
-        expected = np.linalg.norm(0.5 * p.grad.data) / np.linalg.norm(before[name])
+        expected = np.linalg.norm(0.5 * p.grad.array) / np.linalg.norm(before[name])
         assert updates[name] == pytest.approx(expected, rel=1e-4)
 
 

@@ -48,7 +48,7 @@ def test_small_alexnet_at_full_width_is_the_zoo_model():
     from neuralab.models import create
 
     def count(m):
-        return sum(p.data.size for p in m.parameters())
+        return sum(p.array.size for p in m.parameters())
 
     assert count(small_alexnet(width=1.0)) == count(create("alexnet_cifar"))
     assert count(small_vgg(width=1.0)) == count(create("vgg11_cifar"))
@@ -121,17 +121,17 @@ def test_warm_start_copies_corresponding_layers():
 
     shallow = small_vgg(width=0.125, image_size=16, depth="A", hidden=16)
     deep = small_vgg(width=0.125, image_size=16, depth="D", hidden=16)
-    untouched = {name: conv.weight.data.copy() for stage in stages(deep)
+    untouched = {name: conv.weight.array.copy() for stage in stages(deep)
                  for name, conv in stage[1:]}
     copied = warm_start(deep, shallow)
     assert len(copied) == 11
     for d_stage, s_stage in zip(stages(deep), stages(shallow)):
         for (_, d), (_, s) in zip(d_stage, s_stage):
-            np.testing.assert_array_equal(d.weight.data, s.weight.data)
+            np.testing.assert_array_equal(d.weight.array, s.weight.array)
         for name, conv in d_stage[len(s_stage):]:  # the new layers keep their random weights
-            np.testing.assert_array_equal(conv.weight.data, untouched[name])
-    np.testing.assert_array_equal(deep.classifier[0].weight.data,
-                                  shallow.classifier[0].weight.data)
+            np.testing.assert_array_equal(conv.weight.array, untouched[name])
+    np.testing.assert_array_equal(deep.classifier[0].weight.array,
+                                  shallow.classifier[0].weight.array)
     with pytest.raises(ValueError, match="widths"):
         warm_start(small_vgg(width=0.25, image_size=16, depth="D", hidden=16), shallow)
     with pytest.raises(ValueError, match="fewer convolutions"):

@@ -77,7 +77,7 @@ def test_step_by_step_gradients_match_the_sequence_op(kind):
     reference = mse_loss(model.head(last), Tensor(y))
     reference.backward()
     assert loss == pytest.approx(float(reference.item()), rel=1e-5)
-    assert norms[-1] == pytest.approx(float(np.linalg.norm(last.grad.data)), rel=1e-4)
+    assert norms[-1] == pytest.approx(float(np.linalg.norm(last.grad.array)), rel=1e-4)
 
 
 def test_spectral_radius_is_set():
@@ -88,7 +88,7 @@ def test_spectral_radius_is_set():
     nl.manual_seed(0)
     model = SequenceRegressor("rnn", 16)
     set_spectral_radius(model, 2.5, seed=3)
-    w = model.layer.weight_hh_l0.data
+    w = model.layer.weight_hh_l0.array
     assert w.dtype == np.float32
     assert float(np.abs(np.linalg.eigvals(w.astype(np.float64))).max()) == pytest.approx(2.5,
                                                                                          rel=1e-5)
@@ -103,12 +103,12 @@ def test_deep_mlp_builder_layers_and_scales():
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
     assert len(weights) == 20
     assert weights[0].shape == (64, 784) and weights[-1].shape == (10, 64)
-    assert float(weights[5].data.std()) == pytest.approx(math.sqrt(2 / 64), rel=0.1)
+    assert float(weights[5].array.std()) == pytest.approx(math.sqrt(2 / 64), rel=0.1)
     small = build_mlp(4, 64, "sigmoid", "small", 0.01)
-    assert float(small[3].weight.data.std()) == pytest.approx(0.01, rel=0.1)
+    assert float(small[3].weight.array.std()) == pytest.approx(0.01, rel=0.1)
     xavier = build_mlp(4, 64, "tanh", "xavier", 0.01)
-    assert float(xavier[3].weight.data.std()) == pytest.approx(math.sqrt(2 / 128), rel=0.1)
-    assert all(float(np.abs(m.bias.data).max()) == 0 for m in small if hasattr(m, "bias"))
+    assert float(xavier[3].weight.array.std()) == pytest.approx(math.sqrt(2 / 128), rel=0.1)
+    assert all(float(np.abs(m.bias.array).max()) == 0 for m in small if hasattr(m, "bias"))
     with pytest.raises(ValueError, match="activation must be one of"):
         build_mlp(4, 8, "softsign", "he", 0.01)
     with pytest.raises(ValueError, match="init must be one of"):

@@ -247,7 +247,7 @@ def _compare(model, torch_model, x, train, rtol=1e-4, atol=1e-4, grad_atol=1e-4,
     else:
         loss, ref_loss, outs, refs = loss_fn(out, ref, y)
     for o, r in zip(outs, refs):
-        np.testing.assert_allclose(o.data, r.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(o.array, r.detach().numpy(), rtol=rtol, atol=atol)
     loss.backward()
     ref_loss.backward()
     torch_params = dict(torch_model.named_parameters())
@@ -256,7 +256,7 @@ def _compare(model, torch_model, x, train, rtol=1e-4, atol=1e-4, grad_atol=1e-4,
     for name, p in named.items():
         assert p.grad is not None, name
         scale = max(1.0, float(torch_params[name].grad.abs().max()))
-        np.testing.assert_allclose(p.grad.data, torch_params[name].grad.numpy(), rtol=1e-3,
+        np.testing.assert_allclose(p.grad.array, torch_params[name].grad.numpy(), rtol=1e-3,
                                    atol=grad_atol * scale, err_msg=name)
     if train:  # running statistics updated the same way
         sd = model.state_dict()
@@ -354,7 +354,7 @@ def test_files_round_trip(tmp_path):
     model.eval()
     torch_model.eval()
     x = _x((2, 3, 32, 32))
-    np.testing.assert_allclose(model(nl.Tensor(x)).data,
+    np.testing.assert_allclose(model(nl.Tensor(x)).array,
                                torch_model(torch.from_numpy(x)).detach().numpy(), atol=1e-4)
 
 

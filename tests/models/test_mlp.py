@@ -15,8 +15,8 @@ from neuralab.nn import functional as F
 def test_parameter_count():
     model = models.create("mlp")
     # 784·256 + 256 + 256·256 + 256 + 256·10 + 10
-    assert sum(p.data.size for p in model.parameters()) == 269_322
-    assert sum(p.data.size for p in MLP(hidden=()).parameters()) == 7850  # softmax regression
+    assert sum(p.array.size for p in model.parameters()) == 269_322
+    assert sum(p.array.size for p in MLP(hidden=()).parameters()) == 7850  # softmax regression
 
 
 def test_forward_matches_pytorch():
@@ -26,7 +26,7 @@ def test_forward_matches_pytorch():
     ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v)
                          for k, v in model.state_dict().items()})
     x = np.random.default_rng(0).normal(size=(4, 3, 4)).astype(np.float32)
-    np.testing.assert_allclose(model(nl.tensor(x)).data, ref(torch.from_numpy(x)).detach().numpy(),
+    np.testing.assert_allclose(model(nl.tensor(x)).array, ref(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -41,7 +41,7 @@ def test_overfits_one_batch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss.data) < 0.05
+    assert float(loss.array) < 0.05
 
 
 def test_registry():

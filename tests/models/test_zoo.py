@@ -54,7 +54,7 @@ def no_init(monkeypatch):
 
 
 def _count(model) -> int:
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.array.size for p in model.parameters())
 
 
 def _shapes(model) -> dict:
@@ -201,7 +201,7 @@ def test_resnet1202_forward_backward_depth():
     loss.backward()
     elapsed = time.perf_counter() - start
     assert all(p.grad is not None for p in model.parameters())
-    assert np.isfinite(model.conv1.weight.grad.data).all()
+    assert np.isfinite(model.conv1.weight.grad.array).all()
     assert _peak_rss_gib() < 8, _peak_rss_gib()
     print(f"ResNet-1202 forward+backward, batch 2: {elapsed:.1f} s, peak RSS "
           f"{_peak_rss_gib():.2f} GiB")

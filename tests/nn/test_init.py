@@ -60,9 +60,9 @@ FAN_IN, FAN_OUT = 128 * 9, 256 * 9
 def test_random_initializers_follow_their_formulas(fill, std, bound):
     nl.manual_seed(0)
     w = nn.Parameter(nl.zeros(*SHAPE))
-    data = w.data
+    data = w.array
     out = fill(w)
-    assert out is w and w.data is data and w.dtype == np.float32  # in place
+    assert out is w and w.array is data and w.dtype == np.float32  # in place
     assert w.requires_grad and w.grad is None and w.is_leaf
     values = w.numpy().astype(np.float64)
     assert abs(values.std() - std) < 0.01 * std  # ~300k samples: the std is within 1%

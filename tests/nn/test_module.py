@@ -152,7 +152,7 @@ def test_parameter_keeps_array_dtype_and_shares_tensor_memory():
     assert p.dtype == np.float64 and p.requires_grad and isinstance(p, nl.Tensor)
     t = nl.zeros(2)
     q = nn.Parameter(t, requires_grad=False)
-    q.data[0] = 5
+    q.array[0] = 5
     assert t.numpy()[0] == 5 and not q.requires_grad
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32
     assert type(q * 2) is nl.Tensor  # results of ops are plain tensors
@@ -185,7 +185,7 @@ def test_state_dict_round_trip_copies_and_keeps_parameter_objects():
     sd = a.state_dict()
     assert all(isinstance(v, np.ndarray) for v in sd.values())
     sd_before = {k: v.copy() for k, v in sd.items()}
-    a.features[0].weight.data += 1  # a later update must not change the saved copy
+    a.features[0].weight.array += 1  # a later update must not change the saved copy
     np.testing.assert_array_equal(sd["features.0.weight"], sd_before["features.0.weight"])
     weight = b.features[0].weight
     result = b.load_state_dict(sd)

@@ -274,7 +274,7 @@ def test_embedding_matches_torch(padding_idx):
     theirs = torch.nn.Embedding(7, 4, padding_idx=padding_idx).double()
     if padding_idx is not None:
         assert not ours.weight.numpy()[padding_idx].any()  # the padding row starts at zero
-    ours.weight.data[...] = np.random.default_rng(6).standard_normal((7, 4))
+    ours.weight.array[...] = np.random.default_rng(6).standard_normal((7, 4))
     theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
     idx = np.array([[0, 3, 3, 6], [6, 1, 3, 0], [2, 2, 2, 5]])  # repeated rows sum gradients
     o = ours(nl.tensor(idx))

@@ -51,7 +51,7 @@ def test_clip_grad_norm_on_a_module_and_nonfinite():
     total = utils.clip_grad_norm_(model, 1e-3)
     assert total.item() > 1e-3
     assert np.sqrt(sum((p.grad.numpy() ** 2).sum() for p in model.parameters())) <= 1.001e-3
-    model.weight.grad.data[0, 0] = np.nan
+    model.weight.grad.array[0, 0] = np.nan
     with pytest.raises(RuntimeError, match="nan"):
         utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True)
     assert utils.clip_grad_norm_([nn.Parameter(nl.zeros(2))], 1.0).item() == 0.0

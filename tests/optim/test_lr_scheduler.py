@@ -196,8 +196,8 @@ def test_scheduler_drives_training():
     opt = optim.SGD([w], lr=1.0)
     sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for lr in (1.0, 0.5, 0.25):
-        before = w.data.copy()
+        before = w.array.copy()
         w.grad = Tensor(np.ones(1), dtype=np.float64)
         opt.step()
-        np.testing.assert_allclose(before - w.data, lr)
+        np.testing.assert_allclose(before - w.array, lr)
         sched.step()

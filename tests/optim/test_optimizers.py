@@ -46,12 +46,12 @@ def run_neuralab(name: str, kwargs: dict, groups: str, lr2: float, skip_b: bool)
     trajectory = []
     for step in range(STEPS):
         opt.zero_grad()
-        dw, db = softmax_regression_grads(w.data, b.data)
+        dw, db = softmax_regression_grads(w.array, b.array)
         w.grad = Tensor(dw, dtype=np.float64)
         if not (skip_b and step % 3 == 1):
             b.grad = Tensor(db, dtype=np.float64)
         opt.step()
-        trajectory.append((w.data.copy(), b.data.copy(), u.data.copy()))
+        trajectory.append((w.array.copy(), b.array.copy(), u.array.copy()))
     return trajectory
 
 
@@ -134,14 +134,14 @@ def test_float32_parameters_stay_float32_and_track_torch():
     opt, topt = optim.Adam([w], lr=0.05), torch.optim.Adam([tw], lr=0.05)
     b = np.zeros(K, dtype=np.float32)
     for _ in range(20):
-        g, _ = softmax_regression_grads(w.data.astype(np.float64), b)
+        g, _ = softmax_regression_grads(w.array.astype(np.float64), b)
         w.grad = Tensor(g.astype(np.float32))
         tw.grad = torch.from_numpy(g.astype(np.float32))
         opt.step()
         topt.step()
-    assert w.data.dtype == np.float32
+    assert w.array.dtype == np.float32
     assert opt.state[w]["exp_avg"].dtype == np.float32
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_autograd_least_squares_with_closure_matches_torch():
@@ -160,9 +160,9 @@ def test_autograd_least_squares_with_closure_matches_torch():
         opt.zero_grad()
         r = xt @ w - yt
         # L = ½‖r‖²/N, so ∂L/∂r = r/N: seed backward with it (no reduction op needed).
-        r.backward(gradient=r.data / len(x))
+        r.backward(gradient=r.array / len(x))
         calls.append(1)
-        return 0.5 * float((r.data**2).sum()) / len(x)
+        return 0.5 * float((r.array**2).sum()) / len(x)
 
     def tclosure():
         topt.zero_grad()
@@ -174,7 +174,7 @@ def test_autograd_least_squares_with_closure_matches_torch():
         loss = opt.step(closure)
         tloss = topt.step(tclosure)
         assert loss == pytest.approx(tloss.item(), rel=1e-9)
-        np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert len(calls) == 30
 
 
@@ -183,12 +183,12 @@ def test_zero_grad():
     opt = optim.SGD([w], lr=0.1)
     w.grad = Tensor(np.ones(3))
     opt.zero_grad(set_to_none=False)
-    assert w.grad is not None and np.all(w.grad.data == 0)
+    assert w.grad is not None and np.all(w.grad.array == 0)
     opt.zero_grad()
     assert w.grad is None
-    before = w.data.copy()
+    before = w.array.copy()
     opt.step()  # no gradient: nothing happens, no state is created
-    np.testing.assert_array_equal(w.data, before)
+    np.testing.assert_array_equal(w.array, before)
     assert opt.state == {}
 
 
@@ -199,7 +199,7 @@ def test_step_does_not_modify_the_gradient():
     opt = optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True, maximize=True)
     opt.step()
     opt.step()
-    np.testing.assert_array_equal(w.grad.data, g)
+    np.testing.assert_array_equal(w.grad.array, g)
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -215,7 +215,7 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
 
     def train(opt, params, steps):
         for _ in range(steps):
-            dw, db = softmax_regression_grads(params[0].data, params[1].data)
+            dw, db = softmax_regression_grads(params[0].array, params[1].array)
             params[0].grad = Tensor(dw, dtype=np.float64)
             params[1].grad = Tensor(db, dtype=np.float64)
             opt.step()
@@ -234,7 +234,7 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
 
     clone = fresh()
     for c, p in zip(clone, params):
-        c.data[...] = p.data
+        c.array[...] = p.array
     opt2 = getattr(optim, name)(clone, lr=123.0)  # wrong lr and one group: the load restores
     with pytest.raises(ValueError, match="parameter groups"):
         opt2.load_state_dict(saved)
@@ -245,7 +245,7 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
     train(opt, params, 10)
     train(opt2, clone, 10)
     for c, p in zip(clone, params):
-        np.testing.assert_array_equal(c.data, p.data)
+        np.testing.assert_array_equal(c.array, p.array)
 
 
 @pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
@@ -263,10 +263,10 @@ def test_loads_a_torch_state_dict(name, kwargs):
     assert opt.param_groups[0]["lr"] == kwargs["lr"]
     for _ in range(10):
         tw.grad = torch.from_numpy(softmax_regression_grads(tw.detach().numpy(), B0)[0])
-        w.grad = Tensor(softmax_regression_grads(w.data, B0)[0], dtype=np.float64)
+        w.grad = Tensor(softmax_regression_grads(w.array, B0)[0], dtype=np.float64)
         topt.step()
         opt.step()
-        np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_add_param_group_and_defaults():

@@ -176,7 +176,7 @@ class CharCorpus:
 
     def decode(self, indices: Any) -> str:
         """Indices (a sequence, ndarray or Tensor of any shape, flattened) -> text."""
-        idx = xp.asarray(indices.data if isinstance(indices, Tensor) else indices).reshape(-1)
+        idx = xp.asarray(indices.array if isinstance(indices, Tensor) else indices).reshape(-1)
         if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0
                          or idx.max() >= len(self.chars)):
             raise ValueError(f"CharCorpus.decode: indices must be integers in [0, "
