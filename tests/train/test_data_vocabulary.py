@@ -266,3 +266,17 @@ def test_summary_and_gradcheck_take_the_data_options(capsys):
     assert "give --data NAME" in capsys.readouterr().err
     assert main(["gradcheck", "mlp", "--data", "kmnist", "--samples", "1", "--no-progress"]) == 0
     assert "0 failed" in capsys.readouterr().out
+
+
+def test_load_model_rebuilds_a_trained_run(tmp_path):
+    from neuralab.train import checkpoint, load_model
+
+    run = tmp_path / "run"
+    assert main(["train", "--subset", "--limit", "64", "--epochs", "1", "--threads", "1",
+                 "--model", "mlp", "--run-dir", str(run)]) == 0
+    model = load_model(run)
+    saved = checkpoint.load(run / "checkpoint.npz")["model"]
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(value), saved[name])
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        load_model(tmp_path / "nothing")

@@ -50,7 +50,7 @@ __all__ = ["IMAGE_EXTENSIONS", "LAZY_BYTES", "ImageDataset", "ImageFolder", "Laz
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".webp")
 
 #: Data sets whose decoded uint8 pixels would take more bytes than this are decoded lazily.
-LAZY_BYTES = 512 * 2**20
+LAZY_BYTES = 256 * 2**20
 
 
 def decode_workers() -> int:
@@ -198,62 +198,71 @@ class LazyImages(xp.ndarray):
 
     It is an ndarray (the DataLoader batches it by fancy indexing like any in-memory data) whose
     ``__getitem__`` first decodes the rows it is asked for that were not decoded yet, in a thread
-    pool. The backing array starts as ``zeros``: its pages take no memory until written, so only
-    the images a run touches cost memory. Whole-array operations other than indexing (``mean``,
-    ``np.save``) see zeros for images not decoded yet: call ``decode_all()`` first.
+    pool, and answers from them. The array itself holds no pixels (a zero-strided view of one
+    byte): each decoded image is kept on its own, so a run that touches a few hundred images of a
+    large data set holds only those (a sparse (N, H, W, 3) array would not do: the kernel backs
+    each touched row with a whole huge page). Whole-array operations other than indexing
+    (``mean``, ``np.save``) see zeros: call ``decode_all()`` for the pixels.
     """
 
     _lazy: Any = None
 
     def __new__(cls, count: int, size: tuple[int, int], read: Callable[[int], Any]):
-        obj = xp.zeros((count, *size, 3), dtype=xp.uint8).view(cls)
-        obj._lazy = {"read": read, "done": xp.zeros(count, dtype=bool),
-                     "lock": threading.Lock()}
+        shape = (count, *size, 3)
+        empty = xp.lib.stride_tricks.as_strided(xp.zeros(1, dtype=xp.uint8), shape=shape,
+                                                strides=(0,) * 4, writeable=False)
+        obj = empty.view(cls)
+        obj._lazy = {"read": read, "images": {}, "lock": threading.Lock()}
         return obj
 
     def __array_finalize__(self, obj: Any) -> None:
-        self._lazy = None  # views and results are plain arrays, already decoded
+        self._lazy = None  # views and results are plain arrays
 
-    def _ensure(self, rows: Any) -> None:
+    def _ensure(self, rows: Any) -> dict:
         state = self._lazy
-        rows = xp.unique(xp.asarray(rows, dtype=xp.int64).reshape(-1) % len(self))
+        images = state["images"]
         with state["lock"]:
-            todo = rows[~state["done"][rows]]
-            if not len(todo):
-                return
-            plain = self.view(xp.ndarray)
+            todo = [int(r) for r in xp.unique(rows) if int(r) not in images]
             if len(todo) == 1:
-                plain[todo[0]] = state["read"](int(todo[0]))
-            else:
+                images[todo[0]] = state["read"](todo[0])
+            elif todo:
                 with ThreadPoolExecutor(min(decode_workers(), len(todo))) as pool:
-                    for i, image in zip(todo, pool.map(state["read"], todo.tolist())):
-                        plain[i] = image
-            state["done"][todo] = True
+                    for i, image in zip(todo, pool.map(state["read"], todo)):
+                        images[i] = image
+        return images
 
     def __getitem__(self, index: Any) -> Any:
         if self._lazy is None:
             return super().__getitem__(index)
-        first = index[0] if isinstance(index, tuple) else index
+        first, rest = (index[0], index[1:]) if isinstance(index, tuple) else (index, ())
         if first is Ellipsis:
-            first = slice(None)
-        self._ensure(xp.arange(len(self))[first])
-        return self.view(xp.ndarray)[index]
+            first, rest = slice(None), (Ellipsis, *rest)
+        rows = xp.arange(len(self))[first]
+        scalar = rows.ndim == 0
+        rows = rows.reshape(-1)
+        images = self._ensure(rows)
+        block = xp.empty((len(rows), *self.shape[1:]), dtype=xp.uint8)
+        for j, r in enumerate(rows.tolist()):
+            block[j] = images[r]
+        block = block[0] if scalar else block
+        return block[rest] if rest else block
 
     @property
     def decoded(self) -> int:
         """How many images have been decoded so far."""
-        return int(self._lazy["done"].sum()) if self._lazy is not None else len(self)
+        return len(self._lazy["images"]) if self._lazy is not None else len(self)
 
     def decode_all(self, progress: bool | None = True) -> Any:
-        """Decode every image not decoded yet and return the plain uint8 array."""
-        if self._lazy is not None:
-            n = len(self)
-            with Progress(None, total=n, desc="decoding images", unit="img",
-                          enabled=progress) as bar:
-                for start in range(0, n, 256):
-                    self._ensure(xp.arange(start, min(n, start + 256)))
-                    bar.update(min(n, start + 256) - start)
-        return self.view(xp.ndarray)
+        """Decode every image not decoded yet and return them as one plain uint8 array."""
+        n = len(self)
+        out = xp.empty(self.shape, dtype=xp.uint8)
+        with Progress(None, total=n, desc="decoding images", unit="img",
+                      enabled=progress) as bar:
+            for start in range(0, n, 256):
+                stop = min(n, start + 256)
+                out[start:stop] = self[start:stop]
+                bar.update(stop - start)
+        return out
 
 
 def _announce_cache(path: Path, data: Any, what: str) -> None:
