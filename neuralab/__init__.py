@@ -7,7 +7,7 @@ higher layers as attributes (``nl.nn.Linear``, ``nl.optim.SGD``, ``nl.data.DataL
 ``nl.models.create``, ``nl.train.fit``, ``nl.summary``).
 """
 
-from neuralab import data, interop, models, nn, optim, train
+from neuralab import data, interop, models, nn, optim, train, utils
 from neuralab.autograd import (
     Function,
     GradcheckError,
@@ -17,7 +17,7 @@ from neuralab.autograd import (
     is_grad_enabled,
     no_grad,
 )
-from neuralab.backend import manual_seed
+from neuralab.backend import Generator, manual_seed
 from neuralab.backend import xp as _np
 from neuralab.diagnostics.summary import summary
 from neuralab.factories import (
@@ -40,6 +40,7 @@ from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
 from neuralab.parallel import get_num_threads, set_num_threads
+from neuralab.serialization import load, save
 
 float32 = _np.float32
 float64 = _np.float64
@@ -49,12 +50,11 @@ bool_ = _np.bool_
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "bool_", "data", "enable_grad",
-    "export_state_dict", "eye", "float32", "float64", "full", "full_like", "get_kernels",
-    "get_num_threads",
-    "gradcheck", "int64",
-    "interop", "is_grad_enabled", "load_torch_state_dict", "manual_seed", "models", "nn",
-    "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like",
-    "set_kernels", "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "zeros",
-    "use_kernels", "zeros_like", *_ops_all,
+    "Function", "Generator", "GradcheckError", "Tensor", "arange", "bool_", "data",
+    "enable_grad", "export_state_dict", "eye", "float32", "float64", "full", "full_like",
+    "get_kernels", "get_num_threads", "gradcheck", "int64", "interop", "is_grad_enabled", "load",
+    "load_torch_state_dict", "manual_seed", "models", "nn", "no_grad", "ones", "ones_like",
+    "optim", "rand", "rand_like", "randn", "randn_like", "save", "set_kernels",
+    "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "use_kernels",
+    "utils", "zeros", "zeros_like", *_ops_all,
 ]

@@ -6,6 +6,8 @@ NumPy today. Keeping the import in one place means a GPU array library with NumP
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as xp  # noqa: F401  (re-exported: ``from neuralab.backend import xp``)
 
 ndarray = xp.ndarray
@@ -31,3 +33,51 @@ def manual_seed(seed: int) -> None:
 def rng() -> xp.random.Generator:
     """The generator that every random draw in neuralab uses (reseeded by ``manual_seed``)."""
     return _generator
+
+
+class Generator:
+    """A random number generator object, as ``torch.Generator``: ``Generator().manual_seed(42)``.
+
+    Passed as ``generator=`` to ``random_split``, the samplers and the DataLoader so that their
+    draws do not depend on (or disturb) the global generator of ``manual_seed``. It wraps a NumPy
+    ``Generator`` (``.rng``); a NumPy generator itself is accepted wherever this one is.
+
+    Args:
+        device: only "cpu" (accepted for PyTorch's signature).
+    """
+
+    def __init__(self, device: Any = "cpu"):
+        if str(device) != "cpu":
+            raise ValueError(f"Generator: neuralab runs on the CPU only, got device={device!r}")
+        self._seed = int(_generator.integers(2**63 - 1))
+        self.rng = xp.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed; returns the generator itself (``Generator().manual_seed(0)``)."""
+        if not isinstance(seed, (int, xp.integer)) or isinstance(seed, bool):
+            raise ValueError(f"Generator.manual_seed: seed must be an integer, got {seed!r}")
+        self._seed = int(seed) % 2**64
+        self.rng = xp.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._seed
+
+    def seed(self) -> int:
+        """Reseed from the global generator and return the new seed."""
+        self.manual_seed(int(_generator.integers(2**63 - 1)))
+        return self._seed
+
+
+def as_rng(generator: Any) -> xp.random.Generator:
+    """The NumPy generator behind ``generator=``: a ``Generator``, a NumPy generator, or None for
+    neuralab's global generator."""
+    if generator is None:
+        return _generator
+    if isinstance(generator, Generator):
+        return generator.rng
+    if isinstance(generator, xp.random.Generator):
+        return generator
+    raise TypeError(f"generator: expected neuralab.Generator, a numpy.random.Generator or None, "
+                    f"got {type(generator).__name__}")

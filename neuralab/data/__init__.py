@@ -1,12 +1,28 @@
 """``neuralab.data``: datasets, the DataLoader, transforms and the real data sets of the course."""
 
 from neuralab.data import datasets, download, transforms  # noqa: F401
-from neuralab.data.dataloader import DataLoader, default_collate
-from neuralab.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from neuralab.data.dataloader import DataLoader, default_collate, default_convert
+from neuralab.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from neuralab.data.datasets import CIFAR10, CIFAR100, MNIST, Caltech101, ImageFolder
+from neuralab.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
-    "CIFAR10", "CIFAR100", "Caltech101", "ConcatDataset", "DataLoader", "Dataset", "ImageFolder",
-    "MNIST", "Subset", "TensorDataset", "datasets", "default_collate", "random_split",
-    "transforms",
+    "CIFAR10", "CIFAR100", "BatchSampler", "Caltech101", "ConcatDataset", "DataLoader", "Dataset",
+    "ImageFolder", "IterableDataset", "MNIST", "RandomSampler", "Sampler", "SequentialSampler",
+    "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "datasets",
+    "default_collate", "default_convert", "random_split", "transforms",
 ]

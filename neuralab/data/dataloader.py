@@ -1,44 +1,123 @@
-"""The DataLoader: mini-batches of ``(x, y)`` tensors from a dataset (Lecture 4, SGD).
+"""The DataLoader: mini-batches from a dataset (Lecture 4, SGD), as ``torch.utils.data``'s.
 
 Stochastic gradient descent visits the training set in a fresh random order every epoch and
 computes each update on a mini-batch. For data held in memory the loader takes a whole batch
 with one fancy-indexing operation ``data[indices]`` (no Python loop over examples); other
-datasets are read item by item and stacked.
+datasets are read item by item and put together by ``collate_fn`` (``default_collate``).
+
+The fast path is taken only when it gives what reading item by item would: the data set has no
+per-example ``target_transform`` and its ``transform`` is None or a deterministic pipeline that
+works on a whole batch (``ToTensor`` + ``Normalize``, see ``transforms.batch_transform``).
+Any other transform (random crops, flips, ``Lambda``...) is applied to each example exactly once,
+by the data set's ``__getitem__``.
 
 Shuffling is reproducible: epoch ``e`` uses the permutation drawn from a generator seeded with
 ``(seed, e)``, so a run resumed at epoch ``e`` sees exactly the batches an uninterrupted run saw.
+With ``generator=`` (PyTorch's way) the permutations come from that generator instead.
+
+Worker processes are not implemented yet: ``num_workers``, ``prefetch_factor``,
+``persistent_workers``, ``pin_memory``, ``timeout`` and ``multiprocessing_context`` are accepted
+(and checked as PyTorch checks them) and the batches are made in the main process;
+``worker_init_fn(worker_id)`` is called once per worker id at the start of each pass (once in all
+with ``persistent_workers``), where PyTorch calls it in each new worker.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, rng, xp
-from neuralab.data.dataset import Dataset, Subset, TensorDataset
+from neuralab.backend import as_rng, default_float, rng, xp
+from neuralab.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
+from neuralab.data.sampler import BatchSampler, Sampler
+from neuralab.data.transforms import batch_transform
 
-__all__ = ["DataLoader", "default_collate", "to_batch_arrays"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "to_batch_arrays"]
 
 
 def _to_array(value: Any) -> Any:
     return value.array if isinstance(value, Tensor) else xp.asarray(value)
 
 
-def default_collate(items: list) -> tuple:
-    """Stack a list of ``(x, y)`` examples into ``(X, Y)`` arrays, one per field."""
-    if not items:
+def _tensor(array: Any) -> Tensor:
+    return Tensor._from_op(array, None, 0)
+
+
+def _array_dtype(array: Any) -> Any:
+    """neuralab's dtypes for a batch array: floats float32 (the default float), other integers
+    int64 as Python ints give; uint8, bool and int64 stay as they are."""
+    if array.dtype.kind == "f":
+        return array.astype(default_float, copy=False)
+    if array.dtype.kind in "iu" and array.dtype != xp.uint8:
+        return array.astype(xp.int64, copy=False)
+    return array
+
+
+def default_convert(data: Any) -> Any:
+    """What the DataLoader does to each example when ``batch_size=None``: arrays and numbers
+    become Tensors; tuples, lists and dicts are converted item by item."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (xp.ndarray, xp.number)):
+        return _tensor(_array_dtype(xp.asarray(data)))
+    if isinstance(data, Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (list, tuple)):
+        return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch: Sequence) -> Any:
+    """Put a list of examples together into a batch, as PyTorch's ``default_collate``.
+
+    * Tensors and arrays are stacked along a new first axis (Tensor); Python ints give int64,
+      floats float32 (neuralab's default float; PyTorch gives float64), bools bool;
+    * strings (and other objects) are kept as a list;
+    * a dict gives a dict of batches, a tuple or list gives a list of batches (one per field),
+      a namedtuple the same namedtuple.
+
+    Raises:
+        ValueError: an empty batch, or examples of different structure.
+        TypeError: an example field of a type that cannot be batched (None...).
+    """
+    if len(batch) == 0:
         raise ValueError("default_collate: empty batch")
-    first = items[0]
-    if not isinstance(first, (tuple, list)):
-        return (xp.stack([_to_array(x) for x in items]),)
-    return tuple(xp.stack([_to_array(item[k]) for item in items]) for k in range(len(first)))
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return _tensor(xp.stack([b.array for b in batch]))
+    if isinstance(elem, (xp.ndarray, xp.number)):
+        return _tensor(_array_dtype(xp.stack([xp.asarray(b) for b in batch])))
+    if isinstance(elem, bool):
+        return _tensor(xp.asarray(batch, dtype=xp.bool_))
+    if isinstance(elem, int):
+        return _tensor(xp.asarray(batch, dtype=xp.int64))
+    if isinstance(elem, float):
+        return _tensor(xp.asarray(batch, dtype=default_float))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        return {key: default_collate([b[key] for b in batch]) for key in elem}
+    if isinstance(elem, (tuple, list)):
+        size = len(elem)
+        if any(len(b) != size for b in batch):
+            raise ValueError(f"default_collate: every example must have the same number of "
+                             f"fields, got {sorted({len(b) for b in batch})}")
+        fields = [default_collate(list(samples)) for samples in zip(*batch)]
+        if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
+            return type(elem)(*fields)
+        return fields
+    raise TypeError(f"default_collate: cannot batch examples of type {type(elem).__name__}; "
+                    "batches hold Tensors, arrays, numbers, strings, dicts, lists and tuples of "
+                    "these (give collate_fn= for anything else)")
 
 
 def to_batch_arrays(x: Any, y: Any = None) -> tuple:
-    """Apply neuralab's dtype rules to a batch: images (uint8) become float32 in [0, 1], other
-    floats float32, integer class labels int64."""
+    """Apply neuralab's dtype rules to an in-memory batch: images (uint8) become float32 in
+    [0, 1], other floats float32, integer class labels int64."""
     x = _to_array(x)
     if x.dtype == xp.uint8:
         x = x.astype(default_float) * default_float(1.0 / 255.0)
@@ -54,12 +133,26 @@ def to_batch_arrays(x: Any, y: Any = None) -> tuple:
     return x, y
 
 
-def _array_source(dataset: Dataset) -> tuple | None:
-    """``(data, targets, index_map, owner)`` when ``dataset`` keeps its examples in two arrays.
+def _indexing_is_declared(dataset: Any) -> bool:
+    """True when the class whose ``__getitem__`` ``dataset`` uses declares (``_array_batched``)
+    that taking ``data[rows]`` and ``targets[rows]`` gives what ``__getitem__`` gives.
 
-    Subsets of such a dataset (``random_split``) resolve to the base arrays plus the subset's
-    index map, so they are batched by fancy indexing too. ``owner`` is the dataset whose
-    ``transform_batch`` turns raw batches into model input.
+    A user's subclass that overrides ``__getitem__`` is read item by item, so its own
+    ``__getitem__`` is never skipped.
+    """
+    for klass in type(dataset).__mro__:
+        if "__getitem__" in vars(klass):
+            return bool(vars(klass).get("_array_batched", False))
+    return False
+
+
+def _array_source(dataset: Dataset) -> tuple | None:
+    """``(data, targets, index_map, to_input)`` when ``dataset`` can be batched by fancy indexing.
+
+    That is when it keeps its examples in two arrays and has no per-example transform, or one
+    that works on whole batches. Subsets of such a dataset (``random_split``) resolve to the base
+    arrays plus the subset's index map. ``to_input`` turns a raw batch into model input (the
+    dataset's ``transform_batch``, the batched transform), or is None.
     """
     index_map = None
     while isinstance(dataset, Subset):
@@ -68,35 +161,56 @@ def _array_source(dataset: Dataset) -> tuple | None:
     if isinstance(dataset, TensorDataset):
         if len(dataset.arrays) != 2:
             return None
-        return dataset.arrays[0], dataset.arrays[1], index_map, dataset
-    data = getattr(dataset, "data", None)
-    targets = getattr(dataset, "targets", None)
-    if isinstance(data, xp.ndarray) and isinstance(targets, xp.ndarray) \
-            and len(data) == len(targets) and not getattr(dataset, "per_item", False):
-        return data, targets, index_map, dataset
-    return None
+        return dataset.arrays[0], dataset.arrays[1], index_map, None
+    if not _indexing_is_declared(dataset) or dataset.target_transform is not None:
+        return None
+    data, targets = dataset.data, dataset.targets
+    if not (isinstance(data, xp.ndarray) and isinstance(targets, xp.ndarray)
+            and len(data) == len(targets)):
+        return None
+    if dataset.transform is not None:
+        batched = batch_transform(dataset.transform)
+        return None if batched is None else (data, targets, index_map, batched)
+    return data, targets, index_map, dataset.transform_batch
+
+
+def _check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, xp.integer)) or value < minimum:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(f"DataLoader: {name} must be a {kind} integer, got {value!r}")
+    return int(value)
 
 
 class DataLoader:
-    """Iterate over a dataset in mini-batches of ``(x, y)`` tensors.
+    """Iterate over a dataset in mini-batches, as ``torch.utils.data.DataLoader``.
 
     Args:
-        dataset: a ``Dataset``; in-memory ones (``.data``/``.targets`` arrays, ``TensorDataset``,
-            and ``Subset`` of these) are batched by fancy indexing.
-        batch_size: examples per batch.
+        dataset: a ``Dataset`` (indexable) or ``IterableDataset``. In-memory ones (``.data`` /
+            ``.targets`` arrays, ``TensorDataset``, and ``Subset`` of these) are batched by fancy
+            indexing when their transform allows it (see the module's docstring).
+        batch_size: examples per batch; None gives the examples one by one, unbatched.
         shuffle: visit the examples in a new random order every epoch.
+        sampler: the order of the indices (exclusive with ``shuffle``).
+        batch_sampler: yields whole lists of indices (exclusive with ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``).
+        num_workers: accepted; batches are made in this process for now (see the module).
+        collate_fn: turns a list of examples into a batch (``default_collate``).
+        pin_memory: accepted; no effect on a CPU-only library.
         drop_last: drop the final batch when it is smaller than ``batch_size``.
-        collate_fn: turns a list of examples into a batch (generic datasets only); defaults to
-            stacking each field.
-        seed: seed of the shuffling generator; None draws one from neuralab's generator when the
-            loader is made, so ``neuralab.manual_seed`` makes runs reproducible.
-        transform: a per-batch hook ``transform(x_array) -> x_array`` applied to the float32
-            input batch: data augmentation on the whole batch at once (give it to the training
-            loader only). Random draws should use ``neuralab.backend.rng()`` so that seeds and
-            resumed runs reproduce them.
+        timeout, multiprocessing_context, prefetch_factor, persistent_workers,
+            pin_memory_device, in_order: accepted for PyTorch's signature (worker options).
+        worker_init_fn: called with each worker id at the start of a pass.
+        generator: ``neuralab.Generator`` or NumPy generator for shuffling and samplers.
+        seed: neuralab's reproducible shuffling: epoch e uses the permutation of ``(seed, e)``;
+            None draws one from neuralab's generator when the loader is made, so
+            ``neuralab.manual_seed`` makes runs reproducible.
+        transform: neuralab's per-batch hook ``transform(x_array) -> x_array`` applied to the
+            float32 input batch of an in-memory dataset: data augmentation on the whole batch at
+            once (give it to the training loader only).
 
-    Batches are ``(Tensor x, Tensor y)``: x float32 (uint8 images scaled to [0, 1], or the
-    dataset's own ``transform_batch``, e.g. MNIST's standardisation), y int64 class labels.
+    Batches from an in-memory dataset are ``[Tensor x, Tensor y]``: x float32 (uint8 images
+    scaled to [0, 1], or the dataset's own ``transform_batch``, e.g. MNIST's standardisation),
+    y int64 class labels. Others are what ``collate_fn`` makes of the examples.
 
     Example:
         >>> loader = DataLoader(MNIST(train=True), batch_size=64, shuffle=True, seed=0)
@@ -104,31 +218,85 @@ class DataLoader:
         ...     ...
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable | None = None,
-                 seed: int | None = None, transform: Callable | None = None):
-        if not isinstance(batch_size, (int, xp.integer)) or isinstance(batch_size, bool) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
-                             f"{batch_size!r}")
-        if collate_fn is not None and not callable(collate_fn):
-            raise TypeError("DataLoader: collate_fn must be callable")
-        if transform is not None and not callable(transform):
-            raise TypeError("DataLoader: transform must be callable (it receives the batch array)")
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | None = None, batch_sampler: Any = None,
+                 num_workers: int = 0, collate_fn: Callable | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context: Any = None,
+                 generator: Any = None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True, seed: int | None = None,
+                 transform: Callable | None = None):
+        if batch_size is not None:
+            batch_size = _check_count("batch_size", batch_size, 1)
+        num_workers = _check_count("num_workers", num_workers, 0)
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor applies to worker processes only; "
+                             "give num_workers > 0 with it")
+        if prefetch_factor is not None:
+            _check_count("prefetch_factor", prefetch_factor, 0)
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers=True needs num_workers > 0")
+        for name, fn in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn),
+                         ("transform", transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be callable, got "
+                                f"{type(fn).__name__}")
+        as_rng(generator)  # a wrong generator fails here, not at the first batch
+        if isinstance(dataset, IterableDataset):
+            if shuffle:
+                raise ValueError("DataLoader: shuffle=True does not apply to an "
+                                 "IterableDataset (it has no indices to permute)")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: sampler and batch_sampler do not apply to an "
+                                 "IterableDataset")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+        elif batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and "
+                             "is mutually exclusive with drop_last")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
         self.collate_fn = collate_fn
+        self.pin_memory = bool(pin_memory)
+        self.drop_last = bool(drop_last)
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.generator = generator
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         self.transform = transform
+        self._workers_started = False
         # The shuffling seed is fixed once; each epoch derives its own generator from it.
         self.seed = int(seed) if seed is not None else int(rng().integers(2**63 - 1))
         self.epoch = 0
         self._epoch_set = False
-        self._source = None if collate_fn is not None else _array_source(dataset)
+        self._source = None if collate_fn is not None or isinstance(dataset, IterableDataset) \
+            else _array_source(dataset)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError when the stream has no length, as in PyTorch
+        else:
+            n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -151,32 +319,84 @@ class DataLoader:
         n = len(self.dataset)
         if not self.shuffle:
             return xp.arange(n)
+        if self.generator is not None:
+            return as_rng(self.generator).permutation(n)
         return xp.random.default_rng([self.seed, epoch]).permutation(n)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+    def _index_batches(self, epoch: int) -> Iterator[Any]:
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler
+            return
+        if self.sampler is not None:
+            if self.batch_size is None:
+                yield from ([i] for i in self.sampler)
+            else:
+                yield from BatchSampler(self.sampler, self.batch_size, self.drop_last)
+            return
+        order = self._order(epoch)
+        n, bs = len(order), self.batch_size or 1
+        stop = n - n % bs if self.drop_last else n
+        for start in range(0, stop, bs):
+            yield order[start:start + bs]
+
+    def _start_workers(self) -> None:
+        if self.worker_init_fn is None or (self.persistent_workers and self._workers_started):
+            return
+        for worker_id in range(self.num_workers):
+            self.worker_init_fn(worker_id)
+        self._workers_started = True
+
+    def __iter__(self) -> Iterator[Any]:
         epoch = self.epoch
         # The next iteration moves on to the next epoch unless set_epoch says otherwise.
         self.epoch, self._epoch_set = epoch + 1, False
-        order = self._order(epoch)
-        n, bs = len(order), self.batch_size
-        stop = n - n % bs if self.drop_last else n
-        for start in range(0, stop, bs):
-            yield self._batch(order[start:start + bs])
+        self._start_workers()
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iterate_stream()
+            return
+        for indices in self._index_batches(epoch):
+            if self.batch_size is None and self.batch_sampler is None:
+                item = self.dataset[int(indices[0])]
+                yield default_convert(item) if self.collate_fn is None else self.collate_fn(item)
+                continue
+            yield self._batch(xp.asarray(indices, dtype=xp.int64))
 
-    def _batch(self, indices: Any) -> tuple:
-        if self._source is not None:
-            data, targets, index_map, owner = self._source
-            rows = indices if index_map is None else index_map[indices]
-            x, y = data[rows], targets[rows]
-            hook = getattr(owner, "transform_batch", None)
-            x, y = (hook(x), _to_array(y)) if hook is not None else (x, y)
-            arrays = to_batch_arrays(x, y)
-        else:
-            items = [self.dataset[int(i)] for i in indices]
-            collated = (self.collate_fn or default_collate)(items)
-            if not isinstance(collated, (tuple, list)):
-                collated = (collated,)
-            arrays = to_batch_arrays(*collated[:2]) + tuple(_to_array(c) for c in collated[2:])
+    def _iterate_stream(self) -> Iterator[Any]:
+        items: list = []
+        for item in self.dataset:
+            if self.batch_size is None:
+                yield default_convert(item) if self.collate_fn is None else self.collate_fn(item)
+                continue
+            items.append(item)
+            if len(items) == self.batch_size:
+                yield self._collate(items)
+                items = []
+        if items and not self.drop_last:
+            yield self._collate(items)
+
+    def _collate(self, items: list) -> Any:
+        if self.collate_fn is None:
+            return default_collate(items)
+        out = self.collate_fn(items)
+        if isinstance(out, (tuple, list)):
+            # A collate_fn may return arrays: neuralab hands them on as Tensors.
+            return type(out)(_tensor(o) if isinstance(o, xp.ndarray) else o for o in out) \
+                if not hasattr(out, "_fields") else out
+        return _tensor(out) if isinstance(out, xp.ndarray) else out
+
+    def _batch(self, indices: Any) -> Any:
+        if self._source is None:
+            batch = self._collate([self.dataset[int(i)] for i in indices])
+            if self.transform is not None and isinstance(batch, list) and batch \
+                    and isinstance(batch[0], Tensor):
+                batch[0] = _tensor(_to_array(self.transform(batch[0].array)))
+            return batch
+        data, targets, index_map, to_input = self._source
+        rows = indices if index_map is None else index_map[indices]
+        x, y = data[rows], targets[rows]
+        if to_input is not None:
+            x = to_input(x)
+        arrays = list(to_batch_arrays(x, y))
         if self.transform is not None:
-            arrays = (_to_array(self.transform(arrays[0])),) + tuple(arrays[1:])
-        return tuple(Tensor._from_op(a, None, 0) for a in arrays)
+            arrays[0] = _to_array(self.transform(arrays[0]))
+        return [_tensor(a) for a in arrays]

@@ -2,7 +2,9 @@
 
 A dataset that keeps all of its examples in memory exposes them as two arrays, ``data`` (N, ...)
 and ``targets`` (N,), so that the DataLoader can take a whole mini-batch with one fancy-indexing
-operation instead of a Python loop over examples.
+operation instead of a Python loop over examples. It does so only while no per-example
+``transform``/``target_transform`` is set (or the transform is one that gives the same result on
+a whole batch, see ``transforms.batch_transform``): a transform is applied exactly once per example.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import rng, xp
+from neuralab.backend import as_rng, xp
 
-__all__ = ["ConcatDataset", "Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset",
+           "random_split"]
 
 
 def _as_array(value: Any) -> Any:
@@ -23,7 +26,23 @@ def _as_array(value: Any) -> Any:
 
 
 class Dataset:
-    """Base class: subclasses define ``__getitem__(i) -> (x, y)`` and ``__len__``."""
+    """Base class: subclasses define ``__getitem__(i) -> (x, y)`` and ``__len__``.
+
+    ``transform`` and ``target_transform`` (None here) are the per-example functions of the data
+    sets that take them; the DataLoader batches an in-memory data set by fancy indexing only when
+    they allow it.
+    """
+
+    transform: Any = None
+    target_transform: Any = None
+    #: A class whose ``__getitem__(i)`` equals ``transform_batch(data[i:i+1])[0], targets[i]``
+    #: (without a ``transform``) sets this in its own body: the DataLoader may then batch it by
+    #: fancy indexing. Subclasses that override ``__getitem__`` are read item by item.
+    _array_batched: bool = False
+
+    def transform_batch(self, x: Any) -> Any:
+        """Raw ``data[rows]`` to model input for the DataLoader's fast path (here: unchanged)."""
+        return x
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
@@ -33,6 +52,26 @@ class Dataset:
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of examples: subclasses define ``__iter__`` (no indexing, no ``__len__`` needed).
+
+    A DataLoader over it groups consecutive examples into batches (``shuffle`` and samplers do not
+    apply, as in PyTorch).
+    """
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead "
+                        "of indexing it")
+
+    def __len__(self) -> int:
+        # TypeError (not NotImplementedError), so that list(loader) treats it as "no length".
+        raise TypeError(f"{type(self).__name__} is a stream without a length (define __len__ "
+                        "to give it one)")
 
 
 class TensorDataset(Dataset):
@@ -49,6 +88,8 @@ class TensorDataset(Dataset):
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
         self.arrays = tuple(_as_array(a) for a in arrays)
+        # Indexing gives back Tensors for Tensor inputs (as torch), arrays for array inputs.
+        self._tensors = tuple(isinstance(a, Tensor) for a in arrays)
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset: all arrays need the same first dimension, got "
@@ -64,8 +105,14 @@ class TensorDataset(Dataset):
             raise AttributeError("TensorDataset.targets: this dataset holds a single array")
         return self.arrays[1]
 
+    @property
+    def tensors(self) -> tuple:
+        """The arrays as Tensors (PyTorch's name)."""
+        return tuple(Tensor._from_op(a, None, 0) for a in self.arrays)
+
     def __getitem__(self, index: int) -> tuple:
-        return tuple(a[index] for a in self.arrays)
+        return tuple(Tensor._from_op(xp.asarray(a[index]), None, 0) if t else a[index]
+                     for a, t in zip(self.arrays, self._tensors))
 
     def __len__(self) -> int:
         return len(self.arrays[0])
@@ -132,7 +179,7 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float],
+def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Any = None,
                  seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` at random into non-overlapping subsets of the given lengths.
 
@@ -141,27 +188,34 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         lengths: integers summing to ``len(dataset)``, or fractions summing to 1 (each subset
             gets ``floor(fraction * N)`` examples and the remainder goes round-robin to the first
             subsets, as in PyTorch).
-        seed: seed of the permutation; None draws it from neuralab's generator
-            (``neuralab.manual_seed``).
+        generator: a ``neuralab.Generator`` (``Generator().manual_seed(42)``, as in PyTorch) or
+            a NumPy generator; None draws from neuralab's generator (``neuralab.manual_seed``).
+        seed: shorthand for ``generator=Generator().manual_seed(seed)``.
 
     Returns:
         A list of ``Subset``.
     """
     n = len(dataset)
     lengths = list(lengths)
-    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
+    if lengths and all(isinstance(x, float) for x in lengths):
+        if not math.isclose(sum(lengths), 1.0) or any(not 0 <= x <= 1 for x in lengths):
+            raise ValueError(f"random_split: fractions must lie in [0, 1] and sum to 1, got "
+                             f"{lengths}")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if any(not isinstance(x, (int, xp.integer)) or x < 0 for x in lengths):
+    if any(isinstance(x, bool) or not isinstance(x, (int, xp.integer)) or x < 0
+           for x in lengths):
         raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
                          f"summing to 1, got {lengths}")
     if sum(lengths) != n:
         raise ValueError(f"random_split: lengths sum to {sum(lengths)} but the dataset has {n} "
                          "examples")
-    generator = xp.random.default_rng(seed) if seed is not None else rng()
-    order = generator.permutation(n)
+    if seed is not None and generator is not None:
+        raise ValueError("random_split: give generator= or seed=, not both")
+    g = xp.random.default_rng(seed) if seed is not None else as_rng(generator)
+    order = g.permutation(n)
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[start:start + length]))

@@ -7,9 +7,15 @@ side to a random S in [S_min, S_max], then crop).
 
 Every transform takes a single image or a batch and returns the same kind:
 
-* ``ToTensor`` turns uint8 images in HWC (or NHWC) layout into float32 CHW (or NCHW) in [0, 1];
+* ``ToTensor`` turns an image as a data set hands it to a ``transform=`` (a Pillow image, a uint8
+  (H, W) grey or (H, W, C) colour array, like torchvision's PIL images), or an NHWC batch, into
+  float32 CHW (or NCHW) in [0, 1];
 * every other transform works on channels-first arrays, ``(C, H, W)`` or ``(N, C, H, W)``, of any
-  dtype, and on ``Tensor``s holding them (the result is then a Tensor, without gradient).
+  dtype, and on ``Tensor``s holding them (the result is then a Tensor, without gradient); the
+  geometric ones (crops, flips, resizing) also take an image before ``ToTensor`` (a Pillow image,
+  a uint8 (H, W) or (H, W, C) array with C in 1, 3, 4) and return the same kind, so torchvision's
+  ``Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(), Normalize(...)])``
+  works as written.
 
 Random transforms draw one set of parameters *per sample* and apply them to the whole batch at once
 with fancy indexing, so a DataLoader can augment a batch of 128 CIFAR images without a Python loop
@@ -30,8 +36,8 @@ from neuralab.backend import rng as _default_rng
 from neuralab.backend import xp
 
 __all__ = [
-    "CenterCrop", "Compose", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-    "RandomResizedCrop", "Resize", "ScaleJitter", "ToTensor",
+    "CenterCrop", "Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+    "RandomResizedCrop", "Resize", "ScaleJitter", "ToTensor", "batch_transform",
 ]
 
 
@@ -40,24 +46,66 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
-def _unwrap(x: Any, name: str) -> tuple[Any, bool, bool]:
-    """(array as NCHW, was it a Tensor, was it a single image) for a channels-first input."""
+def _is_pil(x: Any) -> bool:
+    # Pillow is an optional dependency of neuralab: recognise its images without importing it.
+    return type(x).__module__.startswith("PIL.")
+
+
+def _image_layout(x: Any) -> str | None:
+    """How an image before ``ToTensor`` is laid out: "pil", "hw" (grey), "hwc", else None.
+
+    A Pillow image, or a uint8 array of shape (H, W) or (H, W, C) with C in 1, 3, 4: what a data
+    set with a ``transform=`` hands to it (torchvision hands a PIL image).
+    """
+    if _is_pil(x):
+        return "pil"
+    if isinstance(x, xp.ndarray) and x.dtype == xp.uint8:
+        if x.ndim == 2:
+            return "hw"
+        if x.ndim == 3 and x.shape[2] in (1, 3, 4):
+            return "hwc"
+    return None
+
+
+def _unwrap(x: Any, name: str) -> tuple[Any, Any, bool]:
+    """(array as NCHW, how to give the result back, was it a single image).
+
+    The second item is "tensor" or "array" for channels-first input, or the image layout
+    ("pil", "hw", "hwc") of an image before ``ToTensor``.
+    """
+    layout = _image_layout(x)
+    if layout is not None:
+        array = xp.asarray(x)
+        if array.ndim == 2:
+            array = array[:, :, None]
+        return array.transpose(2, 0, 1)[None], layout, True  # (H, W, C) -> (1, C, H, W)
     is_tensor = isinstance(x, Tensor)
     array = x.array if is_tensor else xp.asarray(x)
+    kind = "tensor" if is_tensor else "array"
     if array.ndim == 3:
-        return array[None], is_tensor, True
+        return array[None], kind, True
     if array.ndim == 4:
-        return array, is_tensor, False
+        return array, kind, False
     raise ValueError(
-        f"{name}: expected a channels-first image (C, H, W) or batch (N, C, H, W), got an array "
-        f"of shape {tuple(array.shape)}; apply ToTensor first to turn HWC uint8 images into CHW"
+        f"{name}: expected a channels-first image (C, H, W) or batch (N, C, H, W), or an image "
+        f"before ToTensor (uint8 (H, W) or (H, W, C), or a Pillow image), got an array of shape "
+        f"{tuple(array.shape)} and dtype {array.dtype}"
     )
 
 
-def _wrap(array: Any, is_tensor: bool, single: bool) -> Any:
+def _wrap(array: Any, kind: Any, single: bool) -> Any:
     if single:
         array = array[0]
-    return Tensor._from_op(array, None, 0) if is_tensor else array
+    if kind in ("hw", "hwc", "pil"):
+        image = xp.ascontiguousarray(array.transpose(1, 2, 0))  # (C, H, W) -> (H, W, C)
+        if kind == "hw" or (kind == "pil" and image.shape[2] == 1):
+            image = image[:, :, 0]
+        if kind == "pil":
+            from PIL import Image  # the input was a Pillow image, so Pillow is installed
+
+            return Image.fromarray(image)
+        return image
+    return Tensor._from_op(array, None, 0) if kind == "tensor" else array
 
 
 def _pair(size: int | Sequence[int], name: str, arg: str = "size") -> tuple[int, int]:
@@ -153,31 +201,58 @@ class Compose:
 
 
 class ToTensor:
-    """uint8 images, HWC or NHWC, to float32 CHW or NCHW in [0, 1] (``x / 255``).
+    """An image to float32 CHW in [0, 1] (``x / 255`` for uint8), as torchvision's ``ToTensor``.
 
-    Grey images without a channel axis, (H, W) or (N, H, W) are not accepted: add the channel
-    first. Float input is assumed to be channels-last already in [0, 1] and is only transposed.
+    Takes a Pillow image (any mode: 'L' gives one channel), a uint8 array (H, W) (grey) or
+    (H, W, C), or an NHWC batch. Float input is assumed to be channels-last already in [0, 1] and
+    is only transposed. A ``Tensor`` is refused, as in torchvision: it is already channels-first.
     Returns a ``Tensor`` (without gradient).
     """
 
     def __call__(self, x: Any) -> Tensor:
-        array = x.array if isinstance(x, Tensor) else xp.asarray(x)
+        if isinstance(x, Tensor):
+            raise TypeError(
+                "ToTensor: the input is already a Tensor (channels-first); ToTensor takes an "
+                "image as a data set hands it to transform= (a Pillow image or a uint8 (H, W) / "
+                "(H, W, C) array): apply it once, first in the Compose"
+            )
+        array = xp.asarray(x)
+        if array.ndim == 2:  # grey (H, W), like PIL mode 'L'
+            array = array[:, :, None]
         if array.ndim not in (3, 4):
             raise ValueError(
-                f"ToTensor: expected an HWC image or an NHWC batch, got shape {tuple(array.shape)}"
-                "; add a channel axis to grey images (x[..., None])"
+                f"ToTensor: expected an (H, W) or (H, W, C) image or an NHWC batch, got shape "
+                f"{tuple(array.shape)}"
             )
         axes = (2, 0, 1) if array.ndim == 3 else (0, 3, 1, 2)
         if array.dtype == xp.uint8:
             out = array.transpose(axes).astype(xp.float32) * xp.float32(1 / 255)
         elif array.dtype.kind == "f":
             out = xp.ascontiguousarray(array.transpose(axes), dtype=xp.float32)
+        elif array.dtype == xp.bool_ or array.dtype.kind in "iu":
+            # PIL mode '1' (bool) and 'I' (int32) images: values as they are, as torchvision.
+            out = array.transpose(axes).astype(xp.float32)
         else:
             raise TypeError(f"ToTensor: expected uint8 or float images, got dtype {array.dtype}")
         return Tensor._from_op(xp.ascontiguousarray(out), None, 0)
 
     def __repr__(self) -> str:
         return "ToTensor()"
+
+
+class Lambda:
+    """A user function as a transform: ``Lambda(lambda x: x.repeat(3, 1, 1))``."""
+
+    def __init__(self, lambd: Callable):
+        if not callable(lambd):
+            raise TypeError(f"Lambda: expected a callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, x: Any) -> Any:
+        return self.lambd(x)
+
+    def __repr__(self) -> str:
+        return "Lambda()"
 
 
 class Normalize:
@@ -199,7 +274,7 @@ class Normalize:
             raise ValueError(f"Normalize: std must be positive, got {list(std)}")
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "Normalize")
+        array, kind, single = _unwrap(x, "Normalize")
         C = array.shape[1]
         if self.mean.size not in (1, C):
             raise ValueError(
@@ -213,7 +288,7 @@ class Normalize:
         # (x - mean) * (1/std) with (1, C, 1, 1) broadcasting.
         out = (array - self.mean.reshape(1, -1, 1, 1).astype(array.dtype)) * (
             1 / self.std).reshape(1, -1, 1, 1).astype(array.dtype)
-        return _wrap(out, is_tensor, single)
+        return _wrap(out, kind, single)
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
@@ -230,14 +305,14 @@ class Resize:
         self.size = size
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "Resize")
+        array, kind, single = _unwrap(x, "Resize")
         N, _, H, W = array.shape
         out_h, out_w = _output_size(self.size, H, W, "Resize")
         if (out_h, out_w) == (H, W):
-            return _wrap(array, is_tensor, single)
+            return _wrap(array, kind, single)
         ones = xp.ones(N)
         out = _resample(array, 0 * ones, 0 * ones, H * ones, W * ones, out_h, out_w)
-        return _wrap(out, is_tensor, single)
+        return _wrap(out, kind, single)
 
     def __repr__(self) -> str:
         return f"Resize(size={self.size})"
@@ -250,13 +325,13 @@ class CenterCrop:
         self.size = _pair(size, "CenterCrop")
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "CenterCrop")
+        array, kind, single = _unwrap(x, "CenterCrop")
         H, W = array.shape[2:]
         h, w = self.size
         if h > H or w > W:
             raise ValueError(f"CenterCrop: crop {self.size} is larger than the image ({H}, {W})")
         top, left = (H - h) // 2, (W - w) // 2
-        return _wrap(array[:, :, top:top + h, left:left + w], is_tensor, single)
+        return _wrap(array[:, :, top:top + h, left:left + w], kind, single)
 
     def __repr__(self) -> str:
         return f"CenterCrop(size={self.size})"
@@ -282,7 +357,7 @@ class RandomCrop:
         self.generator = generator
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "RandomCrop")
+        array, kind, single = _unwrap(x, "RandomCrop")
         p = self.padding
         if p:
             array = xp.pad(array, ((0, 0), (0, 0), (p, p), (p, p)))
@@ -298,7 +373,7 @@ class RandomCrop:
         # windows[n, c, i, j] is the (h, w) window at (i, j): shape (N, C, H-h+1, W-w+1, h, w).
         windows = xp.lib.stride_tricks.sliding_window_view(array, (h, w), axis=(2, 3))
         out = windows[xp.arange(N), :, top, left]  # (N, C, h, w): advanced dims go first
-        return _wrap(xp.ascontiguousarray(out), is_tensor, single)
+        return _wrap(xp.ascontiguousarray(out), kind, single)
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
@@ -314,11 +389,11 @@ class RandomHorizontalFlip:
         self.generator = generator
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "RandomHorizontalFlip")
+        array, kind, single = _unwrap(x, "RandomHorizontalFlip")
         flip = _generator(self.generator).random(array.shape[0]) < self.p
         out = array.copy()
         out[flip] = array[flip][..., ::-1]
-        return _wrap(out, is_tensor, single)
+        return _wrap(out, kind, single)
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"
@@ -378,12 +453,12 @@ class RandomResizedCrop:
         return top, left, height, width
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "RandomResizedCrop")
+        array, kind, single = _unwrap(x, "RandomResizedCrop")
         N, _, H, W = array.shape
         top, left, height, width = self.boxes(N, H, W)
         out = _resample(array, top.astype(float), left.astype(float), height.astype(float),
                         width.astype(float), *self.size)
-        return _wrap(out, is_tensor, single)
+        return _wrap(out, kind, single)
 
     def __repr__(self) -> str:
         return f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio})"
@@ -416,7 +491,7 @@ class ScaleJitter:
         self.generator = generator
 
     def __call__(self, x: Any) -> Any:
-        array, is_tensor, single = _unwrap(x, "ScaleJitter")
+        array, kind, single = _unwrap(x, "ScaleJitter")
         N, _, H, W = array.shape
         g = _generator(self.generator)
         S = g.integers(self.s_min, self.s_max + 1, size=N).astype(float)
@@ -427,7 +502,36 @@ class ScaleJitter:
         top = g.random(N) * (H - bh)
         left = g.random(N) * (W - bw)
         out = _resample(array, top, left, bh, bw, ch, cw)
-        return _wrap(out, is_tensor, single)
+        return _wrap(out, kind, single)
 
     def __repr__(self) -> str:
         return f"ScaleJitter(s_min={self.s_min}, s_max={self.s_max}, crop={self.crop})"
+
+
+def batch_transform(transform: Callable | None) -> Callable | None:
+    """A function applying ``transform`` to a whole batch of raw images at once, when that gives
+    exactly what applying it to each image gives; else None.
+
+    Deterministic, elementwise pipelines qualify: ``ToTensor()`` first, then any number of
+    ``Normalize``. A DataLoader uses the returned function to batch an in-memory data set by fancy
+    indexing; random transforms (crops, flips), ``Lambda`` and user functions return None, and the
+    data set is then read image by image, each image through ``transform`` exactly once.
+
+    The returned function takes uint8 images as the data set stores them, (N, H, W) grey or
+    (N, H, W, C), and returns a float32 (N, C, H, W) array.
+    """
+    steps = transform.transforms if type(transform) is Compose else [transform]
+    if not steps or type(steps[0]) is not ToTensor:
+        return None
+    if any(type(t) is not Normalize for t in steps[1:]):
+        return None
+
+    def apply(images: Any) -> Any:
+        if images.ndim == 3:  # (N, H, W) grey -> (N, H, W, 1)
+            images = images[..., None]
+        x = steps[0](images).array  # (N, C, H, W), the per-image arithmetic on the whole batch
+        for t in steps[1:]:
+            x = t(x)
+        return x
+
+    return apply

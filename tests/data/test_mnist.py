@@ -88,10 +88,16 @@ def test_not_an_idx_file(tmp_path):
 
 def test_offline_message_and_shipped_fallback(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("NEURALAB_DATA", raising=False)
+    monkeypatch.setenv("NEURALAB_CACHE", str(tmp_path / "cache"))
     with pytest.raises(DataError, match=r"put t10k-images-idx3-ubyte\.gz .* in one of: "
                        + str(tmp_path)):
         MNIST(tmp_path, train=False, download=False, subset=False)
-    ds = MNIST(tmp_path, train=False, download=False)
+    # A root the user gave that holds no data is an error naming it (and torchvision's
+    # root/MNIST/raw), never a quiet fall-back to the shipped subset.
+    with pytest.raises(DataError, match=r"MNIST/raw"):
+        MNIST(tmp_path, train=False, download=False)
+    # Without a root, the shipped subset stands in, and says so.
+    ds = MNIST(train=False, download=False)
     assert ds.is_subset and len(ds) == 1000
     assert "using the shipped subset" in capsys.readouterr().err
 
@@ -103,7 +109,11 @@ def test_offline_env_skips_download(tmp_path, monkeypatch):
         raise AssertionError("tried to download although NEURALAB_OFFLINE is set")
 
     monkeypatch.setattr("neuralab.data.datasets.mnist.download_file", no_network)
-    assert MNIST(tmp_path, train=True, download=True).is_subset
+    monkeypatch.delenv("NEURALAB_DATA", raising=False)
+    monkeypatch.setenv("NEURALAB_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(DataError, match=str(tmp_path)):
+        MNIST(tmp_path, train=True, download=True)
+    assert MNIST(train=True, download=True).is_subset
 
 
 def test_shipped_subset_is_class_balanced():

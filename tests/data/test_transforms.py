@@ -21,8 +21,13 @@ def test_to_tensor_nhwc_and_hwc():
     np.testing.assert_allclose(out.array, x.transpose(0, 3, 1, 2) / 255, rtol=1e-6)
     single = T.ToTensor()(x[0])
     assert single.shape == (3, 5, 6)
+    grey = T.ToTensor()(np.full((5, 6), 51, np.uint8))  # (H, W), PIL mode 'L': one channel
+    assert grey.shape == (1, 5, 6)
+    np.testing.assert_allclose(grey.array, 0.2, rtol=1e-6)
     with pytest.raises(ValueError, match="ToTensor"):
-        T.ToTensor()(np.zeros((5, 6), np.uint8))
+        T.ToTensor()(np.zeros((5,), np.uint8))
+    with pytest.raises(TypeError, match="already a Tensor"):
+        T.ToTensor()(single)
 
 
 def test_normalize_matches_torch_formula():

@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.data.datasets.imagefolder import TAR_READ_ERRORS, ImageDataset, check_tar_end
+from neuralab.data.datasets.imagefolder import (
+    TAR_READ_ERRORS,
+    ImageDataset,
+    ImageFolder,
+    check_tar_end,
+)
 from neuralab.fileio import atomic_path
 from neuralab.progress import Progress
 
@@ -119,10 +124,15 @@ class CIFAR10(ImageDataset):
     """CIFAR-10: 50,000 training and 10,000 test 32x32 colour images in 10 classes.
 
     Args:
-        root: folder holding (or receiving) ``cifar-10-python.tar.gz``.
+        root: folder holding (or receiving) ``cifar-10-python.tar.gz``, or torchvision's
+            extracted ``cifar-10-batches-py/``; for CIFAR-10, a folder holding the image-folder
+            JPEG copy ``cifar10-jpg.tar.gz`` (or its extracted ``cifar10-jpg/``), or that
+            archive's path itself, works too (its classes sort into CIFAR-10's label order).
         train: the training batches, else the test batch.
-        download: download the archive when missing (needs the internet).
-        transform, target_transform: applied in ``__getitem__``.
+        download: download the archive when missing (needs the internet); never tried when one
+            of the copies above is found.
+        transform, target_transform: applied in ``__getitem__`` to the raw uint8 (32, 32, 3)
+            image and the label (as torchvision, which passes a PIL image).
         normalize: standardise with the training set's per-channel mean and std in
             ``transform_batch`` (True), or keep [0, 1] (False), or a ``(mean, std)`` pair.
 
@@ -155,6 +165,13 @@ class CIFAR10(ImageDataset):
             self._read_binary(binary, check_md5)
             return
         if not archive.is_file():
+            if (self.root / self.train_members[0].split("/")[0]).is_dir():
+                self._load_members(self._read_extracted(), name)
+                return
+            jpeg = self._jpeg_copy()
+            if jpeg is not None:
+                self._load_jpeg(jpeg)
+                return
             offline = bool(os.environ.get("NEURALAB_OFFLINE"))
             if not download or offline:
                 why = "NEURALAB_OFFLINE is set" if offline and download else "download=False"
@@ -183,10 +200,28 @@ class CIFAR10(ImageDataset):
             raise ValueError(f"{name}: cannot read {archive} ({exc or type(exc).__name__}): "
                              f"it is truncated or corrupt; replace it with a good copy from "
                              f"{self.url}") from None
+        self._load_members(batches, name, str(archive))
+
+    def _read_extracted(self) -> dict[str, Any]:
+        """The batches of torchvision's extracted folder ``root/cifar-10-batches-py``."""
+        wanted = self.train_members if self.train else self.test_members
+        batches: dict[str, Any] = {}
+        for member in wanted + [self.meta_member]:
+            path = self.root / member
+            if path.is_file():
+                try:
+                    batches[member] = safe_unpickle(path.read_bytes())
+                except (EOFError, pickle.UnpicklingError) as exc:
+                    raise ValueError(f"{type(self).__name__}: cannot read {path}: {exc}; "
+                                     "replace it with a good copy") from exc
+        return batches
+
+    def _load_members(self, batches: dict[str, Any], name: str, where: str | None = None) -> None:
+        wanted = self.train_members if self.train else self.test_members
         missing = [m for m in wanted + [self.meta_member] if m not in batches]
         if missing:
-            raise ValueError(f"{name}: {archive} lacks {', '.join(missing)}; is it the python "
-                             "version of the archive?")
+            raise ValueError(f"{name}: {where or self.root} lacks {', '.join(missing)}; is it "
+                             "the python version of the archive?")
         # Each row of ``data`` is 3 planes of 32x32 (R, G, B): (N, 3072) -> (N, 3, 32, 32)
         # -> (N, 32, 32, 3), the HWC layout ToTensor expects.
         data = xp.concatenate([batches[m][b"data"] for m in wanted])
@@ -238,6 +273,29 @@ class CIFAR10(ImageDataset):
         self.classes = [c.strip() for c in found["batches.meta.txt"].decode().splitlines()
                         if c.strip()]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    def _jpeg_copy(self) -> Path | None:
+        """The image-folder JPEG copy of CIFAR-10 under ``root`` (or ``root`` itself), if any."""
+        if type(self) is not CIFAR10:
+            return None
+        candidates = [self.root, self.root / "cifar10-jpg.tar.gz", self.root / "cifar10-jpg"]
+        for path in candidates:
+            if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
+                return path
+            if path.is_dir() and (path / "train").is_dir() and (path / "test").is_dir():
+                return path
+        return None
+
+    def _load_jpeg(self, path: Path) -> None:
+        split = "train" if self.train else "test"
+        folder = ImageFolder(path / split) if path.is_dir() else \
+            ImageFolder.from_archive(path, split=split)
+        if len(folder.classes) != 10:
+            raise ValueError(f"CIFAR10: {path} holds {len(folder.classes)} class folders under "
+                             f"{split}/, expected CIFAR-10's 10")
+        self.data, self.targets = folder.data, folder.targets
+        self.classes, self.class_to_idx = folder.classes, folder.class_to_idx
+        self.source = str(path)
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"

@@ -347,6 +347,7 @@ class ImageDataset(Dataset):
     normalize: tuple | None = None
     transform: Callable | None = None
     target_transform: Callable | None = None
+    _array_batched = True  # __getitem__ is transform_batch of one row (see the DataLoader)
 
     def transform_batch(self, x: Any) -> Any:
         """uint8 (N, H, W, C) -> float32 (N, C, H, W), scaled to [0, 1] and maybe normalised."""
@@ -361,11 +362,22 @@ class ImageDataset(Dataset):
         return len(self.targets)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        """Example ``index``: the transformed image (CHW float32 by default) and its label."""
-        x = self.transform_batch(self.data[index:index + 1])[0]
-        y = int(self.targets[index])
+        """Example ``index`` and its label.
+
+        Without a ``transform``: the image as ``transform_batch`` makes it (float32 CHW in
+        [0, 1], standardised with ``normalize``). With one: ``transform`` applied to the raw
+        uint8 (H, W, 3) image, as torchvision applies it to a PIL image (``normalize`` then does
+        not apply).
+        """
+        n = len(self.targets)
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} out of range for {n} images")
+        index = index % n
         if self.transform is not None:
-            x = self.transform(x)
+            x = self.transform(self.data[index])
+        else:
+            x = self.transform_batch(self.data[index:index + 1])[0]
+        y = int(self.targets[index])
         if self.target_transform is not None:
             y = self.target_transform(y)
         return x, y

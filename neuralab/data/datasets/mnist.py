@@ -24,6 +24,11 @@ Pixels are stored as uint8 in ``data`` (N, 28, 28); the DataLoader converts each
 ``transform_batch``: x / 255, then standardised with the training set's mean (MNIST 0.1307) and
 standard deviation (0.3081), giving float32 (N, 1, 28, 28), the layout of PyTorch's MNIST +
 ToTensor + Normalize. Pass ``normalize=False`` to keep [0, 1] pixels instead.
+
+With a ``transform=`` (torchvision's way: ``MNIST(root, train=True, download=True,
+transform=Compose([ToTensor(), Normalize((0.1307,), (0.3081,))]))``) an example is the raw uint8
+(28, 28) image passed through the transform (torchvision passes a PIL image of mode 'L'), and
+``normalize`` does not apply. torchvision's folder layout ``root/MNIST/raw`` is searched too.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import math
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -243,8 +249,15 @@ class MNIST(Dataset):
         subset: None uses the full data when it can be found or downloaded and the shipped
             subset otherwise (with a message); True always uses the shipped subset; False
             requires the full data.
-        normalize: standardise batches with MNIST's mean and std (else pixels in [0, 1]).
+        normalize: standardise batches with MNIST's mean and std (else pixels in [0, 1]);
+            without effect when a ``transform`` is given.
         verify: check the SHA-256 of the files (turn off only for home-made IDX files).
+        transform: applied to each raw uint8 (28, 28) image by ``__getitem__`` (as torchvision).
+        target_transform: applied to each label by ``__getitem__``.
+
+    A ``root`` given by the user must hold the data (in ``root``, ``root/mnist`` or torchvision's
+    ``root/MNIST/raw``) or receive it by download: otherwise it is an error naming the folders,
+    never a quiet fall-back to the shipped subset (which stands in only without a ``root``).
 
     Attributes:
         data: uint8 (N, 28, 28) images.
@@ -262,10 +275,16 @@ class MNIST(Dataset):
     num_classes = 10
     has_subset = True        # a subset ships inside the package
     homepage = "http://yann.lecun.com/exdb/mnist/"
+    _array_batched = True  # __getitem__ is transform_batch of one row (see the DataLoader)
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
                  download: bool = True, subset: bool | None = None, normalize: bool = True,
-                 verify: bool = True):
+                 verify: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None):
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"MNIST: {name} must be callable, got {type(fn).__name__}")
+        self.transform, self.target_transform = transform, target_transform
         self.train = bool(train)
         self.normalize = bool(normalize)
         self.is_subset = False
@@ -281,7 +300,7 @@ class MNIST(Dataset):
         if paths is None:
             split = "training" if self.train else "test"
             message = self._missing_message(root)
-            if subset is False or not self.has_subset:
+            if subset is False or not self.has_subset or root is not None:
                 raise DataError(message)
             self.data, self.targets = _load_shipped(self.train)
             self.is_subset, self.source = True, "shipped subset"
@@ -342,8 +361,15 @@ class MNIST(Dataset):
             raise DataError(_mismatch(path, raw, content, cls.title, ""))
         return False
 
+    def _roots(self, root: Any) -> list[Path]:
+        # torchvision keeps the files in root/MNIST/raw (root/FashionMNIST/raw...): a root
+        # shared with it works as it is.
+        extra = [Path(root).expanduser() / type(self).__name__ / "raw"] if root is not None \
+            else []
+        return data_roots(root, self.name) + extra
+
     def _locate(self, root: Any, download: bool) -> tuple[Path, Path] | None:
-        roots = data_roots(root, self.name)
+        roots = self._roots(root)
         found = [find_file(name, roots) for name in FILES[self.train]]
         if all(found):
             return tuple(found)
@@ -365,7 +391,7 @@ class MNIST(Dataset):
         return tuple(found)
 
     def _missing_message(self, root: Any) -> str:
-        where = ", ".join(str(r) for r in data_roots(root, self.name))
+        where = ", ".join(str(r) for r in self._roots(root))
         names = " and ".join(f"{n}.gz" for n in FILES[self.train])
         return (f"To use the full {self.title}, put {names} (gzip or uncompressed; from "
                 f"{self.homepage}) in one of: {where} (or set NEURALAB_DATA=/path/to/folder, or "
@@ -388,7 +414,12 @@ class MNIST(Dataset):
         if not -n <= index < n:
             raise IndexError(f"{self.title}: index {index} out of range for {n} images")
         index = index % n
-        return self.transform_batch(self.data[index:index + 1])[0], int(self.targets[index])
+        y = int(self.targets[index])
+        if self.target_transform is not None:
+            y = self.target_transform(y)
+        if self.transform is not None:
+            return self.transform(self.data[index]), y  # the raw (28, 28) uint8 image
+        return self.transform_batch(self.data[index:index + 1])[0], y
 
     def __len__(self) -> int:
         return len(self.data)

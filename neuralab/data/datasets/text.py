@@ -279,6 +279,8 @@ class TextDataset(Dataset):
         val_fraction: for a string or path source, the validation share.
     """
 
+    _array_batched = True  # __getitem__ is (data[i], targets[i]): batched by fancy indexing
+
     def __init__(self, source: Any, seq_len: int = 100, split: str = "train",
                  stride: int | None = None, val_fraction: float = 0.1) -> None:
         if isinstance(source, CharCorpus):
