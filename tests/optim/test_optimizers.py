@@ -80,6 +80,9 @@ CASES = [
     ("Adagrad", dict(lr=0.2)),
     ("Adagrad", dict(lr=0.2, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.1,
                      eps=1e-6)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1)),
+    ("Adadelta", dict(lr=2.0, rho=0.95, maximize=True)),
     ("RMSprop", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.01, momentum=0.9)),
     ("RMSprop", dict(lr=0.01, centered=True)),
@@ -108,7 +111,7 @@ def test_trajectory_matches_torch(name, kwargs, groups):
     np.testing.assert_array_equal(ours[-1][2], U0)  # no gradient: untouched
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"])
 def test_state_keys_match_torch(name):
     kwargs = {"SGD": dict(lr=0.1, momentum=0.9), "RMSprop": dict(momentum=0.9, centered=True),
               "Adam": dict(amsgrad=True)}.get(name, {})
@@ -205,6 +208,7 @@ def test_step_does_not_modify_the_gradient():
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adadelta", dict(lr=0.5, rho=0.8)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
@@ -295,6 +299,8 @@ def test_add_param_group_and_defaults():
     (lambda p: optim.RMSprop(p, alpha=1.5), r"RMSprop: alpha must be in \[0, 1\)"),
     (lambda p: optim.RMSprop(p, momentum=-1), "RMSprop: momentum must be >= 0"),
     (lambda p: optim.Adagrad(p, lr_decay=-1), "Adagrad: lr_decay must be >= 0"),
+    (lambda p: optim.Adadelta(p, rho=1.5), r"Adadelta: rho must be in \[0, 1\]"),
+    (lambda p: optim.Adadelta(p, eps=-1), "Adadelta: eps must be >= 0"),
     (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value"),
     (lambda p: optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda p: optim.SGD(p + p, lr=0.1), "appears twice"),
@@ -318,7 +324,8 @@ def test_grad_shape_mismatch_is_reported():
 
 
 def test_exports():
-    for name in ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Optimizer", "lr_scheduler"):
+    for name in ("SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop", "Optimizer",
+                 "lr_scheduler"):
         assert hasattr(optim, name)
     assert issubclass(optim.AdamW, optim.Optimizer)
     assert "lr: 0.1" in repr(optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1))
