@@ -4,6 +4,7 @@ from neuralab.nn import functional, init, utils  # noqa: F401
 from neuralab.nn.activation import *  # noqa: F403
 from neuralab.nn.conv import *  # noqa: F403
 from neuralab.nn.dropout import *  # noqa: F403
+from neuralab.nn.layer_norm import *  # noqa: F403
 from neuralab.nn.linear import *  # noqa: F403
 from neuralab.nn.loss import *  # noqa: F403
 from neuralab.nn.module import *  # noqa: F403

@@ -15,6 +15,7 @@ from neuralab.ops.elementwise import (  # noqa: F401
     softplus,
     tanh,
 )
+from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403

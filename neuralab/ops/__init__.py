@@ -14,6 +14,7 @@ from neuralab.ops.einsum import *  # noqa: F403
 from neuralab.ops.elementwise import *  # noqa: F403
 from neuralab.ops.gather_scatter import *  # noqa: F403
 from neuralab.ops.indexing import *  # noqa: F403
+from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.linalg import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
@@ -35,6 +36,7 @@ FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "elementwise",
     "gather_scatter",
     "indexing",
+    "layer_norm",
     "linalg",
     "loss",
     "norm",

@@ -1,8 +1,8 @@
 """``neuralab.optim``: the optimizers of Lecture 7 with torch.optim's names and hyperparameters.
 
-``SGD`` (with momentum and Nesterov), ``Adagrad``, ``Adadelta``, ``RMSprop``, ``Adam`` and ``AdamW`` update the
-parameters in place from their ``.grad``; ``lr_scheduler`` changes the learning rate over
-training.
+``SGD`` (with momentum and Nesterov), ``Adagrad``, ``Adadelta``, ``RMSprop``, ``Adam`` and
+``AdamW`` update the parameters in place from their ``.grad``; ``lr_scheduler`` changes the
+learning rate over training.
 """
 
 from neuralab.optim import lr_scheduler
