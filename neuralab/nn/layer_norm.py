@@ -8,7 +8,7 @@ from typing import Any
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import default_float, xp
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.layer_norm import _shape, layer_norm
+from neuralab.ops.layer_norm import layer_norm, normalized_shape_tuple
 
 __all__ = ["LayerNorm"]
 
@@ -34,7 +34,7 @@ class LayerNorm(Module):
         super().__init__()
         if device is not None and str(device) != "cpu":
             raise ValueError(f"LayerNorm: neuralab runs on the CPU only, got device={device!r}")
-        self.normalized_shape = _shape(normalized_shape)
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
         if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0:
             raise ValueError(f"LayerNorm: eps must be a positive number, got {eps!r}")
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)

@@ -90,7 +90,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
         weight, bias: γ and β of shape ``normalized_shape``, or None.
         eps: ε added to the variance.
     """
-    shape = _shape(normalized_shape)
+    shape = normalized_shape_tuple(normalized_shape)
     if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps >= 0:
         raise ValueError(f"layer_norm: eps must be a non-negative number, got {eps!r}")
     wb = [t for t in (weight, bias) if t is not None]
@@ -98,7 +98,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
                            has_bias=bias is not None, eps=float(eps))
 
 
-def _shape(normalized_shape: Any) -> tuple[int, ...]:
+def normalized_shape_tuple(normalized_shape: Any) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or a sequence of positive ints) as a tuple; ValueError else."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
     try:
         shape = tuple(shape)
