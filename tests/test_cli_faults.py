@@ -382,8 +382,10 @@ def test_resume_when_the_data_root_has_gone(tmp_path, capsys):
     root = tmp_path / "data"
     root.mkdir()
     run = tmp_path / "run"
+    # An empty --data-root is an error (never a quiet fall-back): --subset asks for the shipped
+    # subset explicitly.
     args = ["--limit", "64", "--batch-size", "32", "--no-progress", "--no-download",
-            "--threads", "1"]
+            "--threads", "1", "--subset"]
     assert main(["train", *args, "--epochs", "1", "--data-root", str(root),
                  "--run-dir", str(run)]) == 0
     root.rmdir()
