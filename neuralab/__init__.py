@@ -7,7 +7,7 @@ higher layers as attributes (``nl.nn.Linear``, ``nl.optim.SGD``, ``nl.data.DataL
 ``nl.models.create``, ``nl.train.fit``, ``nl.summary``).
 """
 
-from neuralab import data, interop, models, nn, optim, train, utils
+from neuralab import data, interop, linalg, models, nn, optim, train, utils
 from neuralab.autograd import (
     Function,
     GradcheckError,
@@ -39,6 +39,7 @@ from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_
 from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
+from neuralab.ops.reduce import norm
 from neuralab.parallel import get_num_threads, set_num_threads
 from neuralab.serialization import load, save
 
@@ -52,9 +53,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "Generator", "GradcheckError", "Tensor", "arange", "bool_", "data",
     "enable_grad", "export_state_dict", "eye", "float32", "float64", "full", "full_like",
-    "get_kernels", "get_num_threads", "gradcheck", "int64", "interop", "is_grad_enabled", "load",
-    "load_torch_state_dict", "manual_seed", "models", "nn", "no_grad", "ones", "ones_like",
-    "optim", "rand", "rand_like", "randn", "randn_like", "save", "set_kernels",
-    "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train", "use_kernels",
-    "utils", "zeros", "zeros_like", *_ops_all,
+    "get_kernels", "get_num_threads", "gradcheck", "int64", "interop", "is_grad_enabled",
+    "linalg", "load", "load_torch_state_dict", "manual_seed", "models", "nn", "no_grad", "norm",
+    "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like", "save",
+    "set_kernels", "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train",
+    "use_kernels", "utils", "zeros", "zeros_like", *_ops_all,
 ]

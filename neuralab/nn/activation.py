@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from neuralab.autograd.tensor import Tensor
-from neuralab.nn.module import Module
+from neuralab.backend import xp
+from neuralab.nn.module import Module, Parameter
+from neuralab.ops import activation as _act
 from neuralab.ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from neuralab.ops.reduce import log_softmax, softmax
 
 __all__ = [
     "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus",
+    "Hardtanh", "ReLU6", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid",
+    "SELU", "CELU", "GLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold",
+    "PReLU",
 ]
 
 
@@ -133,3 +140,203 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class _Elementwise(Module):
+    """An activation without parameters: ``forward`` applies its function to the input.
+
+    ``inplace`` is accepted for PyTorch's signatures; the result is always a new tensor.
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardtanh(_Elementwise):
+    """x clipped into [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_Elementwise):
+    """x σ(x) (swish)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.silu(x)
+
+
+class Mish(_Elementwise):
+    """x tanh(softplus(x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.mish(x)
+
+
+class Hardswish(_Elementwise):
+    """x · relu6(x + 3)/6."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.hardswish(x)
+
+
+class Hardsigmoid(_Elementwise):
+    """relu6(x + 3)/6."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.hardsigmoid(x)
+
+
+class SELU(_Elementwise):
+    """Scaled ELU (α ≈ 1.6733, scale ≈ 1.0507)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.selu(x)
+
+
+class CELU(_Elementwise):
+    """max(0, x) + min(0, α(e^(x/α) − 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if alpha == 0:
+            raise ValueError("CELU: alpha must not be 0 (it divides x)")
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.celu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.softsign(x)
+
+
+class LogSigmoid(Module):
+    """ln σ(x)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.logsigmoid(x)
+
+
+class Tanhshrink(Module):
+    """x − tanh x."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.tanhshrink(x)
+
+
+class GLU(Module):
+    """a ⊙ σ(b), a and b the halves of the input along ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """softmax(−x) along ``dim``."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.softmin(x, _softmax_dim(x.ndim) if self.dim is None else self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softshrink(Module):
+    """x ∓ λ outside [−λ, λ], 0 inside."""
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        if lambd < 0:
+            raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.softshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """x outside [−λ, λ], 0 inside."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.hardshrink(x, self.lambd)
+
+
+class Threshold(_Elementwise):
+    """x where x > ``threshold``, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__(inplace)
+        self.threshold, self.value = threshold, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.threshold(x, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """x for x > 0, a·x otherwise, with learned slopes ``weight`` (``num_parameters`` of them:
+    1, or one per channel), initialised to ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) \
+                or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
+                             f"{num_parameters!r}")
+        self.num_parameters = num_parameters
+        self.weight = Parameter(xp.full((num_parameters,), init,
+                                        dtype=xp.float32 if dtype is None else dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -3,6 +3,7 @@ signatures. The differentiable primitives live in ``neuralab.ops``; this module 
 the compositions built on them (``linear``, ``one_hot``...)."""
 
 from neuralab.nn._functional import *  # noqa: F403
+from neuralab.ops.activation import *  # noqa: F403
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.distance import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403

@@ -6,7 +6,10 @@ Every name exported here is a differentiable op (or a comparison without gradien
 
 import sys as _sys
 
+from neuralab.autograd.tensor import Tensor as _Tensor
 from neuralab.ops import _methods
+from neuralab.ops.activation import *  # noqa: F403
+from neuralab.ops.arith import *  # noqa: F403
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.distance import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
@@ -16,19 +19,25 @@ from neuralab.ops.gather_scatter import *  # noqa: F403
 from neuralab.ops.indexing import *  # noqa: F403
 from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.linalg import *  # noqa: F403
+from neuralab.ops.logic import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.math import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403
 from neuralab.ops.pool1d import *  # noqa: F403
 from neuralab.ops.rearrange import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
+from neuralab.ops.scan import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
+from neuralab.ops.sort import *  # noqa: F403
 from neuralab.ops.upsample import *  # noqa: F403
 
 # From sys.modules, not ``from neuralab.ops import dropout``: the star imports above may have bound
 # a family's name to one of its functions (ops.dropout is the function ``dropout``).
 FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
+    "activation",
+    "arith",
     "conv",
     "distance",
     "dropout",
@@ -38,16 +47,36 @@ FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "indexing",
     "layer_norm",
     "linalg",
+    "logic",
     "loss",
+    "math",
     "norm",
     "pool",
     "pool1d",
     "rearrange",
     "recurrent",
     "reduce",
+    "scan",
     "shape",
+    "sort",
     "upsample",
 ))
 __all__ = [name for family in FAMILIES for name in family.__all__]
 
 _methods.install(__import__("neuralab.ops", fromlist=["*"]))
+
+
+def _reflected(fn):  # noqa: ANN001, ANN202
+    def reflected(self, other):  # noqa: ANN001, ANN202
+        return fn(other, self)
+
+    return reflected
+
+
+# The newer families list their Tensor methods (method name -> function name) beside their ops.
+_NEWER = ("activation", "arith", "logic", "math", "reduce", "scan", "sort")
+for _family in (_sys.modules[f"neuralab.ops.{_name}"] for _name in _NEWER):
+    for _method, _function in _family.TENSOR_METHODS.items():
+        setattr(_Tensor, _method, getattr(_family, _function))
+    for _method, _function in _family.REFLECTED.items():
+        setattr(_Tensor, _method, _reflected(getattr(_family, _function)))

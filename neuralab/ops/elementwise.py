@@ -13,11 +13,13 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import broadcast_shape, require_float
+from neuralab.ops._promote import cast, floating, promote
+from neuralab.ops._special import erf as _erf
 from neuralab.parallel import over_rows
 
 __all__ = [
-    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",
-    "relu", "leaky_relu", "elu", "gelu", "softplus", "clamp", "maximum", "minimum", "where",
+    "add", "sub", "mul", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",
+    "relu", "leaky_relu", "elu", "gelu", "softplus", "clamp", "clip", "maximum", "minimum", "where",
     "cast", "eq", "ne", "lt", "le", "gt", "ge",
 ]
 
@@ -95,19 +97,36 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """z = a ** b.   ā = z̄ ⊙ b a^(b−1),  b̄ = z̄ ⊙ z ln a (a > 0 where b needs a gradient)."""
+    """z = a ** b.   ā = z̄ ⊙ b a^(b−1),  b̄ = z̄ ⊙ z ln a.
+
+    PyTorch's conventions where these formulas read 0·∞ or ln 0, followed here: ā = 0 wherever
+    b = 0 (x⁰ is the constant 1, even at x = 0), and b̄ = 0 wherever a = 0 and b ≥ 0 (0^b is
+    constant in b there). Integers to negative integer powers raise, as in PyTorch.
+    """
+
+    @staticmethod
+    def check(a, b):
+        broadcast_shape("pow", a.shape, b.shape)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iu" and b.size and b.data.min() < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed. (pow: "
+                               "convert the base to float first, e.g. x.float() ** -1)")
 
     @staticmethod
     def forward(ctx, a, b):
-        z = a**b
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = a**b
         ctx.a, ctx.b, ctx.z = a, b, z
         return z
 
     @staticmethod
     def backward(ctx, dout):
         a, b, z = ctx.a, ctx.b, ctx.z
-        da = unbroadcast(dout * b * a ** (b - 1), a.shape) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(dout * z * xp.log(a), b.shape) if ctx.needs_input_grad[1] else None
+        da = db = None
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if ctx.needs_input_grad[0]:
+                da = unbroadcast(xp.where(b == 0, 0, dout * b * a ** (b - 1)), a.shape)
+            if ctx.needs_input_grad[1]:
+                db = unbroadcast(xp.where((a == 0) & (b >= 0), 0, dout * z * xp.log(a)), b.shape)
         return da, db
 
 
@@ -322,7 +341,6 @@ class ELU(_FloatUnary):
         return dout * xp.where(ctx.x > 0, 1, ctx.z + ctx.alpha)
 
 
-_erf = xp.frompyfunc(math.erf, 1, 1)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
@@ -330,8 +348,7 @@ class GELU(_FloatUnary):
     """z = x Φ(x), Φ the standard normal CDF.   x̄ = z̄ ⊙ (Φ(x) + x φ(x)).
 
     ``approximate='tanh'`` uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch.
-    The exact form evaluates erf element by element (NumPy has no vectorized erf), so prefer
-    ReLU in large models.
+    The exact form uses Φ(x) = ½(1 + erf(x/√2)) with the vectorised erf of ``ops._special``.
     """
 
     @staticmethod
@@ -346,7 +363,7 @@ class GELU(_FloatUnary):
         if approximate == "tanh":
             ctx.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return (0.5 * x * (1 + ctx.t)).astype(x.dtype, copy=False)
-        ctx.cdf = 0.5 * (1 + xp.asarray(_erf(x / math.sqrt(2)), dtype=x.dtype))  # 0-d: a float
+        ctx.cdf = (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
         return x * ctx.cdf
 
     @staticmethod
@@ -398,44 +415,80 @@ class Clamp(Function):
         return dout * ctx.inside
 
 
-class Cast(Function):
-    """z = x converted to another dtype.   x̄ = z̄ converted back to x's dtype."""
+class ClampTensor(Function):
+    """z = min(max(x, lo), hi) with tensor bounds lo and hi (either may be absent).
+
+    x̄ = z̄ where lo ≤ x ≤ hi;  lō = z̄ where x < lo (and lo < hi);  hī = z̄ where x > hi or
+    hi < lo. Where the bounds cross (lo > hi) the result is hi and hi takes the gradient, and at
+    x = lo or x = hi it goes to x: PyTorch's conventions.
+    """
 
     @staticmethod
-    def forward(ctx, x, dtype=None):
-        ctx.dtype = x.dtype
-        return x.astype(dtype)
+    def check(x, lo, hi, has_min=True, has_max=True):
+        broadcast_shape("clamp", x.shape, lo.shape, hi.shape)
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, has_min=True, has_max=True):
+        inside = xp.ones(x.shape, dtype=bool)
+        z = x
+        if has_min:
+            inside = inside & (x >= lo)
+            z = xp.maximum(z, lo)
+        if has_max:
+            inside = inside & (x <= hi)
+            z = xp.minimum(z, hi)
+        ctx.x, ctx.lo, ctx.hi, ctx.inside = x, lo, hi, inside
+        ctx.has = has_min, has_max
+        return xp.asarray(z, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, dout):
-        return dout.astype(ctx.dtype)
+        x, lo, hi = ctx.x, ctx.lo, ctx.hi
+        has_min, has_max = ctx.has
+        need = ctx.needs_input_grad
+        dx = unbroadcast(xp.where(ctx.inside, dout, 0), x.shape) if need[0] else None
+        dlo = dhi = None
+        if need[1] and has_min:
+            below = (x < lo) & (lo < hi) if has_max else x < lo
+            dlo = unbroadcast(xp.where(below, dout, 0), lo.shape)
+        if need[2] and has_max:
+            above = (x > hi) | (hi < lo) if has_min else x > hi
+            dhi = unbroadcast(xp.where(above, dout, 0), hi.shape)
+        return dx, dlo, dhi
 
 
 # --------------------------------------------------------------------------- user-facing functions
 
 
-def add(a: Any, b: Any) -> Tensor:
-    """Elementwise a + b with broadcasting."""
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002  (torch's names)
+    """Elementwise input + alpha · other with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = promote(input, other)
     return Add.apply(a, b)
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    """Elementwise a − b with broadcasting."""
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """Elementwise input − alpha · other with broadcasting and PyTorch's type promotion."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = promote(input, other)
     return Sub.apply(a, b)
 
 
-def mul(a: Any, b: Any) -> Tensor:
-    """Elementwise a · b with broadcasting."""
+def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise input · other with broadcasting and PyTorch's type promotion."""
+    a, b = promote(input, other)
     return Mul.apply(a, b)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """Elementwise a / b with broadcasting (true division)."""
-    return Div.apply(a, b)
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002  (PyTorch's names)
+    """Elementwise input ** exponent with broadcasting (either may be a Python number).
 
-
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001  (PyTorch's name)
-    """Elementwise a ** b with broadcasting."""
+    The result's dtype follows PyTorch (an int tensor to a float power is float32); the gradient
+    conventions at a zero base are those of :class:`Pow`.
+    """
+    a, b = promote(input, exponent)
     return Pow.apply(a, b)
 
 
@@ -446,17 +499,17 @@ def neg(x: Tensor) -> Tensor:
 
 def exp(x: Tensor) -> Tensor:
     """eˣ elementwise."""
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm elementwise."""
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """Square root elementwise."""
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001
@@ -466,12 +519,12 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent, the zero-centred squashing nonlinearity (Lecture 5)."""
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid σ(x) = 1/(1 + e⁻ˣ) (Lectures 4-5)."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -499,18 +552,40 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(x, beta=beta, threshold=threshold)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """Clip the values into [min, max]; the gradient is zero where clipping happened."""
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
+    """Clip the values into [min, max]; the gradient is zero where clipping happened.
+
+    Args:
+        input: the tensor.
+        min, max: numbers or tensors (broadcast against ``input``); at least one. Where
+            min > max the result is max (as PyTorch).
+    """
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        bounds = [b for b in (min, max) if b is not None]
+        x, *rest = promote(input, *bounds)
+        lo = rest.pop(0) if min is not None else x
+        hi = rest.pop(0) if max is not None else x
+        return ClampTensor.apply(x, lo, hi, has_min=min is not None, has_max=max is not None)
+    x = promote(input, *[b for b in (min, max) if b is not None])[0]
     return Clamp.apply(x, min=min, max=max)
 
 
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum with broadcasting (ties share the gradient equally)."""
+def clip(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
+    """Alias of :func:`clamp`."""
+    return clamp(input, min, max)
+
+
+def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise maximum with broadcasting (ties share the gradient equally, as PyTorch)."""
+    a, b = promote(input, other)
     return Maximum.apply(a, b)
 
 
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum with broadcasting (ties share the gradient equally)."""
+def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise minimum with broadcasting (ties share the gradient equally, as PyTorch)."""
+    a, b = promote(input, other)
     return Minimum.apply(a, b)
 
 
@@ -524,15 +599,8 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
         cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
         return tuple(Tensor._from_op(i.astype(xp.int64), None, 0)
                      for i in xp.nonzero(xp.atleast_1d(cond)))
-    return Where.apply(condition, input, other)
-
-
-def cast(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` as ``dtype`` (differentiable between floating dtypes); ``x`` itself if it matches."""
-    dtype = xp.dtype(dtype)
-    if x.dtype == dtype:
-        return x
-    return Cast.apply(x, dtype=dtype)
+    a, b = promote(input, other)
+    return Where.apply(condition, a, b)
 
 
 def _compare(name: str, fn: Any) -> Any:

@@ -53,7 +53,7 @@ def as_outputs(result) -> list:
 
 def test_every_exported_op_has_a_spec():
     covered = {spec.name for spec in ALL_SPECS}
-    missing = sorted(set(ops.__all__) - covered)
+    missing = sorted((set(ops.__all__) | {"norm"}) - covered)  # nl.norm: see ops/reduce.py
     assert not missing, f"ops without a spec in tests/ops/specs: {missing}"
 
 
@@ -91,7 +91,7 @@ def matches_pytorch(spec: OpSpec, case: int, strided: bool) -> None:
     wanted = grad_indices(spec, arrays)
     ours = [
         nl.Tensor(noncontiguous(a) if strided else a,
-                  dtype=np.float64 if a.dtype.kind == "f" else None, requires_grad=i in wanted)
+                  dtype=a.dtype if a.dtype.kind == "f" else None, requires_grad=i in wanted)
         for i, a in enumerate(arrays)
     ]
     theirs = [torch.tensor(a, requires_grad=i in wanted) for i, a in enumerate(arrays)]
@@ -100,6 +100,8 @@ def matches_pytorch(spec: OpSpec, case: int, strided: bool) -> None:
     assert len(out_ours) == len(out_theirs)
     for o, t in zip(out_ours, out_theirs):
         assert o.shape == tuple(t.shape), f"{spec.name}: shape {o.shape} vs torch {tuple(t.shape)}"
+        torch_dtype = np.dtype(str(t.dtype).removeprefix("torch."))
+        assert o.dtype == torch_dtype, f"{spec.name}: dtype {o.dtype} vs torch {torch_dtype}"
         np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=spec.rtol, atol=spec.atol)
     if not wanted:
         return
@@ -113,6 +115,8 @@ def matches_pytorch(spec: OpSpec, case: int, strided: bool) -> None:
     loss_theirs.backward()
     for i in wanted:
         expected = theirs[i].grad
+        if expected is not None and expected._is_zerotensor():  # sgn's gradient, for one
+            expected = torch.zeros(expected.shape, dtype=expected.dtype)
         got = ours[i].grad
         if expected is None:
             assert got is None or not np.any(got.numpy())
