@@ -1,7 +1,9 @@
-"""``neuralab.linalg``: PyTorch's ``torch.linalg`` names for the norms (and the linear algebra
-ops as they arrive). The ops themselves live in ``neuralab.ops``; this module only names them."""
+"""``neuralab.linalg``: PyTorch's ``torch.linalg`` names. The ops themselves live in
+``neuralab.ops``; this module only names them as ``torch.linalg`` does."""
 
+from neuralab.ops.linalg import det, matmul, solve
+from neuralab.ops.linalg import inverse as inv
 from neuralab.ops.reduce import linalg_norm as norm
 from neuralab.ops.reduce import matrix_norm, vector_norm
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "det", "inv", "solve", "matmul"]

@@ -22,7 +22,7 @@ __all__ = [
     "prelu",
 ]
 
-TENSOR_METHODS = {name: name for name in ("hardshrink", "prelu", "relu6")}
+TENSOR_METHODS = {name: name for name in ("hardshrink", "prelu")}
 REFLECTED: dict[str, str] = {}
 
 _SELU_ALPHA = 1.6732632423543772848170429916717

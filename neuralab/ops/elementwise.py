@@ -14,7 +14,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import broadcast_shape, require_float
 from neuralab.ops._promote import cast, floating, promote
-from neuralab.ops._special import erf as _erf
+from neuralab.ops._special import erfc as _erfc
 from neuralab.parallel import over_rows
 
 __all__ = [
@@ -348,7 +348,7 @@ class GELU(_FloatUnary):
     """z = x Φ(x), Φ the standard normal CDF.   x̄ = z̄ ⊙ (Φ(x) + x φ(x)).
 
     ``approximate='tanh'`` uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch.
-    The exact form uses Φ(x) = ½(1 + erf(x/√2)) with the vectorised erf of ``ops._special``.
+    The exact form uses Φ(x) = ½ erfc(−x/√2) with the vectorised erfc of ``ops._special``.
     """
 
     @staticmethod
@@ -363,7 +363,8 @@ class GELU(_FloatUnary):
         if approximate == "tanh":
             ctx.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return (0.5 * x * (1 + ctx.t)).astype(x.dtype, copy=False)
-        ctx.cdf = (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+        # Φ(x) = ½ erfc(−x/√2): no cancellation in 1 + erf for negative x
+        ctx.cdf = (0.5 * _erfc(-x / math.sqrt(2))).astype(x.dtype, copy=False)
         return x * ctx.cdf
 
     @staticmethod
