@@ -26,7 +26,7 @@ LAYERS = [
     {"backend", "fileio", "parallel", "progress", "plotting"},
     {"autograd"},
     {"kernels"},
-    {"ops", "factories"},
+    {"ops", "factories", "linalg"},
     {"nn"},
     {"optim"},
     {"data", "serialization"},
