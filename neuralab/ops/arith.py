@@ -60,7 +60,7 @@ class _RoundedQuotient(_Binary):
     @classmethod
     def check(cls, a, b):
         broadcast_shape(cls.name, a.shape, b.shape)
-        _integer_zero_division(cls.name, b.data)
+        _integer_zero_division(cls.name, b.array)
 
     @staticmethod
     def backward(ctx, dout):
@@ -112,7 +112,7 @@ class Remainder(_Binary):
     @classmethod
     def check(cls, a, b):
         broadcast_shape(cls.name, a.shape, b.shape)
-        _integer_zero_division(cls.name, b.data)
+        _integer_zero_division(cls.name, b.array)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -142,7 +142,7 @@ class Fmod(_Binary):
     @classmethod
     def check(cls, a, b):
         broadcast_shape(cls.name, a.shape, b.shape)
-        _integer_zero_division(cls.name, b.data)
+        _integer_zero_division(cls.name, b.array)
 
     @staticmethod
     def forward(ctx, a, b):

@@ -107,7 +107,7 @@ class Pow(_Binary):
     @staticmethod
     def check(a, b):
         broadcast_shape("pow", a.shape, b.shape)
-        if a.dtype.kind in "iub" and b.dtype.kind in "iu" and b.size and b.data.min() < 0:
+        if a.dtype.kind in "iub" and b.dtype.kind in "iu" and b.size and b.array.min() < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed. (pow: "
                                "convert the base to float first, e.g. x.float() ** -1)")
 

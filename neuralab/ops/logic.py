@@ -28,7 +28,7 @@ REFLECTED = {"__rand__": "bitwise_and", "__ror__": "bitwise_or", "__rxor__": "bi
 
 
 def _array(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else xp.asarray(x)
+    return x.array if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
@@ -40,7 +40,7 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  #
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol and atol must be non-negative, got rtol={rtol}, "
                          f"atol={atol}")
-    a, b = (t.data for t in promote(input, other))
+    a, b = (t.array for t in promote(input, other))
     broadcast_shape("isclose", a.shape, b.shape)
     if a.dtype == xp.bool_:
         return Tensor(xp.asarray(a == b))
@@ -60,7 +60,7 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  #
 def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
              equal_nan: bool = False) -> bool:
     """True when every element of :func:`isclose` is True (a Python bool)."""
-    return bool(isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan).data.all())
+    return bool(isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan).array.all())
 
 
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
@@ -114,7 +114,7 @@ def logical_not(input: Any) -> Tensor:  # noqa: A002
 
 def _bitwise(name: str, fn: Any) -> Any:
     def bitwise(input: Any, other: Any) -> Tensor:  # noqa: A002
-        a, b = (t.data for t in promote(input, other))
+        a, b = (t.array for t in promote(input, other))
         if a.dtype.kind not in "iub":
             raise TypeError(f"{name}: needs integer or bool tensors, got {a.dtype}; for floats "
                             "compare first (e.g. (x > 0) & (y > 0))")

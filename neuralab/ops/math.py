@@ -287,7 +287,7 @@ def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,  # noq
 
 def signbit(input: Any) -> Tensor:  # noqa: A002
     """True where the sign bit is set (x < 0, and −0.0): a bool tensor without gradient."""
-    return Tensor(xp.signbit(_tensor(input).data))
+    return Tensor(xp.signbit(_tensor(input).array))
 
 
 def negative(input: Any) -> Tensor:  # noqa: A002

@@ -712,7 +712,7 @@ def count_nonzero(input: Any, dim: _Dims = None) -> Tensor:  # noqa: A002
     """The number of nonzero elements over ``dim`` (all by default): an int64 tensor."""
     x = _as_tensor(input)
     axes = _axes("count_nonzero", tuple(dim) if isinstance(dim, list) else dim, x.ndim)
-    return Tensor(xp.asarray((x.data != 0).sum(axis=axes), dtype=xp.int64))
+    return Tensor(xp.asarray((x.array != 0).sum(axis=axes), dtype=xp.int64))
 
 
 def _truth(name: str, fn: Any) -> Any:
@@ -721,7 +721,7 @@ def _truth(name: str, fn: Any) -> Any:
         dim, keepdim = _dim_alias(name, dim, axis, keepdim, keepdims)
         x = _as_tensor(input)
         axes = _axes(name, dim, x.ndim)
-        return Tensor(xp.asarray(fn(x.data != 0, axis=axes, keepdims=keepdim)))
+        return Tensor(xp.asarray(fn(x.array != 0, axis=axes, keepdims=keepdim)))
 
     truth.__name__ = truth.__qualname__ = name
     truth.__doc__ = (f"Whether {'any' if name == 'any' else 'every'} element over ``dim`` is "
