@@ -28,7 +28,7 @@ from neuralab.data.dataset import Dataset, random_split
 from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
 
 __all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
-           "data_shape", "dataset", "locate", "missing_message"]
+           "caltech101_folder", "data_shape", "dataset", "locate", "missing_message"]
 
 
 class DataNotFound(FileNotFoundError):
@@ -567,6 +567,19 @@ def extract_archive(archive: Path, name: str) -> Path:
     return target
 
 
+def caltech101_folder(root: Any = None) -> Path:
+    """The folder of Caltech-101's class folders, found as ``--data caltech101`` finds it
+    (``root``, ``$NEURALAB_DATA``, the cache; a ``.tar.gz`` is extracted once into the cache).
+
+    Raises:
+        DataNotFound: nothing found; the message lists where neuralab looked and how to get it.
+    """
+    found = _locate_caltech101(root)
+    if found.path is None:
+        raise _missing("caltech101", found)
+    return extract_archive(found.path, "caltech101") if found.path.is_file() else found.path
+
+
 @dataset("caltech101", DataInfo(
     "caltech101", "Caltech-101",
     "9,144 colour photographs of 101 object classes and a clutter class (varying sizes); "
@@ -586,12 +599,7 @@ def caltech101(root: Any = None, val_split: float | None = None, seed: int = 0,
     from neuralab.data.transforms import Compose, RandomHorizontalFlip
 
     size = parse_image_size(image_size if image_size is not None else size) or (224, 224)
-    found = _locate_caltech101(root)
-    if found.path is None:
-        raise _missing("caltech101", found)
-    folder = found.path
-    if folder.is_file():
-        folder = extract_archive(folder, "caltech101")
+    folder = caltech101_folder(root)
     norm = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
     train_full = Caltech101(folder, train=True, train_per_class=train_per_class, size=size,
                             seed=seed, normalize=norm)

@@ -280,3 +280,55 @@ def test_load_model_rebuilds_a_trained_run(tmp_path):
         np.testing.assert_array_equal(np.asarray(value), saved[name])
     with pytest.raises(FileNotFoundError, match="config.json"):
         load_model(tmp_path / "nothing")
+
+
+def _caltech_archive(path, classes=("accordion", "airplanes", "anchor"), per_class=5):
+    rng = np.random.default_rng(3)
+    with tarfile.open(path, "w:gz") as tar:
+        for c in [*classes, "BACKGROUND_Google"]:
+            for i in range(per_class):
+                buf = io.BytesIO()
+                shape = (40 + 3 * i, 50) if i % 2 else (30, 30)  # sizes differ; some grey
+                pixels = rng.integers(0, 256, (*shape, 3) if i % 3 else shape, dtype=np.uint8)
+                Image.fromarray(pixels).save(buf, "JPEG")
+                _add(tar, f"caltech101-160px/{c}/image_{i + 1:04d}.jpg", buf.getvalue())
+    return path
+
+
+def test_caltech101_archive_extracted_once_split_kept_and_lazy(tmp_path, monkeypatch, capsys):
+    import neuralab.data.datasets.imagefolder as mod
+    from neuralab.data.dataloader import DataLoader
+
+    root = tmp_path / "data"
+    root.mkdir()
+    _caltech_archive(root / "caltech101-160px.tar.gz")
+    monkeypatch.setattr(mod, "LAZY_BYTES", 1000)
+    splits = datasets.build("caltech101", root=root, image_size="24x20", train_per_class=3)
+    err = capsys.readouterr().err
+    assert "extracted" in err and str(tmp_path / "cache" / "caltech101") in err
+    assert splits.val is None  # the data set's own split: no validation part taken
+    assert len(splits.train) == 9 and len(splits.test) == 6 and splits.num_classes == 3
+    assert splits.input_shape == (3, 24, 20)
+    assert isinstance(splits.train.data, mod.LazyImages) and splits.train.data.decoded == 0
+    x, y = next(iter(DataLoader(splits.train, batch_size=4)))
+    assert x.shape == (4, 3, 24, 20) and splits.train.data.decoded == 4
+    again = datasets.build("caltech101", root=root, image_size=24, train_per_class=3)
+    assert "extracted" not in capsys.readouterr().err and len(again.train) == 9
+    assert main(["cache"]) == 0 and "caltech101" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_shared_caltech101_at_224_decodes_only_what_a_limited_run_uses(shared_data):
+    import resource
+
+    from neuralab.data.dataloader import DataLoader
+    from neuralab.train.command import _limit
+
+    if datasets.locate("caltech101", shared_data).path is None:
+        pytest.skip("no Caltech-101 in the shared data")
+    splits = datasets.build("caltech101", root=shared_data, image_size=224)
+    assert len(splits.train) == 3030 and splits.num_classes == 101 and splits.val is None
+    subset = _limit(splits.train, 200, 0)
+    seen = sum(len(y.array) for _, y in DataLoader(subset, batch_size=50))
+    assert seen == 200 and splits.train.data.decoded == 200
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 3 * 2**20  # KB: far from GBs

@@ -102,8 +102,8 @@ class CharCorpus:
             got = sha256_bytes(raw)
             if got != sha256:
                 raise DataError(f"{path}: checksum mismatch (SHA-256 {got}, expected {sha256}); "
-                                "the file is corrupt or a different text: delete it and "
-                                "download it again")
+                                "the file is corrupt or a different text: replace it with "
+                                "a good copy, or move it away so that neuralab downloads one")
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as err:
