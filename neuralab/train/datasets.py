@@ -330,7 +330,8 @@ def _check(found: Found, path: Path, form: str, kind: str | None, digest: str | 
         return found
     got = _md5_file(path) if kind == "md5" else sha256_file(path)
     found.verified = got == digest
-    found.note = (f"{kind.upper()} matches" if found.verified else
+    found.note = (("the published MD5 matches" if kind == "md5" else
+                   "the SHA-256 of a known copy matches") if found.verified else
                   f"{kind.upper()} {got} differs from {digest}: corrupt, incomplete or another "
                   "copy")
     return found
