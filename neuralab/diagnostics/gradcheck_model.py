@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuralab.autograd import Tensor, no_grad
+from neuralab.autograd import Tensor, central_differences, no_grad
 from neuralab.backend import manual_seed, xp
 from neuralab.progress import Progress
 
@@ -191,17 +191,8 @@ def gradcheck_model(
         layer, kind, pname = owners.get(id(param), (full_name.rsplit(".", 1)[0], "?",
                                                     full_name.rsplit(".", 1)[-1]))
         analytic = (param.grad.array if param.grad is not None else xp.zeros(param.shape))
-        flat = param.array.reshape(-1)
         index = _sample(analytic, samples, generator)
-        numeric = xp.empty(len(index))
-        for j, i in enumerate(index):
-            original = flat[i]
-            flat[i] = original + eps
-            plus = loss_value()
-            flat[i] = original - eps
-            minus = loss_value()
-            flat[i] = original
-            numeric[j] = (plus - minus) / (2 * eps)
+        numeric = central_differences(loss_value, param.array, index, eps)
         abs_err, rel_err, ok = _compare(analytic.reshape(-1)[index], numeric, atol, rtol)
         report.rows.append(GradcheckRow(layer, kind, pname, tuple(param.shape), len(index),
                                         abs_err, rel_err, ok))
@@ -230,18 +221,9 @@ def gradcheck_model(
         w = generator.standard_normal(y.shape)
         (y * Tensor(w, dtype=xp.float64)).sum().backward()
         analytic = x_in.grad.array if x_in.grad is not None else xp.zeros(x_in.shape)
-        flat = x_in.array.reshape(-1)
         index = _sample(analytic, samples, generator)
-        numeric = xp.empty(len(index))
-        for j, i in enumerate(index):
-            original = flat[i]
-            with no_grad():
-                flat[i] = original + eps
-                plus = float((run_layer().array * w).sum())
-                flat[i] = original - eps
-                minus = float((run_layer().array * w).sum())
-            flat[i] = original
-            numeric[j] = (plus - minus) / (2 * eps)
+        numeric = central_differences(lambda run=run_layer, w=w: float((run().array * w).sum()),
+                                      x_in.array, index, eps)
         abs_err, rel_err, ok = _compare(analytic.reshape(-1)[index], numeric, atol, rtol)
         report.rows.append(GradcheckRow(layer_name, type(module).__name__, "input",
                                         tuple(x_in.shape), len(index), abs_err, rel_err, ok))

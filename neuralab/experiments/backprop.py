@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab.autograd import central_differences
 from neuralab.backend import xp
 from neuralab.experiments.base import Experiment, Verdict
 
@@ -182,7 +183,7 @@ def hand_gradients(x: Any, t: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> dict[s
 
 
 def mlp_check(cfg: dict, ctx: Any) -> dict:
-    from neuralab.autograd import Tensor, no_grad
+    from neuralab.autograd import Tensor
     from neuralab.nn import Linear, Sequential, Sigmoid
 
     generator = xp.random.default_rng(ctx.seed)
@@ -205,18 +206,8 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     eps = cfg["eps"]
     numeric = {}
     for name, p in ctx.progress(params.items(), desc="finite differences"):
-        flat = p.array.reshape(-1)
-        g = xp.empty(flat.size)
-        for i in range(flat.size):
-            original = flat[i]
-            with no_grad():
-                flat[i] = original + eps
-                plus = float(loss_fn().item())
-                flat[i] = original - eps
-                minus = float(loss_fn().item())
-            flat[i] = original
-            g[i] = (plus - minus) / (2 * eps)
-        numeric[name] = g.reshape(p.shape)
+        numeric[name] = central_differences(lambda: float(loss_fn().item()), p.array,
+                                            eps=eps).reshape(p.shape)
     rows = []
     for name in params:
         rows.append([name, "x".join(map(str, params[name].shape)),

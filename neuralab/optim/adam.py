@@ -7,7 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.optim.optimizer import Optimizer, check_nonnegative, check_unit_interval
+from neuralab.optim.optimizer import (
+    Optimizer,
+    check_nonnegative,
+    check_unit_interval,
+    update_running_average,
+)
 
 
 class Adam(Optimizer):
@@ -78,13 +83,9 @@ class Adam(Optimizer):
         else:
             g = self._regularized_grad(grad, p.array, weight_decay, group["maximize"], scratch)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        xp.multiply(g, 1 - beta1, out=tmp)
-        m += tmp
-        v *= beta2
+        update_running_average(m, g, beta1, tmp)  # m ← β₁m + (1 − β₁)g
         xp.multiply(g, g, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
+        update_running_average(v, tmp, beta2, tmp)  # v ← β₂v + (1 − β₂)g²
         if group["amsgrad"]:
             v_max = state.setdefault("max_exp_avg_sq", xp.zeros_like(p.array))
             xp.maximum(v_max, v, out=v_max)

@@ -300,6 +300,17 @@ class Optimizer:
 
 
 # ---------------------------------------------------------------------- validation helpers
+def update_running_average(avg: Any, value: Any, decay: float, scratch: Any) -> None:
+    """avg ← decay·avg + (1 − decay)·value, in place: an exponential moving average.
+
+    Adam's two moments (β₁ for g, β₂ for g²) and RMSprop's mean square (and mean gradient, when
+    centered) are all this update. ``scratch`` is a buffer of avg's shape (it may be ``value``).
+    """
+    avg *= decay
+    xp.multiply(value, 1 - decay, out=scratch)
+    avg += scratch
+
+
 def _check_number(optimizer: str, name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, xp.integer, xp.floating)):
         raise TypeError(f"{optimizer}: {name} must be a number, got {type(value).__name__} "

@@ -6,7 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.optim.optimizer import Optimizer, check_nonnegative, check_unit_interval
+from neuralab.optim.optimizer import (
+    Optimizer,
+    check_nonnegative,
+    check_unit_interval,
+    update_running_average,
+)
 
 
 class RMSprop(Optimizer):
@@ -64,15 +69,11 @@ class RMSprop(Optimizer):
         g = self._regularized_grad(grad, p.array, group["weight_decay"], group["maximize"],
                                    scratch)
         v = state["square_avg"]
-        v *= alpha
         xp.multiply(g, g, out=tmp)
-        tmp *= 1 - alpha
-        v += tmp
+        update_running_average(v, tmp, alpha, tmp)  # v ← αv + (1 − α)g²
         if group["centered"]:
             g_avg = state.setdefault("grad_avg", xp.zeros_like(p.array))
-            g_avg *= alpha
-            xp.multiply(g, 1 - alpha, out=tmp)
-            g_avg += tmp
+            update_running_average(g_avg, g, alpha, tmp)  # ḡ ← αḡ + (1 − α)g
             xp.multiply(g_avg, g_avg, out=tmp)
             xp.subtract(v, tmp, out=tmp)
             # v − ḡ² ≥ 0 in exact arithmetic; rounding can make it −1e-20, whose root is NaN.
