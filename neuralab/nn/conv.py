@@ -1,4 +1,6 @@
-"""The convolution layer (Lectures 11-12): ``nn.Conv2d`` with PyTorch's weight layout and init."""
+"""Convolution layers (Lectures 11-12): ``nn.Conv2d``, ``nn.Conv1d`` and the transposed
+convolutions ``nn.ConvTranspose2d`` / ``nn.ConvTranspose1d``, with PyTorch's weight layouts and
+initialization."""
 
 from __future__ import annotations
 
@@ -9,10 +11,17 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import default_float, xp
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.conv import as_pair, conv2d, conv_padding
+from neuralab.ops.conv import (
+    as_pair,
+    conv1d,
+    conv2d,
+    conv_padding,
+    conv_transpose1d,
+    conv_transpose2d,
+)
 from neuralab.ops.shape import pad
 
-__all__ = ["Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -121,3 +130,196 @@ class Conv2d(Module):
         if self.padding_mode != "zeros":
             text += f", padding_mode={self.padding_mode}"
         return text
+
+
+def _check_channels(layer: str, in_channels: Any, out_channels: Any, groups: Any) -> None:
+    for name, n in (("in_channels", in_channels), ("out_channels", out_channels),
+                    ("groups", groups)):
+        if isinstance(n, bool) or not isinstance(n, (int, xp.integer)) or n <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {n!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{layer}: groups={groups} must divide both in_channels="
+                         f"{in_channels} and out_channels={out_channels}")
+
+
+def _single(layer: str, name: str, value: Any, minimum: int) -> tuple[int]:
+    """A 1-tuple from an int or a 1-sequence (PyTorch's form for 1-d layers)."""
+    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    if isinstance(v, bool) or not isinstance(v, (int, xp.integer)) or v < minimum:
+        raise ValueError(f"{layer}: {name} must be an int of at least {minimum}, got {value!r}")
+    return (int(v),)
+
+
+def _reset(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default: kaiming_uniform_(a=√5), and U(−1/√fan_in, 1/√fan_in) for the bias,
+    fan_in = weight.shape[1]·kernel taps (for a transposed convolution too, as in PyTorch)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(weight.shape[1] * math.prod(weight.shape[2:]))
+        init.uniform_(bias, -bound, bound)
+
+
+def _repr(layer: Any, **extra: Any) -> str:
+    """PyTorch's extra_repr of a convolution: the non-default settings only."""
+    text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+            f"stride={layer.stride}")
+    n = len(layer.kernel_size)
+    for name, default in (("padding", (0,) * n), ("dilation", (1,) * n),
+                          ("output_padding", (0,) * n)):
+        value = extra.get(name, getattr(layer, name, default))
+        if value != default:
+            text += f", {name}={value}"
+    if layer.groups != 1:
+        text += f", groups={layer.groups}"
+    if layer.bias is None:
+        text += ", bias=False"
+    if layer.padding_mode != "zeros":
+        text += f", padding_mode={layer.padding_mode}"
+    return text
+
+
+class Conv1d(Module):
+    """A 1-D convolution layer over sequences (N, C, L) -> (N, O, OL), as ``torch.nn.Conv1d``.
+
+    The same weight sharing as :class:`Conv2d` along one axis (Lecture 11; a time-delay neural
+    network). Weight (O, C/groups, k) and bias (O,) are initialized as PyTorch's.
+    Arguments as :class:`Conv2d`, with ints (or 1-tuples) for the sizes.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None):
+        super().__init__()
+        _check_channels("Conv1d", in_channels, out_channels, groups)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv1d: padding_mode must be one of {_PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _single("Conv1d", "kernel_size", kernel_size, 1)
+        self.stride = _single("Conv1d", "stride", stride, 1)
+        self.dilation = _single("Conv1d", "dilation", dilation, 1)
+        self._pads = conv_padding("Conv1d", padding if isinstance(padding, str) else
+                                  (0, _single("Conv1d", "padding", padding, 0)[0]),
+                                  (1,) + self.kernel_size, (1,) + self.stride,
+                                  (1,) + self.dilation)[1]
+        self.padding = padding if isinstance(padding, str) else \
+            _single("Conv1d", "padding", padding, 0)
+        self.padding_mode = padding_mode
+        dtype = default_float if dtype is None else xp.dtype(dtype)
+        self.weight = Parameter(xp.zeros((out_channels, in_channels // groups,
+                                          self.kernel_size[0]), dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialization (see Conv2d)."""
+        _reset(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            x = pad(x, self._pads, mode=self.padding_mode)
+            return conv1d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+
+    def extra_repr(self) -> str:
+        return _repr(self)
+
+
+class ConvTranspose2d(Module):
+    """A transposed 2-D convolution layer, as ``torch.nn.ConvTranspose2d`` (see conv_transpose2d).
+
+    It maps a feature map back up to the size a Conv2d with the same settings maps from: the
+    upsampling layer of decoders. Weight (in_channels, out_channels/groups, kh, kw) and bias
+    (out_channels,) are initialized as PyTorch's.
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias: as
+            :class:`Conv2d` (ints or pairs; no 'same').
+        output_padding: extra rows/columns at the bottom/right of the output (smaller than
+            the stride or the dilation).
+        dtype: parameter dtype (float32 by default).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None):
+        super().__init__()
+        _check_channels("ConvTranspose2d", in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in "
+                             f"PyTorch), got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        name = "ConvTranspose2d"
+        self.kernel_size = as_pair(name, "kernel_size", kernel_size, 1)
+        self.stride = as_pair(name, "stride", stride, 1)
+        self.padding = as_pair(name, "padding", padding, 0)
+        self.output_padding = as_pair(name, "output_padding", output_padding, 0)
+        self.dilation = as_pair(name, "dilation", dilation, 1)
+        self.padding_mode = padding_mode
+        dtype = default_float if dtype is None else xp.dtype(dtype)
+        self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
+                                         self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialization (see Conv2d)."""
+        _reset(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return _repr(self)
+
+
+class ConvTranspose1d(Module):
+    """A transposed 1-D convolution layer, as ``torch.nn.ConvTranspose1d``.
+
+    Arguments as :class:`ConvTranspose2d`, with ints (or 1-tuples); weight (in_channels,
+    out_channels/groups, k).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None):
+        super().__init__()
+        name = "ConvTranspose1d"
+        _check_channels(name, in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in "
+                             f"PyTorch), got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _single(name, "kernel_size", kernel_size, 1)
+        self.stride = _single(name, "stride", stride, 1)
+        self.padding = _single(name, "padding", padding, 0)
+        self.output_padding = _single(name, "output_padding", output_padding, 0)
+        self.dilation = _single(name, "dilation", dilation, 1)
+        self.padding_mode = padding_mode
+        dtype = default_float if dtype is None else xp.dtype(dtype)
+        self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
+                                         self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialization (see Conv2d)."""
+        _reset(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return _repr(self)

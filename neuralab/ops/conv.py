@@ -36,7 +36,7 @@ from neuralab.kernels import conv as fast_conv
 from neuralab.kernels.conv import conv_output_size  # the lecture's output-size arithmetic
 from neuralab.ops._checks import require_float
 
-__all__ = ["conv2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def as_pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
@@ -303,3 +303,177 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d.apply(*inputs, stride=stride_, padding=padding_, dilation=dilation_,
                         groups=groups)
+
+
+# ----------------------------------------------------------------------------- transposed
+class ConvTranspose2d(Function):
+    """z = conv_transpose2d(y, w) + b: the x̄ computation of a convolution, run forward.
+
+    Read w (C_in, C_out/g, kh, kw) as the weight of a convolution from C_out channels to C_in.
+    That convolution maps an image of z's size to one of y's size; its transpose maps y back:
+
+        Z_col = Y @ W_matᵀ   (Y: the rows of y, (N·H·W, C_in)),   z = col2im(Z_col) + b,
+
+    cropped by the padding: the convolution's x̄ = col2im(Z̄ W_matᵀ) with y in the place of Z̄.
+    The backward pass is the convolution's own forward and weight gradient, with z̄ as its input:
+
+        ȳ = conv2d(z̄, w):  Ȳ = im2col(z̄) @ W_mat,     W̄_mat = im2col(z̄)ᵀ @ Y,     b̄ = Σ z̄.
+
+    Shapes: y (N, C_in, H, W) -> z (N, C_out, OH, OW), OH = (H − 1)·s − pt − pb + d·(kh − 1)
+    + output_padding + 1. Both kernel sets compute it with the lecture's im2col and col2im.
+    """
+
+    @staticmethod
+    def check(y, w, *b, stride, padding, output_padding, dilation, groups):
+        op = "conv_transpose2d"
+        require_float(op, "input", y)
+        require_float(op, "weight", w)
+        if y.ndim != 4 or w.ndim != 4:
+            raise ValueError(f"{op}: input must be 4-D (N, C_in, H, W) and weight 4-D (C_in, "
+                             f"C_out/groups, kh, kw), got shapes {y.shape} and {w.shape}")
+        if y.dtype != w.dtype:
+            raise TypeError(f"{op}: input is {y.dtype} but the weight is {w.dtype}")
+        if isinstance(groups, bool) or not isinstance(groups, (int, xp.integer)) or groups < 1 \
+                or w.shape[0] % groups:
+            raise ValueError(f"{op}: groups must be a positive int dividing the weight's "
+                             f"{w.shape[0]} input channels, got {groups!r}")
+        if y.shape[1] != w.shape[0]:
+            raise ValueError(f"{op}: input has {y.shape[1]} channels but the weight {w.shape} "
+                             f"expects {w.shape[0]} (a transposed convolution's weight is "
+                             "(in_channels, out_channels/groups, kh, kw))")
+        if b and b[0].shape != (w.shape[1] * groups,):
+            raise ValueError(f"{op}: bias must have shape ({w.shape[1] * groups},), got "
+                             f"{b[0].shape}")
+        for op_, s, d in zip(output_padding, stride, dilation):
+            if op_ >= max(s, d):
+                raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
+                                 f"the stride {stride} or the dilation {dilation}")
+        out = _transposed_size(y.shape[2:], w.shape[2:], stride, padding, output_padding,
+                               dilation)
+        if min(out) < 1:
+            raise ValueError(f"{op}: the output would be {out[0]}x{out[1]} (input {y.shape}, "
+                             f"padding {padding}); use less padding")
+
+    @staticmethod
+    def forward(ctx, y, w, *b, stride, padding, output_padding, dilation, groups):
+        N, _, H, W = y.shape
+        (pt, pb), (pl, pr) = padding
+        out = _transposed_size((H, W), w.shape[2:], stride, padding, output_padding, dilation)
+        pad_shape = (N, w.shape[1] * groups, out[0] + pt + pb, out[1] + pl + pr)
+        y_rows = _as_rows(y)  # Y (N·H·W, C_in)
+        z_col = conv_input_grad(y_rows, w, groups)  # Z_col = Y W_matᵀ
+        z = _crop(col2im(z_col, pad_shape, w.shape[2:], (H, W), stride, dilation), padding)
+        ctx.y_rows, ctx.w, ctx.params = y_rows, w, (stride, padding, dilation, groups, (H, W))
+        return z + b[0].reshape(1, -1, 1, 1) if b else z
+
+    @staticmethod
+    def backward(ctx, dz):
+        stride, padding, dilation, groups, in_hw = ctx.params
+        w = ctx.w
+        dz_col = im2col(_pad(dz, padding), w.shape[2:], in_hw, stride, dilation)
+        dy = _as_images(conv_forward(dz_col, w, groups), dz.shape[0], in_hw)  # conv2d(z̄, w)
+        dw = conv_weight_grad(dz_col, ctx.y_rows, w.shape, groups)  # W̄_mat = im2col(z̄)ᵀ Y
+        db = (dz.sum(axis=(0, 2, 3)),) if len(ctx.needs_input_grad) > 2 else ()
+        return (dy, dw, *db)
+
+
+def _transposed_size(in_hw, kernel, stride, padding, output_padding, dilation):
+    """(OH, OW) of a transposed convolution: (H − 1)·s − pt − pb + d·(k − 1) + op + 1."""
+    return tuple((n - 1) * s - p0 - p1 + d * (k - 1) + op + 1 for n, k, s, (p0, p1), op, d
+                 in zip(in_hw, kernel, stride, padding, output_padding, dilation))
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed 2-D convolution, as ``torch.nn.functional.conv_transpose2d``.
+
+    The "deconvolution" of decoders and segmentation networks: each input pixel scatters a
+    copy of the kernel, scaled by its value, into the (larger) output; where copies overlap they
+    add up. It is exactly the backward pass of conv2d with respect to its input (Lecture 11), so
+    it undoes a convolution's change of size (not its values).
+
+    Args:
+        input: (N, C_in, H, W).
+        weight: (C_in, C_out/groups, kh, kw) (note: input channels first).
+        bias: (C_out,) or None.
+        stride, padding, dilation: those of the convolution being transposed (ints or pairs);
+            the padding is removed from the output's borders.
+        output_padding: extra rows/columns at the bottom/right (smaller than the stride or
+            the dilation), to pick among the sizes a strided convolution maps to one size.
+        groups: channel groups, as in conv2d.
+
+    Returns:
+        (N, C_out, OH, OW), OH = (H − 1)·s − 2p + d·(kh − 1) + output_padding + 1.
+    """
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("conv_transpose2d: input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    op = "conv_transpose2d"
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair (PyTorch has no 'same' or "
+                         f"'valid' here), got {padding!r}")
+    ph, pw = as_pair(op, "padding", padding, 0)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return ConvTranspose2d.apply(
+        *inputs, stride=as_pair(op, "stride", stride, 1), padding=((ph, ph), (pw, pw)),
+        output_padding=as_pair(op, "output_padding", output_padding, 0),
+        dilation=as_pair(op, "dilation", dilation, 1), groups=groups)
+
+
+# ----------------------------------------------------------------------------- 1-d
+def _as_single(op: str, name: str, value: Any) -> Any:
+    """An int from an int or a 1-sequence (strings such as 'same' pass through)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise TypeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        return value[0]
+    return value
+
+
+def _check_1d(op: str, input: Tensor, weight: Tensor) -> None:
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"{op}: input must be 3-D (N, C, L) and weight 3-D, got shapes "
+                         f"{input.shape} and {weight.shape}")
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution of sequences, as ``torch.nn.functional.conv1d``: conv2d on 1-pixel rows.
+
+    Args:
+        input: (N, C, L).  weight: (O, C/groups, k).  bias: (O,) or None.
+        stride, padding ('same', 'valid' or an int), dilation: ints (or 1-tuples).
+        groups: as in conv2d.
+
+    Returns:
+        (N, O, OL), OL = ⌊(L + 2p − d·(k − 1) − 1)/s⌋ + 1.
+    """
+    _check_1d("conv1d", input, weight)
+    stride, padding, dilation = (_as_single("conv1d", n, v) for n, v in
+                                 (("stride", stride), ("padding", padding),
+                                  ("dilation", dilation)))
+    pad = padding if isinstance(padding, str) else (0, padding)
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad,
+                 (1, dilation), groups)  # (N, O, 1, OL)
+    return out.squeeze(2)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed 1-D convolution, as ``torch.nn.functional.conv_transpose1d``.
+
+    conv_transpose2d on 1-pixel rows; weight (C_in, C_out/groups, k).
+    """
+    _check_1d("conv_transpose1d", input, weight)
+    stride, padding, output_padding, dilation = (
+        _as_single("conv_transpose1d", n, v) for n, v in
+        (("stride", stride), ("padding", padding), ("output_padding", output_padding),
+         ("dilation", dilation)))
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride),
+                           (0, padding), (0, output_padding), groups, (1, dilation))
+    return out.squeeze(2)

@@ -203,3 +203,48 @@ def test_conv_errors_say_what_to_do():
         nl.max_pool2d(nl.randn(1, 1, 8, 8), 2, padding=2)
     with pytest.raises(ValueError, match="too small"):
         nl.avg_pool2d(nl.randn(1, 1, 2, 2), 3)
+
+
+CONV_VARIANTS = [
+    (nn.Conv1d, torch.nn.Conv1d, dict(in_channels=3, out_channels=4, kernel_size=3, padding=1),
+     (2, 3, 9)),
+    (nn.Conv1d, torch.nn.Conv1d, dict(in_channels=4, out_channels=6, kernel_size=3, stride=2,
+                                      groups=2, bias=False, dilation=2), (2, 4, 12)),
+    (nn.Conv1d, torch.nn.Conv1d, dict(in_channels=2, out_channels=3, kernel_size=3, padding=2,
+                                      padding_mode="reflect"), (2, 2, 7)),
+    (nn.Conv1d, torch.nn.Conv1d, dict(in_channels=2, out_channels=3, kernel_size=4,
+                                      padding="same"), (1, 2, 7)),
+    (nn.ConvTranspose2d, torch.nn.ConvTranspose2d,
+     dict(in_channels=3, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1),
+     (2, 3, 4, 5)),
+    (nn.ConvTranspose2d, torch.nn.ConvTranspose2d,
+     dict(in_channels=4, out_channels=6, kernel_size=(2, 3), groups=2, bias=False, dilation=2),
+     (1, 4, 3, 3)),
+    (nn.ConvTranspose1d, torch.nn.ConvTranspose1d,
+     dict(in_channels=3, out_channels=2, kernel_size=4, stride=2, padding=1), (2, 3, 6)),
+]
+
+
+@pytest.mark.parametrize(("ours_cls", "theirs_cls", "kw", "shape"), CONV_VARIANTS,
+                         ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CONV_VARIANTS)])
+def test_conv_variants_match_torch(ours_cls, theirs_cls, kw, shape):
+    ours, theirs = ours_cls(**kw), theirs_cls(**kw)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    _twin_params(ours, theirs)
+    _compare(ours, theirs, np.random.default_rng(0).standard_normal(shape))
+    assert repr(ours) == repr(theirs)
+
+
+def test_conv_transpose2d_undoes_the_size_change_of_conv2d():
+    """The transposed convolution maps the output size back to the input size (Lecture 11)."""
+    down = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
+    up = nn.ConvTranspose2d(8, 3, kernel_size=3, stride=2, padding=1, output_padding=1)
+    x = nl.randn(2, 3, 16, 16)
+    assert up(down(x)).shape == x.shape
+
+
+def test_conv_transpose_errors_name_the_op():
+    with pytest.raises(ValueError, match="output_padding"):
+        nl.conv_transpose2d(nl.randn(1, 2, 3, 3), nl.randn(2, 2, 3, 3), output_padding=2)
+    with pytest.raises(ValueError, match="input has 3 channels"):
+        nl.conv_transpose2d(nl.randn(1, 3, 3, 3), nl.randn(2, 2, 3, 3))

@@ -46,3 +46,37 @@ SPECS = [
     _spec([((1, 1, 6, 6), (6, 1, 2, 2), (6,))], padding="same"),
     _spec([((2, 3, 7, 7), (12, 3, 3, 3), (12,))], bias=False, padding=1),
 ]
+
+
+def _variant(name, shapes, bias=True, **kw):
+    """A spec of conv1d / conv_transpose1d / conv_transpose2d with the same keyword arguments."""
+    ours, theirs = getattr(nl, name), getattr(TF, name)
+    if bias:
+        fn = lambda x, w, b: ours(x, w, b, **kw)  # noqa: E731
+        ref = lambda x, w, b: theirs(x, w, b, **kw)  # noqa: E731
+    else:
+        shapes = [s[:2] for s in shapes]
+        fn = lambda x, w: ours(x, w, **kw)  # noqa: E731
+        ref = lambda x, w: theirs(x, w, **kw)  # noqa: E731
+    return OpSpec(name, fn, ref, shapes, tags=(str(kw),))
+
+
+SPECS += [
+    # conv1d: x (N, C, L), w (O, C/g, k)
+    _variant("conv1d", [((2, 3, 9), (4, 3, 3), (4,)), ((1, 1, 5), (2, 1, 5), (2,))]),
+    _variant("conv1d", [((2, 4, 10), (6, 2, 3), (6,))], stride=2, padding=1, groups=2),
+    _variant("conv1d", [((1, 2, 9), (3, 2, 2), (3,))], bias=False, padding="same", dilation=2),
+    # transposed: x (N, C_in, ...), w (C_in, C_out/g, ...), b (C_out,)
+    _variant("conv_transpose1d", [((2, 3, 5), (3, 2, 3), (2,))], stride=2, padding=1,
+             output_padding=1),
+    _variant("conv_transpose1d", [((1, 4, 6), (4, 3, 2), (6,))], bias=False, groups=2,
+             dilation=2),
+    _variant("conv_transpose2d", [((2, 3, 4, 5), (3, 2, 3, 3), (2,)),
+                                  ((1, 1, 3, 3), (1, 2, 2, 2), (2,))]),
+    _variant("conv_transpose2d", [((2, 3, 4, 4), (3, 4, 3, 3), (4,))], stride=2, padding=1,
+             output_padding=1),
+    _variant("conv_transpose2d", [((1, 4, 3, 5), (4, 3, 3, 2), (6,))], stride=(2, 3),
+             padding=(1, 0), groups=2),
+    _variant("conv_transpose2d", [((2, 2, 4, 4), (2, 3, 3, 3), (3,))], bias=False,
+             dilation=2, padding=2, stride=2, output_padding=(1, 0)),
+]
