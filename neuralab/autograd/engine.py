@@ -8,6 +8,7 @@ gradients (x̄). The order is computed with an explicit stack, never recursion, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.backend import xp
@@ -22,6 +23,20 @@ def zeros_for(meta: tuple[tuple[int, ...], Any]) -> Any:
     """A zero gradient for an output that received none (for ops with several outputs)."""
     shape, dtype = meta
     return xp.zeros(shape, dtype=dtype)
+
+# Callbacks to run once when the next backward pass has finished (data-parallel training averages
+# the gradients there, as PyTorch's engine does with ``queue_callback``).
+_after_backward: list[Callable[[], None]] = []
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once, right after the next ``backward()`` has filled every ``.grad``."""
+    _after_backward.append(callback)
+
+
+def _run_callbacks() -> None:
+    while _after_backward:
+        _after_backward.pop(0)()
 
 
 def topological_order(root: Context) -> list[Context]:
@@ -60,6 +75,7 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
     root = tensor._ctx
     if root is None:  # a leaf: its gradient is the seed itself
         tensor._accumulate(gradient)
+        _run_callbacks()
         return
     _check_not_released(root)
     # Output gradients waiting to be consumed, per context and output index.
@@ -115,3 +131,4 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
 
     for leaf, grad in leaf_grads.values():
         leaf._accumulate(grad)
+    _run_callbacks()
