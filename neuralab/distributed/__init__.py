@@ -40,7 +40,8 @@ from neuralab.distributed.ddp import DistributedDataParallel
 from neuralab.distributed.sampler import DistributedSampler
 
 __all__ = [
-    "DistributedDataParallel", "DistributedSampler", "ReduceOp", "abort", "all_gather", "all_reduce",
-    "barrier", "broadcast", "broadcast_object_list", "destroy_process_group", "get_rank",
-    "get_world_size", "init_process_group", "is_available", "is_initialized", "launched_by_mpi",
+    "DistributedDataParallel", "DistributedSampler", "ReduceOp", "abort", "all_gather",
+    "all_reduce", "barrier", "broadcast", "broadcast_object_list", "destroy_process_group",
+    "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized",
+    "launched_by_mpi",
 ]

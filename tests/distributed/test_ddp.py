@@ -84,7 +84,7 @@ def test_sampler_drop_last_set_epoch_and_no_shuffle():
 
 
 def test_sampler_rejects_a_rank_outside_the_world():
-    with pytest.raises(ValueError, match=r"invalid rank 3, rank should be in the interval \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"invalid rank 3, rank should be in the interval"):
         dist.DistributedSampler(range(4), num_replicas=3, rank=3)
 
 
