@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
+
+from neuralab import distributed as dist
 
 # Modules that contribute subcommands, in the order they appear in --help.
 COMMAND_MODULES = [
@@ -37,11 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    except BaseException as err:
+        failed = not (isinstance(err, SystemExit) and err.code in (0, None))
+        if failed and dist.get_world_size() > 1:  # one failing worker stops the others
+            if isinstance(err, SystemExit):
+                print(err.code, file=sys.stderr)
+            else:
+                traceback.print_exc()
+            dist.abort(1)
+        raise
+    if code and dist.get_world_size() > 1:
+        dist.abort(code)
+    return code
 
 
 if __name__ == "__main__":

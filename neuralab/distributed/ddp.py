@@ -53,8 +53,9 @@ class DistributedDataParallel(Module):
     """Wrap ``module`` for data-parallel training (Chainer's and PyTorch's scheme).
 
     At construction every worker receives rank 0's parameters and buffers, so all start equal.
-    Each forward pass in training mode arranges for the gradients to be averaged over the workers
-    as soon as the following ``backward()`` has finished:
+    Each forward pass in training mode (through the wrapper or the wrapped module itself) arranges
+    for the gradients to be averaged over the workers as soon as the following ``backward()`` has
+    finished:
 
         θ.grad ← (1/N) Σ_r θ.grad_r
 
@@ -105,15 +106,22 @@ class DistributedDataParallel(Module):
         self._sync_queued = False
         _broadcast_values(_buckets(list(module.parameters()), cap))
         _broadcast_values(self._buffer_buckets)
+        # Hooked on the module itself, so that code holding the plain model (the Trainer, which
+        # checkpoints it without the wrapper's ``module.`` prefix) averages gradients too.
+        self._hook = module.register_forward_pre_hook(self._before_forward)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self.training and is_grad_enabled():
+        return self.module(*args, **kwargs)
+
+    def _before_forward(self, module: Module, args: tuple) -> None:
+        """A pre-forward hook on the wrapped module: in training, queue the gradient averaging
+        for the end of the next backward (once, however many forward passes precede it)."""
+        if module.training and is_grad_enabled():
             if self.broadcast_buffers and self._buffer_buckets:
                 _broadcast_values(self._buffer_buckets)
             if self.require_backward_grad_sync and not self._sync_queued:
                 engine.queue_callback(self._average_gradients)
                 self._sync_queued = True
-        return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:

@@ -19,6 +19,7 @@ import argparse
 import inspect
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -166,6 +167,9 @@ def add_commands(subparsers: Any) -> None:
                    help="threads for neuralab's convolution and batch-norm loops and for "
                    "NumPy's BLAS (default: all cores); 1 is often faster for small models or "
                    "on a busy machine")
+    p.add_argument("--nproc", type=int, metavar="N",
+                   help="train data-parallel on N MPI workers (starts mpiexec -n N; needs "
+                   "neuralab[distributed]); --batch-size stays the global batch")
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="never download data")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
@@ -568,11 +572,21 @@ def run_train(args: argparse.Namespace) -> int:
     from neuralab.train.checkpoint import CheckpointError
     from neuralab.train.rundir import RunDirLocked
 
+    from neuralab.train import data_parallel
+
     if args.list_presets:
         print(list_presets_text())
         return 0
     try:
-        return _run_train(args)
+        if args.nproc is not None:
+            if args.nproc < 1:
+                raise UsageError(f"--nproc must be at least 1, got {args.nproc}")
+            if args.nproc > 1:
+                return data_parallel.launch(args.nproc, data_parallel.without_nproc(args.argv))
+        workers = data_parallel.join()  # None unless started by mpiexec
+        if workers is not None and not workers.is_main:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (only rank 0 prints)
+        return _run_train(args, workers)
     except UsageError as err:
         print(f"neuralab train: {err}", file=sys.stderr)
         return 2
@@ -647,10 +661,14 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
     return settings, changed, run_dir, config
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def _run_train(args: argparse.Namespace, workers: Any) -> int:
     from neuralab.train.rundir import lock_run_dir, new_run_dir
 
     settings, changed, run_dir, config = _prepare(args)
+    if workers is not None:
+        workers.barrier()  # every worker has checked the run directory before rank 0 writes it
+        if not workers.is_main:  # rank 0 writes the run; the others only read a resumed one
+            return _train(args, settings, changed, None, config, workers)
     fresh = not args.resume and not args.run_dir
     if fresh:
         run_dir = new_run_dir(run_dir, f"{settings['model']}-{settings['data']}")
@@ -660,7 +678,7 @@ def _run_train(args: argparse.Namespace) -> int:
             if args.run_dir and not args.resume:  # an --overwrite'n run: its old files go
                 for name in RUN_FILES:
                     (run_dir / name).unlink(missing_ok=True)
-            code = _train(args, settings, changed, run_dir, config)
+            code = _train(args, settings, changed, run_dir, config, workers)
             return code
     finally:
         if fresh and code != 0 and run_dir.is_dir() and not any(run_dir.iterdir()):
@@ -672,8 +690,8 @@ def _data_signature(splits: Any, sets: tuple) -> dict:
             "sizes": [len(d) if d is not None else 0 for d in sets]}
 
 
-def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Path,
-           config: dict | None) -> int:
+def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Path | None,
+           config: dict | None, workers: Any) -> int:
     from neuralab.backend import manual_seed
     from neuralab.data.dataloader import DataLoader
     from neuralab.data.download import DataError
@@ -731,8 +749,13 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
         raise UsageError(f"cannot build model {settings['model']!r}: "
                          f"{err.args[0] if err.args else err}") from None
     optimizer = _build_optimizer(model, settings)
-    train_loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
-                              seed=settings["seed"], transform=splits.train_transform)
+    if workers is None:
+        train_loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
+                                  seed=settings["seed"], transform=splits.train_transform)
+    else:  # each worker its share of every batch; the gradients averaged after backward
+        train_loader = workers.train_loader(train_set, settings["batch_size"], settings["seed"],
+                                            splits.train_transform)
+        workers.wrap(model)
     scheduler = _build_scheduler(optimizer, settings, len(train_loader))
     scheduler_step = settings["scheduler_step"] or (
         "batch" if settings["scheduler"] == "onecycle" else "epoch")
@@ -740,7 +763,7 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     def eval_loader(dataset: Any) -> Any:
         return DataLoader(dataset, settings["eval_batch_size"]) if dataset is not None else None
 
-    if args.resume:
+    if args.resume and run_dir is not None:  # rank 0 of several workers, or the only one
         planned = (config or {}).get("settings", {}).get("epochs")
         if planned != settings["epochs"] and settings["scheduler"] == "cosine":
             if args.replan:
@@ -764,18 +787,25 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_step=scheduler_step,
                       run_dir=run_dir,
                       early_stopping=settings["early_stopping"], grad_clip=settings["grad_clip"],
-                      progress=settings["progress"],
+                      progress=settings["progress"] and (workers is None or workers.is_main),
                       config={"settings": settings, "is_subset": splits.is_subset,
                               "data": splits.description, "parameters": n_params,
                               "data_signature": signature,
+                              "workers": workers.world if workers is not None else 1,
                               "command": "neuralab " + " ".join(sys.argv[1:])})
+    on_resume = _on_resume(changed, args.replan, lambda: _build_scheduler(
+        optimizer, settings, len(train_loader)),
+        len(train_loader) if scheduler_step == "batch" else 1)
+    resume_here = bool(args.resume) and run_dir is not None
+    if args.resume and run_dir is None:  # a worker other than rank 0 resumes by reading
+        trainer.load_checkpoint(Path(args.resume) / "checkpoint.npz", train_loader)
+        if on_resume is not None:
+            on_resume(trainer)
     start = time.perf_counter()
     try:
         result = trainer.fit(train_loader, eval_loader(val_set), eval_loader(test_set),
-                             epochs=settings["epochs"], resume=bool(args.resume),
-                             on_resume=_on_resume(changed, args.replan, lambda: _build_scheduler(
-                                 optimizer, settings, len(train_loader)),
-                                 len(train_loader) if scheduler_step == "batch" else 1))
+                             epochs=settings["epochs"], resume=resume_here,
+                             on_resume=on_resume)
     except TrainingDiverged as err:
         print(f"neuralab train: stopped: {err}", file=sys.stderr)
         return 1
