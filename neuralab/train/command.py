@@ -569,10 +569,9 @@ def _limit(dataset: Any, n: int | None, seed: int) -> Any:
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``neuralab train``: user errors become one line and exit status 2 or 1."""
     from neuralab.data.download import DataError
+    from neuralab.train import data_parallel
     from neuralab.train.checkpoint import CheckpointError
     from neuralab.train.rundir import RunDirLocked
-
-    from neuralab.train import data_parallel
 
     if args.list_presets:
         print(list_presets_text())
