@@ -21,7 +21,8 @@ ROOT = Path(neuralab.__file__).resolve().parent
 # * factories (nl.tensor, nl.zeros) and interop (PyTorch state dicts) build Tensors from arrays
 #   and sit with the ops; progress (a progress bar) and plotting are leaf utilities;
 # * the package itself (neuralab/__init__.py, the ``nl`` namespace), the command line and
-#   ``python -m neuralab`` are the top.
+#   ``python -m neuralab`` are the top;
+# * distributed (data-parallel training over MPI) wraps nn modules and data sets, under train.
 LAYERS = [
     {"backend", "fileio", "parallel", "progress", "plotting"},
     {"autograd"},
@@ -30,7 +31,7 @@ LAYERS = [
     {"nn"},
     {"optim"},
     {"data", "serialization"},
-    {"models", "interop", "utils", "vision"},
+    {"models", "interop", "utils", "vision", "distributed"},
     {"train"},
     {"diagnostics"},
     {"experiments"},

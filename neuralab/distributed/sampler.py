@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from neuralab.backend import xp
+from neuralab.data.sampler import Sampler
 from neuralab.distributed.collectives import get_rank, get_world_size
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """The indices of worker ``rank``'s share of ``dataset``, as in ``torch.utils.data``.
 
     Every epoch all workers draw the same permutation (seeded with ``(seed, epoch)``, the rule of

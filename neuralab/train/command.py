@@ -247,7 +247,8 @@ def resolve_settings(args: argparse.Namespace) -> dict:
 def given_options(args: argparse.Namespace) -> dict:
     """The options given on the command line (the parser's defaults are None)."""
     given = {k: v for k, v in vars(args).items()
-             if v is not None and k not in ("handler", "command", "list_presets", "replan")}
+             if v is not None and k not in ("handler", "command", "list_presets", "replan",
+                                            "argv", "nproc")}
     for flag in ("nesterov", "subset", "overwrite"):  # store_true: False means not given
         if given.get(flag) is False:
             given.pop(flag)

@@ -86,7 +86,7 @@ def join() -> Workers | None:
 
 
 def launch(nproc: int, argv: list[str]) -> int:
-    """Run ``neuralab train ARGV`` on ``nproc`` workers under ``mpiexec``; its exit status."""
+    """Run ``neuralab ARGV`` (a ``train`` command line) on ``nproc`` workers under ``mpiexec``."""
     if dist.launched_by_mpi():
         raise SystemExit("neuralab train: --nproc starts mpiexec itself; under mpiexec leave it "
                          "out (mpiexec -n N neuralab train ...)")
@@ -94,7 +94,7 @@ def launch(nproc: int, argv: list[str]) -> int:
     if mpiexec is None or not dist.is_available():
         raise SystemExit(f"neuralab train: --nproc {nproc} needs MPI (mpiexec and mpi4py); "
                          'pip install "neuralab[distributed]"')
-    command = [mpiexec, "-n", str(nproc), sys.executable, "-m", "neuralab", "train", *argv]
+    command = [mpiexec, "-n", str(nproc), sys.executable, "-m", "neuralab", *argv]
     try:
         return subprocess.call(command)
     except KeyboardInterrupt:  # mpiexec passes Ctrl-C on to the workers and stops them

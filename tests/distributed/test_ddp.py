@@ -13,6 +13,7 @@ import pytest
 
 import neuralab as nl
 import neuralab.distributed as dist
+from neuralab.data import DataLoader, TensorDataset
 from neuralab.distributed.ddp import _buckets
 from tests.distributed.ddp_worker import train_steps
 
@@ -71,6 +72,20 @@ def test_sampler_shares_are_equal_and_cover_the_order():
     np.testing.assert_array_equal(merged[:10], order)  # the DataLoader's order of that epoch
     np.testing.assert_array_equal(merged[10:], order[:2])  # padded with the first indices
     assert list(shares[1]) == list(shares[1].indices())
+
+
+def test_sampler_order_is_the_dataloaders_shuffle_order():
+    data = np.arange(10, dtype=np.float32)
+    loader = DataLoader(TensorDataset(data, data), batch_size=10, shuffle=True, seed=7)
+    loader.set_epoch(3)
+    (x, _), = list(loader)
+    shares = [dist.DistributedSampler(data, num_replicas=2, rank=r, seed=7) for r in range(2)]
+    for s in shares:
+        s.set_epoch(3)
+    merged = np.stack([s.indices() for s in shares], axis=1).ravel()
+    np.testing.assert_array_equal(merged, x.array.astype(np.int64))
+    batches = list(DataLoader(TensorDataset(data, data), batch_size=5, sampler=shares[1]))
+    np.testing.assert_array_equal(batches[0][0].array, data[shares[1].indices()])
 
 
 def test_sampler_drop_last_set_epoch_and_no_shuffle():
