@@ -54,6 +54,9 @@ def assert_one_line(err, code, expected_code, pattern):
 # ---- every option of neuralab train ----------------------------------------------------------
 
 TRAIN_CASES = [
+    (["--nproc", "0"], 2, r"--nproc must be at least 1, got 0"),
+    (["--nproc", "-2"], 2, r"--nproc must be at least 1"),
+    (["--nproc", "two"], 2, r"argument --nproc: invalid int"),
     (["--epochs", "0"], 2, r"--epochs must be a positive"),
     (["--epochs", "-1"], 2, r"--epochs must be"),
     (["--epochs", "abc"], 2, r"argument --epochs: invalid int"),

@@ -47,7 +47,7 @@ SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "
 #: the scheduler's step size, gamma and milestones replaced...) and recorded in config.json.
 RESUME_APPLIES = ("epochs", "lr", "momentum", "weight_decay", "nesterov", "batch_size",
                   "eval_batch_size", "grad_clip", "early_stopping", "step_size", "gamma",
-                  "milestones", "progress", "threads", "download", "data_root")
+                  "milestones", "progress", "threads", "download", "data_root", "nproc")
 #: Settings fixed when a run starts: changing one with ``--resume`` is refused.
 RESUME_REFUSES = ("model", "data", "preset", "optimizer", "scheduler", "dropout", "max_lr",
                   "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit",
@@ -64,7 +64,7 @@ RESUME_RULE = (
     "--lr, --batch-size or --epochs under a one-cycle schedule) are refused with a message: "
     "start a new run to change them. A cosine schedule resumed with more --epochs follows its "
     "saved plan, whose learning rate is 0 past the planned end, unless --replan plans it again "
-    "for the new length.")
+    "for the new length. --nproc may change: a run resumes on any number of workers.")
 
 
 def _epilog() -> str:
