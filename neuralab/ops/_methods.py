@@ -49,8 +49,11 @@ def install(ops: Any) -> None:
         "diagonal", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims",
         "unbind", "unflatten", "broadcast_to", "tensor_split", "hsplit", "vsplit", "narrow",
         "select", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
-        "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse",
+        "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse", "index_put",
     ]
+    for name in ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
+                 "index_fill", "masked_fill", "masked_scatter", "index_put", "tril", "triu"):
+        setattr(Tensor, name + "_", ops.indexing.inplace(getattr(ops, name)))
     for name in methods:
         setattr(Tensor, name, getattr(ops, name))
     Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),

@@ -58,3 +58,42 @@ def test_setitem_refuses_a_leaf_that_requires_grad_and_bad_shapes():
         x[0] = nl.ones(3)
     with pytest.raises(ValueError, match="step must be greater than zero"):
         x[::-1] = 1.0
+
+
+INPLACE = [
+    ("masked_fill_", lambda m, i: (m, -1.0)),
+    ("index_fill_", lambda m, i: (1, i, 2.0)),
+    ("index_add_", lambda m, i: (1, i, "src_cols")),
+    ("scatter_", lambda m, i: (1, i[None, :].repeat(3, 1), 0.5)),
+    ("tril_", lambda m, i: ()),
+    ("triu_", lambda m, i: (1,)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), INPLACE)
+def test_inplace_methods_match_pytorch(name, args):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    mask = rng.random((3, 4)) > 0.5
+    cols = rng.standard_normal((3, 2))
+
+    def call(lib, tensor, t):
+        m = lib.tensor(mask)
+        i = lib.tensor([2, 0])
+        values = [lib.tensor(cols).to(t.dtype) if isinstance(a, str) else a
+                  for a in args(m, i)]
+        return getattr(t, name)(*values)
+
+    a, t = nl.tensor(x), torch.tensor(x)
+    assert call(nl, nl.tensor, a) is a
+    call(torch, torch.tensor, t)
+    np.testing.assert_allclose(a.numpy(), t.numpy())
+    # In a graph: the gradient flows through the in-place op to what x was before.
+    w = nl.tensor(x, dtype=np.float64, requires_grad=True)
+    tw = torch.tensor(x, requires_grad=True)
+    h, th = w * 2, tw * 2
+    call(nl, nl.tensor, h)
+    call(torch, torch.tensor, th)
+    (h * h).sum().backward()
+    (th * th).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
