@@ -96,3 +96,30 @@ def full_like(x: Tensor, fill_value: float, dtype: Any = None,
     """``full`` with the shape (and by default dtype) of ``x``."""
     return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype,
                 requires_grad=requires_grad)
+
+
+def _spaced(op: str, start: float, end: float, steps: int) -> Any:
+    """``steps`` evenly spaced values from start to end, both included (PyTorch's two-sided
+    formula: the first half counted from start, the second from end, so that end is exact)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, xp.integer)) or steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps!r}")
+    if steps == 1:
+        return xp.asarray([float(start)])
+    i = xp.arange(steps)
+    step = (end - start) / max(steps - 1, 1)
+    return xp.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32 default)."""
+    return Tensor(_spaced("linspace", start, end, steps), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` values base**t for t evenly spaced from ``start`` to ``end`` inclusive: a
+    log-scale grid (for learning-rate sweeps). float32 by default."""
+    return Tensor(float(base) ** _spaced("logspace", start, end, steps), dtype=_dtype(dtype),
+                  requires_grad=requires_grad)

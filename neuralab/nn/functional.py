@@ -24,4 +24,5 @@ from neuralab.ops.pool1d import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
+from neuralab.ops.unfold import *  # noqa: F403
 from neuralab.ops.upsample import *  # noqa: F403

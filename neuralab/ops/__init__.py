@@ -31,6 +31,7 @@ from neuralab.ops.reduce import *  # noqa: F403
 from neuralab.ops.scan import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
 from neuralab.ops.sort import *  # noqa: F403
+from neuralab.ops.unfold import *  # noqa: F403
 from neuralab.ops.upsample import *  # noqa: F403
 
 # From sys.modules, not ``from neuralab.ops import dropout``: the star imports above may have bound
@@ -59,6 +60,7 @@ FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "scan",
     "shape",
     "sort",
+    "unfold",
     "upsample",
 ))
 __all__ = [name for family in FAMILIES for name in family.__all__]

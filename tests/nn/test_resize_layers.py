@@ -23,6 +23,8 @@ LAYERS = [
     (lambda: nn.AdaptiveAvgPool1d(3), lambda: torch.nn.AdaptiveAvgPool1d(3), (2, 3, 8)),
     (lambda: nn.AdaptiveMaxPool1d(3), lambda: torch.nn.AdaptiveMaxPool1d(3), (2, 3, 8)),
     (lambda: nn.Unflatten(1, (2, 3)), lambda: torch.nn.Unflatten(1, (2, 3)), (4, 6)),
+    (lambda: nn.Unfold(2, padding=1), lambda: torch.nn.Unfold(2, padding=1), (1, 2, 3, 3)),
+    (lambda: nn.Fold((3, 3), 2), lambda: torch.nn.Fold((3, 3), 2), (1, 8, 4)),
 ]
 
 
