@@ -76,7 +76,7 @@ def _reflected(fn):  # noqa: ANN001, ANN202
 
 
 # The newer families list their Tensor methods (method name -> function name) beside their ops.
-_NEWER = ("activation", "arith", "logic", "math", "reduce", "scan", "sort")
+_NEWER = ("activation", "arith", "elementwise", "logic", "math", "reduce", "scan", "sort")
 for _family in (_sys.modules[f"neuralab.ops.{_name}"] for _name in _NEWER):
     for _method, _function in _family.TENSOR_METHODS.items():
         setattr(_Tensor, _method, getattr(_family, _function))

@@ -14,13 +14,14 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import broadcast_shape
-from neuralab.ops._promote import promote
+from neuralab.ops._promote import cast, promote
 from neuralab.ops.elementwise import Div, mul, sub
+from neuralab.ops.elementwise import pow as pow_
 
 __all__ = [
     "div", "divide", "true_divide", "floor_divide", "remainder", "fmod", "copysign", "atan2",
     "arctan2", "hypot", "xlogy", "fmax", "fmin", "lerp", "addcmul", "addcdiv", "multiply",
-    "subtract",
+    "subtract", "rsub", "logaddexp", "logaddexp2", "float_power", "heaviside", "gcd", "lcm",
 ]
 
 TENSOR_METHODS = {
@@ -29,6 +30,8 @@ TENSOR_METHODS = {
     "copysign": "copysign", "atan2": "atan2", "arctan2": "arctan2", "hypot": "hypot",
     "xlogy": "xlogy", "fmax": "fmax", "fmin": "fmin", "lerp": "lerp", "addcmul": "addcmul",
     "addcdiv": "addcdiv", "multiply": "multiply", "subtract": "subtract",
+    "logaddexp": "logaddexp", "logaddexp2": "logaddexp2", "float_power": "float_power",
+    "heaviside": "heaviside", "gcd": "gcd", "lcm": "lcm",
     "__floordiv__": "floor_divide", "__mod__": "remainder",
 }
 REFLECTED = {"__rfloordiv__": "floor_divide", "__rmod__": "remainder"}
@@ -50,7 +53,7 @@ class _Binary(Function):
     name = ""
 
     @classmethod
-    def check(cls, a: Tensor, b: Tensor) -> None:
+    def check(cls, a: Tensor, b: Tensor, **params: Any) -> None:
         broadcast_shape(cls.name, a.shape, b.shape)
 
 
@@ -280,6 +283,44 @@ class Fmin(Fmax):
     wins = staticmethod(xp.less_equal)
 
 
+class LogAddExp(_Binary):
+    """z = ln(eᵃ + eᵇ) (base 2 with ``base2``: log₂(2ᵃ + 2ᵇ)), without overflow.
+
+    ā = z̄ σ(a − b) = z̄ e^(a − z),  b̄ = z̄ e^(b − z) (in base 2: 2^(a − z), 2^(b − z)).
+    """
+
+    name = "logaddexp"
+
+    @staticmethod
+    def forward(ctx, a, b, base2=False):
+        z = xp.logaddexp2(a, b) if base2 else xp.logaddexp(a, b)
+        ctx.a, ctx.b, ctx.z, ctx.base2 = a, b, z, base2
+        return z
+
+    @staticmethod
+    def backward(ctx, dout):
+        a, b, z = ctx.a, ctx.b, ctx.z
+        power = xp.exp2 if ctx.base2 else xp.exp
+        with xp.errstate(invalid="ignore"):
+            da = unbroadcast(dout * power(a - z), a.shape) if ctx.needs_input_grad[0] else None
+            db = unbroadcast(dout * power(b - z), b.shape) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Heaviside(_Binary):
+    """z = 0 for a < 0, b for a = 0, 1 for a > 0 (the step function, b its value at 0).
+
+    No gradient, as in PyTorch (its derivative is 0 almost everywhere, undefined at 0).
+    """
+
+    name = "heaviside"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp.heaviside(a, b).astype(a.dtype) if a.dtype.kind == "f" else \
+            xp.where(a == 0, b, (a > 0).astype(a.dtype))
+
+
 class Lerp(Function):
     """z = a + w (b − a), linear interpolation from a (w = 0) to b (w = 1).
 
@@ -465,3 +506,51 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
                            "tensor2 a float tensor")
     a, t1, t2 = promote(input, tensor1, tensor2)
     return Addcdiv.apply(a, t1, t2, value=value)
+
+
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """other − alpha · input (``sub`` with the operands swapped)."""
+    return sub(other, input, alpha=alpha)
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """ln(eˣ + eʸ) elementwise, without overflow (adding probabilities kept as logs)."""
+    return LogAddExp.apply(*promote(input, other, floating=True))
+
+
+def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """log₂(2ˣ + 2ʸ) elementwise, without overflow."""
+    return LogAddExp.apply(*promote(input, other, floating=True), base2=True)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """input ** exponent computed in float64 (PyTorch's ``float_power``), whatever the dtypes."""
+    a, b = promote(input, exponent)
+    return pow_(cast(a, xp.float64), cast(b, xp.float64))
+
+
+def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
+    """The step function: 0 where input < 0, ``values`` where input = 0, 1 where input > 0."""
+    if isinstance(input, Tensor) and isinstance(values, Tensor) and input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
+                           f"({input.dtype} and {values.dtype}), as in PyTorch; cast one first")
+    return Heaviside.apply(*promote(input, values))
+
+
+def _integer_pair(name: str, fn: Any) -> Any:
+    def op(input: Any, other: Any) -> Tensor:  # noqa: A002
+        a, b = (t.array for t in promote(input, other))
+        if a.dtype.kind not in "iu":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{a.dtype}\': {name} takes '
+                               "integer tensors")
+        broadcast_shape(name, a.shape, b.shape)
+        return Tensor(xp.asarray(fn(a, b)))
+
+    op.__name__ = op.__qualname__ = name
+    meaning = "greatest common divisor" if name == "gcd" else "least common multiple"
+    op.__doc__ = f"The elementwise {meaning} of two integer tensors (no gradient)."
+    return op
+
+
+gcd = _integer_pair("gcd", xp.gcd)
+lcm = _integer_pair("lcm", xp.lcm)

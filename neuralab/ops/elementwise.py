@@ -19,9 +19,13 @@ from neuralab.parallel import over_rows
 
 __all__ = [
     "add", "sub", "mul", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",
-    "relu", "leaky_relu", "elu", "gelu", "softplus", "clamp", "clip", "maximum", "minimum", "where",
-    "cast", "eq", "ne", "lt", "le", "gt", "ge",
+    "relu", "leaky_relu", "elu", "gelu", "softplus", "clamp", "clip", "clamp_min", "clamp_max",
+    "maximum", "minimum", "where", "cast", "eq", "ne", "lt", "le", "gt", "ge",
 ]
+
+# Installed by neuralab/ops/__init__.py (the older names above by ops/_methods.py).
+TENSOR_METHODS = {"clamp_min": "clamp_min", "clamp_max": "clamp_max", "where": "_where_method"}
+REFLECTED: dict[str, str] = {}
 
 
 class _Binary(Function):
@@ -576,6 +580,21 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001
 def clip(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
     """Alias of :func:`clamp`."""
     return clamp(input, min, max)
+
+
+def _where_method(self: Tensor, condition: Any, y: Any) -> Tensor:
+    """``x.where(condition, y)``: ``where(condition, x, y)``, as PyTorch's Tensor.where."""
+    return where(condition, self, y)
+
+
+def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A001, A002
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A001, A002
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
 
 
 def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -26,10 +26,10 @@ __all__ = [
     "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "log2",
     "log10", "exp2", "rsqrt", "reciprocal", "square", "erf", "erfc", "erfinv", "logit",
     "deg2rad", "rad2deg", "sign", "sgn", "signbit", "floor", "ceil", "round", "trunc", "fix",
-    "frac", "nan_to_num", "negative", "absolute", "positive",
+    "frac", "nan_to_num", "negative", "absolute", "positive", "sinc",
 ]
 
-_UNARY = [name for name in __all__ if name not in ("positive",)]
+_UNARY = list(__all__)
 TENSOR_METHODS = {name: name for name in _UNARY}
 TENSOR_METHODS.update({"__abs__": "absolute", "__pos__": "positive"})
 REFLECTED: dict[str, str] = {}
@@ -103,6 +103,10 @@ Deg2rad = _pointwise("Deg2rad", lambda x: x * (math.pi / 180), lambda x, z: math
                      "z = x π/180.   x̄ = z̄ π/180.")
 Rad2deg = _pointwise("Rad2deg", lambda x: x * (180 / math.pi), lambda x, z: 180 / math.pi,
                      "z = x 180/π.   x̄ = z̄ 180/π.")
+Sinc = _pointwise("Sinc", xp.sinc,
+                  lambda x, z: xp.where(x == 0, 0,
+                                        (xp.cos(math.pi * x) - z) / xp.where(x == 0, 1, x)),
+                  "z = sin(πx)/(πx), 1 at x = 0.   x̄ = z̄ (cos(πx) − z)/x, 0 at x = 0.")
 Frac = _pointwise("Frac", lambda x: x - xp.trunc(x), lambda x, z: 1.0,
                   "z = x − trunc(x), the fractional part with x's sign.   x̄ = z̄.")
 
@@ -242,6 +246,7 @@ erfc = _unary("erfc", Erfc, "The complementary error function 1 − erf(x), accu
 erfinv = _unary("erfinv", Erfinv, "The inverse error function on (−1, 1) (±inf at ±1).")
 deg2rad = _unary("deg2rad", Deg2rad, "Degrees to radians: x π/180.")
 rad2deg = _unary("rad2deg", Rad2deg, "Radians to degrees: x 180/π.")
+sinc = _unary("sinc", Sinc, "The normalized sinc sin(πx)/(πx) elementwise (1 at 0).")
 frac = _unary("frac", Frac, "x − trunc(x): the fractional part, with x's sign.")
 sign = _unary("sign", Sign, "−1, 0 or 1 by the sign of x (integers stay integers; sign(nan) = 0 "
               "as PyTorch); zero gradient.", float_only=False)

@@ -21,7 +21,8 @@ from neuralab.backend import xp
 from neuralab.ops._checks import normalize_dim
 from neuralab.ops.reduce import ValuesIndices
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
+           "quantile", "nanquantile"]
 
 TENSOR_METHODS = {name: name for name in __all__}
 REFLECTED: dict[str, str] = {}
@@ -177,6 +178,69 @@ class Mode(_Selection):
         return values, indices
 
 
+class Quantile(Function):
+    """y = the q-quantile along ``dim``: with s the sorted row of n values and r = q (n − 1),
+    y = s_⌊r⌋ + (r − ⌊r⌋)(s_⌈r⌉ − s_⌊r⌋) (``interpolation='linear'``; 'lower', 'higher',
+    'nearest' (halves to even) and 'midpoint' pick the neighbours or their mean). A row with nan
+    gives nan; with ``ignore_nan`` (nanquantile) n counts the other values.
+
+    x̄: ȳ (1 − w) to the element at s_⌊r⌋ and ȳ w to the one at s_⌈r⌉ (w the interpolation
+    weight), as PyTorch's sort-and-lerp.
+    """
+
+    @staticmethod
+    def forward(ctx, x, q, dim=None, keepdim=False, interpolation="linear", ignore_nan=False):
+        axis = 0 if dim is None else dim
+        moved = x.reshape(-1, 1) if dim is None else xp.moveaxis(x, axis, -1)
+        rest = moved.shape[:-1]
+        rows = moved.reshape(-1, moved.shape[-1]) if dim is not None else x.reshape(1, -1)
+        n = rows.shape[-1]
+        order = xp.argsort(rows, axis=-1, kind="stable")  # nan last
+        s = xp.take_along_axis(rows, order, axis=-1)
+        nans = xp.isnan(rows).sum(axis=-1) if rows.dtype.kind == "f" else xp.zeros(len(rows), int)
+        count = n - nans if ignore_nan else xp.full(len(rows), n)
+        qs = xp.atleast_1d(q).astype(x.dtype)
+        rank = qs[:, None] * (count[None, :] - 1)  # (Q, R)
+        lo, hi = xp.floor(rank), xp.ceil(rank)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.rint(rank)
+        weight = xp.full(rank.shape, 0.5, x.dtype) if interpolation == "midpoint" else \
+            (rank - lo).astype(x.dtype)
+        # A row whose answer is nan reads its last sorted value, a nan, and so does its
+        # gradient, as PyTorch (which nan, among several, depends on the sort's order of nans).
+        invalid = ((count == 0) | ((nans > 0) & (not ignore_nan)))[None, :]
+        lo_i = xp.where(invalid, n - 1, xp.clip(lo, 0, n - 1)).astype(xp.int64)
+        hi_i = xp.where(invalid, n - 1, xp.clip(hi, 0, n - 1)).astype(xp.int64)
+        r = xp.arange(len(rows))[None, :]
+        a, b = s[r, lo_i], s[r, hi_i]
+        y = (a + weight * (b - a)).astype(x.dtype)  # PyTorch's lerp
+        ctx.shape, ctx.rows_shape = x.shape, rows.shape
+        ctx.src_lo, ctx.src_hi = order[r, lo_i] + 0 * lo_i, order[r, hi_i] + 0 * hi_i
+        ctx.weight, ctx.axis, ctx.dim, ctx.rest = weight, axis, dim, rest
+        out_rest = tuple(rest) if dim is not None else ()
+        if keepdim:
+            out_rest = tuple(1 for _ in x.shape) if dim is None else \
+                tuple(x.shape[:axis]) + (1,) + tuple(x.shape[axis + 1:])
+        y = y.reshape((len(qs),) + out_rest)
+        return y if xp.ndim(q) else y[0]
+
+    @staticmethod
+    def backward(ctx, dout):
+        g = dout.reshape(ctx.weight.shape)
+        flat = xp.zeros(ctx.rows_shape, dtype=dout.dtype)
+        r = xp.broadcast_to(xp.arange(ctx.rows_shape[0])[None, :], g.shape)
+        xp.add.at(flat, (r, ctx.src_lo), g * (1 - ctx.weight))
+        xp.add.at(flat, (r, ctx.src_hi), g * ctx.weight)
+        if ctx.dim is None:
+            return flat.reshape(ctx.shape)
+        moved = flat.reshape(tuple(ctx.rest) + (ctx.rows_shape[-1],))
+        return xp.moveaxis(moved, -1, ctx.axis)
+
+
 # --------------------------------------------------------------------------- user-facing functions
 
 
@@ -279,3 +343,50 @@ def mode(input: Any, dim: int = -1, keepdim: bool = False) -> ValuesIndices:  # 
         raise IndexError(f"mode: dimension {dim} is empty (input shape {x.shape})")
     values, indices = Mode.apply(x, dim=axis, keepdim=keepdim)
     return ValuesIndices(values, indices)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _quantile(op: str, input: Any, q: Any, dim: Any, keepdim: bool,  # noqa: A002
+              interpolation: str, ignore_nan: bool) -> Tensor:
+    x = _input(input)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got "
+                           f"{x.dtype}")
+    qa = q.array if isinstance(q, Tensor) else xp.asarray(q, dtype=x.dtype)
+    if qa.ndim > 1:
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor, got shape {qa.shape}")
+    if qa.size and (qa.min() < 0 or qa.max() > 1):
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got "
+                         f"{interpolation!r}")
+    axis = None if dim is None else _dim(op, dim, x)
+    if x.size == 0 or (axis is not None and x.ndim and x.shape[axis] == 0):
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if x.ndim == 0:
+        axis = None
+    return Quantile.apply(x, q=qa, dim=axis, keepdim=keepdim, interpolation=interpolation,
+                          ignore_nan=ignore_nan)
+
+
+def quantile(input: Any, q: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+             interpolation: str = "linear") -> Tensor:
+    """The q-quantiles of ``input`` along ``dim`` (all elements by default).
+
+    Args:
+        input: a floating tensor.
+        q: a number in [0, 1] or a 1-d tensor of them (its length becomes the first dimension).
+        dim: the dimension to reduce, or None for all elements.
+        keepdim: keep the reduced dimension with size 1.
+        interpolation: 'linear' (default), 'lower', 'higher', 'nearest' or 'midpoint': how to
+            read a rank that falls between two sorted values.
+    """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input: Any, q: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+                interpolation: str = "linear") -> Tensor:
+    """:func:`quantile` ignoring nan (nan only where every value is nan)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)

@@ -117,3 +117,18 @@ SPECS += [_int_spec("floor_divide", lambda a: nl.floor_divide(a, 1.5),
                     make=lambda rng, s: [rng.uniform(-4, 4, s[0])]),
           _int_spec("floor_divide", lambda a: 7 // a, lambda a: 7 // a, [((3, 4),)],
                     make=lambda rng, s: [rng.integers(1, 5, s[0])])]
+
+SPECS += [
+    OpSpec("rsub", lambda a, b: nl.rsub(a, b, alpha=3), lambda a, b: torch.rsub(a, b, alpha=3),
+           BINARY),
+    OpSpec("logaddexp", nl.logaddexp, torch.logaddexp, BINARY, low=-30, high=30),
+    OpSpec("logaddexp2", nl.logaddexp2, torch.logaddexp2, BINARY, low=-30, high=30),
+    OpSpec("float_power", nl.float_power, torch.float_power, BINARY[:4], low=0.5, high=2),
+    _int_spec("float_power", nl.float_power, torch.float_power,
+              make=lambda rng, s: [rng.integers(-3, 4, s[0]), rng.integers(0, 3, s[1])]),
+    _int_spec("heaviside", nl.heaviside, torch.heaviside, BINARY[:5],
+              make=lambda rng, s: [rng.choice([-1.5, 0.0, 2.0], s[0]), rng.uniform(0, 1, s[1])]),
+    _int_spec("heaviside", nl.heaviside, torch.heaviside, BINARY[:3]),
+    _int_spec("gcd", nl.gcd, torch.gcd, BINARY[:5]),
+    _int_spec("lcm", nl.lcm, torch.lcm, BINARY[:5]),
+]

@@ -111,3 +111,12 @@ for _name, _ref in [("eq", torch.eq), ("ne", torch.ne), ("lt", torch.lt), ("le",
     SPECS.append(OpSpec(_name, getattr(nl, _name), _ref, [((3, 4), (3, 4)), ((3, 4), (4,))],
                         make=lambda rng, shapes: [np.round(rng.uniform(-2, 2, s)) for s in shapes],
                         gradcheck=False, grad_inputs=()))
+SPECS += [
+    OpSpec("clamp_min", lambda x: nl.clamp_min(x, 0.2), lambda x: torch.clamp_min(x, 0.2),
+           [((3, 4),), ((0,),)]),
+    OpSpec("clamp_max", lambda x, m: x.clamp_max(m), lambda x, m: x.clamp_max(m),
+           [((3, 4), (4,))]),
+    OpSpec("where", lambda x, y: x.where(x > 0, y), lambda x, y: x.where(x > 0, y),
+           [((3, 4), (4,))], make=lambda rng, s: [rng.uniform(-2, 2, s[0]) + 0.01,
+                                                  rng.uniform(-2, 2, s[1])]),
+]

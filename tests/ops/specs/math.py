@@ -91,3 +91,8 @@ SPECS += [
            lambda x: x.sin() + x.float().cos().double(), [((3, 4),)], atol=1e-6, rtol=1e-6,
            gradcheck=False),
 ]
+SPECS += [
+    OpSpec("sinc", nl.sinc, torch.sinc, UNARY, make=_uniform(-3, 3)),
+    OpSpec("sinc", nl.sinc, torch.sinc, [((4,),)], gradcheck=False,
+           make=lambda rng, s: [np.array([0.0, 1.0, -2.0, 0.5])]),
+]

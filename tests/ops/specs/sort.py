@@ -84,3 +84,26 @@ SPECS = [
     _spec("mode", lambda x: nl.mode(x, 0, True), lambda x: torch.mode(x, 0, True),
           [((7, 3),), ((9,),)], make=_ints, gradcheck=False, grad_inputs=()),
 ]
+
+_Q = np.array([0.0, 0.1, 0.5, 0.77, 1.0])
+SPECS += [
+    _spec("quantile", lambda x: nl.quantile(x, 0.3), lambda x: torch.quantile(x, 0.3), SHAPES),
+    _spec("quantile", lambda x: nl.quantile(x, 0.6, dim=1, keepdim=True),
+          lambda x: torch.quantile(x, 0.6, dim=1, keepdim=True), [((3, 4),), ((2, 3, 4),)]),
+    _spec("quantile", lambda x, q: nl.quantile(x, q, dim=-1), lambda x, q: torch.quantile(x, q,
+          dim=-1), [((3, 4), (5,))], make=lambda rng, s: [_distinct(rng, s)[0], _Q],
+          grad_inputs=(0,)),
+    _spec("nanquantile", lambda x: nl.nanquantile(x, 0.4, 1), lambda x: torch.nanquantile(x, 0.4,
+          1), [((4, 6),)], make=_nans),
+    _values_only("quantile", lambda x: nl.quantile(x, 0.4, 1), lambda x: torch.quantile(x, 0.4, 1),
+                 [((4, 6),)], _nans),
+]
+for _interp in ["lower", "higher", "nearest", "midpoint"]:
+    SPECS += [
+        _spec("quantile", lambda x, i=_interp: nl.quantile(x, 0.35, 0, interpolation=i),
+              lambda x, i=_interp: torch.quantile(x, 0.35, 0, interpolation=i),
+              [((7, 3),), ((8,),)]),
+        _spec("nanquantile", lambda x, i=_interp: nl.nanquantile(x, 0.5, interpolation=i),
+              lambda x, i=_interp: torch.nanquantile(x, 0.5, interpolation=i), [((4, 5),)],
+              make=_nans),
+    ]
