@@ -23,7 +23,7 @@ from typing import Any
 
 from neuralab.autograd import central_differences
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 
 def rel_error(a: Any, b: Any) -> float:
@@ -247,12 +247,16 @@ def run(cfg: dict, ctx: Any) -> dict:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    exact = max(results["graph_max_rel_error"], results["mlp_hand_vs_autograd"])
-    fd = results["mlp_autograd_vs_finite_diff"]
-    ok = exact < 1e-10 and fd < cfg["fd_tolerance"]
-    return Verdict(ok, f"hand-derived and backpropagated gradients agree to {exact:.1e} "
-                       f"(relative), and both match finite differences to {fd:.1e} "
-                       f"(tolerance {cfg['fd_tolerance']:.0e})")
+    """Hand-derived and backpropagated gradients agree to rounding; both match finite
+    differences within ``fd_tolerance``."""
+    return judge([
+        Comparison("graph: backprop vs chain rule by hand (max rel. error)",
+                   results["graph_max_rel_error"], "<", "rounding", 1e-10, bound=True,
+                   fmt=".1e"),
+        Comparison("MLP: hand-derived vs autograd", results["mlp_hand_vs_autograd"], "<",
+                   "rounding", 1e-10, bound=True, fmt=".1e"),
+        Comparison("MLP: autograd vs finite differences", results["mlp_autograd_vs_finite_diff"],
+                   "<", "the tolerance", cfg["fd_tolerance"], bound=True, fmt=".1e")])
 
 
 EXPERIMENT = Experiment(

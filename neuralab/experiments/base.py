@@ -3,34 +3,136 @@
 An experiment is a claim from the course (Lecture 7: "momentum reaches a lower loss than plain
 gradient descent on an ill-conditioned quadratic") with the code that tests it. Each experiment
 module in ``neuralab/experiments/`` defines a module-level ``EXPERIMENT = Experiment(...)``; the
-registry imports every module of the package and collects them, so a new module simply appears
-in ``neuralab list`` and ``neuralab curriculum``.
+registry imports every module named in ``MODULES`` and collects them, so a new module added there
+appears in ``neuralab list`` and ``neuralab curriculum``.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import pkgutil
-import traceback
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-# Modules of this package that are the framework, not experiments.
-FRAMEWORK_MODULES = frozenset({"base", "runner", "report", "command", "curriculum"})
+SUPPORTED, CONTRADICTED, NOT_SHOWN = "supported", "contradicted", "not shown at this scale"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the measured result supports the experiment's claim, and why, in one sentence."""
+    """Whether the measured result supports the experiment's claim, and why, in one sentence.
+
+    ``status`` is ``"supported"``, ``"contradicted"`` (a comparison the claim makes came out the
+    other way) or ``"not shown at this scale"`` (a bound was missed, or the run was too small to
+    test the comparison); empty, it follows ``supported``.
+    """
 
     supported: bool
     reason: str
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", SUPPORTED if self.supported else CONTRADICTED)
+        if self.status not in (SUPPORTED, CONTRADICTED, NOT_SHOWN):
+            raise ValueError(f"Verdict: status must be {SUPPORTED!r}, {CONTRADICTED!r} or "
+                             f"{NOT_SHOWN!r}, got {self.status!r}")
+        if self.supported != (self.status == SUPPORTED):
+            raise ValueError(f"Verdict: supported={self.supported} contradicts status "
+                             f"{self.status!r}")
+
+    @property
+    def word(self) -> str:
+        """The status as the reports print it: SUPPORTED, CONTRADICTED, NOT SHOWN AT THIS
+        SCALE."""
+        return self.status.upper()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"supported": self.supported, "reason": self.reason}
+        return {"supported": self.supported, "status": self.status, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, Any]) -> Verdict:
+        """The verdict ``as_dict`` wrote (runs saved before ``status`` existed included)."""
+        return cls(bool(saved.get("supported")), str(saved.get("reason", "")),
+                   str(saved.get("status", "")))
+
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+        "==": operator.eq}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One measured comparison a claim rests on: ``left op right``, both numbers named.
+
+    Args:
+        left_name, left: the measured quantity and its value ("VGG's top-1 error", 0.61).
+        op: ``<``, ``<=``, ``>``, ``>=`` or ``==``.
+        right_name, right: what it is compared with (another measurement or a bound).
+        bound: True when ``right`` is a fixed threshold (missing it means "not shown at this
+            scale"); False when both sides are measurements (the wrong order contradicts the
+            claim).
+        fmt: format of the numbers in the verdict (``".1%"``, ``".3g"``...).
+    """
+
+    left_name: str
+    left: float
+    op: str
+    right_name: str
+    right: float
+    bound: bool = False
+    fmt: str = ".3g"
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise ValueError(f"Comparison: op must be one of {', '.join(_OPS)}, got {self.op!r}")
+
+    @property
+    def holds(self) -> bool:
+        """Whether ``left op right`` (NaN never holds)."""
+        left, right = float(self.left), float(self.right)
+        return not (math.isnan(left) or math.isnan(right)) and bool(_OPS[self.op](left, right))
+
+    def _text(self, value: float) -> str:
+        if self.fmt.endswith("d") and math.isfinite(float(value)):
+            return format(int(value), self.fmt)
+        return format(float(value), self.fmt.replace("d", "g"))
+
+    def __str__(self) -> str:
+        mark = "holds" if self.holds else "FAILS"
+        return (f"{self.left_name} {self._text(self.left)} {self.op} {self.right_name} "
+                f"{self._text(self.right)} ({mark})")
+
+
+def judge(comparisons: list[Comparison], tested: str = "", untested: str = "") -> Verdict:
+    """The verdict of a claim made of ``comparisons``: SUPPORTED only if every one holds.
+
+    A measured comparison in the wrong order makes the verdict CONTRADICTED; only missed bounds
+    make it NOT SHOWN AT THIS SCALE; so does ``untested`` (a part of the claim this run's scale
+    could not test, named in the verdict), when everything else holds.
+
+    Args:
+        comparisons: the claim's comparisons, with their numbers.
+        tested: what this run tested, as a phrase ("at 16x16, 2 epochs, 2,000 images").
+        untested: the part of the claim not tested at this scale, if any.
+    """
+    if not comparisons:
+        raise ValueError("judge: a claim needs at least one comparison")
+    failed = [c for c in comparisons if not c.holds]
+    if any(not c.bound for c in failed):
+        status = CONTRADICTED
+    elif failed or untested:
+        status = NOT_SHOWN
+    else:
+        status = SUPPORTED
+    reason = "; ".join(str(c) for c in comparisons)
+    if tested:
+        reason = f"{tested}: {reason}"
+    if untested:
+        reason += f"; not tested at this scale: {untested}"
+    return Verdict(status == SUPPORTED, reason, status)
 
 
 @dataclass
@@ -81,33 +183,25 @@ class Experiment:
 
 
 # ------------------------------------------------------------------------------ registry
+# Every experiment module, imported directly: a module that fails to import is a bug and
+# fails loudly (``neuralab list`` shows the traceback), never a silently missing experiment.
+MODULES = ("xor", "backprop", "learning_rate", "logistic_regression", "optimizers_2d",
+           "optimizers_mnist", "generalization", "conv_arithmetic", "architectures_cifar",
+           "caltech101", "lenet_mnist", "char_rnn", "deep_mlp_gradients", "exploding_gradients",
+           "rnn_vs_lstm", "googlenet_aux", "vgg_deepening", "resnet_degradation")
+
 _registry: dict[str, Experiment] | None = None
-_broken: dict[str, str] = {}
 
 
 def _discover() -> dict[str, Experiment]:
-    """Import every module of this package and collect their ``EXPERIMENT`` declarations.
-
-    A module that fails to import (a piece it needs is missing) is remembered in ``broken()``
-    with the error, rather than hiding every other experiment.
-    """
+    """Import every module of ``MODULES`` and collect their ``EXPERIMENT`` declarations."""
     found: dict[str, Experiment] = {}
-    here = [str(Path(__file__).parent)]  # this package's folder (no import of the package itself)
-    for info in sorted(pkgutil.iter_modules(here), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name in FRAMEWORK_MODULES:
-            continue
-        qualified = f"{__package__}.{info.name}"
-        try:
-            module = importlib.import_module(qualified)
-        except Exception as err:  # noqa: BLE001 - report, keep the other experiments usable
-            _broken[info.name] = "".join(traceback.format_exception_only(type(err), err)).strip()
-            continue
-        experiment = getattr(module, "EXPERIMENT", None)
-        if isinstance(experiment, Experiment):
-            if experiment.name in found:
-                raise RuntimeError(f"experiments: two modules declare the experiment "
-                                   f"{experiment.name!r} ({qualified} and another)")
-            found[experiment.name] = experiment
+    for name in MODULES:
+        experiment = importlib.import_module(f"neuralab.experiments.{name}").EXPERIMENT
+        if experiment.name in found:
+            raise RuntimeError(f"experiments: two modules declare the experiment "
+                               f"{experiment.name!r} ({name} and another)")
+        found[experiment.name] = experiment
     return found
 
 
@@ -133,12 +227,6 @@ def unregister(name: str) -> None:
     experiments().pop(name, None)
 
 
-def broken() -> dict[str, str]:
-    """Experiment modules that failed to import, with the error message."""
-    experiments()
-    return dict(_broken)
-
-
 def get(name: str) -> Experiment:
     """The experiment called ``name``.
 
@@ -156,8 +244,5 @@ def get(name: str) -> Experiment:
     if name in planned_names():
         raise KeyError(f"experiment {name!r} is part of the curriculum but not implemented yet "
                        "(see `neuralab curriculum`)")
-    if name.replace("_", "-") in _broken or name.replace("-", "_") in _broken:
-        module = name.replace("-", "_")
-        raise KeyError(f"experiment {name!r} could not be loaded: {_broken.get(module)}")
     raise KeyError(f"unknown experiment {name!r}{hint} (`neuralab list` shows all "
                    f"{len(table)})")

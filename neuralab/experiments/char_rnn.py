@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 LN2 = math.log(2.0)
 
@@ -204,14 +204,19 @@ def _figures(ctx: Any, cfg: dict, history: dict, unigram: float, vocab_size: int
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    final = float(results["final_val_bpc"])
-    unigram = float(results["unigram_val_bpc"])
-    ok = final < cfg["target_bpc"] and final < unigram - 0.5 and \
-        bool(results["sample_in_vocabulary"]) and results["sample_length"] == cfg["sample_length"]
-    return Verdict(ok, f"held-out {final:.2f} bits per character against {unigram:.2f} for the "
-                       f"unigram model (target below {cfg['target_bpc']}); a "
-                       f"{results['sample_length']}-character sample at temperature "
-                       f"{results['temperature']:g}")
+    """Held-out bits per character below ``target_bpc`` and 0.5 below the unigram model's;
+    the sample has the requested length and only characters of the vocabulary."""
+    final, unigram = float(results["final_val_bpc"]), float(results["unigram_val_bpc"])
+    return judge([
+        Comparison("held-out bits per character", final, "<", "the target", cfg["target_bpc"],
+                   bound=True, fmt=".2f"),
+        Comparison("held-out bits per character", final, "<", "the unigram model's - 0.5",
+                   unigram - 0.5, fmt=".2f"),
+        Comparison("sample characters outside the vocabulary",
+                   0 if results["sample_in_vocabulary"] else 1, "==", "none", 0, bound=True,
+                   fmt="d"),
+        Comparison("sample length", results["sample_length"], "==", "the requested",
+                   cfg["sample_length"], bound=True, fmt="d")])
 
 
 EXPERIMENT = Experiment(

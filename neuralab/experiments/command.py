@@ -8,6 +8,8 @@ import sys
 import textwrap
 from typing import Any
 
+from neuralab.experiments.base import Verdict
+
 
 def _list(args: argparse.Namespace) -> int:
     from neuralab.experiments import base
@@ -19,8 +21,6 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'experiment':<{width}}  {'lecture':<9} {'full run':<9} claim")
     for name, lecture, runtime, claim in rows:
         print(f"{name:<{width}}  {lecture:<9} {runtime:<9} {claim}")
-    for module, error in base.broken().items():
-        print(f"(module {module} failed to load: {error})", file=sys.stderr)
     print("\n`neuralab run NAME --quick` runs one in under two minutes; "
           "`neuralab curriculum` shows the course order.")
     return 0
@@ -95,9 +95,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"neuralab run {args.name}: {err} (set NEURALAB_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return 2
-    verdict = saved["verdict"]
-    word = "SUPPORTED" if verdict["supported"] else "NOT SUPPORTED"
-    print(f"{word}: {verdict['reason']}")
+    verdict = Verdict.from_dict(saved["verdict"])
+    print(f"{verdict.word}: {verdict.reason}")
     print(f"report: {out / 'report.html'} (and report.md) in {saved['elapsed_s']} s")
     return 0
 

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITS = ("small", "xavier", "he")
@@ -326,22 +326,25 @@ def _cmap() -> Any:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    try:
-        small = float(results["sigmoid_small_ratio_init"])
-        he = float(results["relu_he_ratio_init"])
-        acc = float(results["relu_he_test_accuracy"])
-        small_acc = float(results["sigmoid_small_test_accuracy"])
-    except KeyError:
+    """Sigmoid + N(0, 0.01²): the first layer's gradient below vanish_ratio² of the last's;
+    ReLU + He: the ratio within [1e-2, 1e2]; ReLU/He trains (> 50% and 20 points above)."""
+    keys = ("sigmoid_small_ratio_init", "relu_he_ratio_init", "relu_he_test_accuracy",
+            "sigmoid_small_test_accuracy")
+    if any(k not in results for k in keys):
         return Verdict(False, "the run did not include both sigmoid with N(0, 0.01²) and ReLU "
-                              "with He initialization")
-    vanished = small < cfg["vanish_ratio"] ** 2
-    flows = 1e-2 <= he <= 1e2
-    trains = acc > 0.5 and acc > small_acc + 0.2
-    return Verdict(vanished and flows and trains,
-                   f"first/last layer gradient-norm ratio {small:.1e} for sigmoid with "
-                   f"N(0, 0.01²) weights against {he:.2f} for ReLU with He weights; after "
-                   f"training the ReLU/He network reaches {acc:.1%} test accuracy, the "
-                   f"sigmoid/small one {small_acc:.1%} (chance 10%)")
+                              "with He initialization", "not shown at this scale")
+    small, he = float(results[keys[0]]), float(results[keys[1]])
+    acc, small_acc = float(results[keys[2]]), float(results[keys[3]])
+    return judge([
+        Comparison("first/last gradient-norm ratio, sigmoid N(0, 0.01²)", small, "<",
+                   "vanish_ratio²", cfg["vanish_ratio"] ** 2, bound=True, fmt=".1e"),
+        Comparison("first/last gradient-norm ratio, ReLU He", he, ">=", "1e-2", 1e-2,
+                   bound=True, fmt=".2f"),
+        Comparison("first/last gradient-norm ratio, ReLU He", he, "<=", "1e2", 1e2, bound=True,
+                   fmt=".2f"),
+        Comparison("ReLU/He test accuracy", acc, ">", "50%", 0.5, bound=True, fmt=".1%"),
+        Comparison("ReLU/He test accuracy", acc, ">", "sigmoid/small's + 20 points",
+                   small_acc + 0.2, fmt=".1%")])
 
 
 EXPERIMENT = Experiment(

@@ -19,12 +19,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
-from neuralab.experiments.rnn_vs_lstm import TRIVIAL_MSE, SequenceRegressor, adding_problem
+from neuralab.autograd import Tensor
+from neuralab.backend import manual_seed, xp
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import TRIVIAL_MSE, adding_problem, hidden_gradient_norms
+from neuralab.models import create
+from neuralab.nn.functional import mse_loss
+from neuralab.nn.utils import clip_grad_norm_
+from neuralab.optim import SGD
 
 
-def set_spectral_radius(model: SequenceRegressor, radius: float, seed: int) -> None:
+def set_spectral_radius(model: Any, radius: float, seed: int) -> None:
     """Draw W_hh ~ N(0, 1/H) and rescale it so that its largest |eigenvalue| is ``radius``."""
     w = model.layer.weight_hh_l0.array
     H = w.shape[0]
@@ -43,16 +48,10 @@ def _raw_norm(params: list[Any]) -> float:
 
 def train_one(cfg: dict, seed: int, clip: float | None, ctx: Any) -> dict:
     """Train one RNN with ρ(W_hh) = cfg['radius'] by SGD; ``clip=None`` means no clipping."""
-    from neuralab.autograd import Tensor
-    from neuralab.backend import manual_seed
-    from neuralab.nn.functional import mse_loss
-    from neuralab.nn.utils import clip_grad_norm_
-    from neuralab.optim import SGD
-
     manual_seed(seed)
-    model = SequenceRegressor("rnn", cfg["hidden"])
+    model = create("sequence_regressor", kind="rnn", hidden=cfg["hidden"])
     set_spectral_radius(model, cfg["radius"], seed)
-    params = model.parameters()
+    params = list(model.parameters())
     opt = SGD(params, lr=cfg["lr"])
     generator = xp.random.default_rng(seed + 1)  # the same batches with and without clipping
     label = "clipped" if clip is not None else "unclipped"
@@ -99,20 +98,15 @@ def _spikes(losses: list[float], factor: float) -> int:
 
 def radius_sweep(cfg: dict, seed: int) -> list[dict]:
     """‖∂L/∂h_t‖ over t and ‖∂L/∂W_hh‖ at initialization for several spectral radii."""
-    from neuralab.backend import manual_seed
-
     x, y = adding_problem(cfg["grad_examples"], cfg["T"], xp.random.default_rng(seed))
     rows = []
     for radius in cfg["sweep_radii"]:
         manual_seed(seed)
-        model = SequenceRegressor("rnn", cfg["hidden"])
+        model = create("sequence_regressor", kind="rnn", hidden=cfg["hidden"])
         set_spectral_radius(model, float(radius), seed)
         with xp.errstate(all="ignore"):
-            norms, _ = model.hidden_gradient_norms(x, y)
+            norms, _ = hidden_gradient_norms(model, x, y)
             # hidden_gradient_norms clears the parameter gradients; rerun for ‖∂L/∂W_hh‖.
-            from neuralab.autograd import Tensor
-            from neuralab.nn.functional import mse_loss
-
             mse_loss(model(Tensor(x)), Tensor(y)).backward()
         w_grad = model.layer.weight_hh_l0.grad
         rows.append({"radius": float(radius), "norms": norms,
@@ -225,24 +219,29 @@ def _cmap() -> Any:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    def num(v: Any) -> float:
-        return float(v)  # "inf" / "nan" strings from results.json convert as well
-
-    big = num(results["unclipped_max_norm"])
-    clipped_step = num(results["clipped_max_applied_norm"])
-    unclipped_final = [num(v) for v in results["unclipped_final_losses"]]
-    clipped_final = [num(v) for v in results["clipped_final_losses"]]
-    exploded = big > cfg["explode_factor"] * clipped_step
-    spiked = num(results["unclipped_max_loss"]) > cfg["spike_factor"] * num(results["initial_loss"])
-    stable = all(math.isfinite(v) for v in clipped_final) and \
-        results["clipped_wins"] > len(clipped_final) / 2
-    ok = exploded and spiked and stable
-    return Verdict(ok, f"without clipping the gradient norm reached {big:.2e} and the loss "
-                       f"{num(results['unclipped_max_loss']):.3g} (initially "
-                       f"{num(results['initial_loss']):.3g}); with clipping at {cfg['clip']} "
-                       f"the final loss was lower in {results['clipped_wins']} of "
-                       f"{len(clipped_final)} seeds (median {xp.median(clipped_final):.3g} "
-                       f"against {xp.median(unclipped_final):.3g})")
+    """Without clipping the gradient norm exceeds ``explode_factor`` x the clipped step and the
+    loss spikes above ``spike_factor`` x its start; with clipping every final loss is finite
+    and lower in most seeds."""
+    clipped_final = [float(v) for v in results["clipped_final_losses"]]
+    unclipped_final = [float(v) for v in results["unclipped_final_losses"]]
+    initial = float(results["initial_loss"])
+    checks = [
+        Comparison("largest unclipped gradient norm", float(results["unclipped_max_norm"]), ">",
+                   f"{cfg['explode_factor']:g}x the largest clipped step",
+                   cfg["explode_factor"] * float(results["clipped_max_applied_norm"]),
+                   fmt=".2e"),
+        Comparison("largest unclipped loss", float(results["unclipped_max_loss"]), ">",
+                   f"{cfg['spike_factor']:g}x the initial loss", cfg["spike_factor"] * initial,
+                   fmt=".3g"),
+        Comparison("clipped runs with a non-finite final loss",
+                   sum(not math.isfinite(v) for v in clipped_final), "==", "none", 0,
+                   bound=True, fmt="d"),
+        Comparison("seeds where clipping ends lower", results["clipped_wins"], ">",
+                   "half the seeds", len(clipped_final) / 2, fmt="g")]
+    verdict = judge(checks)
+    return Verdict(verdict.supported, verdict.reason + f" (median final loss "
+                   f"{xp.median(clipped_final):.3g} clipped against "
+                   f"{xp.median(unclipped_final):.3g})", verdict.status)
 
 
 EXPERIMENT = Experiment(

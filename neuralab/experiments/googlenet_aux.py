@@ -26,37 +26,36 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab.backend import xp
-from neuralab.experiments.architectures_cifar import (
-    prepare_cifar,
-    small_googlenet,
-    smooth,
-    tail_mean,
-    train_classifier,
-)
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.backend import manual_seed, xp
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import prepare_cifar, smooth, tail_mean, train_classifier
+from neuralab.models import create
+from neuralab.models.googlenet import googlenet_loss
+from neuralab.nn.functional import cross_entropy
+from neuralab.train import Callback
 
 LOWER = ("conv1.", "inception3a.")  # the layers whose gradient the heads should strengthen
 
 
-def _lower_grad_norm(model: Any) -> float:
-    total = 0.0
-    for name, p in model.named_parameters():
-        if name.startswith(LOWER) and p.grad is not None:
-            g = p.grad.array
-            total += float((g.astype(xp.float64) ** 2).sum())
-    return math.sqrt(total)
+class LowerGradNorm(Callback):
+    """After each backward pass: the gradient norm of the lowest layers (``LOWER``)."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_after_backward(self, trainer: Any, step: int) -> None:
+        total = sum(float((p.grad.array.astype(xp.float64) ** 2).sum())
+                    for name, p in trainer.model.named_parameters()
+                    if name.startswith(LOWER) and p.grad is not None)
+        self.norms.append(math.sqrt(total))
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.backend import manual_seed
-    from neuralab.models.googlenet import googlenet_loss
-
     data, size, augment = prepare_cifar(cfg, ctx)
     manual_seed(ctx.seed)
-    with_aux = small_googlenet(width=cfg["width"], aux_logits=True)
+    with_aux = create("googlenet_small", width=cfg["width"], aux_logits=True)
     manual_seed(ctx.seed)
-    without = small_googlenet(width=cfg["width"], aux_logits=False)
+    without = create("googlenet_small", width=cfg["width"], aux_logits=False)
     # The heads are built last, so the shared weights already agree; copy them to be certain.
     shared = {k: v for k, v in with_aux.state_dict().items() if not k.startswith("aux")}
     without.load_state_dict(shared)
@@ -67,22 +66,18 @@ def run(cfg: dict, ctx: Any) -> dict:
     for label, model in (("without auxiliary heads", without),
                          ("with auxiliary heads", with_aux)):
         key = "aux" if model is with_aux else "no_aux"
-        norms: list[float] = []
         main_losses: list[float] = []
+        recorder = LowerGradNorm()
 
         def loss_fn(out: Any, y: Any, _main: list = main_losses) -> Any:
-            from neuralab.nn.functional import cross_entropy
-
             logits = out[0] if isinstance(out, tuple) else out
             _main.append(float(cross_entropy(logits, y).item()))  # the main head alone
             return googlenet_loss(out, y, aux_weight=cfg["aux_weight"])
 
-        def record(step: int, m: Any, _norms: list = norms) -> None:
-            _norms.append(_lower_grad_norm(m))
-
         out = train_classifier(model, data, cfg, ctx, key, loss_fn=loss_fn, augment=augment,
-                               order_seed=ctx.seed, on_step=record)
-        out["main_losses"], out["lower_grad_norms"] = main_losses, norms
+                               order_seed=ctx.seed, callbacks=(recorder,))
+        norms = out["lower_grad_norms"] = recorder.norms
+        out["main_losses"] = main_losses
         runs[key] = out
         results[key] = {
             "first_loss": main_losses[0], "final_main_loss": tail_mean(main_losses),
@@ -140,20 +135,21 @@ def _figures(ctx: Any, runs: dict) -> None:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
+    """Both networks trained (main-head loss fell by ``min_drop``); with the heads the test
+    error is at most the one without (plus ``tolerance``)."""
     aux, no = results["aux"], results["no_aux"]
-    trained = all(r["final_main_loss"] < r["first_loss"] - cfg["min_drop"] and
-                  math.isfinite(r["final_main_loss"]) for r in (aux, no))
-    text = (f"main-head training loss {no['first_loss']:.2f} -> {no['final_main_loss']:.3f} "
-            f"without heads and -> {aux['final_main_loss']:.3f} with them; test top-1 error "
-            f"{100 * no['test_err1']:.1f}% vs {100 * aux['test_err1']:.1f}%; with the heads the "
-            f"lowest layers' gradient norm is {results['grad_ratio']:.2f}x that without")
-    if not cfg["compare"]:
-        return Verdict(trained, f"both networks trained: {text}" if trained else
-                       f"a network did not train: {text}")
-    helps = aux["test_err1"] <= no["test_err1"] + cfg["tolerance"]
-    return Verdict(trained and helps, text + (" (within the tolerance of "
-                                              f"{100 * cfg['tolerance']:.1f} points)"
-                                              if helps else ": the heads hurt"))
+    checks = [Comparison(f"main-head training loss {label}", r["final_main_loss"], "<",
+                         "its first loss minus min_drop", r["first_loss"] - cfg["min_drop"],
+                         bound=True)
+              for label, r in (("without heads", no), ("with heads", aux))]
+    checks.append(Comparison("top-1 error with heads", aux["test_err1"], "<=",
+                             f"without (+{cfg['tolerance']:.1%})",
+                             no["test_err1"] + cfg["tolerance"], fmt=".1%"))
+    note = (f"; with the heads the lowest layers' gradient norm is {results['grad_ratio']:.2f}x "
+            "that without")
+    verdict = judge(checks, tested=f"{cfg['epochs']} epochs at {cfg['image_size']}x"
+                                   f"{cfg['image_size']}")
+    return Verdict(verdict.supported, verdict.reason + note, verdict.status)
 
 
 EXPERIMENT = Experiment(
@@ -168,10 +164,9 @@ EXPERIMENT = Experiment(
     defaults={"data_root": "", "train_images": 0, "test_images": 0, "image_size": 32,
               "width": 0.25, "aux_weight": 0.3, "epochs": 10, "batch_size": 128, "lr": 0.05,
               "momentum": 0.9, "weight_decay": 5e-4, "augment": True, "eval_every": 1,
-              "compare": True, "tolerance": 0.005, "min_drop": 0.1, "threads": 0},
+              "tolerance": 0.005, "min_drop": 0.1, "threads": 0},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.125,
-           "epochs": 2, "batch_size": 50, "augment": False, "eval_every": 1, "compare": False,
-           "threads": 1},
+           "epochs": 2, "batch_size": 50, "augment": False, "eval_every": 1, "threads": 1},
     runtime="9 h",
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}; "
           "GoogLeNet with all nine Inception modules at width {width}, trained with and "

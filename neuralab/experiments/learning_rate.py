@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 LABELS = ["too small", "about right", "too large", "divergent"]
 
@@ -150,18 +150,22 @@ def _num(value: Any) -> float:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
+    """The moderate rate's held-out loss below both the too-small and the too-large rate's;
+    the much too large rate diverges; the small and moderate ones do not."""
     small, right, large = (_num(results[f"{k}_eval_loss"]) for k in ("small", "right", "large"))
-    ordered = right < small and right < large
-    diverged = bool(results["divergent_diverged"])
-    sane = not results["small_diverged"] and not results["right_diverged"]
-    ok = ordered and diverged and sane
-    return Verdict(ok, f"held-out loss {right:.3f} at the right rate ({results['right_lr']:g}) "
-                       f"against {small:.3f} too small ({results['small_lr']:g}) and {large:.3f} "
-                       f"too large ({results['large_lr']:g}"
-                       + (", which diverged too" if results["large_diverged"] else "")
-                       + f"); lr {results['divergent_lr']:g} "
-                       + ("diverged" if diverged else "did not diverge")
-                       + f" (max loss {_num(results['divergent_max_loss']):.3g})")
+    lr = {k: results[f"{k}_lr"] for k in ("small", "right", "large", "divergent")}
+    return judge([
+        Comparison(f"held-out loss at lr {lr['right']:g}", right, "<",
+                   f"at lr {lr['small']:g} (too small)", small),
+        Comparison(f"held-out loss at lr {lr['right']:g}", right, "<",
+                   f"at lr {lr['large']:g} (too large)", large),
+        Comparison(f"runs diverged at lr {lr['divergent']:g} (max loss "
+                   f"{_num(results['divergent_max_loss']):.3g})",
+                   int(bool(results["divergent_diverged"])), "==", "one", 1, bound=True,
+                   fmt="d"),
+        Comparison("diverged runs among the small and moderate rates",
+                   int(bool(results["small_diverged"])) + int(bool(results["right_diverged"])),
+                   "==", "none", 0, bound=True, fmt="d")])
 
 
 EXPERIMENT = Experiment(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 
 def sigmoid(z: Any) -> Any:
@@ -217,24 +217,29 @@ def _figures(ctx: Any, x: Any, t: Any, w: Any, b: Any, ce: Any, se: Any, h_se: A
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    convex = results["ce_min_hessian_eigenvalue"] >= -1e-12 and \
-        results["ce_fraction_lines_nonconvex"] == 0
-    nonconvex = results["se_fraction_grid_nonconvex"] > 0
-    derived = results["gradient_max_rel_error"] < 1e-8
+    """Cross-entropy convex, squared error not; derived gradients exact; squared error's
+    gradient vanishes for a confidently wrong prediction; cross-entropy recovers from there."""
     ce_g, se_g = abs(results["ce_dL_dz_confidently_wrong"]), abs(
         results["se_dL_dz_confidently_wrong"])
-    vanishes = se_g < 1e-3 * ce_g
-    recovers = results["ce_final_accuracy"] > results["se_final_accuracy"]
-    ok = convex and nonconvex and derived and vanishes and recovers
-    return Verdict(ok, f"cross-entropy's smallest Hessian eigenvalue is "
-                       f"{results['ce_min_hessian_eigenvalue']:.1e} (convex), squared error's is "
-                       f"negative on {results['se_fraction_grid_nonconvex']:.0%} of the grid; the "
-                       "derived gradients match autograd to "
-                       f"{results['gradient_max_rel_error']:.0e};"
-                       f" at z = {cfg['confident_z']:g} (t = 1) |∂L/∂z| is {ce_g:.2g} for "
-                       f"cross-entropy and {se_g:.2g} for squared error; from the wrong start "
-                       f"cross-entropy reached {results['ce_final_accuracy']:.0%} accuracy, "
-                       f"squared error {results['se_final_accuracy']:.0%}")
+    z = f"at z = {cfg['confident_z']:g}, t = 1"
+    return judge([
+        Comparison("cross-entropy's smallest Hessian eigenvalue",
+                   results["ce_min_hessian_eigenvalue"], ">=", "zero (convex)", -1e-12,
+                   bound=True, fmt=".1e"),
+        Comparison("cross-entropy: fraction of lines that are non-convex",
+                   results["ce_fraction_lines_nonconvex"], "==", "none", 0, bound=True,
+                   fmt=".0%"),
+        Comparison("squared error: fraction of the grid with a negative eigenvalue",
+                   results["se_fraction_grid_nonconvex"], ">", "none", 0, bound=True,
+                   fmt=".0%"),
+        Comparison("derived vs autograd gradients (max rel. error)",
+                   results["gradient_max_rel_error"], "<", "rounding", 1e-8, bound=True,
+                   fmt=".0e"),
+        Comparison(f"|∂L/∂z| of squared error {z}", se_g, "<",
+                   "1e-3 x cross-entropy's", 1e-3 * ce_g, fmt=".2g"),
+        Comparison("final accuracy from the wrong start with cross-entropy",
+                   results["ce_final_accuracy"], ">", "with squared error",
+                   results["se_final_accuracy"], fmt=".0%")])
 
 
 EXPERIMENT = Experiment(

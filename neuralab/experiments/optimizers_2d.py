@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 OPTIMIZERS = ["GD", "momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 
@@ -175,15 +175,16 @@ def _figures(ctx: Any, problems: list, paths: dict, curves: dict) -> None:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    gd, mom = results["quadratic_GD_final_loss"], results["quadratic_momentum_final_loss"]
+    """Momentum below GD on the quadratic; Adam escapes the saddle (below −0.2, and below GD)."""
     adam, gd_saddle = results["saddle_Adam_final_loss"], results["saddle_GD_final_loss"]
-    momentum_wins = mom < gd
-    adam_escapes = adam < -0.2 and adam < gd_saddle
-    ok = momentum_wins and adam_escapes
-    return Verdict(ok, f"on the quadratic momentum reached loss {mom:.2e} against GD's {gd:.2e} "
-                       f"in {cfg['quadratic_steps']} steps; at the saddle Adam reached "
-                       f"{adam:.3f} (escaped: {'yes' if adam < -0.2 else 'no'}; minimum −0.25) "
-                       f"while GD was at {gd_saddle:.3f} after {cfg['saddle_steps']} steps")
+    return judge([
+        Comparison(f"quadratic: momentum's loss after {cfg['quadratic_steps']} steps",
+                   results["quadratic_momentum_final_loss"], "<", "GD's",
+                   results["quadratic_GD_final_loss"], fmt=".2e"),
+        Comparison(f"saddle: Adam's loss after {cfg['saddle_steps']} steps", adam, "<",
+                   "GD's", gd_saddle, fmt=".3f"),
+        Comparison("saddle: Adam's loss", adam, "<", "an escape (the minimum is −0.25)", -0.2,
+                   bound=True, fmt=".3f")])
 
 
 EXPERIMENT = Experiment(

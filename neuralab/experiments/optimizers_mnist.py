@@ -26,8 +26,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab import optim
+from neuralab.autograd import Tensor
+from neuralab.backend import manual_seed, xp
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import load_mnist, mnist_arrays
+from neuralab.models import create
+from neuralab.nn.functional import cross_entropy
+from neuralab.train.metrics import evaluate
 
 # Display name -> (optimizer class name, fixed keyword arguments), in the lecture's order.
 OPTIMIZERS = {
@@ -38,73 +44,6 @@ OPTIMIZERS = {
     "RMSprop": ("RMSprop", {}),
     "Adam": ("Adam", {}),
 }
-
-
-# ------------------------------------------------------------------ shared MNIST helpers
-def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
-    """The MNIST training and test sets chosen by ``cfg['data']`` and ``cfg['data_root']``.
-
-    Args:
-        cfg: a configuration with ``data`` ('subset': the shipped 5,000/1,000 images; 'full':
-            the 60,000/10,000 images, an error when absent; 'auto': full when found, else the
-            subset), ``data_root`` ('' searches ``$NEURALAB_DATA``) and ``download``.
-        who: the experiment's name, for error messages.
-
-    Returns:
-        (train, test, is_subset).
-    """
-    from neuralab.data.datasets import MNIST
-
-    if cfg["data"] not in ("subset", "full", "auto"):
-        raise ValueError(f"{who}: data must be subset, full or auto, got {cfg['data']!r}")
-    subset = {"subset": True, "full": False, "auto": None}[cfg["data"]]
-    root = cfg["data_root"] or None
-    train = MNIST(root=root, train=True, subset=subset, download=cfg["download"])
-    test = MNIST(root=root, train=False, subset=subset, download=cfg["download"])
-    return train, test, bool(getattr(train, "is_subset", False))
-
-
-def mnist_arrays(dataset: Any, n: int | None = None, offset: int = 0) -> tuple[Any, Any]:
-    """``n`` images from ``offset`` on as float32 (N, 1, 28, 28), standardised, with their labels.
-
-    Converting once up front (instead of per batch) keeps the sweeps, which revisit the same small
-    set many times, cheap.
-    """
-    stop = len(dataset.data) if n is None else min(len(dataset.data), offset + int(n))
-    x = dataset.transform_batch(dataset.data[offset:stop])
-    return x, dataset.targets[offset:stop].astype(xp.int64)
-
-
-def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000,
-             return_probs: bool = False) -> tuple:
-    """Mean cross-entropy and accuracy of ``model`` on arrays ``x``, ``y`` (eval mode, no grad).
-
-    Returns:
-        (loss, accuracy), or (loss, accuracy, probs) with the softmax outputs (N, classes) when
-        ``return_probs``; the loss is inf when the outputs are not finite.
-    """
-    from neuralab.autograd import Tensor, no_grad
-    from neuralab.nn.functional import cross_entropy, softmax
-
-    was_training = model.training
-    model.eval()
-    total, correct, probs = 0.0, 0, []
-    with no_grad(), xp.errstate(all="ignore"):
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            logits = model(Tensor(xb))
-            if not xp.isfinite(logits.array).all():
-                model.train(was_training)
-                return (math.inf, 0.0, None) if return_probs else (math.inf, 0.0)
-            total += float(cross_entropy(logits, Tensor(yb), reduction="sum").item())
-            correct += int((logits.array.argmax(axis=1) == yb).sum())
-            if return_probs:
-                probs.append(softmax(logits, 1).array)
-    model.train(was_training)
-    n = max(1, len(x))
-    if return_probs:
-        return total / n, correct / n, xp.concatenate(probs)
-    return total / n, correct / n
 
 
 def smooth(values: Any, window: int) -> Any:
@@ -121,18 +60,11 @@ def smooth(values: Any, window: int) -> Any:
 
 # ------------------------------------------------------------------ the experiment
 def _make_optimizer(name: str, params: Any, lr: float) -> Any:
-    from neuralab import optim
-
     cls_name, kwargs = OPTIMIZERS[name]
     return getattr(optim, cls_name)(params, lr=lr, **kwargs)
 
 
 def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
-    from neuralab.autograd import Tensor
-    from neuralab.backend import manual_seed
-    from neuralab.models import create
-    from neuralab.nn.functional import cross_entropy
-
     manual_seed(ctx.seed)  # the same initial weights for every optimizer
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     opt = _make_optimizer(name, model.parameters(), lr)
@@ -161,7 +93,8 @@ def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
         opt.step()
         bar.update(1)
         if (step + 1) % cfg["eval_every"] == 0 or step + 1 == steps:
-            test_loss, test_acc = evaluate(model, x_test, y_test)
+            test = evaluate(model, x_test, y_test, batch_size=1000, topk=(1,))
+            test_loss, test_acc = test["loss"], test["acc1"]
             evals.append((step + 1, test_loss, test_acc))
             ctx.log("test", step=step + 1, optimizer=name, loss=test_loss, accuracy=test_acc)
     bar.close()
@@ -232,18 +165,19 @@ def run(cfg: dict, ctx: Any) -> dict:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
+    """Every optimizer at least halves its initial loss without diverging; momentum's and
+    Adam's final training losses below plain SGD's."""
     names = [n for n in OPTIMIZERS if f"{n}_final_loss" in results]
     final = {n: float(results[f"{n}_final_loss"]) for n in names}
-    lowered = [n for n in names if final[n] < 0.5 * float(results[f"{n}_initial_loss"])
-               and not results[f"{n}_diverged"]]
-    need = [n for n in ("SGD", "momentum", "Adam") if n in final]
-    beat = len(need) == 3 and final["momentum"] < final["SGD"] and final["Adam"] < final["SGD"]
-    ok = len(lowered) == len(names) and beat
-    parts = ", ".join(f"{n} {final[n]:.3f}" for n in names)
-    return Verdict(ok, f"final training loss after {results['steps']} iterations: {parts}; "
-                       f"{len(lowered)}/{len(names)} optimizers at least halved the loss; "
-                       + ("momentum and Adam beat plain SGD" if beat
-                          else "momentum and Adam did NOT both beat plain SGD"))
+    checks = [Comparison(f"{n} final loss", final[n] if not results[f"{n}_diverged"]
+                         else math.inf, "<", "half its initial loss",
+                         0.5 * float(results[f"{n}_initial_loss"]), bound=True)
+              for n in names]
+    checks += [Comparison(f"{n}'s final loss", final[n], "<", "SGD's", final["SGD"])
+               for n in ("momentum", "Adam") if n in final and "SGD" in final]
+    untested = "" if {"SGD", "momentum", "Adam"} <= set(final) else \
+        "momentum and Adam against SGD (not all three were run)"
+    return judge(checks, tested=f"after {results['steps']} iterations", untested=untested)
 
 
 EXPERIMENT = Experiment(

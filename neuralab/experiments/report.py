@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from neuralab.experiments.base import Verdict
 from neuralab.fileio import atomic_write_bytes
 
 _CSS = """
@@ -104,7 +105,7 @@ def _blocks(run_dir: Path) -> list[tuple]:
     blocks: list[tuple] = [("h1", f"{title} ({name}, {config.get('lecture', '?')})")]
     blocks.append(("p", f"**Claim.** {claim}"))
     supported = bool(verdict.get("supported"))
-    word = "SUPPORTED" if supported else "NOT SUPPORTED"
+    word = Verdict.from_dict(verdict).word
     blocks.append(("verdict", supported, f"{word}: {verdict.get('reason', '')}"))
 
     blocks.append(("h2", "Setup"))

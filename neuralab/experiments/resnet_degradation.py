@@ -32,14 +32,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.experiments.architectures_cifar import (
-    prepare_cifar,
-    resnet_cifar,
-    smooth,
-    tail_mean,
-    train_classifier,
-)
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.backend import manual_seed
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import prepare_cifar, smooth, tail_mean, train_classifier
+from neuralab.models import create
 
 
 def _label(depth: int, residual: bool) -> str:
@@ -47,8 +43,6 @@ def _label(depth: int, residual: bool) -> str:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.backend import manual_seed
-
     shallow, deep = (int(d) for d in cfg["depths"])
     if not shallow < deep:
         raise ValueError(f"resnet-degradation: depths must be (shallow, deep) with shallow < "
@@ -61,7 +55,7 @@ def run(cfg: dict, ctx: Any) -> dict:
         for depth in (shallow, deep):
             label = _label(depth, residual)
             manual_seed(ctx.seed)
-            model = resnet_cifar(depth, residual=residual)
+            model = create(f"{'resnet' if residual else 'plain'}{depth}")
             out = train_classifier(model, data, cfg, ctx, label, augment=augment,
                                    order_seed=ctx.seed)
             runs[label] = out
@@ -119,21 +113,26 @@ def _figures(ctx: Any, runs: dict, shallow: int, deep: int) -> None:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
+    """The deeper plain net ends at a higher training loss than the shallower one; the deeper
+    residual net within ``residual_tolerance`` of its shallower twin, and closer than the plain
+    pair."""
     shallow, deep = results["depths"]
-    plain_s, plain_d = results[f"plain{shallow}"]["train_loss"], \
-        results[f"plain{deep}"]["train_loss"]
-    res_s, res_d = results[f"resnet{shallow}"]["train_loss"], \
-        results[f"resnet{deep}"]["train_loss"]
-    degraded = plain_d > plain_s
-    # "Not much worse": within the tolerance, and a smaller change than the plain nets show.
-    residual_ok = res_d <= res_s + cfg["residual_tolerance"] and (res_d - res_s) < (
-        plain_d - plain_s)
-    return Verdict(degraded and residual_ok,
-                   f"final training loss: plain-{shallow} {plain_s:.3f}, plain-{deep} "
-                   f"{plain_d:.3f} (deeper is {'worse' if degraded else 'not worse'}); "
-                   f"ResNet-{shallow} {res_s:.3f}, ResNet-{deep} {res_d:.3f} (deeper is "
-                   f"{'within' if residual_ok else 'not within'} {cfg['residual_tolerance']} "
-                   "of it and closer than the plain pair)")
+    loss = {key: results[key]["train_loss"] for key in
+            (f"plain{shallow}", f"plain{deep}", f"resnet{shallow}", f"resnet{deep}")}
+    plain_gap = loss[f"plain{deep}"] - loss[f"plain{shallow}"]
+    checks = [
+        Comparison(f"plain-{deep} training loss", loss[f"plain{deep}"], ">",
+                   f"plain-{shallow}'s", loss[f"plain{shallow}"]),
+        Comparison(f"ResNet-{deep} training loss", loss[f"resnet{deep}"], "<=",
+                   f"ResNet-{shallow}'s + {cfg['residual_tolerance']}",
+                   loss[f"resnet{shallow}"] + cfg["residual_tolerance"]),
+        Comparison(f"ResNet-{deep} - ResNet-{shallow} loss gap",
+                   loss[f"resnet{deep}"] - loss[f"resnet{shallow}"], "<", "the plain gap",
+                   plain_gap),
+    ]
+    return judge(checks, tested=f"{results[f'plain{shallow}']['steps']} steps at "
+                                f"{cfg['image_size']}x{cfg['image_size']}")
+
 
 EXPERIMENT = Experiment(
     name="resnet-degradation",

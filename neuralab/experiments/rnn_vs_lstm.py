@@ -27,111 +27,31 @@ import math
 import time
 from typing import Any
 
-from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
-
-TRIVIAL_MSE = 1.0 / 6.0  # Var(u₁ + u₂) for u ~ U(0, 1): the MSE of always predicting 1
-
-
-def adding_problem(n: int, T: int, generator: Any) -> tuple[Any, Any]:
-    """``n`` sequences of the adding problem of length ``T``.
-
-    Returns:
-        x: float32 (T, N, 2) — (value, marker) per step, time-major as the recurrent layers want;
-        y: float32 (N, 1) — the sum of the two marked values.
-    """
-    if T < 2:
-        raise ValueError(f"adding_problem: T must be at least 2 (one marker per half), got {T}")
-    values = generator.random((n, T), dtype=xp.float32)
-    markers = xp.zeros((n, T), dtype=xp.float32)
-    first = generator.integers(0, T // 2, n)
-    second = generator.integers(T // 2, T, n)
-    rows = xp.arange(n)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    x = xp.stack([values, markers], axis=2).transpose(1, 0, 2)  # (N, T, 2) -> (T, N, 2)
-    y = (values[rows, first] + values[rows, second])[:, None]  # (N, 1)
-    return xp.ascontiguousarray(x), y
+from neuralab.autograd import Tensor, no_grad
+from neuralab.backend import manual_seed, xp
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import TRIVIAL_MSE, adding_problem, hidden_gradient_norms
+from neuralab.models import create
+from neuralab.nn.functional import mse_loss
+from neuralab.nn.utils import clip_grad_norm_
+from neuralab.optim import Adam
 
 
-class SequenceRegressor:
-    """A recurrent layer (tanh RNN or LSTM) read out by a linear unit at the last step."""
-
-    def __init__(self, kind: str, hidden: int):
-        from neuralab.nn import LSTM, RNN, Linear
-
-        if kind not in ("rnn", "lstm"):
-            raise ValueError(f"rnn-vs-lstm: models must be 'rnn' or 'lstm', got {kind!r}")
-        self.kind = kind
-        self.layer = LSTM(2, hidden) if kind == "lstm" else RNN(2, hidden, nonlinearity="tanh")
-        self.head = Linear(hidden, 1)
-
-    def parameters(self) -> list[Any]:
-        return list(self.layer.parameters()) + list(self.head.parameters())
-
-    def __call__(self, x: Any) -> Any:
-        out, _ = self.layer(x)  # (T, N, H)
-        return self.head(out[-1])  # (N, 1)
-
-    def hidden_gradient_norms(self, x: Any, y: Any) -> tuple[list[float], float]:
-        """‖∂L/∂h_t‖ for t = 1..T, running the layer's weights one cell at a time.
-
-        The sequence op computes the same forward pass in one call and hides h_t; here each
-        step's state is a separate node of the graph whose gradient ``retain_grad`` keeps.
-
-        Returns:
-            the norms (Frobenius over the batch), and the loss (equal to the sequence op's).
-        """
-        from neuralab.autograd import Tensor
-        from neuralab.nn.functional import mse_loss
-        from neuralab.ops.recurrent import lstm_cell, rnn_tanh_cell
-
-        layer = self.layer
-        weights = (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
-        N, H = x.shape[1], layer.hidden_size
-        h = Tensor(xp.zeros((N, H), dtype=xp.float32))
-        c = Tensor(xp.zeros((N, H), dtype=xp.float32))
-        states = []
-        for t in range(x.shape[0]):
-            xt = Tensor(x[t])
-            if self.kind == "lstm":
-                h, c = lstm_cell(xt, (h, c), *weights)
-            else:
-                h = rnn_tanh_cell(xt, h, *weights)
-            h.retain_grad()
-            states.append(h)
-        loss = mse_loss(self.head(h), Tensor(y))
-        loss.backward()
-        norms = [float(xp.linalg.norm(s.grad.array)) if s.grad is not None else 0.0
-                 for s in states]
-        for p in self.parameters():
-            p.grad = None
-        return norms, float(loss.item())
-
-
-def evaluate(model: SequenceRegressor, x: Any, y: Any) -> float:
-    from neuralab.autograd import Tensor, no_grad
-    from neuralab.nn.functional import mse_loss
-
+def evaluate(model: Any, x: Any, y: Any) -> float:
+    """The held-out mean squared error."""
     with no_grad():
         return float(mse_loss(model(Tensor(x)), Tensor(y)).item())
 
 
 def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:
     """Train one model on the adding problem of length T; returns its curves and diagnostics."""
-    from neuralab.autograd import Tensor
-    from neuralab.backend import manual_seed
-    from neuralab.nn.functional import mse_loss
-    from neuralab.nn.utils import clip_grad_norm_
-    from neuralab.optim import Adam
-
     manual_seed(ctx.seed)
-    model = SequenceRegressor(kind, cfg["hidden"])
-    params = model.parameters()
+    model = create("sequence_regressor", kind=kind, hidden=cfg["hidden"])
+    params = list(model.parameters())
     opt = Adam(params, lr=cfg["lr"])
     generator = xp.random.default_rng(ctx.seed + T)  # the same batches for both models
     x_probe, y_probe = adding_problem(cfg["grad_examples"], T, xp.random.default_rng(ctx.seed))
-    norms_init, _ = model.hidden_gradient_norms(x_probe, y_probe)
+    norms_init, _ = hidden_gradient_norms(model, x_probe, y_probe)
     x_val, y_val = held_out
     curve: list[tuple[int, float]] = [(0, evaluate(model, x_val, y_val))]
     start = time.perf_counter()
@@ -150,7 +70,7 @@ def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:
             curve.append((step, mse))
             ctx.log("eval", step=step, model=kind, T=T, mse=mse)
     seconds = time.perf_counter() - start
-    norms_trained, _ = model.hidden_gradient_norms(x_probe, y_probe)
+    norms_trained, _ = hidden_gradient_norms(model, x_probe, y_probe)
     for when, norms in (("init", norms_init), ("trained", norms_trained)):
         ctx.log("hidden_grads", model=kind, T=T, when=when, norms=norms)
     return {"kind": kind, "T": T, "curve": curve, "final_mse": curve[-1][1],
@@ -229,16 +149,20 @@ def _figures(ctx: Any, cfg: dict, runs: dict, lengths: list[int]) -> None:
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
-    T = max(int(t) for t in results["lengths"])
-    try:
-        rnn = float(results[f"rnn_T{T}_final_mse"])
-        lstm = float(results[f"lstm_T{T}_final_mse"])
-    except KeyError:
-        return Verdict(False, "the run did not train both the RNN and the LSTM")
-    ok = lstm < cfg["solved_mse"] and rnn > cfg["failed_mse"]
-    return Verdict(ok, f"at T = {T} the LSTM reached held-out MSE {lstm:.4f} and the tanh RNN "
-                       f"{rnn:.4f} (predicting the mean: {TRIVIAL_MSE:.3f}; solved below "
-                       f"{cfg['solved_mse']}, failed above {cfg['failed_mse']})")
+    """At the longest T the LSTM solves the adding problem (held-out MSE below ``solved_mse``)
+    and the tanh RNN stays near the trivial MSE (above ``failed_mse``)."""
+    T = max(int(t) for t in results["lengths"])  # noqa: N806
+    if f"rnn_T{T}_final_mse" not in results or f"lstm_T{T}_final_mse" not in results:
+        return Verdict(False, "the run did not train both the RNN and the LSTM",
+                       "not shown at this scale")
+    rnn, lstm = float(results[f"rnn_T{T}_final_mse"]), float(results[f"lstm_T{T}_final_mse"])
+    return judge([
+        Comparison("LSTM held-out MSE", lstm, "<", "solved", cfg["solved_mse"], bound=True,
+                   fmt=".4f"),
+        Comparison("tanh RNN held-out MSE", rnn, ">", "failed", cfg["failed_mse"], bound=True,
+                   fmt=".4f"),
+        Comparison("LSTM held-out MSE", lstm, "<", "the RNN's", rnn, fmt=".4f")],
+        tested=f"T = {T} (predicting the mean: {TRIVIAL_MSE:.3f})")
 
 
 EXPERIMENT = Experiment(

@@ -122,6 +122,11 @@ class RunContext:
         self._metrics = open(self.out_dir / "metrics.jsonl", "a", buffering=1,  # noqa: SIM115
                              encoding="utf-8")
 
+    @property
+    def show_progress(self) -> bool:
+        """Whether progress bars are shown (a terminal, unless the run was told otherwise)."""
+        return self._progress
+
     # ---------------------------------------------------------------- recording
     def log(self, series: str = "metrics", step: int | None = None, **values: Any) -> None:
         """Append one measurement to ``metrics.jsonl``: ``ctx.log("train", step=3, loss=.5)``."""
@@ -252,6 +257,6 @@ def run_experiment(
 
 
 def load_verdict(saved: dict[str, Any]) -> Verdict:
-    v = saved.get("verdict") or {}
-    return Verdict(bool(v.get("supported")), str(v.get("reason", "")))
+    """The verdict saved in a ``results.json`` (runs saved before ``status`` existed included)."""
+    return Verdict.from_dict(saved.get("verdict") or {})
 

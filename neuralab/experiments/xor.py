@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.experiments.base import Experiment, Verdict
+from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 
 X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 T_XOR = [0.0, 1.0, 1.0, 0.0]
@@ -183,12 +183,15 @@ def _figures(ctx: Any, x: Any, t: Any, w_perc: Any, logistic: Any, mlp: Any,
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
+    """The best linear unit at most 75% (3 of 4 points); the MLP at 100%."""
     linear = max(results["perceptron_accuracy"], results["logistic_accuracy"],
                  results["best_random_linear_accuracy"])
-    mlp = results["mlp_accuracy"]
-    ok = linear <= 0.75 and mlp == 1.0
-    return Verdict(ok, f"the best linear unit classified {linear:.0%} of the XOR points "
-                       f"(at most 75% possible) and the two-layer MLP {mlp:.0%}")
+    return judge([Comparison("best linear unit's accuracy", linear, "<=", "the 3-of-4 limit",
+                             0.75, bound=True, fmt=".0%"),
+                  Comparison("two-layer MLP's accuracy", results["mlp_accuracy"], "==",
+                             "all four points", 1.0, bound=True, fmt=".0%"),
+                  Comparison("MLP's accuracy", results["mlp_accuracy"], ">",
+                             "the best linear unit's", linear, fmt=".0%")])
 
 
 EXPERIMENT = Experiment(

@@ -3,7 +3,7 @@
 Importing this package imports every model module so that each registers its builders.
 """
 
-from neuralab.models import alexnet, googlenet, lenet, mlp, resnet, rnn, vgg  # noqa: F401
+from neuralab.models import alexnet, googlenet, lenet, mlp, reduced, resnet, rnn, vgg  # noqa: F401
 from neuralab.models.mlp import MLP
 from neuralab.models.registry import create, get_entry, list_models, register
 

@@ -284,7 +284,7 @@ def _cifar_builder(depth: int, residual: bool) -> None:
 
 for _name, (_block, _layers, _params) in _IMAGENET.items():
     _imagenet_builder(_name, _block, _layers, _params)
-for _depth in (20, 32, 44, 56, 110, 1202):
+for _depth in (8, 20, 32, 44, 56, 110, 1202):  # 8: the reduced experiments' shallow net
     _cifar_builder(_depth, residual=True)
-for _depth in (20, 32, 44, 56, 110):
+for _depth in (8, 20, 32, 44, 56, 110):
     _cifar_builder(_depth, residual=False)

@@ -140,3 +140,35 @@ class CharRNN(Module):
 def char_rnn(num_classes: int = 65, **options: Any) -> CharRNN:
     """Character-level LSTM/GRU/RNN language model (embedding, recurrent layers, linear)."""
     return CharRNN(num_classes, **options)
+
+
+class SequenceRegressor(Module):
+    """A recurrent layer (tanh RNN or LSTM) read out by a linear unit at the last step.
+
+    The model of Lecture 15's adding problem: ``x`` (T, N, input_size) -> (N, 1).
+
+    Args:
+        kind: ``'rnn'`` (tanh) or ``'lstm'``.
+        hidden: hidden units of the recurrent layer.
+        input_size: features per step (2 for the adding problem: value and marker).
+    """
+
+    def __init__(self, kind: str = "lstm", hidden: int = 128, input_size: int = 2):
+        super().__init__()
+        if kind not in ("rnn", "lstm"):
+            raise ValueError(f"SequenceRegressor: kind must be 'rnn' or 'lstm', got {kind!r}")
+        self.kind = kind
+        self.layer = (LSTM(input_size, hidden) if kind == "lstm" else
+                      RNN(input_size, hidden, nonlinearity="tanh"))
+        self.head = Linear(hidden, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out, _ = self.layer(x)  # (T, N, H)
+        return self.head(out[-1])  # (N, 1)
+
+
+@register("sequence_regressor", lecture=15, task="sequence regression (the adding problem)")
+def sequence_regressor(kind: str = "lstm", hidden: int = 128,
+                       input_size: int = 2) -> SequenceRegressor:
+    """A tanh RNN or an LSTM read out at the last step by one linear unit."""
+    return SequenceRegressor(kind, hidden, input_size)

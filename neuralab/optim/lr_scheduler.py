@@ -29,8 +29,8 @@ from typing import Any
 from neuralab.optim.optimizer import Optimizer
 
 __all__ = [
-    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-    "OneCycleLR", "ReduceLROnPlateau",
+    "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+    "LinearLR", "OneCycleLR", "ReduceLROnPlateau",
 ]
 
 
@@ -132,6 +132,36 @@ class LRScheduler:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+
+
+class LambdaLR(LRScheduler):
+    """The initial rate times a factor of the step count: α_t = α₀ · f(t).
+
+    Any schedule written as a formula fits here; a linear warm-up followed by a cosine decay
+    over T steps, for instance, is f(t) = min(1, (t + 1)/W) · ½(1 + cos(π t / T)).
+
+    Args:
+        optimizer: the optimizer.
+        lr_lambda: f(t), called with the number of ``step()`` calls so far (0 at the start).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1):
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the step, got "
+                            f"{type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        factor = float(self.lr_lambda(self.last_epoch))
+        return [base * factor for base in self.base_lrs]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As ``LRScheduler.state_dict`` without the function (code is not state)."""
+        state = super().state_dict()
+        state.pop("lr_lambda")
+        return state
 
 
 class StepLR(LRScheduler):

@@ -8,12 +8,20 @@ Example:
 
 from neuralab.train import checkpoint, metrics  # noqa: F401
 from neuralab.train.checkpoint import load_state_dict, save_state_dict
-from neuralab.train.loop import EarlyStopping, FitResult, Trainer, TrainingDiverged, fit
+from neuralab.train.loop import (
+    Callback,
+    EarlyStopping,
+    FitResult,
+    Trainer,
+    TrainingDiverged,
+    fit,
+)
 from neuralab.train.metrics import accuracy
 from neuralab.train.restore import load_model
 from neuralab.train.rundir import read_metrics
 
 __all__ = [
-    "EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "accuracy", "checkpoint",
-    "fit", "load_model", "load_state_dict", "metrics", "read_metrics", "save_state_dict",
+    "Callback", "EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "accuracy",
+    "checkpoint", "fit", "load_model", "load_state_dict", "metrics", "read_metrics",
+    "save_state_dict",
 ]

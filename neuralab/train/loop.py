@@ -31,7 +31,7 @@ from neuralab.train.metrics import RunningMean, topk_correct
 from neuralab.train.progress import ProgressBar
 from neuralab.train.rundir import MetricsLog, lock_run_dir, write_config
 
-__all__ = ["EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "fit"]
+__all__ = ["Callback", "EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "fit"]
 
 CHECKPOINT = "checkpoint.npz"
 BEST = "best.npz"
@@ -60,6 +60,28 @@ def _optimizer_arrays(optimizer: Any) -> list[tuple[str, Any]]:
             if isinstance(value, xp.ndarray):
                 out.append((f"optimizer state {i}.{key}", value))
     return out
+
+
+class Callback:
+    """Hooks into ``Trainer``'s loop; subclass it and override the steps you need.
+
+    The order within one mini-batch is: forward, loss, ``loss.backward()``,
+    ``on_after_backward`` (the gradients are in every ``.grad``: gradient recorders read them
+    here), optional clipping, ``optimizer.step()``, the per-batch scheduler step, then
+    ``on_batch_end`` (per-step recording). ``on_epoch_end`` follows each epoch's training (and
+    validation) with that epoch's metrics.
+    """
+
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
+        """After backpropagation of global step ``step`` (0-based), before the update."""
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        """After the update of step ``step``: its loss, the model output and the targets."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict) -> None:
+        """After epoch ``epoch`` (1-based); ``metrics`` holds its ``train`` (and ``val``)
+        results."""
 
 
 @dataclass
@@ -146,6 +168,8 @@ class Trainer:
         topk: the k of the top-k accuracies reported on validation and test sets.
         config: settings recorded in ``config.json``.
         log: where the summary lines go (``print`` by default).
+        callbacks: ``Callback`` instances called inside the loop (per-step recording,
+            gradient recorders, evaluations at chosen epochs).
     """
 
     def __init__(self, model: Any, optimizer: Any, loss_fn: Callable | None = None,
@@ -154,7 +178,8 @@ class Trainer:
                  early_stopping: EarlyStopping | int | None = None,
                  grad_clip: float | None = None, progress: bool = True,
                  topk: tuple[int, ...] = (1, 5), config: dict | None = None,
-                 log: Callable[[str], None] | None = print):
+                 log: Callable[[str], None] | None = print,
+                 callbacks: list[Callback] | tuple[Callback, ...] = ()):
         if scheduler_step not in ("epoch", "batch"):
             raise ValueError(f"Trainer: scheduler_step must be 'epoch' or 'batch', got "
                              f"{scheduler_step!r}")
@@ -174,6 +199,12 @@ class Trainer:
         self.topk = tuple(topk)
         self.config = dict(config or {})
         self.log = log or (lambda line: None)
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"Trainer: callbacks must be neuralab.train.Callback instances, "
+                                f"got {type(callback).__name__}")
+        self.callbacks = list(callbacks)
+        self.global_step = 0  # mini-batches trained so far, over all epochs
         # Progress of the run: what a checkpoint must restore for an exact resume.
         self.epoch = 0
         self.best_metric: float | None = None
@@ -202,6 +233,8 @@ class Trainer:
                         f"loss became {value} at epoch {epoch}, batch {batch}"))
                 self.optimizer.zero_grad()
                 loss.backward()
+                for callback in self.callbacks:
+                    callback.on_after_backward(self, self.global_step)
                 if self.grad_clip is not None:
                     from neuralab.nn.utils import clip_grad_norm_
 
@@ -209,6 +242,9 @@ class Trainer:
                 self.optimizer.step()
                 if step_scheduler:
                     self.scheduler.step()
+                for callback in self.callbacks:
+                    callback.on_batch_end(self, self.global_step, value, z, y)
+                self.global_step += 1
                 n = len(y.array)
                 loss_mean.update(value, n)
                 if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
@@ -336,6 +372,8 @@ class Trainer:
                 if "acc1" in val:
                     line += f"  acc {100 * val['acc1']:.2f}%"
             self.log(line + f"  ({train['time']:.1f}s)")
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, epoch, {"train": train, "val": val})
             if self.scheduler is not None and self.scheduler_step == "epoch":
                 if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                     self.scheduler.step(val["loss"] if val is not None else train["loss"])
@@ -490,7 +528,8 @@ def fit(model: Any, train_loader: Any, val_loader: Any = None, test_loader: Any 
         run_dir: str | os.PathLike | None = None,
         early_stopping: EarlyStopping | int | None = None, resume: bool = False,
         progress: bool = True, grad_clip: float | None = None, seed: int | None = None,
-        config: dict | None = None, log: Callable[[str], None] | None = print) -> FitResult:
+        config: dict | None = None, log: Callable[[str], None] | None = print,
+        callbacks: list[Callback] | tuple[Callback, ...] = ()) -> FitResult:
     """Train ``model`` on ``train_loader``: the one-call form of ``Trainer(...).fit(...)``.
 
     Args:
@@ -513,6 +552,6 @@ def fit(model: Any, train_loader: Any, val_loader: Any = None, test_loader: Any 
     trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler,
                       scheduler_step=scheduler_step, run_dir=run_dir,
                       early_stopping=early_stopping, grad_clip=grad_clip, progress=progress,
-                      config=config, log=log)
+                      config=config, log=log, callbacks=callbacks)
     return trainer.fit(train_loader, val_loader, test_loader, epochs=epochs, resume=resume)
 

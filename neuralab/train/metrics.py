@@ -6,13 +6,16 @@ the ImageNet papers of Lecture 12 report top-1 and top-5 error (1 − accuracy).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
+from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.nn.functional import cross_entropy, softmax
 
-__all__ = ["RunningMean", "accuracy", "topk_correct"]
+__all__ = ["RunningMean", "accuracy", "evaluate", "topk_correct"]
 
 
 def _array(value: Any) -> Any:
@@ -70,3 +73,46 @@ class RunningMean:
     @property
     def mean(self) -> float:
         return self.total / self.count if self.count else float("nan")
+
+
+def evaluate(model: Any, x: Any, y: Any, batch_size: int = 250, topk: Sequence[int] = (1, 5),
+             probs: bool = False) -> dict:
+    """Mean cross-entropy and top-k accuracy and error of a classifier on arrays ``x``, ``y``.
+
+    The model runs in eval mode (dropout off, batch norm's running statistics) without recording
+    a graph, ``batch_size`` rows at a time; its previous mode is restored. A model returning a
+    tuple (GoogLeNet's auxiliary heads) is scored on its first element.
+
+    Returns:
+        ``{"loss", "acc1", "err1", ...}`` for each k in ``topk``, plus ``"probs"`` (the softmax
+        outputs, (N, C)) when ``probs``. Outputs that are not finite (a diverged network) give
+        a loss of inf, accuracy 0 and error 1.
+    """
+    was_training = model.training
+    model.eval()
+    total, hits, parts = 0.0, [0] * len(topk), []
+    finite = True
+    try:
+        with no_grad(), xp.errstate(all="ignore"):
+            for begin in range(0, len(x), batch_size):
+                xb = xp.ascontiguousarray(x[begin:begin + batch_size], dtype=xp.float32)
+                yb = Tensor(xp.asarray(y[begin:begin + batch_size]))
+                logits = model(Tensor(xb))
+                logits = logits[0] if isinstance(logits, tuple) else logits
+                if not xp.isfinite(logits.array).all():
+                    finite = False
+                    break
+                total += float(cross_entropy(logits, yb, reduction="sum").item())
+                hits = [a + b for a, b in zip(hits, topk_correct(logits, yb, topk))]
+                if probs:
+                    parts.append(softmax(logits, 1).array)
+    finally:
+        model.train(was_training)
+    n = max(1, len(x))
+    out: dict = {"loss": total / n if finite else math.inf}
+    for k, c in zip(topk, hits):
+        out[f"acc{k}"] = c / n if finite else 0.0
+        out[f"err{k}"] = 1 - out[f"acc{k}"]
+    if probs:
+        out["probs"] = xp.concatenate(parts) if finite and parts else None
+    return out
