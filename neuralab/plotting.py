@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["subplots"]
+__all__ = ["subplots", "tidy_figure"]
 
 
 def subplots(*args: Any, **kwargs: Any) -> Any:
@@ -20,3 +20,62 @@ def subplots(*args: Any, **kwargs: Any) -> Any:
     import matplotlib.pyplot as plt
 
     return plt.subplots(*args, **kwargs)
+
+
+def tidy_figure(fig: Any) -> None:
+    """The finishing touches every experiment figure gets before it is saved.
+
+    * log axes show labels at the decades only (the minor ticks' ``2x10^4 3x10^4`` collide);
+    * an axis labelled "epoch" or "step" gets integer ticks (no epoch 1.5);
+    * an axis labelled in percent whose data lie in [0, 100] stops at 0 and 100 (no 102%);
+    * point labels (annotations) are never clipped: the axes get a margin around them;
+    * labelled artists without a legend get one (twin axes share one legend).
+    """
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
+
+    twins = {}
+    for ax in fig.axes:
+        for axis, scale, label in ((ax.xaxis, ax.get_xscale(), ax.get_xlabel()),
+                                   (ax.yaxis, ax.get_yscale(), ax.get_ylabel())):
+            if scale == "log":
+                axis.set_minor_formatter(NullFormatter())
+                axis.set_major_locator(LogLocator(base=10))
+            elif label.lower().startswith(("epoch", "step", "training step")):
+                axis.set_major_locator(MaxNLocator(integer=True))
+        if any(type(t).__name__ == "Annotation" for t in ax.texts):
+            for text in ax.texts:
+                text.set_clip_on(False)
+            ax.margins(x=0.15, y=0.1)
+            ax.autoscale_view()
+        if "%" in ax.get_ylabel() and ax.get_yscale() == "linear":
+            low, high = ax.get_ylim()
+            values = [v for line in ax.get_lines() for v in line.get_ydata()]
+            values += [p.get_height() for p in ax.patches if hasattr(p, "get_height")]
+            if values and 0 <= min(values) and max(values) <= 100:
+                ax.set_ylim(max(low, 0.0), min(high, 100.0))
+        shared = ax.get_shared_x_axes().get_siblings(ax)
+        twins.setdefault(id(min(shared, key=id)), []).append(ax)
+    for group in twins.values():
+        if len(group) > 1 and not any(a.get_position().bounds != group[0].get_position().bounds
+                                      for a in group):
+            handles = [(h, lab) for a in group for h, lab in zip(*a.get_legend_handles_labels())]
+        else:
+            for a in group:
+                _legend_if_missing([a], list(zip(*a.get_legend_handles_labels())))
+            continue
+        _legend_if_missing(group, handles)
+
+
+def _legend_if_missing(group: list, handles: list) -> None:
+    """One legend on the first axes of ``group`` when labelled artists have none (not where
+    the points carry their own labels)."""
+    if any(type(t).__name__ == "Annotation" for a in group for t in a.texts):
+        return
+    if not handles or any(a.get_legend() is not None for a in group):
+        if handles and len(group) > 1:  # a twin has its own legend: merge them into one
+            for a in group:
+                if a.get_legend() is not None:
+                    a.get_legend().remove()
+            group[-1].legend(*zip(*handles), fontsize=8)
+        return
+    group[-1].legend(*zip(*handles), fontsize=8)

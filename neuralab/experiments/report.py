@@ -28,7 +28,11 @@ th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 .verdict { padding: .6em 1em; border-radius: 6px; font-weight: 600; }
 .yes { background: #e6f4ea; border: 1px solid #34a853; }
 .no { background: #fce8e6; border: 1px solid #ea4335; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figure { margin: 1em 0; }
+/* A figure shows at its own size (several panels side by side stay legible), centred on the
+   text column and at most as wide as the window. */
+figure img { display: block; max-width: calc(100vw - 3em); position: relative; left: 50%;
+             transform: translateX(-50%); border: 1px solid #eee; }
 figcaption, .caption { color: #555; font-size: .9em; }
 code { background: #f5f5f5; padding: 0 .2em; }
 """

@@ -24,7 +24,7 @@ from typing import Any
 
 from neuralab.experiments.base import Experiment, Verdict, get
 from neuralab.fileio import atomic_path, atomic_write_bytes
-from neuralab.plotting import subplots
+from neuralab.plotting import subplots, tidy_figure
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                "false": False, "0": False, "no": False, "off": False}
@@ -147,6 +147,7 @@ class RunContext:
         import matplotlib.pyplot as plt
 
         path = self.out_dir / f"{name}.png"
+        tidy_figure(fig)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
         plt.close(fig)

@@ -31,8 +31,6 @@ def _run_quick(name, tmp_path):
 
 def test_the_four_experiments_are_registered():
     table = base.experiments()
-    assert not {k: v for k, v in base.broken().items()
-                if k in ("deep_mlp_gradients", "rnn_vs_lstm", "exploding_gradients", "char_rnn")}
     for name in ("deep-mlp-gradients", "rnn-vs-lstm", "exploding-gradients", "char-rnn"):
         experiment = table[name]
         assert experiment.lecture == "L15"
@@ -41,7 +39,7 @@ def test_the_four_experiments_are_registered():
 
 # ------------------------------------------------------------------ helpers
 def test_adding_problem_targets_are_the_marked_sums():
-    from neuralab.experiments.rnn_vs_lstm import adding_problem
+    from neuralab.experiments.toolkit import adding_problem
 
     x, y = adding_problem(200, 30, np.random.default_rng(0))
     assert x.shape == (30, 200, 2) and y.shape == (200, 1)
@@ -62,13 +60,14 @@ def test_step_by_step_gradients_match_the_sequence_op(kind):
     """The cell-by-cell diagnostic computes the same loss and the same ∂L/∂h_T as the layer."""
     import neuralab as nl
     from neuralab.autograd import Tensor
-    from neuralab.experiments.rnn_vs_lstm import SequenceRegressor, adding_problem
+    from neuralab.experiments.toolkit import adding_problem, hidden_gradient_norms
+    from neuralab.models.rnn import SequenceRegressor
     from neuralab.nn.functional import mse_loss
 
     nl.manual_seed(0)
     model = SequenceRegressor(kind, 8)
     x, y = adding_problem(5, 12, np.random.default_rng(0))
-    norms, loss = model.hidden_gradient_norms(x, y)
+    norms, loss = hidden_gradient_norms(model, x, y)
     assert len(norms) == 12 and all(n > 0 for n in norms)
     assert all(p.grad is None for p in model.parameters())
     out, _ = model.layer(Tensor(x))
@@ -83,7 +82,7 @@ def test_step_by_step_gradients_match_the_sequence_op(kind):
 def test_spectral_radius_is_set():
     import neuralab as nl
     from neuralab.experiments.exploding_gradients import set_spectral_radius
-    from neuralab.experiments.rnn_vs_lstm import SequenceRegressor
+    from neuralab.models.rnn import SequenceRegressor
 
     nl.manual_seed(0)
     model = SequenceRegressor("rnn", 16)
