@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.autograd import central_differences
+from neuralab.autograd import Tensor, central_differences
 from neuralab.backend import xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.nn import Linear, Sequential, Sigmoid
+from neuralab.ops.elementwise import sigmoid
 
 
 def rel_error(a: Any, b: Any) -> float:
@@ -126,9 +128,6 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
 
 def univariate_graph(cfg: dict, ctx: Any) -> dict:
     """z = wx + b, y = σ(z), L = ½(y − t)²: autograd's gradients at every node vs the chain rule."""
-    from neuralab.autograd import Tensor
-    from neuralab.ops.elementwise import sigmoid
-
     f64 = xp.float64
     x = Tensor(cfg["x"], dtype=f64)
     t = Tensor(cfg["t"], dtype=f64)
@@ -183,9 +182,6 @@ def hand_gradients(x: Any, t: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> dict[s
 
 
 def mlp_check(cfg: dict, ctx: Any) -> dict:
-    from neuralab.autograd import Tensor
-    from neuralab.nn import Linear, Sequential, Sigmoid
-
     generator = xp.random.default_rng(ctx.seed)
     n, d, hdim, k = cfg["batch"], cfg["inputs"], cfg["hidden"], cfg["outputs"]
     model = Sequential(Linear(d, hdim), Sigmoid(), Linear(hdim, k)).double()

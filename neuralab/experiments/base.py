@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from neuralab.experiments.curriculum import planned_names
+
 SUPPORTED, CONTRADICTED, NOT_SHOWN = "supported", "contradicted", "not shown at this scale"
 
 
@@ -236,8 +238,6 @@ def get(name: str) -> Experiment:
     table = experiments()
     if name in table:
         return table[name]
-    from neuralab.experiments.curriculum import planned_names
-
     candidates = list(dict.fromkeys(list(table) + planned_names()))
     close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""

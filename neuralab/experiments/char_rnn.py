@@ -21,16 +21,21 @@ import math
 import time
 from typing import Any
 
-from neuralab.backend import xp
+from neuralab.autograd import no_grad
+from neuralab.backend import manual_seed, xp
+from neuralab.data.datasets.text import CharCorpus
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.models.rnn import CharRNN
+from neuralab.nn.functional import cross_entropy
+from neuralab.nn.rnn import detach_state
+from neuralab.nn.utils import clip_grad_norm_
+from neuralab.optim import Adam
 
 LN2 = math.log(2.0)
 
 
 def load_corpus(cfg: dict) -> Any:
     """Tiny Shakespeare: the shipped excerpt, the full text, or whichever is found."""
-    from neuralab.data.datasets.text import CharCorpus
-
     if cfg["data"] not in ("excerpt", "full", "auto"):
         raise ValueError(f"char-rnn: data must be excerpt, full or auto, got {cfg['data']!r}")
     excerpt = {"excerpt": True, "full": False, "auto": None}[cfg["data"]]
@@ -51,9 +56,6 @@ def unigram_bpc(train: Any, held_out: Any, vocab_size: int) -> tuple[float, floa
 
 def evaluate_bpc(model: Any, corpus: Any, cfg: dict) -> float:
     """Held-out bits per character, carrying the state across chunks as in training."""
-    from neuralab.autograd import no_grad
-    from neuralab.nn.functional import cross_entropy
-
     model.eval()
     total, count, state = 0.0, 0, None
     limit = cfg["max_val_chars"] or None
@@ -73,13 +75,6 @@ def evaluate_bpc(model: Any, corpus: Any, cfg: dict) -> float:
 
 def train(cfg: dict, corpus: Any, ctx: Any) -> tuple[Any, dict]:
     """Truncated-BPTT training of a CharRNN; returns the model and its curves."""
-    from neuralab.backend import manual_seed
-    from neuralab.models.rnn import CharRNN
-    from neuralab.nn.functional import cross_entropy
-    from neuralab.nn.rnn import detach_state
-    from neuralab.nn.utils import clip_grad_norm_
-    from neuralab.optim import Adam
-
     manual_seed(ctx.seed)
     model = CharRNN(corpus.vocab_size, embed=cfg["embed"], hidden=cfg["hidden"],
                     layers=cfg["layers"], cell=cfg["cell"], dropout=cfg["dropout"],
@@ -130,7 +125,6 @@ def _prime(text: str, chars: str) -> str:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.backend import manual_seed
     corpus = load_corpus(cfg)
     entropy, unigram_val = unigram_bpc(corpus.train_data, corpus.val_data, corpus.vocab_size)
     model, history = train(cfg, corpus, ctx)

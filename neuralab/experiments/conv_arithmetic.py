@@ -25,7 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from neuralab.autograd import Tensor
+from neuralab.backend import manual_seed, xp
+from neuralab.diagnostics.summary import summary
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.models.registry import create, get_entry, list_models
+from neuralab.nn import Conv2d, Sequential
 
 # Parameter counts of the reference implementations (torchvision's layouts, 1000 classes;
 # GoogLeNet without the auxiliary classifiers and with torchvision's 3x3 "5x5" branch).
@@ -116,10 +121,6 @@ def block_cost(size: int = 56) -> list[list[Any]]:
 def measured_receptive_field(depth: int, k: int, size: int = 21) -> int | None:
     """The receptive field measured by backpropagation: the input pixels that influence the
     centre output of ``depth`` stacked k×k convolutions."""
-    from neuralab.autograd import Tensor
-    from neuralab.backend import xp
-    from neuralab.nn import Conv2d, Sequential
-
     net = Sequential(*[Conv2d(1, 1, k, padding=k // 2, bias=False) for _ in range(depth)])
     for conv in net:
         conv.weight.array[...] = 1.0  # positive weights: no accidental cancellation
@@ -137,10 +138,6 @@ def model_tables(cfg: dict, ctx: Any, layer_rows: dict | None = None
     """Per-layer tables of the zoo's models via ``summary``; returns the totals.
 
     The per-layer rows are also stored in ``layer_rows[name]`` when a dict is given."""
-    from neuralab.backend import manual_seed
-    from neuralab.diagnostics.summary import summary
-    from neuralab.models.registry import create, get_entry, list_models
-
     available = set(list_models())
     totals = []
     for wanted in ctx.progress(cfg["models"], desc="models"):

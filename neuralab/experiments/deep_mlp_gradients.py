@@ -24,8 +24,16 @@ import math
 import time
 from typing import Any
 
-from neuralab.backend import xp
+from neuralab.autograd import Tensor, no_grad
+from neuralab.backend import manual_seed, xp
+from neuralab.data import DataLoader
+from neuralab.data.datasets import MNIST
+from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
+from neuralab.nn import init as nninit
+from neuralab.nn.functional import cross_entropy
+from neuralab.optim import SGD
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITS = ("small", "xavier", "he")
@@ -44,9 +52,6 @@ def build_mlp(depth: int, width: int, activation: str, init: str, small_std: flo
             ``he`` (normal, fan_in, gain √2).
         small_std: the standard deviation of the ``small`` initialization.
     """
-    from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
-    from neuralab.nn import init as nninit
-
     kinds = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
     if activation not in kinds:
         raise ValueError(f"deep-mlp-gradients: activation must be one of {list(kinds)}, got "
@@ -75,8 +80,6 @@ def build_mlp(depth: int, width: int, activation: str, init: str, small_std: flo
 
 def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
     """Training and test sets: the shipped subset, the full data, or whichever is found."""
-    from neuralab.data.datasets import MNIST
-
     if cfg["data"] not in ("subset", "full", "auto"):
         raise ValueError(f"deep-mlp-gradients: data must be subset, full or auto, got "
                          f"{cfg['data']!r}")
@@ -89,8 +92,6 @@ def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
 
 def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
     """One recorded forward/backward pass on a fixed batch; returns the loss."""
-    from neuralab.nn.functional import cross_entropy
-
     rec.set_step(step)
     model.zero_grad()
     with xp.errstate(all="ignore"):
@@ -101,8 +102,6 @@ def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
 
 
 def _accuracy(model: Any, x: Any, y: Any) -> float:
-    from neuralab.autograd import no_grad
-
     correct = 0
     with no_grad(), xp.errstate(all="ignore"):
         for i in range(0, len(y.array), 1000):
@@ -113,12 +112,6 @@ def _accuracy(model: Any, x: Any, y: Any) -> float:
 
 def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:
     """Build, measure at initialization, train, and measure again one (activation, init) pair."""
-    from neuralab.backend import manual_seed
-    from neuralab.data import DataLoader
-    from neuralab.diagnostics.recorder import Recorder
-    from neuralab.nn.functional import cross_entropy
-    from neuralab.optim import SGD
-
     train, x_probe, y_probe, x_test, y_test = data
     manual_seed(ctx.seed)
     model = build_mlp(cfg["depth"], cfg["width"], activation, init, cfg["small_std"])
@@ -191,8 +184,6 @@ def _act_samples(rec: Any, step: int) -> dict[str, Any]:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.autograd import Tensor
-
     train, test, is_subset = load_mnist(cfg)
     n_probe = min(cfg["probe_examples"], len(train))
     n_test = min(cfg["eval_examples"], len(test))

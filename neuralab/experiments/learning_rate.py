@@ -15,16 +15,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab.backend import xp
+from neuralab.autograd import no_grad
+from neuralab.backend import manual_seed, xp
+from neuralab.data import DataLoader, Subset
+from neuralab.data.datasets import MNIST
+from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.models import create
+from neuralab.nn.functional import cross_entropy
+from neuralab.optim import SGD
 
 LABELS = ["too small", "about right", "too large", "divergent"]
 
 
 def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
     """The training and held-out sets: the shipped subset, or the full data when asked/found."""
-    from neuralab.data.datasets import MNIST
-
     subset = {"subset": True, "full": False, "auto": None}.get(cfg["data"])
     if cfg["data"] not in ("subset", "full", "auto"):
         raise ValueError(f"learning-rate: data must be subset, full or auto, got {cfg['data']!r}")
@@ -36,9 +41,6 @@ def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
 
 def evaluate(model: Any, loader: Any) -> tuple[float, float]:
     """Mean cross-entropy and accuracy over a loader (inf when the outputs are not finite)."""
-    from neuralab.autograd import no_grad
-    from neuralab.nn.functional import cross_entropy
-
     total, correct, count = 0.0, 0, 0
     with no_grad(), xp.errstate(all="ignore"):
         for x, y in loader:
@@ -52,13 +54,6 @@ def evaluate(model: Any, loader: Any) -> tuple[float, float]:
 
 
 def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
-    from neuralab.backend import manual_seed
-    from neuralab.data import DataLoader
-    from neuralab.diagnostics.recorder import Recorder
-    from neuralab.models import create
-    from neuralab.nn.functional import cross_entropy
-    from neuralab.optim import SGD
-
     manual_seed(ctx.seed)  # the same initial weights for every learning rate
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     opt = SGD(model.parameters(), lr=lr)
@@ -101,8 +96,6 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.data import DataLoader, Subset
-
     train, test, is_subset = load_mnist(cfg)
     n_eval = min(cfg["eval_examples"], len(test))
     held_out = DataLoader(Subset(test, list(range(n_eval))), batch_size=500)

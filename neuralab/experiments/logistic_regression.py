@@ -15,8 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab.autograd import Tensor
 from neuralab.backend import xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.nn import Parameter
+from neuralab.ops.elementwise import log
+from neuralab.ops.elementwise import sigmoid as sigmoid_op
+from neuralab.optim import SGD
 
 
 def sigmoid(z: Any) -> Any:
@@ -69,10 +74,6 @@ def hessians(x: Any, t: Any, w: Any, b: Any) -> tuple[Any, Any]:
 
 
 def autograd_gradients(x: Any, t: Any, w: float, b: float) -> dict[str, tuple[float, float]]:
-    from neuralab.autograd import Tensor
-    from neuralab.ops.elementwise import log
-    from neuralab.ops.elementwise import sigmoid as sigmoid_op
-
     out = {}
     for name in ("cross-entropy", "squared error"):
         wt = Tensor(w, dtype=xp.float64, requires_grad=True)
@@ -90,12 +91,6 @@ def autograd_gradients(x: Any, t: Any, w: float, b: float) -> dict[str, tuple[fl
 
 def train(x: Any, t: Any, loss_name: str, w0: float, b0: float, lr: float, steps: int) -> dict:
     """Gradient descent with neuralab.optim.SGD from (w0, b0); the accuracy and loss history."""
-    from neuralab.autograd import Tensor
-    from neuralab.nn import Parameter
-    from neuralab.ops.elementwise import log
-    from neuralab.ops.elementwise import sigmoid as sigmoid_op
-    from neuralab.optim import SGD
-
     w = Parameter(xp.array(w0, dtype=xp.float64))
     b = Parameter(xp.array(b0, dtype=xp.float64))
     opt = SGD([w, b], lr=lr)

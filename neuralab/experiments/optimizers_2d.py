@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab.autograd import Tensor
 from neuralab.backend import xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.nn import Parameter
+from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 
 OPTIMIZERS = ["GD", "momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 
 
 def _components(p: Any) -> tuple[Any, Any]:
     """x and y of a 2-vector parameter as differentiable scalars (p · e₁, p · e₂)."""
-    from neuralab.autograd import Tensor
-
     e1 = Tensor([1.0, 0.0], dtype=p.dtype)
     e2 = Tensor([0.0, 1.0], dtype=p.dtype)
     return p @ e1, p @ e2
@@ -61,8 +62,6 @@ def saddle_np(x: Any, y: Any) -> Any:
 
 
 def make_optimizer(name: str, params: list, lr: float, adaptive_lr: float, momentum: float) -> Any:
-    from neuralab.optim import SGD, Adagrad, Adam, RMSprop
-
     if name == "GD":
         return SGD(params, lr=lr)
     if name == "momentum":
@@ -81,8 +80,6 @@ def make_optimizer(name: str, params: list, lr: float, adaptive_lr: float, momen
 def trajectory(f: Any, start: tuple, name: str, steps: int, lr: float, adaptive_lr: float,
                momentum: float) -> tuple[Any, list[float]]:
     """Run one optimizer on f from ``start``; the visited points and the losses."""
-    from neuralab.nn import Parameter
-
     p = Parameter(xp.array(start, dtype=xp.float64))
     opt = make_optimizer(name, [p], lr, adaptive_lr, momentum)
     points, losses = [p.array.copy()], []

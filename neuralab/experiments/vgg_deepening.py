@@ -80,14 +80,14 @@ def warm_start(deep: Any, shallow: Any) -> list[str]:
                 raise ValueError(f"warm_start: {d_name} has weight shape {d_conv.weight.shape} "
                                  f"but {s_name} has {s_conv.weight.shape}; are the widths the "
                                  "same?")
-            d_conv.weight.data[...] = s_conv.weight.data
-            d_conv.bias.data[...] = s_conv.bias.data
+            d_conv.weight.array[...] = s_conv.weight.array
+            d_conv.bias.array[...] = s_conv.bias.array
             copied.append(f"{d_name} <- {s_name}")
     for (d_name, d_layer), (_, s_layer) in zip(deep.classifier.named_children(),
                                                shallow.classifier.named_children()):
         if type(d_layer).__name__ == "Linear":
-            d_layer.weight.data[...] = s_layer.weight.data
-            d_layer.bias.data[...] = s_layer.bias.data
+            d_layer.weight.array[...] = s_layer.weight.array
+            d_layer.bias.array[...] = s_layer.bias.array
             copied.append(f"classifier.{d_name}")
     return copied
 

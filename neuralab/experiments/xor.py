@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.backend import xp
+from neuralab.autograd import Tensor, no_grad
+from neuralab.backend import manual_seed, xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.nn import Linear, Sequential, Tanh
+from neuralab.ops.elementwise import softplus
+from neuralab.optim import SGD, Adam
 
 X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 T_XOR = [0.0, 1.0, 1.0, 0.0]
@@ -45,10 +49,6 @@ def best_linear_accuracy(x: Any, t: Any, samples: int, seed: int) -> float:
 
 def _train(model: Any, x: Any, t: Any, steps: int, lr: float, optimizer: str) -> list[float]:
     """Full-batch training with the logistic cross-entropy log(1 + e^z) − t·z."""
-    from neuralab.autograd import Tensor
-    from neuralab.ops.elementwise import softplus
-    from neuralab.optim import SGD, Adam
-
     opt = (Adam if optimizer == "adam" else SGD)(model.parameters(), lr=lr)
     xs, ts = Tensor(x), Tensor(t.reshape(-1, 1))
     losses = []
@@ -63,16 +63,11 @@ def _train(model: Any, x: Any, t: Any, steps: int, lr: float, optimizer: str) ->
 
 
 def _predict(model: Any, points: Any) -> Any:
-    from neuralab.autograd import Tensor, no_grad
-
     with no_grad():
         return model(Tensor(points)).array.reshape(-1)  # logits
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    from neuralab.backend import manual_seed
-    from neuralab.nn import Linear, Sequential, Tanh
-
     x = xp.array(X_XOR)
     t = xp.array(T_XOR)
 
@@ -151,8 +146,6 @@ def _figures(ctx: Any, x: Any, t: Any, w_perc: Any, logistic: Any, mlp: Any,
                "red circles are XOR = 1, blue squares XOR = 0.")
 
     # The hidden layer's view: in feature space the classes become linearly separable.
-    from neuralab.autograd import Tensor, no_grad
-
     with no_grad():
         h = mlp[1](mlp[0](Tensor(x))).array
     if h.shape[1] >= 2:
