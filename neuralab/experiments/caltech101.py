@@ -9,9 +9,9 @@ horizontal flips, and testing uses whole images at a few scales with the softmax
 
 The real data set is not shipped: the full mode reads it where ``neuralab data`` finds it
 (``data_root``, else ``$NEURALAB_DATA`` and the cache; the class-folder tree or its archive,
-e.g. the downscaled ``caltech101-160px.tar.gz``). The 101 object classes are used (``BACKGROUND_Google``
-left out), 30 training images per class and at most 50 test images of each of the others. The
-quick mode generates a small synthetic stand-in with the same folder layout (coloured shapes on
+e.g. the downscaled ``caltech101-160px.tar.gz``). The 101 object classes are used
+(``BACKGROUND_Google`` left out), 30 training images per class and at most 50 test images of
+each of the others. The quick mode generates a small synthetic stand-in with the same folder layout (coloured shapes on
 cluttered backgrounds, images of different sizes, some grey) so that the whole pipeline,
 decoding included, runs anywhere.
 
