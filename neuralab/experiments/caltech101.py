@@ -11,9 +11,9 @@ The real data set is not shipped: the full mode reads it where ``neuralab data``
 (``data_root``, else ``$NEURALAB_DATA`` and the cache; the class-folder tree or its archive,
 e.g. the downscaled ``caltech101-160px.tar.gz``). The 101 object classes are used
 (``BACKGROUND_Google`` left out), 30 training images per class and at most 50 test images of
-each of the others. The quick mode generates a small synthetic stand-in with the same folder layout (coloured shapes on
-cluttered backgrounds, images of different sizes, some grey) so that the whole pipeline,
-decoding included, runs anywhere.
+each of the others. The quick mode generates a small synthetic stand-in with the same folder
+layout (coloured shapes on cluttered backgrounds, images of different sizes, some grey) so that
+the whole pipeline, decoding included, runs anywhere.
 
 The default network is the CIFAR ResNet-8 (75k parameters, three stages of one residual block)
 on 48x48 crops of images decoded at 56x56, 30 epochs with a cosine schedule: a from-scratch
