@@ -27,9 +27,9 @@ from typing import Any
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
-from neuralab.data.datasets import MNIST
 from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import load_mnist
 from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy
@@ -76,18 +76,6 @@ def build_mlp(depth: int, width: int, activation: str, init: str, small_std: flo
         if i < depth - 1:
             layers.append(kinds[activation]())
     return Sequential(*layers)
-
-
-def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
-    """Training and test sets: the shipped subset, the full data, or whichever is found."""
-    if cfg["data"] not in ("subset", "full", "auto"):
-        raise ValueError(f"deep-mlp-gradients: data must be subset, full or auto, got "
-                         f"{cfg['data']!r}")
-    subset = {"subset": True, "full": False, "auto": None}[cfg["data"]]
-    root = cfg["data_root"] or None
-    train = MNIST(root=root, train=True, subset=subset, download=cfg["download"])
-    test = MNIST(root=root, train=False, subset=subset, download=cfg["download"])
-    return train, test, bool(getattr(train, "is_subset", False))
 
 
 def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
@@ -184,7 +172,7 @@ def _act_samples(rec: Any, step: int) -> dict[str, Any]:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    train, test, is_subset = load_mnist(cfg)
+    train, test, is_subset = load_mnist(cfg, "deep-mlp-gradients")
     n_probe = min(cfg["probe_examples"], len(train))
     n_test = min(cfg["eval_examples"], len(test))
     x_probe = Tensor(train.transform_batch(train.data[:n_probe]))

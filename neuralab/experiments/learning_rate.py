@@ -15,42 +15,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab.autograd import no_grad
 from neuralab.backend import manual_seed, xp
-from neuralab.data import DataLoader, Subset
-from neuralab.data.datasets import MNIST
+from neuralab.data import DataLoader
 from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.experiments.toolkit import load_mnist, mnist_arrays
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
+from neuralab.train.metrics import evaluate
 
 LABELS = ["too small", "about right", "too large", "divergent"]
-
-
-def load_mnist(cfg: dict) -> tuple[Any, Any, bool]:
-    """The training and held-out sets: the shipped subset, or the full data when asked/found."""
-    subset = {"subset": True, "full": False, "auto": None}.get(cfg["data"])
-    if cfg["data"] not in ("subset", "full", "auto"):
-        raise ValueError(f"learning-rate: data must be subset, full or auto, got {cfg['data']!r}")
-    root = cfg["data_root"] or None
-    train = MNIST(root=root, train=True, subset=subset, download=cfg["download"])
-    test = MNIST(root=root, train=False, subset=subset, download=cfg["download"])
-    return train, test, bool(getattr(train, "is_subset", False))
-
-
-def evaluate(model: Any, loader: Any) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over a loader (inf when the outputs are not finite)."""
-    total, correct, count = 0.0, 0, 0
-    with no_grad(), xp.errstate(all="ignore"):
-        for x, y in loader:
-            logits = model(x)
-            if not xp.isfinite(logits.array).all():
-                return math.inf, 0.0
-            total += float(cross_entropy(logits, y, reduction="sum").item())
-            correct += int((logits.array.argmax(axis=1) == y.array).sum())
-            count += len(y.array)
-    return total / count, correct / count
 
 
 def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
@@ -87,7 +62,8 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
     first = next(name for name, p in model.named_parameters() if p.ndim >= 2)
     ratios = [r["ratio"] for r in recorder.records
               if r["series"] == "updates" and r["param"] == first and math.isfinite(r["ratio"])]
-    eval_loss, eval_acc = evaluate(model, held_out)
+    held = evaluate(model, *held_out, batch_size=500, topk=(1,))
+    eval_loss, eval_acc = held["loss"], held["acc1"]
     rises = sum(b > a for a, b in zip(losses, losses[1:])) / max(1, len(losses) - 1)
     return {"label": label, "lr": lr, "losses": losses, "diverged": diverged,
             "max_loss": max(losses), "final_train_loss": float(xp.mean(losses[-10:])),
@@ -96,9 +72,9 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    train, test, is_subset = load_mnist(cfg)
+    train, test, is_subset = load_mnist(cfg, "learning-rate")
     n_eval = min(cfg["eval_examples"], len(test))
-    held_out = DataLoader(Subset(test, list(range(n_eval))), batch_size=500)
+    held_out = mnist_arrays(test, n_eval)
     if len(cfg["lrs"]) != 4:
         raise ValueError(f"learning-rate: lrs must list four rates (too small, about right, too "
                          f"large, divergent), got {cfg['lrs']}")
