@@ -24,7 +24,7 @@ import math
 import time
 from typing import Any
 
-from neuralab.autograd import Tensor, no_grad
+from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.diagnostics.recorder import Recorder
@@ -34,6 +34,7 @@ from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
+from neuralab.train.metrics import evaluate
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITS = ("small", "xavier", "he")
@@ -89,15 +90,6 @@ def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
     return float(loss.item())
 
 
-def _accuracy(model: Any, x: Any, y: Any) -> float:
-    correct = 0
-    with no_grad(), xp.errstate(all="ignore"):
-        for i in range(0, len(y.array), 1000):
-            logits = model(x[i:i + 1000]).array
-            correct += int((logits.argmax(axis=1) == y.array[i:i + 1000]).sum())
-    return correct / len(y.array)
-
-
 def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:
     """Build, measure at initialization, train, and measure again one (activation, init) pair."""
     train, x_probe, y_probe, x_test, y_test = data
@@ -127,7 +119,7 @@ def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dic
     train_time = time.perf_counter() - start
     probe_loss1 = _measure(model, rec, x_probe, y_probe, FINAL)
     rec.detach()
-    accuracy = _accuracy(model, x_test, y_test)
+    accuracy = evaluate(model, x_test.array, y_test.array, batch_size=1000, topk=(1,))["acc1"]
     weights = [name for name, p in model.named_parameters() if p.ndim >= 2]
     norms0 = rec.gradient_norms(0)
     norms1 = rec.gradient_norms(FINAL)
