@@ -19,8 +19,8 @@ from typing import Any
 
 import neuralab.nn as nn
 from neuralab.backend import xp
-from neuralab.models.initialization import normal_fill
 from neuralab.models.googlenet import INCEPTION_TABLE, BasicConv2d, GoogLeNetOutputs, Inception
+from neuralab.models.initialization import normal_fill
 from neuralab.models.lenet import LeNet5
 from neuralab.models.registry import register
 from neuralab.models.vgg import CONFIGS, VGG
