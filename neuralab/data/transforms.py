@@ -32,8 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuralab.autograd import Tensor
-from neuralab.backend import rng as _default_rng
-from neuralab.backend import xp
+from neuralab.backend import as_rng, xp
 
 __all__ = [
     "CenterCrop", "Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip",
@@ -121,7 +120,7 @@ def _pair(size: int | Sequence[int], name: str, arg: str = "size") -> tuple[int,
 
 
 def _generator(generator: Any) -> Any:
-    return generator if generator is not None else _default_rng()
+    return as_rng(generator)
 
 
 def _resample(x: Any, top: Any, left: Any, height: Any, width: Any,
@@ -338,36 +337,68 @@ class CenterCrop:
 
 
 class RandomCrop:
-    """A random ``size`` window per sample, after zero-padding each side by ``padding``.
+    """A random ``size`` window per sample, after padding the image, as torchvision's.
 
     The CIFAR augmentation of He et al. (2016): pad 4 pixels, crop 32x32. All windows are taken
     at once: a strided view lists every window, and fancy indexing picks one per sample.
 
     Args:
         size: crop size, int or (h, w).
-        padding: zeros added on each side before cropping.
-        generator: a ``numpy.random.Generator``; default ``neuralab.backend.rng()``.
+        padding: added before cropping: an int for every side, (left/right, top/bottom), or
+            (left, top, right, bottom), as torchvision.
+        pad_if_needed: also pad an image smaller than ``size`` up to it.
+        fill: the value of constant padding.
+        padding_mode: "constant", "edge", "reflect" or "symmetric" (NumPy's ``pad`` modes,
+            the same names and meaning as torchvision's).
+        generator: a ``numpy.random.Generator`` or ``neuralab.Generator``; default
+            ``neuralab.backend.rng()``.
     """
 
-    def __init__(self, size: int | Sequence[int], padding: int = 0, generator: Any = None):
+    _MODES = ("constant", "edge", "reflect", "symmetric")
+
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float = 0,
+                 padding_mode: str = "constant", generator: Any = None):
         self.size = _pair(size, "RandomCrop")
-        if not isinstance(padding, int) or padding < 0:
-            raise ValueError(f"RandomCrop: padding must be a non-negative int, got {padding!r}")
-        self.padding = padding
+        pads = 0 if padding is None else padding
+        if isinstance(pads, (int, xp.integer)) and not isinstance(pads, bool):
+            pads = (pads,) * 4
+        elif isinstance(pads, Sequence) and len(pads) == 2:
+            pads = (pads[0], pads[1], pads[0], pads[1])
+        if not (isinstance(pads, Sequence) and len(pads) == 4
+                and all(isinstance(v, (int, xp.integer)) and not isinstance(v, bool) and v >= 0
+                        for v in pads)):
+            raise ValueError(f"RandomCrop: padding must be a non-negative int, a pair or four "
+                             f"ints (left, top, right, bottom), got {padding!r}")
+        if padding_mode not in self._MODES:
+            raise ValueError(f"RandomCrop: padding_mode must be one of {self._MODES}, got "
+                             f"{padding_mode!r}")
+        self.padding = padding if padding is not None else 0
+        self._pads = tuple(int(v) for v in pads)  # (left, top, right, bottom)
+        self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
         self.generator = generator
+
+    def _pad(self, array: Any, left: int, top: int, right: int, bottom: int) -> Any:
+        if not (left or top or right or bottom):
+            return array
+        widths = ((0, 0), (0, 0), (top, bottom), (left, right))
+        if self.padding_mode == "constant":
+            return xp.pad(array, widths, constant_values=self.fill)
+        return xp.pad(array, widths, mode=self.padding_mode)
 
     def __call__(self, x: Any) -> Any:
         array, kind, single = _unwrap(x, "RandomCrop")
-        p = self.padding
-        if p:
-            array = xp.pad(array, ((0, 0), (0, 0), (p, p), (p, p)))
-        N, _, H, W = array.shape
+        array = self._pad(array, *self._pads)
         h, w = self.size
+        if self.pad_if_needed:
+            dh, dw = max(0, h - array.shape[2]), max(0, w - array.shape[3])
+            array = self._pad(array, dw, dh, dw, dh)
+        N, _, H, W = array.shape
         if h > H or w > W:
             raise ValueError(
                 f"RandomCrop: crop {self.size} is larger than the padded image ({H}, {W})"
             )
-        g = _generator(self.generator)
+        g = as_rng(self.generator)
         top = g.integers(0, H - h + 1, size=N)
         left = g.integers(0, W - w + 1, size=N)
         # windows[n, c, i, j] is the (h, w) window at (i, j): shape (N, C, H-h+1, W-w+1, h, w).

@@ -324,3 +324,24 @@ def test_make_grid_layout_as_torchvision(tmp_path):
     nl.utils.save_image(nl.tensor(images / 4), path, nrow=5)
     back = np.asarray(PIL.open(path))
     assert back.shape == (2 + 4, 5 * 5 + 2, 3) and back[2, 2 + 5 * 4, 0] == 255
+
+
+def test_random_crop_padding_forms_match_torch_padding():
+    x = np.random.default_rng(2).random((2, 3, 5, 6)).astype(np.float32)
+    tx = torch.from_numpy(x)
+    # Cropping the whole padded image shows the padding itself: compare with torch's F.pad.
+    for padding, mode, torch_pad in [(2, "reflect", (2, 2, 2, 2)),
+                                     ((1, 3), "edge", (1, 1, 3, 3)),
+                                     ((1, 2, 3, 0), "constant", (1, 3, 2, 0))]:
+        left, right, top, bottom = torch_pad
+        crop = transforms.RandomCrop((5 + top + bottom, 6 + left + right), padding=padding,
+                                     padding_mode=mode, fill=0)
+        ref = torch.nn.functional.pad(tx, torch_pad, mode="replicate" if mode == "edge"
+                                      else mode)
+        np.testing.assert_array_equal(crop(x), ref.numpy())
+    grown = transforms.RandomCrop(8, pad_if_needed=True, fill=7.0)(x)
+    assert grown.shape == (2, 3, 8, 8) and (grown == 7.0).any()
+    with pytest.raises(ValueError, match="padding_mode"):
+        transforms.RandomCrop(4, padding=1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="padding"):
+        transforms.RandomCrop(4, padding=(1, 2, 3))
