@@ -56,6 +56,7 @@ def install(ops: Any) -> None:
         setattr(Tensor, name + "_", ops.indexing.inplace(getattr(ops, name)))
     for name in methods:
         setattr(Tensor, name, getattr(ops, name))
+    Tensor.unfold = ops.rearrange.sliding_windows  # torch's method, not F.unfold
     Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),
                         doc="The tensor with its dimensions reversed (a matrix's transpose).")
 

@@ -77,8 +77,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     x = input if isinstance(input, Tensor) else Tensor(input)
     axis = normalize_dim("normalize", dim, x.ndim)
-    if x.ndim == 0:
-        raise IndexError("normalize: input must have at least one dimension")
+    if x.ndim == 0:  # a 0-d tensor is its own one-element vector: x / max(|x|, eps)
+        return Normalize.apply(x.reshape(1), p=float(p), axis=0, eps=float(eps)).reshape(())
     return Normalize.apply(x, p=float(p), axis=axis, eps=float(eps))
 
 

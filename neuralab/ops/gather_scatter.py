@@ -752,13 +752,13 @@ def _search(op: str, seq: Any, values: Any, right: bool) -> Any:
     return below.sum(axis=-1)
 
 
-def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,  # noqa: A002
+def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the index at which it would be inserted into ``sorted_sequence`` (along
     its last dimension) to keep it sorted: the first such index, or the last with
     ``right=True``/``side='right'``. int64 (int32 with ``out_int32``), no gradient."""
     seq = _array(sorted_sequence)
-    values = _array(input)
+    values = _array(values)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")

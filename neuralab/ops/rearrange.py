@@ -126,9 +126,9 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     if len(d) != len(s):
         raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(s)}, dims: "
                            f"{len(d)}")
-    axes = tuple(normalize_dim("roll", a, x.ndim) for a in d)
     if x.ndim == 0:
-        return x
+        raise IndexError("roll: Dimension specified as 0 but tensor has no dimensions")
+    axes = tuple(normalize_dim("roll", a, x.ndim) for a in d)
     return Roll.apply(x, shifts=s, axes=axes)
 
 
@@ -145,9 +145,11 @@ class Flip(Function):
         return xp.flip(dout, ctx.axes) if ctx.axes else dout
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    """``input`` reversed along ``dims`` (``flip(x, (0, 1))`` or ``x.flip(0, 1)``)."""
+def flip(input: Tensor, *order: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    """``input`` reversed along ``dims`` (``flip(x, (0, 1))``, ``flip(x, dims=[0])`` or
+    ``x.flip(0, 1)``)."""
     x = _t(input)
+    dims = order if dims is None else (dims,)
     if len(dims) == 1 and not isinstance(dims[0], (int, xp.integer)):
         dims = tuple(dims[0])
     axes = tuple(normalize_dim("flip", d, x.ndim) for d in dims)
@@ -426,6 +428,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
                            f"({destination} dims)")
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in source or destination")
+    if x.ndim == 0:
+        return Permute.apply(x, dims=())
     order = [None] * x.ndim
     for s, d in zip(src, dst):
         order[d] = s
@@ -549,9 +553,9 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     return Reshape.apply(x, shape=x.shape[:axis] + sizes + x.shape[axis + 1:])
 
 
-def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
-    """``input`` expanded to ``size`` (-1 keeps a size); the gradient sums over the copies."""
-    return expand(_t(input), *_int_tuple("broadcast_to", "size", size))
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+    """``input`` expanded to ``shape`` (-1 keeps a size); the gradient sums over the copies."""
+    return expand(_t(input), *_int_tuple("broadcast_to", "shape", shape))
 
 
 def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
@@ -654,12 +658,13 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     return getitem(x, (slice(None),) * axis + (index,))
 
 
-def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+def meshgrid(*tensors: Any, indexing: str | None = "ij") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-d tensors: with 'ij' the i-th output varies along dimension i;
     with 'xy' (Cartesian) the first two dimensions are swapped. Each output expands its input
     (the gradient sums over the copies)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    indexing = "ij" if indexing is None else indexing  # PyTorch's default (with a warning)
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
     ts = [_t(t) for t in tensors]
@@ -683,3 +688,23 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 
+
+
+def sliding_windows(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
+    """``Tensor.unfold(dimension, size, step)``: the windows input[..., k·step : k·step + size,
+    ...] along ``dimension``, which becomes the window count, with the window as a new last
+    dimension. A gather of overlapping slices: the gradient adds up where windows overlap."""
+    x = _t(input)
+    axis = normalize_dim("unfold", dimension, x.ndim) if x.ndim else 0
+    n = x.shape[axis] if x.ndim else 1
+    if size < 0 or size > n:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {axis} is {n} but size "
+                           f"is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(size,))
+    starts = xp.arange(0, n - size + 1, step)
+    index = starts[:, None] + xp.arange(size)[None, :]  # (L, size)
+    windows = getitem(x, (slice(None),) * axis + (Tensor(index),))  # (..., L, size, ...)
+    return movedim(windows, axis + 1, -1)

@@ -333,13 +333,13 @@ class Split(Function):
 # --------------------------------------------------------------------------- user-facing functions
 
 
-def reshape(x: Tensor, *shape: Any) -> Tensor:
+def reshape(x: Tensor, *sizes: Any, shape: Any = None) -> Tensor:
     """x with a new shape holding the same elements in row-major order; one size may be -1.
 
-    Accepts ``reshape(x, 2, 3)`` and ``reshape(x, (2, 3))``. Used to flatten feature maps before a
-    fully connected layer (Lecture 9): (N, C, H, W) -> (N, C·H·W).
+    Accepts ``reshape(x, 2, 3)``, ``reshape(x, (2, 3))`` and ``reshape(x, shape=(2, 3))``. Used
+    to flatten feature maps before a fully connected layer (Lecture 9): (N, C, H, W) -> (N, C·H·W).
     """
-    return Reshape.apply(x, shape=_sizes("reshape", shape))
+    return Reshape.apply(x, shape=_sizes("reshape", sizes if shape is None else (shape,)))
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -362,9 +362,10 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(x, dims=tuple(dims))
 
 
-def permute(x: Tensor, *dims: Any) -> Tensor:
-    """x with its dimensions reordered: ``permute(x, 0, 2, 3, 1)`` turns NCHW into NHWC."""
-    return Permute.apply(x, dims=_sizes("permute", dims))
+def permute(x: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    """x with its dimensions reordered: ``permute(x, 0, 2, 3, 1)`` (or ``dims=(0, 2, 3, 1)``)
+    turns NCHW into NHWC."""
+    return Permute.apply(x, dims=_sizes("permute", order if dims is None else (dims,)))
 
 
 def expand(x: Tensor, *sizes: Any) -> Tensor:

@@ -97,3 +97,19 @@ def test_inplace_methods_match_pytorch(name, args):
     (h * h).sum().backward()
     (th * th).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize(("shape", "args"), [
+    ((7,), (0, 3, 2)), ((2, 6, 3), (1, 2, 1)), ((4, 5), (-1, 5, 3)), ((3,), (0, 0, 1)),
+    ((), (0, 1, 1)),
+])
+def test_tensor_unfold_windows_match_pytorch(shape, args):
+    x = np.random.default_rng(0).standard_normal(shape)
+    a = nl.tensor(x, dtype=np.float64, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    y, z = a.unfold(*args), t.unfold(*args)
+    np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(tuple(z.shape))
+    (y * nl.tensor(weights, dtype=np.float64)).sum().backward()
+    (z * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy())
