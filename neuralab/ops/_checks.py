@@ -51,3 +51,9 @@ def normalize_dims(op: str, dim: Any, ndim: int) -> tuple[int, ...] | None:
     if len(out) != len(dims):
         raise ValueError(f"{op}: dim {dim} names a dimension twice")
     return out
+
+
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index outside its dimension. PyTorch raises IndexError from ``x[i]`` and RuntimeError
+    from ``gather``/``scatter``/``index_select``; this error is both, so that either
+    ``except`` clause written against PyTorch catches it."""

@@ -17,7 +17,7 @@ from typing import Any
 from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
-from neuralab.ops._checks import broadcast_shape, normalize_dim
+from neuralab.ops._checks import IndexOutOfRange, broadcast_shape, normalize_dim
 
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
@@ -50,8 +50,8 @@ def _check_bounds(op: str, index: Any, size: int, dim: int, wrap: bool = False) 
     low = -size if wrap else 0
     if lo < low or hi >= size:
         bad = lo if lo < low else hi
-        raise IndexError(f"{op}: index {bad} is out of bounds for dimension {dim} with size "
-                         f"{size}")
+        raise IndexOutOfRange(f"{op}: index {bad} is out of bounds for dimension {dim} with "
+                              f"size {size}")
 
 
 def _grid(index: Any, axis: int) -> tuple:
@@ -355,13 +355,13 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 # --------------------------------------------------------------------------- whole slices
 
 
-def _vector_index(op: str, index: Any, size: int, axis: int) -> Any:
+def _vector_index(op: str, index: Any, size: int, axis: int, wrap: bool = False) -> Any:
     idx = _array(index)
     _check_index_dtype(op, idx)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {idx.shape}")
     idx = idx.reshape(-1).astype(xp.int64)
-    _check_bounds(op, idx, size, axis, wrap=True)
+    _check_bounds(op, idx, size, axis, wrap=wrap)
     return idx % size if size else idx
 
 
@@ -389,7 +389,7 @@ def _slice_op_axis(op: str, x: Tensor, dim: int) -> int:
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The slices of ``input`` along ``dim`` at the positions in the 1-d ``index`` (PyTorch's
-    ``torch.index_select``); negative positions count from the end."""
+    ``torch.index_select``); positions must lie in [0, size), as in PyTorch."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     axis = _slice_op_axis("index_select", x, dim)
     if x.ndim == 0:
@@ -479,7 +479,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     x = input if isinstance(input, Tensor) else Tensor(input)
     axis = normalize_dim("index_fill", dim, x.ndim)
     n = x.shape[axis] if x.ndim else 1
-    idx = _vector_index("index_fill", index, n, axis)
+    idx = _vector_index("index_fill", index, n, axis, wrap=True)
     v = value if isinstance(value, Tensor) else Tensor._from_op(
         xp.asarray(value, dtype=x.dtype), None, 0)
     if v.ndim:
@@ -635,8 +635,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if hi >= n or lo < -n:
-            raise IndexError(f"take: out of range: tried to access index {hi if hi >= n else lo} "
-                             f"on a tensor of {n} elements.")
+            raise IndexOutOfRange(f"take: out of range: tried to access index "
+                                  f"{hi if hi >= n else lo} on a tensor of {n} elements.")
     return Take.apply(x, index=(idx % max(n, 1)).astype(xp.int64))
 
 

@@ -13,6 +13,7 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.kernels.layout import axis_order, zeros_in_order
+from neuralab.ops._checks import IndexOutOfRange
 
 __all__ = ["getitem", "index_put"]
 
@@ -101,8 +102,8 @@ def normalize_index(shape: tuple[int, ...], index: Any) -> tuple[tuple, tuple | 
         elif isinstance(p, int):
             n = shape[dim]
             if not -n <= p < n:
-                raise IndexError(f"getitem: index {p} is out of bounds for dimension {dim} with "
-                                 f"size {n} (tensor shape {shape})")
+                raise IndexOutOfRange(f"getitem: index {p} is out of bounds for dimension {dim} "
+                                      f"with size {n} (tensor shape {shape})")
             basic.append(p)
             dim += 1
         elif isinstance(p, slice):
@@ -126,8 +127,9 @@ def normalize_index(shape: tuple[int, ...], index: Any) -> tuple[tuple, tuple | 
             if p.size:
                 lo, hi = int(p.min()), int(p.max())
                 if hi >= n or lo < -n:
-                    raise IndexError(f"getitem: index {hi if hi >= n else lo} is out of bounds "
-                                     f"for dimension {dim} with size {n} (tensor shape {shape})")
+                    raise IndexOutOfRange(f"getitem: index {hi if hi >= n else lo} is out of "
+                                          f"bounds for dimension {dim} with size {n} (tensor "
+                                          f"shape {shape})")
             basic.append(slice(None))
             advanced.append(p)
             arrays.append(p)

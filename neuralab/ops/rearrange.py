@@ -18,7 +18,7 @@ from typing import Any
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
-from neuralab.ops._checks import normalize_dim
+from neuralab.ops._checks import IndexOutOfRange, normalize_dim
 from neuralab.ops.indexing import getitem
 from neuralab.ops.shape import (
     Permute,
@@ -634,7 +634,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa:
     n = x.shape[axis]
     start = int(start.item() if isinstance(start, Tensor) else start)
     if not -n <= start <= n:
-        raise IndexError(f"narrow: start ({start}) out of range for dimension {axis} of size {n}")
+        raise IndexOutOfRange(f"narrow: start ({start}) out of range for dimension {axis} of "
+                              f"size {n}")
     if start < 0:
         start += n
     if length < 0 or start + length > n:
@@ -653,8 +654,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     n = x.shape[axis]
     index = int(index.item() if isinstance(index, Tensor) else index)
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {x.shape} at "
-                         f"dimension {axis}")
+        raise IndexOutOfRange(f"select(): index {index} out of range for tensor of size "
+                              f"{x.shape} at dimension {axis}")
     return getitem(x, (slice(None),) * axis + (index,))
 
 
