@@ -395,8 +395,9 @@ class ImageFolder(ImageDataset):
 
     Args:
         root: the folder holding one sub-folder per class.
-        transform: applied to the image in ``__getitem__`` (for batch-wise augmentation give the
-            transform to the DataLoader instead).
+        transform: applied in ``__getitem__`` to the raw uint8 (H, W, 3) image (torchvision
+            passes a PIL image); for batch-wise augmentation give the transform to the
+            DataLoader instead.
         cache: cache the decoded arrays in ``cache_dir()`` so the next run skips decoding.
         size: (h, w) (or one int) to resize every image to on decoding; needed when sizes
             differ.
