@@ -41,7 +41,7 @@ def tidy_figure(fig: Any) -> None:
                 axis.set_minor_formatter(NullFormatter())
                 axis.set_major_locator(LogLocator(base=10))
             elif label.lower().startswith(("epoch", "step", "training step")):
-                axis.set_major_locator(MaxNLocator(integer=True))
+                axis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
         if any(type(t).__name__ == "Annotation" for t in ax.texts):
             for text in ax.texts:
                 text.set_clip_on(False)
