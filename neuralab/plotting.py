@@ -7,6 +7,7 @@ is an optional dependency (the ``train`` extra) and is imported only when a figu
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = ["subplots", "tidy_figure"]
@@ -25,21 +26,27 @@ def subplots(*args: Any, **kwargs: Any) -> Any:
 def tidy_figure(fig: Any) -> None:
     """The finishing touches every experiment figure gets before it is saved.
 
-    * log axes show labels at the decades only (the minor ticks' ``2x10^4 3x10^4`` collide);
+    * log axes spanning a decade or more label the decades only (the minor ticks'
+      ``2x10^4 3x10^4`` collide);
     * an axis labelled "epoch" or "step" gets integer ticks (no epoch 1.5);
     * an axis labelled in percent whose data lie in [0, 100] stops at 0 and 100 (no 102%);
     * point labels (annotations) are never clipped: the axes get a margin around them;
     * labelled artists without a legend get one (twin axes share one legend).
     """
-    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     twins = {}
     for ax in fig.axes:
         for axis, scale, label in ((ax.xaxis, ax.get_xscale(), ax.get_xlabel()),
                                    (ax.yaxis, ax.get_yscale(), ax.get_ylabel())):
             if scale == "log":
-                axis.set_minor_formatter(NullFormatter())
-                axis.set_major_locator(LogLocator(base=10))
+                low, high = ax.get_xlim() if axis is ax.xaxis else ax.get_ylim()
+                decades = math.log10(high / low) if 0 < low < high else 0.0
+                if decades >= 2.5:  # many decades: label the decades only
+                    axis.set_minor_formatter(NullFormatter())
+                elif decades >= 1:  # one or two decades: the decades, and 2 and 5 between them
+                    axis.set_minor_formatter(FuncFormatter(_two_and_five))
+                # (Under a decade matplotlib labels 3x10^0 4x10^0 6x10^0: the only labels.)
             elif label.lower().startswith(("epoch", "step", "training step")):
                 axis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
         if any(type(t).__name__ == "Annotation" for t in ax.texts):
@@ -79,3 +86,10 @@ def _legend_if_missing(group: list, handles: list) -> None:
             group[-1].legend(*zip(*handles), fontsize=8)
         return
     group[-1].legend(*zip(*handles), fontsize=8)
+
+
+def _two_and_five(value: float, position: Any = None) -> str:
+    """Label a minor tick of a log axis only at 2 and 5 times a power of ten."""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10 ** exponent)
+    return f"${mantissa}\\times10^{{{exponent}}}$" if mantissa in (2, 5) else ""
