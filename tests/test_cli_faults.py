@@ -80,7 +80,7 @@ TRAIN_CASES = [
     (["--scheduler", "plateau", "--gamma", "2"], 2, r"--gamma must be < 1 with --scheduler "
                                                     r"plateau"),
     (["--scheduler", "multistep", "--milestones", "5", "3"], 2, r"--milestones must be "
-                                                                r"increasing"),
+                                                                r"positive epochs in increasing"),
     (["--scheduler", "multistep", "--milestones", "0"], 2, r"--milestones must be"),
     (["--scheduler", "multistep"], 2, r"multistep needs --milestones"),
     (["--scheduler", "onecycle", "--max-lr", "-1"], 2, r"--max-lr must be a positive"),

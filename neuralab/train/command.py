@@ -292,8 +292,9 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "dropout": (lambda v: 0 <= v < 1, "a probability in [0, 1)"),
     "step_size": (lambda v: v >= 1, "a positive number of epochs"),
     "gamma": (_positive, "a positive, finite factor"),
-    "milestones": (lambda v: all(m >= 1 for m in v) and list(v) == sorted(set(v)),
-                   "increasing positive epochs"),
+    # (a repeated milestone decays once per repetition, as in PyTorch's MultiStepLR)
+    "milestones": (lambda v: all(m >= 1 for m in v) and list(v) == sorted(v),
+                   "positive epochs in increasing order"),
     "max_lr": (_positive, "a positive, finite learning rate"),
     "pct_start": (lambda v: 0 < v < 1, "a fraction in (0, 1)"),
     "scheduler_step": (lambda v: v in ("epoch", "batch"), "'epoch' or 'batch'"),
