@@ -72,7 +72,11 @@ class _RoundedQuotient(_Binary):
 
 
 class FloorDivide(_RoundedQuotient):
-    """z = ⌊a / b⌋ (rounded toward −∞, Python's ``//``).   ā = 0, b̄ = 0 (a convention)."""
+    """z = ⌊a / b⌋ (rounded toward −∞, Python's ``//``).   ā = 0, b̄ = 0.
+
+    The zero gradient is PyTorch's for ``div(rounding_mode='floor')``; PyTorch's ``floor_divide``
+    and ``//`` refuse to differentiate at all, where we give the same zeros (a convention).
+    """
 
     name = "floor_divide"
 
