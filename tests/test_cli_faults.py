@@ -595,3 +595,30 @@ def test_resume_with_a_damaged_best_checkpoint(tmp_path, capsys):
     best.write_bytes(best.read_bytes()[:200])
     code, err = run_cli(["train", "--resume", str(run), "--epochs", "2"], capsys)
     assert_one_line(err, code, 1, rf"cannot read {best}")
+
+
+def test_image_damaged_in_the_middle_of_training_is_a_message(tmp_path, capsys, monkeypatch):
+    """Large image sets are decoded lazily: a damaged file surfaces during an epoch."""
+    import io
+
+    from PIL import Image
+
+    from neuralab.data.datasets import imagefolder
+
+    monkeypatch.setattr(imagefolder, "LAZY_BYTES", 0)  # decode lazily even this tiny set
+    root = tmp_path / "images"
+    for split in ("train", "test"):
+        for c, colour in enumerate([(250, 0, 0), (0, 0, 250)]):
+            folder = root / split / f"class{c}"
+            folder.mkdir(parents=True)
+            for i in range(8):
+                buf = io.BytesIO()
+                Image.new("RGB", (8, 8), colour).save(buf, format="PNG")
+                (folder / f"{i}.png").write_bytes(buf.getvalue())
+    bad = root / "train" / "class1" / "7.png"
+    bad.write_bytes(bad.read_bytes()[:40])
+    code, err = run_cli(["train", "--data", "imagefolder", "--data-root", str(root),
+                         "--image-size", "8", "--model", "mlp", "--epochs", "2",
+                         "--batch-size", "4", "--no-progress", "--threads", "1",
+                         "--run-dir", str(tmp_path / "run")], capsys)
+    assert_one_line(err, code, 1, rf"stopped: ImageFolder: cannot decode image {bad}")

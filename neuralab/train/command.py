@@ -810,6 +810,10 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     except TrainingDiverged as err:
         print(f"neuralab train: stopped: {err}", file=sys.stderr)
         return 1
+    except DataError as err:  # a damaged file met while training (lazily decoded images)
+        print(f"neuralab train: stopped: {err}; the last good checkpoint is kept in "
+              f"{run_dir}", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - start
     summary = f"done in {elapsed:.1f}s ({result.epochs_run} epochs)"
     if result.test is not None:

@@ -40,7 +40,7 @@ from typing import Any
 
 from neuralab.backend import xp
 from neuralab.data.dataset import Dataset
-from neuralab.data.download import cache_dir
+from neuralab.data.download import DataError, cache_dir
 from neuralab.fileio import atomic_savez, atomic_write_bytes
 from neuralab.progress import Progress
 
@@ -99,6 +99,11 @@ def _pillow() -> Any:
     return Image
 
 
+class ImageDecodeError(DataError, ValueError):
+    """An image file cannot be decoded (a ValueError, and a DataError: the user's file to fix,
+    which can surface in the middle of training when images are decoded lazily)."""
+
+
 def decode_image(source: Any, name: str, size: tuple[int, int] | None = None) -> Any:
     """Decode one image file (a path or a file object) to a uint8 (H, W, 3) RGB array.
 
@@ -124,7 +129,7 @@ def decode_image(source: Any, name: str, size: tuple[int, int] | None = None) ->
                 img = img.resize((size[1], size[0]), Image.BILINEAR, reducing_gap=2.0)
             return xp.asarray(img, dtype=xp.uint8)
     except Exception as exc:  # Pillow raises several types for truncated or non-image files
-        raise ValueError(
+        raise ImageDecodeError(
             f"ImageFolder: cannot decode image {name}: {exc}; replace the file or move it out "
             "of the folder"
         ) from exc
