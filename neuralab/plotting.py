@@ -31,10 +31,15 @@ def tidy_figure(fig: Any) -> None:
     * an axis labelled "epoch" or "step" gets integer ticks (no epoch 1.5);
     * an axis labelled in percent whose data lie in [0, 100] stops at 0 and 100 (no 102%);
     * point labels (annotations) are never clipped: the axes get a margin around them;
-    * labelled artists without a legend get one (twin axes share one legend).
+    * labelled artists without a legend get one (twin axes share one legend);
+    * three or more panels side by side get at least 4.2 inches (about 460 px) each.
     """
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+    columns = len({round(ax.get_position().x0, 3) for ax in fig.axes if ax.get_visible()})
+    width, height = fig.get_size_inches()
+    if columns >= 3 and width < 4.2 * columns:  # side-by-side panels each at least ~460 px
+        fig.set_size_inches(4.2 * columns, height)
     twins = {}
     for ax in fig.axes:
         for axis, scale, label in ((ax.xaxis, ax.get_xscale(), ax.get_xlabel()),
@@ -62,7 +67,12 @@ def tidy_figure(fig: Any) -> None:
                 ax.set_ylim(max(low, 0.0), min(high, 100.0))
         shared = ax.get_shared_x_axes().get_siblings(ax)
         twins.setdefault(id(min(shared, key=id)), []).append(ax)
+    shown = {text.get_text() for ax in fig.axes if ax.get_legend() is not None
+             for text in ax.get_legend().get_texts()}
     for group in twins.values():
+        labels = {lab for a in group for lab in a.get_legend_handles_labels()[1]}
+        if labels and labels <= shown and all(a.get_legend() is None for a in group):
+            continue  # another panel's legend already names these lines
         if len(group) > 1 and not any(a.get_position().bounds != group[0].get_position().bounds
                                       for a in group):
             handles = [(h, lab) for a in group for h, lab in zip(*a.get_legend_handles_labels())]

@@ -34,6 +34,7 @@ from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
+from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -90,6 +91,20 @@ def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
     return float(loss.item())
 
 
+class StepBudget(Callback):
+    """Records each step's loss and ends training after ``steps`` steps; keeps the recorder's
+    step counter off its recorded steps."""
+
+    def __init__(self, steps: int, recorder: Any):
+        self.steps, self.recorder, self.losses = steps, recorder, []
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        self.losses.append(loss)
+        self.recorder.set_step(step + 2)
+        trainer.should_stop = step + 1 >= self.steps
+
+
 def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:
     """Build, measure at initialization, train, and measure again one (activation, init) pair."""
     train, x_probe, y_probe, x_test, y_test = data
@@ -98,24 +113,18 @@ def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dic
     rec = Recorder(model, steps={0, FINAL}, vanish_ratio=cfg["vanish_ratio"],
                    histogram_samples=cfg["histogram_samples"])
     probe_loss0 = _measure(model, rec, x_probe, y_probe, 0)
-    opt = SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
     loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
-    losses: list[float] = []
+    steps = StepBudget(cfg["steps"], rec)
+    trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"]),
+                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[steps])
     start = time.perf_counter()
-    bar = ctx.progress(total=cfg["steps"], desc=f"{activation}/{init}")
-    while len(losses) < cfg["steps"]:
-        for x, y in loader:
-            rec.set_step(len(losses) + 1)  # not a recorded step: hooks stay idle
-            with xp.errstate(all="ignore"):
-                loss = cross_entropy(model(x), y)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            losses.append(float(loss.item()))
-            bar.update(1)
-            if len(losses) >= cfg["steps"]:
-                break
-    bar.close()
+    rec.set_step(1)  # not a recorded step: the hooks stay idle while training
+    try:
+        with xp.errstate(all="ignore"):
+            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
+    except TrainingDiverged:
+        steps.losses.append(math.inf)
+    losses = steps.losses
     train_time = time.perf_counter() - start
     probe_loss1 = _measure(model, rec, x_probe, y_probe, FINAL)
     rec.detach()

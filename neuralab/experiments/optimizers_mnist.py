@@ -27,12 +27,11 @@ import math
 from typing import Any
 
 from neuralab import optim
-from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import load_mnist, mnist_arrays
+from neuralab.experiments.toolkit import ArrayLoader, load_mnist, mnist_arrays
 from neuralab.models import create
-from neuralab.nn.functional import cross_entropy
+from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
 # Display name -> (optimizer class name, fixed keyword arguments), in the lecture's order.
@@ -64,41 +63,42 @@ def _make_optimizer(name: str, params: Any, lr: float) -> Any:
     return getattr(optim, cls_name)(params, lr=lr, **kwargs)
 
 
+class LossAndTest(Callback):
+    """Every step's training loss (logged), the test loss and accuracy every ``eval_every``
+    steps, and the end of training after ``steps`` steps."""
+
+    def __init__(self, name: str, lr: float, cfg: dict, test: tuple, ctx: Any):
+        self.name, self.lr, self.cfg, self.test, self.ctx = name, lr, cfg, test, ctx
+        self.losses: list[float] = []
+        self.evals: list[tuple[int, float, float]] = []
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        self.losses.append(loss)
+        self.ctx.log("train", step=step, optimizer=self.name, lr=self.lr, loss=loss)
+        done = step + 1 >= self.cfg["steps"]
+        if (step + 1) % self.cfg["eval_every"] == 0 or done:
+            test = evaluate(trainer.model, *self.test, batch_size=1000, topk=(1,))
+            self.evals.append((step + 1, test["loss"], test["acc1"]))
+            self.ctx.log("test", step=step + 1, optimizer=self.name, loss=test["loss"],
+                         accuracy=test["acc1"])
+        trainer.should_stop = done
+
+
 def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
-    manual_seed(ctx.seed)  # the same initial weights for every optimizer
+    """``cfg['steps']`` mini-batch steps of optimizer ``name`` through ``Trainer``; the same
+    initial weights and the same mini-batches for every optimizer."""
+    manual_seed(ctx.seed)
     model = create("mlp", hidden=tuple(cfg["hidden"]))
-    opt = _make_optimizer(name, model.parameters(), lr)
-    x_train, y_train = data["train"]
-    x_test, y_test = data["test"]
-    order_rng = xp.random.default_rng(ctx.seed)  # the same batches for every optimizer
-    bs, steps = cfg["batch_size"], cfg["steps"]
-    losses: list[float] = []
-    evals: list[tuple[int, float, float]] = []
-    bar = ctx.progress(total=steps, desc=name)
-    order, pos = order_rng.permutation(len(x_train)), 0
-    for step in range(steps):
-        if pos + bs > len(order):
-            order, pos = order_rng.permutation(len(x_train)), 0
-        rows = order[pos:pos + bs]
-        pos += bs
-        with xp.errstate(all="ignore"):
-            loss = cross_entropy(model(Tensor(x_train[rows])), Tensor(y_train[rows]))
-        value = float(loss.item())
-        losses.append(value)
-        ctx.log("train", step=step, optimizer=name, lr=lr, loss=value)
-        if not math.isfinite(value):
-            break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        bar.update(1)
-        if (step + 1) % cfg["eval_every"] == 0 or step + 1 == steps:
-            test = evaluate(model, x_test, y_test, batch_size=1000, topk=(1,))
-            test_loss, test_acc = test["loss"], test["acc1"]
-            evals.append((step + 1, test_loss, test_acc))
-            ctx.log("test", step=step + 1, optimizer=name, loss=test_loss, accuracy=test_acc)
-    bar.close()
-    window = cfg["smooth"]
+    loader = ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed)
+    record = LossAndTest(name, lr, cfg, data["test"], ctx)
+    trainer = Trainer(model, _make_optimizer(name, model.parameters(), lr),
+                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[record])
+    try:
+        trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
+    except TrainingDiverged:
+        record.losses.append(math.inf)  # the step whose loss was no longer finite
+    losses, evals, window = record.losses, record.evals, cfg["smooth"]
     smoothed = smooth(losses, window)
     return {"name": name, "lr": lr, "losses": losses, "smoothed": smoothed.tolist(),
             "initial_loss": float(xp.mean(losses[:min(window, len(losses))])),

@@ -69,7 +69,8 @@ class Callback:
     ``on_after_backward`` (the gradients are in every ``.grad``: gradient recorders read them
     here), optional clipping, ``optimizer.step()``, the per-batch scheduler step, then
     ``on_batch_end`` (per-step recording). ``on_epoch_end`` follows each epoch's training (and
-    validation) with that epoch's metrics.
+    validation) with that epoch's metrics. A callback ends training after the current batch by
+    setting ``trainer.should_stop = True`` (a budget counted in steps rather than epochs).
     """
 
     def on_after_backward(self, trainer: Trainer, step: int) -> None:
@@ -205,6 +206,7 @@ class Trainer:
                                 f"got {type(callback).__name__}")
         self.callbacks = list(callbacks)
         self.global_step = 0  # mini-batches trained so far, over all epochs
+        self.should_stop = False  # a callback sets it to end training after the current batch
         # Progress of the run: what a checkpoint must restore for an exact resume.
         self.epoch = 0
         self.best_metric: float | None = None
@@ -245,6 +247,8 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_batch_end(self, self.global_step, value, z, y)
                 self.global_step += 1
+                if self.should_stop:
+                    break
                 n = len(y.array)
                 loss_mean.update(value, n)
                 if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
@@ -353,7 +357,8 @@ class Trainer:
                 metrics_log.write(entry)
 
         stop = self.early_stopping
-        while self.epoch < epochs:
+        self.should_stop = False
+        while self.epoch < epochs and not self.should_stop:
             epoch = self.epoch + 1
             train = self.train_epoch(train_loader, epoch, epochs)
             # The loss is checked before each step, but the last steps of an epoch can still
