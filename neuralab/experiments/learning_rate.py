@@ -21,11 +21,29 @@ from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist, mnist_arrays
 from neuralab.models import create
-from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
+from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
 LABELS = ["too small", "about right", "too large", "divergent"]
+
+
+class StepsOrDivergence(Callback):
+    """Records every step's loss; ends training after ``steps`` steps, or as soon as the loss
+    exceeds ``explode_factor`` times the first one (divergence: the point is made)."""
+
+    def __init__(self, cfg: dict, lr: float, recorder: Any, ctx: Any):
+        self.cfg, self.lr, self.recorder, self.ctx = cfg, lr, recorder, ctx
+        self.losses: list[float] = []
+        self.diverged = False
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        self.losses.append(loss)
+        self.ctx.log("train", step=step, lr=self.lr, loss=loss)
+        self.recorder.set_step(step + 1)
+        self.diverged = loss > self.cfg["explode_factor"] * self.losses[0]
+        trainer.should_stop = self.diverged or step + 1 >= self.cfg["steps"]
 
 
 def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
@@ -36,27 +54,17 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
     recorder = Recorder(model, every=cfg["record_every"])
     recorder.wrap(opt)
     loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
-    losses: list[float] = []
-    diverged = False
-    bar = ctx.progress(total=cfg["steps"], desc=f"lr={lr:g}")
-    while len(losses) < cfg["steps"] and not diverged:
-        for x, y in loader:
-            recorder.set_step(len(losses))
-            with xp.errstate(all="ignore"):
-                loss = cross_entropy(model(x), y)
-            value = float(loss.item())
-            losses.append(value)
-            ctx.log("train", step=len(losses) - 1, lr=lr, loss=value)
-            if not math.isfinite(value) or value > cfg["explode_factor"] * losses[0]:
-                diverged = True  # stop before overflow: the point is made
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.update(1)
-            if len(losses) >= cfg["steps"]:
-                break
-    bar.close()
+    budget = StepsOrDivergence(cfg, lr, recorder, ctx)
+    trainer = Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
+                      callbacks=[budget])
+    recorder.set_step(0)
+    try:
+        with xp.errstate(all="ignore"):
+            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
+    except TrainingDiverged:  # the loss overflowed to inf or nan
+        budget.losses.append(math.inf)
+        budget.diverged = True
+    losses, diverged = budget.losses, budget.diverged
     recorder.detach()
     ctx.log_rows([dict(r, lr=lr) for r in recorder.records if r["series"] in ("grads", "updates")])
     first = next(name for name, p in model.named_parameters() if p.ndim >= 2)
