@@ -10,9 +10,8 @@ import pytest
 import neuralab as nl
 import neuralab.nn as nn
 import neuralab.nn.functional as F
+from neuralab import optim
 from neuralab.diagnostics import Recorder
-
-optim = pytest.importorskip("neuralab.optim")
 
 
 def _mlp(depth, width, activation, std_fn, seed=0):

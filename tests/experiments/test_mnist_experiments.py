@@ -49,8 +49,6 @@ def test_optimizers_mnist_verdict_can_fail():
 
 
 def test_optimizers_mnist_rejects_bad_config(tmp_path):
-    if "optimizers-mnist" not in base.experiments():
-        pytest.skip("optimizers-mnist could not be loaded")
     with pytest.raises(ValueError, match="one learning rate per optimizer"):
         run_experiment("optimizers-mnist", quick=True, out_dir=tmp_path / "bad",
                        overrides={"lrs": [0.1]}, progress=False)
