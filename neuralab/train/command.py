@@ -180,9 +180,9 @@ def add_commands(subparsers: Any) -> None:
 def add_data_arguments(p: argparse.ArgumentParser, image: bool = True,
                        default: str | None = "mnist") -> None:
     """The data options every command shares: ``--data``, ``--data-root``, ``--image-size``."""
-    from neuralab.train.datasets import INFO
+    from neuralab.train.datasets import DATASETS
 
-    names = ", ".join(INFO)
+    names = ", ".join(DATASETS)
     p.add_argument("--data", metavar="NAME", help=f"data set: {names}"
                    + (f"; default {default}" if default else ""))
     p.add_argument("--data-root", metavar="DIR",

@@ -93,6 +93,7 @@ class DataInfo:
     num_classes: int | None = None
     input_shape: tuple[int, ...] | None = None
     locate: Callable[[Any], Found] | None = None
+    train: bool = True          # a --data of `neuralab train` (else only listed, for experiments)
 
 
 DATASETS: dict[str, Callable[..., DataSplits]] = {}
@@ -624,8 +625,8 @@ def data_shape(name: str, root: Any = None, image_size: Any = None
     """
     from neuralab.data.datasets.imagefolder import parse_image_size
 
-    if name not in INFO:
-        raise KeyError(f"unknown data set {name!r}; choose one of {', '.join(INFO)}")
+    if name not in DATASETS:
+        raise KeyError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     info = INFO[name]
     size = parse_image_size(image_size)
     if info.input_shape is not None:
@@ -655,7 +656,30 @@ def data_shape(name: str, root: Any = None, image_size: Any = None
 
 
 def data_summary(names: list[str] | None = None) -> str:
-    """A few lines naming the data sets, for ``--help``."""
-    rows = [f"  {n:<14} {INFO[n].summary}" for n in names or INFO]
+    """A few lines naming the data sets of ``--data``, for ``--help``."""
+    rows = [f"  {n:<14} {INFO[n].summary}" for n in names or INFO if INFO[n].train]
     return "\n".join(rows)
 
+
+
+# ---- listed by `neuralab data` for the experiments, not a --data of `neuralab train` ---------
+
+def _locate_tinyshakespeare(root: Any) -> Found:
+    from neuralab.data.datasets.text import TINYSHAKESPEARE_SHA256
+    from neuralab.data.download import find_file
+
+    roots = data_roots(root, "tinyshakespeare")
+    found = Found(roots)
+    path = find_file("input.txt", roots)
+    if path is not None:
+        _check(found, path, "text file", "sha256", TINYSHAKESPEARE_SHA256)
+    return found
+
+
+INFO["tinyshakespeare"] = DataInfo(
+    "tinyshakespeare", "Tiny Shakespeare",
+    "1,115,394 characters of Shakespeare (the char-rnn experiment; data_root=DIR)",
+    ["input.txt (in DIR or DIR/tinyshakespeare/)"],
+    "downloaded when online; or input.txt from "
+    "https://github.com/karpathy/char-rnn (data/tinyshakespeare/)",
+    image=False, locate=_locate_tinyshakespeare, train=False)

@@ -178,7 +178,7 @@ def test_help_lists_data_sets_and_presets(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
-    for name in list(datasets.INFO) + ["resnet20-cifar10-onecycle", "--replan", "--image-size"]:
+    for name in list(datasets.DATASETS) + ["resnet20-cifar10-onecycle", "--replan", "--image-size"]:
         assert name in out
     assert main(["presets"]) == 0 and "resnet20-cifar10-onecycle" in capsys.readouterr().out
     assert main(["train", "--list-presets"]) == 0
@@ -332,3 +332,12 @@ def test_shared_caltech101_at_224_decodes_only_what_a_limited_run_uses(shared_da
     seen = sum(len(y.array) for _, y in DataLoader(subset, batch_size=50))
     assert seen == 200 and splits.train.data.decoded == 200
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 3 * 2**20  # KB: far from GBs
+
+
+def test_data_lists_the_text_corpus_too(tmp_path, capsys):
+    (tmp_path / "tinyshakespeare").mkdir()
+    (tmp_path / "tinyshakespeare" / "input.txt").write_text("To be, or not to be\n")
+    assert main(["data", "tinyshakespeare", "--data-root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "found text file" in out and "CHECKSUM MISMATCH" in out
+    assert main(["train", "--data", "tinyshakespeare"]) == 2  # listed, not a --data of train
