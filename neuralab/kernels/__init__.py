@@ -6,8 +6,9 @@ equations written out plainly (im2col and one matrix product, the batch-norm for
 the six LSTM equations, (p − y)/N): that is the **reference** kernel set, the code a learner
 reads and the oracle the tests compare everything else with. The **fast** kernel set lives in
 this package, one module per op family (``kernels.conv``, ``kernels.norm``, ``kernels.pool``,
-``kernels.loss``, ``kernels.recurrent``): memory layouts, cache blocking, threads and buffer
-reuse, tested against the reference on the shapes and layouts it specialises for.
+``kernels.loss``, ``kernels.recurrent``, and ``kernels.elementwise`` for the residual sum and
+ReLU): memory layouts, cache blocking, threads and buffer reuse, tested against the reference
+on the shapes and layouts it specialises for.
 
 The choice is explicit and global to the process::
 

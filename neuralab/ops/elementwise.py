@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.kernels import elementwise as fast_elementwise
 from neuralab.ops._checks import broadcast_shape, require_float
 from neuralab.ops._promote import cast, floating, promote
 from neuralab.ops._special import erfc as _erfc
-from neuralab.parallel import over_rows
 
 __all__ = [
     "add", "sub", "mul", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",
@@ -42,11 +43,9 @@ class Add(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        if a.shape != b.shape:
-            return a + b
-        out = xp.empty_like(a, dtype=xp.result_type(a, b))  # a residual sum: split by rows
-        over_rows(out, lambda rows: xp.add(a[rows], b[rows], out=out[rows]))
-        return out
+        if a.shape == b.shape and kernels.fast():  # a residual sum: neuralab.kernels
+            return fast_elementwise.add(a, b)
+        return a + b
 
     @staticmethod
     def backward(ctx, dout):
@@ -303,19 +302,17 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.empty_like(x)
-        # Not x * (x > 0), which turns negatives into -0.0. Large arrays: split by rows.
-        over_rows(x, lambda rows: xp.maximum(x[rows], 0, out=z[rows]))
+        ctx.fast = kernels.fast()
+        # Not x * (x > 0), which turns negatives into -0.0.
+        z = fast_elementwise.relu(x) if ctx.fast else xp.maximum(x, 0)
         ctx.z = z  # [x > 0] = [z > 0]: keeping z (the output, alive anyway) costs no memory
         return z
 
     @staticmethod
     def backward(ctx, dout):
-        # x̄ in x's layout, whatever ȳ's (global average pooling's ȳ is a broadcast view).
-        z = ctx.z
-        dx = xp.empty_like(z, dtype=dout.dtype)
-        over_rows(z, lambda rows: xp.multiply(dout[rows], z[rows] > 0, out=dx[rows]))
-        return dx
+        if ctx.fast:
+            return fast_elementwise.relu_backward(dout, ctx.z)
+        return dout * (ctx.z > 0)
 
 
 class LeakyReLU(_FloatUnary):

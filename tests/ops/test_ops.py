@@ -14,8 +14,9 @@ from tests.ops.specs import ALL_SPECS, OpSpec
 # sets, the reference (the lecture's code, the oracle) and the fast kernels. Every other op has
 # one implementation, the same in both sets, and runs once.
 DISPATCHED = {
-    "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "cross_entropy", "rnn_tanh_cell",
-    "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_sequence", "lstm_sequence", "gru_sequence",
+    "add", "relu", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "cross_entropy",
+    "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_sequence", "lstm_sequence",
+    "gru_sequence",
 }
 CASES = [(spec, i, kernel_set) for spec in ALL_SPECS for i in range(len(spec.shapes))
          for kernel_set in (("fast", "reference") if spec.name in DISPATCHED else ("fast",))]
