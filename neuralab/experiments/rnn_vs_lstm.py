@@ -33,8 +33,8 @@ from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import TRIVIAL_MSE, adding_problem, hidden_gradient_norms
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
-from neuralab.nn.utils import clip_grad_norm_
 from neuralab.optim import Adam
+from neuralab.train import Callback, Trainer
 
 
 def evaluate(model: Any, x: Any, y: Any) -> float:
@@ -43,32 +43,66 @@ def evaluate(model: Any, x: Any, y: Any) -> float:
         return float(mse_loss(model(Tensor(x)), Tensor(y)).item())
 
 
-def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:
-    """Train one model on the adding problem of length T; returns its curves and diagnostics."""
+class AddingBatches:
+    """``steps`` fresh mini-batches ``(Tensor x, Tensor y)`` of the adding problem."""
+
+    def __init__(self, steps: int, batch_size: int, T: int, generator: Any):  # noqa: N803
+        self.steps, self.batch_size, self.T, self.generator = steps, batch_size, T, generator
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self) -> Any:
+        for _ in range(self.steps):
+            x, y = adding_problem(self.batch_size, self.T, self.generator)
+            yield Tensor(x), Tensor(y)
+
+
+class HeldOutCurve(Callback):
+    """The gradient norm before clipping and the loss every ``log_every`` steps, and the
+    held-out MSE every ``eval_every`` steps and at the end."""
+
+    def __init__(self, cfg: dict, kind: str, T: int, held_out: tuple, ctx: Any):  # noqa: N803
+        self.cfg, self.kind, self.T, self.held_out, self.ctx = cfg, kind, T, held_out, ctx
+        self.curve: list[tuple[int, float]] = []
+        self.grad_norm = 0.0
+
+    def on_after_backward(self, trainer: Any, step: int) -> None:
+        if (step + 1) % self.cfg["log_every"] == 0:
+            self.grad_norm = math.sqrt(sum(float((p.grad.array.astype(xp.float64) ** 2).sum())
+                                           for p in trainer.model.parameters()
+                                           if p.grad is not None))
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        step += 1  # counted from 1, as the curve's step 0 is the untrained model
+        if step % self.cfg["log_every"] == 0:
+            self.ctx.log("train", step=step, model=self.kind, T=self.T, loss=loss,
+                         grad_norm=self.grad_norm)
+        if step % self.cfg["eval_every"] == 0 or step == self.cfg["steps"]:
+            mse = evaluate(trainer.model, *self.held_out)
+            self.curve.append((step, mse))
+            self.ctx.log("eval", step=step, model=self.kind, T=self.T, mse=mse)
+
+
+def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:  # noqa: N803
+    """Train one model on the adding problem of length T through ``Trainer`` (Adam, gradient
+    norm clipped); returns its curves and diagnostics."""
     manual_seed(ctx.seed)
     model = create("sequence_regressor", kind=kind, hidden=cfg["hidden"])
-    params = list(model.parameters())
-    opt = Adam(params, lr=cfg["lr"])
-    generator = xp.random.default_rng(ctx.seed + T)  # the same batches for both models
     x_probe, y_probe = adding_problem(cfg["grad_examples"], T, xp.random.default_rng(ctx.seed))
     norms_init, _ = hidden_gradient_norms(model, x_probe, y_probe)
-    x_val, y_val = held_out
-    curve: list[tuple[int, float]] = [(0, evaluate(model, x_val, y_val))]
+    record = HeldOutCurve(cfg, kind, T, held_out, ctx)
+    record.curve.append((0, evaluate(model, *held_out)))
+    # The same batches for both models: a generator seeded by the length alone.
+    batches = AddingBatches(cfg["steps"], cfg["batch_size"], T,
+                            xp.random.default_rng(ctx.seed + T))
+    trainer = Trainer(model, Adam(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
+                      grad_clip=cfg["clip"], progress=ctx.show_progress, log=None,
+                      callbacks=[record])
     start = time.perf_counter()
-    for step in ctx.progress(range(1, cfg["steps"] + 1), desc=f"{kind} T={T}"):
-        x, y = adding_problem(cfg["batch_size"], T, generator)
-        loss = mse_loss(model(Tensor(x)), Tensor(y))
-        opt.zero_grad()
-        loss.backward()
-        grad_norm = float(clip_grad_norm_(params, cfg["clip"]).item())
-        opt.step()
-        if step % cfg["log_every"] == 0:
-            ctx.log("train", step=step, model=kind, T=T, loss=float(loss.item()),
-                    grad_norm=grad_norm)
-        if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
-            mse = evaluate(model, x_val, y_val)
-            curve.append((step, mse))
-            ctx.log("eval", step=step, model=kind, T=T, mse=mse)
+    trainer.fit(batches, epochs=1)
+    curve = record.curve
     seconds = time.perf_counter() - start
     norms_trained, _ = hidden_gradient_norms(model, x_probe, y_probe)
     for when, norms in (("init", norms_init), ("trained", norms_trained)):
