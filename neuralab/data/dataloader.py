@@ -34,7 +34,8 @@ from neuralab.data.dataset import Dataset, IterableDataset, Subset, TensorDatase
 from neuralab.data.sampler import BatchSampler, Sampler
 from neuralab.data.transforms import batch_transform
 
-__all__ = ["DataLoader", "default_collate", "default_convert", "to_batch_arrays"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
+           "to_batch_arrays"]
 
 
 def _to_array(value: Any) -> Any:
@@ -53,6 +54,12 @@ def _array_dtype(array: Any) -> Any:
     if array.dtype.kind in "iu" and array.dtype != xp.uint8:
         return array.astype(xp.int64, copy=False)
     return array
+
+
+def get_worker_info() -> None:
+    """PyTorch's ``get_worker_info``: None, as in PyTorch's main process (batches are made in
+    this process: an ``IterableDataset`` that splits its stream by worker sees one reader)."""
+    return None
 
 
 def default_convert(data: Any) -> Any:

@@ -39,6 +39,7 @@ def test_utils_data_reexports_neuralab_data():
     assert nl.utils.data.DataLoader is d.DataLoader and nl.utils.data.Dataset is d.Dataset
     assert datasets.MNIST is d.MNIST and transforms.ToTensor is d.transforms.ToTensor
     assert nl.utils.make_grid is nl.vision.utils.make_grid
+    assert nl.utils.data.get_worker_info() is None  # batches are made in the main process
 
 
 # ---- transforms on raw images -------------------------------------------------------------

@@ -4,7 +4,12 @@ The same objects as ``neuralab.data`` (re-exported, not copied): datasets, sampl
 DataLoader and the collate functions.
 """
 
-from neuralab.data.dataloader import DataLoader, default_collate, default_convert
+from neuralab.data.dataloader import (
+    DataLoader,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)
 from neuralab.data.dataset import (
     ConcatDataset,
     Dataset,
@@ -25,5 +30,6 @@ from neuralab.data.sampler import (
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
     "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-    "WeightedRandomSampler", "default_collate", "default_convert", "random_split",
+    "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
+    "random_split",
 ]
