@@ -49,14 +49,22 @@ def install(ops: Any) -> None:
         "diagonal", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims",
         "unbind", "unflatten", "broadcast_to", "tensor_split", "hsplit", "vsplit", "narrow",
         "select", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
-        "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse", "index_put",
+        "addr", "baddbmm", "addbmm", "kron", "cross", "det", "inverse", "index_put", "t",
+        "ravel", "adjoint", "diagflat", "put", "index_reduce", "unique_consecutive",
+        "matrix_power",
     ]
     for name in ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
-                 "index_fill", "masked_fill", "masked_scatter", "index_put", "tril", "triu"):
+                 "index_fill", "masked_fill", "masked_scatter", "index_put", "tril", "triu", "put",
+                 "index_reduce"):
         setattr(Tensor, name + "_", ops.indexing.inplace(getattr(ops, name)))
     for name in methods:
         setattr(Tensor, name, getattr(ops, name))
     Tensor.unfold = ops.rearrange.sliding_windows  # torch's method, not F.unfold
+    Tensor.reshape_as = lambda self, other: ops.reshape(self, tuple(other.shape))
+    Tensor.mT = property(lambda self: ops.adjoint(self),
+                         doc="The last two dimensions swapped (a batch of matrices transposed).")
+    Tensor.mH = Tensor.mT  # real tensors: the conjugate transpose is the transpose
+    Tensor.H = property(lambda self: ops.t(self), doc="A matrix's (conjugate) transpose.")
     Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))),
                         doc="The tensor with its dimensions reversed (a matrix's transpose).")
 

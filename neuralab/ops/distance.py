@@ -16,7 +16,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import broadcast_shape, normalize_dim
 
-__all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "cdist"]
 
 
 def _pnorm(v: Any, p: float, axis: int, keepdims: bool = True) -> Any:
@@ -161,3 +161,45 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     if not shape:
         raise RuntimeError("pairwise_distance: inputs must have at least one dimension")
     return PairwiseDistance.apply(a, b, p=float(p), eps=float(eps), keepdim=bool(keepdim))
+
+
+class Cdist(Function):
+    """d[..., i, j] = ‖a[..., i, :] − b[..., j, :]‖_p for every pair of rows.
+
+    With v = aᵢ − bⱼ: āᵢ = Σⱼ d̄ᵢⱼ ∂‖v‖/∂v,  b̄ⱼ = −Σᵢ d̄ᵢⱼ ∂‖v‖/∂v (summed over broadcast batch
+    dimensions).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b, p=2.0):
+        v = a[..., :, None, :] - b[..., None, :, :]  # (..., P, R, M)
+        n = _pnorm(v, p, -1)
+        ctx.v, ctx.n, ctx.p, ctx.shapes = v, n, p, (a.shape, b.shape)
+        return n[..., 0].astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dout):
+        dv = dout[..., None] * _pnorm_grad(ctx.v, ctx.n, ctx.p, -1)
+        sa, sb = ctx.shapes
+        da = unbroadcast(dv.sum(axis=-2), sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-dv.sum(axis=-3), sb) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M):
+    (..., P, R), batch dimensions broadcasting (``torch.cdist``; computed directly, without
+    PyTorch's matrix-product shortcut for p = 2)."""
+    a = x1 if isinstance(x1, Tensor) else Tensor(x1)
+    b = x2 if isinstance(x2, Tensor) else Tensor(x2)
+    if a.ndim < 2 or b.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D, X2 got: "
+                           f"{b.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
+                           f"X2: {b.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    broadcast_shape("cdist", a.shape[:-2], b.shape[:-2])
+    return Cdist.apply(a, b, p=float(p))

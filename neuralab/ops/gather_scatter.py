@@ -23,6 +23,7 @@ __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
     "index_copy", "index_fill", "masked_fill", "masked_select", "masked_scatter", "take",
     "take_along_dim", "nonzero", "argwhere", "unique", "bincount", "searchsorted", "bucketize",
+    "put", "index_reduce", "unique_consecutive",
 ]
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -782,3 +783,72 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,  # noq
                            f"dim({b.ndim})")
     out = xp.searchsorted(b, _array(input), side="right" if right else "left")
     return _no_grad(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64))
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``source`` written (or added) at the positions ``index`` of its
+    flattened view (negative positions count from the end), as ``torch.put``."""
+    from neuralab.ops.indexing import index_put
+
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    idx = _array(index)
+    _check_index_dtype("put", idx)
+    n = x.size
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise IndexOutOfRange(f"put: out of range: tried to access index {bad} on a tensor of "
+                              f"{n} elements.")
+    s = source if isinstance(source, Tensor) else Tensor(source)
+    if s.size != idx.size:
+        raise RuntimeError(f"put: Expected source and index to have the same number of elements, "
+                           f"but got source.numel() = {s.size}, index.numel() = {idx.size}")
+    flat = x.reshape(n)
+    out = index_put(flat, (_no_grad(idx.reshape(-1)),), s.reshape(s.size), accumulate=accumulate)
+    return out.reshape(x.shape)
+
+
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,  # noqa: A002
+                 include_self: bool = True) -> Tensor:
+    """A copy of ``input`` with the slices of ``source`` reduced into the slices ``index[i]``
+    along ``dim`` ('prod', 'mean', 'amax', 'amin'; ``torch.index_reduce``). The index is
+    spread over the source's shape and the reduction is :func:`scatter_reduce`'s."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    s = source if isinstance(source, Tensor) else Tensor(source)
+    axis = normalize_dim("index_reduce", dim, x.ndim)
+    idx = _vector_index("index_reduce", index, x.shape[axis] if x.ndim else 1, axis)
+    view = [1] * s.ndim
+    if s.ndim:
+        view[axis] = idx.size
+    spread = xp.broadcast_to(idx.reshape(view), s.shape)
+    return ScatterReduce.apply(x, _no_grad(spread), s, dim=axis, reduce=reduce,
+                               include_self=bool(include_self))
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,  # noqa: A002
+                       return_counts: bool = False, dim: int | None = None) -> Any:
+    """The input with each run of equal consecutive values (or slices along ``dim``) kept
+    once, optionally with each element's run number and each run's length. No gradient."""
+    a = _array(input)
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = xp.ones(flat.size, dtype=bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        values = flat[starts]
+        inverse = (xp.cumsum(starts) - 1).reshape(a.shape)
+    else:
+        axis = normalize_dim("unique_consecutive", dim, a.ndim)
+        moved = xp.moveaxis(a, axis, 0).reshape(a.shape[axis], -1)
+        starts = xp.ones(moved.shape[0], dtype=bool)
+        starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        values = xp.take(a, xp.nonzero(starts)[0], axis=axis)
+        inverse = xp.cumsum(starts) - 1
+    counts = xp.diff(xp.append(xp.nonzero(starts)[0], starts.size))
+    out = [_no_grad(values)]
+    if return_inverse:
+        out.append(_no_grad(inverse.astype(xp.int64)))
+    if return_counts:
+        out.append(_no_grad(counts.astype(xp.int64)))
+    return out[0] if len(out) == 1 else tuple(out)

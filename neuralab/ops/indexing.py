@@ -271,6 +271,18 @@ def index_put(input: Tensor, indices: tuple, values: Any,  # noqa: A002
     return IndexPut.apply(x, v, index=index, accumulate=bool(accumulate))
 
 
+def index_put_view(op: str, x: Tensor, src: Tensor, index: tuple) -> Tensor:
+    """A copy of x with x[index] = src, where src must have exactly the selection's shape
+    (``select_scatter``, ``slice_scatter``, ``diagonal_scatter``)."""
+    basic, advanced, _ = normalize_index(x.shape, index)
+    shape = xp.shape(_select(xp.broadcast_to(xp.zeros((), dtype=bool), x.shape), basic,
+                             advanced))
+    if tuple(src.shape) != tuple(shape):
+        raise RuntimeError(f"{op}: expected src to have a size equal to the slice of self. src "
+                           f"size = {list(src.shape)}, slice size = {list(shape)}")
+    return IndexPut.apply(x, _value_like(x, src), index=index, accumulate=False)
+
+
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value`` in place, with PyTorch's indexing rules (see :func:`getitem`).
 

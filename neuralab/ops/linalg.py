@@ -14,6 +14,7 @@ from neuralab.ops.shape import reshape
 __all__ = [
     "matmul", "linear", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
     "addmv", "addr", "baddbmm", "addbmm", "tensordot", "kron", "cross", "det", "inverse", "solve",
+    "matrix_power", "chain_matmul",
 ]
 
 
@@ -483,3 +484,38 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803 (
     if not left:
         raise NotImplementedError("solve: left=False is not implemented; solve Aᵀ Xᵀ = Bᵀ")
     return Solve.apply(A, B)
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
+    """Aⁿ for a square matrix (or batch) by repeated squaring; A⁰ = I, negative n uses A⁻¹.
+    The products' MatMul Functions carry the gradient."""
+    a = _t(input)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got shape "
+                           f"{a.shape}")
+    n = int(n)
+    if n == 0:  # the identity, still in the graph (with a zero gradient) as in PyTorch
+        eye = Tensor._from_op(xp.eye(a.shape[-1], dtype=a.dtype), None, 0)
+        return a * 0 + eye
+    if n < 0:
+        a, n = inverse(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else MatMul.apply(result, base)
+        n >>= 1
+        if n:
+            base = MatMul.apply(base, base)
+    return result
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of the 2-d matrices left to right (``torch.chain_matmul``)."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    out = _t(matrices[0])
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out

@@ -35,7 +35,10 @@ __all__ = [
     "repeat_interleave", "diag", "diagonal", "diag_embed", "trace", "movedim", "moveaxis",
     "swapaxes", "swapdims", "unbind", "hstack", "vstack", "dstack", "column_stack", "row_stack",
     "unflatten", "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d",
-    "tensor_split", "hsplit", "vsplit", "narrow", "select", "meshgrid",
+    "tensor_split", "hsplit", "vsplit", "narrow", "select", "meshgrid", "t", "adjoint", "ravel",
+    "concat", "concatenate", "dsplit", "diagflat", "tril_indices", "triu_indices",
+    "cartesian_prod", "block_diag", "combinations", "select_scatter", "slice_scatter",
+    "diagonal_scatter",
 ]
 
 
@@ -709,3 +712,156 @@ def sliding_windows(input: Tensor, dimension: int, size: int, step: int) -> Tens
     index = starts[:, None] + xp.arange(size)[None, :]  # (L, size)
     windows = getitem(x, (slice(None),) * axis + (Tensor(index),))  # (..., L, size, ...)
     return movedim(windows, axis + 1, -1)
+
+
+# --------------------------------------------------------------------------- more PyTorch names
+
+
+def t(input: Tensor) -> Tensor:  # noqa: A002
+    """The transpose of a matrix; 0-d and 1-d tensors are returned as they are."""
+    x = _t(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    """The last two dimensions swapped (the conjugate is the tensor itself for real values)."""
+    x = _t(input)
+    if x.ndim < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {x.ndim}-D tensor.")
+    return transpose(x, -2, -1)
+
+
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    """The tensor as 1-d (row-major order); 0-d becomes (1,)."""
+    x = _t(input)
+    return Reshape.apply(x, shape=(x.size,))
+
+
+def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Alias of :func:`cat`."""
+    return cat(tensors, dim)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Alias of :func:`cat` (NumPy's name and ``axis``)."""
+    return cat(tensors, axis)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 2 of a tensor with at least 3 dimensions."""
+    x = _t(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got "
+                           f"a tensor with {x.ndim} dimensions!")
+    return _exact_split("dsplit", x, indices_or_sections, 2)
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
+    """The square matrix with the flattened input on diagonal ``offset``."""
+    return DiagEmbed.apply(ravel(input), offset=int(offset), a=0, b=1)
+
+
+def _triangle_indices(row: int, col: int, offset: int, lower: bool) -> Any:
+    i, j = xp.meshgrid(xp.arange(row), xp.arange(col), indexing="ij")
+    keep = (j - i <= offset) if lower else (j - i >= offset)
+    return xp.stack([i[keep], j[keep]])
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a row × col matrix, row by row."""
+    out = _triangle_indices(row, col, offset, lower=True)
+    return Tensor._from_op(out.astype(xp.int64 if dtype is None else dtype), None, 0)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a row × col matrix, row by row."""
+    out = _triangle_indices(row, col, offset, lower=False)
+    return Tensor._from_op(out.astype(xp.int64 if dtype is None else dtype), None, 0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-d tensor, as rows (N₁·N₂·…, k); a single
+    tensor is returned as it is. meshgrid and stack carry the gradient."""
+    ts = [_t(x) for x in tensors]
+    if len(ts) == 1:
+        return ts[0]
+    from neuralab.ops.shape import stack
+
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([ravel(g) for g in grids], dim=1)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-d, 1-d as one row, 2-d) along the diagonal of a block matrix, zeros
+    elsewhere. Each block is padded to the full width and the rows are joined (pad and cat
+    carry the gradient)."""
+    from neuralab.ops.shape import pad
+
+    blocks = []
+    for x in (_t(x) for x in tensors):
+        if x.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input has {x.ndim} dimensions")
+        blocks.append(Reshape.apply(x, shape=(1, 1) if x.ndim == 0 else
+                                    (1, x.shape[0]) if x.ndim == 1 else x.shape))
+    if not blocks:
+        return Tensor._from_op(xp.zeros((0, 0), dtype=xp.float32), None, 0)
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        rows.append(pad(b, (left, width - left - b.shape[1])))
+        left += b.shape[1]
+    return cat(rows, 0)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """All length-r combinations of the elements of a 1-d tensor, as rows (itertools order);
+    a gather, whose gradient adds up over the rows an element appears in."""
+    import itertools
+
+    x = _t(input)
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    index = xp.array(list(pick(range(x.shape[0]), r)), dtype=xp.int64).reshape(-1, r)
+    if r == 0 or index.size == 0:
+        return Tensor._from_op(xp.zeros((0,) if r == 0 else (0, r), dtype=x.dtype), None, 0)
+    return getitem(x, Tensor(index))
+
+
+def _scatter_view(op: str, input: Any, src: Any, index: tuple) -> Tensor:
+    from neuralab.ops.indexing import index_put_view
+
+    return index_put_view(op, _t(input), _t(src), index)
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    """A copy of ``input`` whose slice ``index`` along ``dim`` is ``src`` (x̄ and s̄rc as
+    ``x.select(dim, index) = src``)."""
+    x = _t(input)
+    axis = normalize_dim("select_scatter", dim, x.ndim)
+    return _scatter_view("select_scatter", x, src, (slice(None),) * axis + (int(index),))
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,  # noqa: A002
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """A copy of ``input`` whose slice start:end:step along ``dim`` is ``src``."""
+    x = _t(input)
+    axis = normalize_dim("slice_scatter", dim, x.ndim)
+    return _scatter_view("slice_scatter", x, src,
+                         (slice(None),) * axis + (slice(start, end, step),))
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,  # noqa: A002
+                     dim2: int = 1) -> Tensor:
+    """A copy of ``input`` whose diagonal (offset, dims dim1 and dim2) is ``src`` (laid out as
+    :func:`diagonal` returns it)."""
+    x = _t(input)
+    a, b = normalize_dim("diagonal_scatter", dim1, x.ndim), normalize_dim("diagonal_scatter",
+                                                                           dim2, x.ndim)
+    index, _ = _diagonal_index(x.shape, int(offset), a, b)
+    return _scatter_view("diagonal_scatter", x, src, tuple(Tensor(i) for i in index))

@@ -1,6 +1,7 @@
 """Specs of F.normalize, F.cosine_similarity and F.pairwise_distance."""
 
 
+import torch
 import torch.nn.functional as TF
 
 import neuralab.nn.functional as F
@@ -42,3 +43,15 @@ SPECS = [
     _distance(float("inf"), False, [((3, 4), (3, 4))]),
 ]
 
+
+
+def _cdist(p, shapes):
+    return OpSpec("cdist", lambda a, b: F.cdist(a, b, p), lambda a, b: torch.cdist(a, b, p),
+                  shapes)
+
+
+SPECS += [
+    *[_cdist(p, [((3, 4), (2, 4)), ((2, 3, 4), (2, 5, 4)), ((2, 3, 4), (5, 4)), ((1, 1), (1, 1))])
+      for p in (2.0, 1.0, 3.0)],
+    _cdist(float("inf"), [((3, 4), (2, 4))]),
+]

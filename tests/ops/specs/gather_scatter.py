@@ -181,3 +181,42 @@ SPECS += [
     OpSpec("where", lambda x: nl.where(x), lambda x: torch.where(x), [((3, 4),), ((),), ((0,),)],
            make=_sparse, **_INT),
 ]
+
+
+def _put_inputs(accumulate_repeats):
+    def make(rng, shapes):
+        n = int(np.prod(shapes[0]))
+        index = rng.integers(-n, n, size=shapes[1]) if accumulate_repeats else \
+            rng.permutation(n)[:int(np.prod(shapes[1]))].reshape(shapes[1])
+        return [rng.uniform(-2, 2, shapes[0]), index, rng.uniform(-2, 2, shapes[1])]
+    return make
+
+
+def _index_reduce_spec(reduce, include_self):
+    return OpSpec(
+        "index_reduce",
+        lambda x, i, s: nl.index_reduce(x, 1, i, s, reduce, include_self=include_self),
+        lambda x, i, s: torch.index_reduce(x, 1, i, s, reduce, include_self=include_self),
+        [((3, 4), (3, 5)), ((2, 3), (2, 2))],
+        make=lambda rng, shapes: [_distinct(rng, shapes[0]),
+                                  rng.integers(0, shapes[0][1], size=shapes[1][1]),
+                                  _distinct(rng, shapes[1]) + 0.05])
+
+
+SPECS += [
+    OpSpec("put", nl.put, torch.put, [((3, 4), (5,)), ((6,), (2, 2))],
+           make=_put_inputs(False)),
+    OpSpec("put", lambda x, i, s: x.put(i, s, accumulate=True),
+           lambda x, i, s: x.put(i, s, accumulate=True), [((3, 4), (7,))],
+           make=_put_inputs(True)),
+    *[_index_reduce_spec(r, inc) for r in ("prod", "mean", "amax", "amin")
+      for inc in (True, False)],
+    OpSpec("unique_consecutive",
+           lambda x: nl.unique_consecutive(x, return_inverse=True, return_counts=True),
+           lambda x: torch.unique_consecutive(x, return_inverse=True, return_counts=True),
+           [((8,),), ((3, 4),), ((0,),)], make=_ints, **_INT),
+    OpSpec("unique_consecutive", lambda x: nl.unique_consecutive(x, dim=0, return_counts=True),
+           lambda x: torch.unique_consecutive(x, dim=0, return_counts=True), [((5, 2),)],
+           make=lambda rng, shapes: [np.repeat(rng.integers(0, 2, size=(3, 2)), [2, 1, 2], 0)],
+           **_INT),
+]

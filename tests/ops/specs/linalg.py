@@ -110,3 +110,17 @@ SPECS += [
     OpSpec("solve", nl.solve, torch.linalg.solve, [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)),
                                                    ((3, 3), (3,))], make=_invertible),
 ]
+
+
+
+def _power(n):
+    return OpSpec("matrix_power", lambda a: nl.matrix_power(a, n),
+                  lambda a: torch.linalg.matrix_power(a, n), [((3, 3),), ((2, 2, 2),)],
+                  make=_invertible)
+
+
+SPECS += [
+    *[_power(n) for n in (0, 1, 2, 5, -1, -2)],
+    OpSpec("chain_matmul", nl.chain_matmul, lambda *ms: torch.linalg.multi_dot(ms),
+           [((2, 3), (3, 4), (4, 2)), ((2, 3), (3, 1))]),
+]
