@@ -7,7 +7,19 @@ higher layers as attributes (``nl.nn.Linear``, ``nl.optim.SGD``, ``nl.data.DataL
 ``nl.models.create``, ``nl.train.fit``, ``nl.summary``).
 """
 
-from neuralab import data, interop, linalg, models, nn, optim, train, utils
+from neuralab import (
+    autograd,
+    backends,
+    cuda,
+    data,
+    interop,
+    linalg,
+    models,
+    nn,
+    optim,
+    train,
+    utils,
+)
 from neuralab.autograd import (
     Function,
     GradcheckError,
@@ -16,13 +28,56 @@ from neuralab.autograd import (
     gradcheck,
     is_grad_enabled,
     no_grad,
+    set_grad_enabled,
+)
+from neuralab.autograd.tensor import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
 )
 from neuralab.backend import Generator, manual_seed
-from neuralab.backend import xp as _np
+from neuralab.devices import device
 from neuralab.diagnostics.summary import summary
+from neuralab.dtypes import (
+    bfloat16,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_floating_point,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from neuralab.dtypes import bool as bool  # noqa: PLC0414  (PyTorch's names, kept out of __all__)
+from neuralab.dtypes import float as float  # noqa: PLC0414
+from neuralab.dtypes import int as int  # noqa: PLC0414
 from neuralab.factories import (
     arange,
+    as_tensor,
+    empty,
+    empty_like,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -31,8 +86,11 @@ from neuralab.factories import (
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -45,20 +103,32 @@ from neuralab.ops.reduce import norm
 from neuralab.parallel import get_num_threads, set_num_threads
 from neuralab.serialization import load, save
 
-float32 = _np.float32
-float64 = _np.float64
-int64 = _np.int64
-bool_ = _np.bool_
+bool_ = bool
+
+
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a neuralab Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    """The number of elements of ``x``."""
+    return x.numel()
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Generator", "GradcheckError", "Tensor", "arange", "bool_", "data",
-    "enable_grad", "export_state_dict", "eye", "float32", "float64", "full", "full_like",
-    "get_kernels", "get_num_threads", "gradcheck", "int64", "interop", "is_grad_enabled",
-    "linalg", "linspace", "load", "load_torch_state_dict", "logspace", "manual_seed", "models",
-    "nn", "no_grad", "norm",
-    "ones", "ones_like", "optim", "rand", "rand_like", "randn", "randn_like", "save",
-    "set_kernels", "set_num_threads", "summary", "tensor", "to_torch_state_dict", "train",
+    "arange", "as_tensor", "autograd", "backends", "bfloat16", "bool_", "BoolTensor", "ByteTensor",
+    "CharTensor", "complex128", "complex64", "cuda", "data", "device", "double", "DoubleTensor",
+    "dtype", "empty", "empty_like", "enable_grad", "export_state_dict", "eye", "float16",
+    "float32", "float64", "FloatTensor", "from_numpy", "full", "full_like", "Function",
+    "Generator", "get_default_dtype", "get_kernels", "get_num_threads", "gradcheck",
+    "GradcheckError", "half", "HalfTensor", "int16", "int32", "int64", "int8", "interop",
+    "IntTensor", "is_floating_point", "is_grad_enabled", "is_tensor", "linalg", "linspace", "load",
+    "load_torch_state_dict", "logspace", "long", "LongTensor", "manual_seed", "models", "nn",
+    "no_grad", "norm", "numel", "ones", "ones_like", "optim", "promote_types", "rand", "rand_like",
+    "randint", "randint_like", "randn", "randn_like", "randperm", "result_type", "save",
+    "set_default_dtype", "set_grad_enabled", "set_kernels", "set_num_threads", "short",
+    "ShortTensor", "Size", "summary", "Tensor", "tensor", "to_torch_state_dict", "train", "uint8",
     "use_kernels", "utils", "zeros", "zeros_like", *_ops_all,
 ]

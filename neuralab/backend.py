@@ -12,8 +12,23 @@ import numpy as xp  # noqa: F401  (re-exported: ``from neuralab.backend import x
 
 ndarray = xp.ndarray
 
-#: The default floating dtype: float32, as in PyTorch. float64 is used for gradient checks.
+#: The floating dtype new tensors start in: float32, as in PyTorch (float64 for gradient checks).
+#: ``neuralab.set_default_dtype`` changes what ``default_float_dtype()`` returns; this constant
+#: stays float32 for the data pipeline (images become float32 whatever the default, as in
+#: torchvision).
 default_float = xp.float32
+_default_float = xp.dtype(xp.float32)
+
+
+def default_float_dtype() -> xp.dtype:
+    """The current default floating dtype (see ``neuralab.set_default_dtype``)."""
+    return _default_float
+
+
+def set_default_float(dtype: xp.dtype) -> None:
+    """Set the default floating dtype (``neuralab.set_default_dtype`` validates it)."""
+    global _default_float
+    _default_float = xp.dtype(dtype)
 
 _generator = xp.random.default_rng()
 

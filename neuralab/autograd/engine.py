@@ -39,23 +39,28 @@ def _run_callbacks() -> None:
         _after_backward.pop(0)()
 
 
-def topological_order(root: Context) -> list[Context]:
-    """The contexts reachable from ``root``, each after every context that consumes its outputs."""
+def topological_order(roots: Context | list[Context]) -> list[Context]:
+    """The contexts reachable from ``roots``, each after every context that consumes its
+    outputs."""
+    roots = roots if isinstance(roots, list) else [roots]
     order: list[Context] = []
-    visited = {id(root)}
-    # Iterative post-order DFS: a frame is (context, iterator over its parents).
-    stack = [(root, iter(root.inputs))]
-    while stack:
-        ctx, parents = stack[-1]
-        for tensor in parents:
-            parent = tensor._ctx
-            if parent is not None and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(ctx)
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        # Iterative post-order DFS: a frame is (context, iterator over its parents).
+        stack = [(root, iter(root.edges))]
+        while stack:
+            ctx, parents = stack[-1]
+            for parent, _ in parents:
+                if parent is not None and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(parent.edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(ctx)
     order.reverse()
     return order
 
@@ -69,25 +74,55 @@ def _check_not_released(ctx: Context) -> None:
         )
 
 
-def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad."""
-    Tensor = type(tensor)  # noqa: N806  (the class, without importing tensor.py: see above)
-    root = tensor._ctx
-    if root is None:  # a leaf: its gradient is the seed itself
-        tensor._accumulate(gradient)
-        _run_callbacks()
-        return
-    _check_not_released(root)
-    # Output gradients waiting to be consumed, per context and output index.
-    pending: dict[int, list] = {id(root): [None] * root.n_outputs}
-    pending[id(root)][tensor._index] = gradient
-    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False,
+                 only: list | None = None) -> None:
+    """Accumulate d(tensor)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad
+    (of the leaves in ``only``, when given)."""
+    grads = backpropagate([tensor], [gradient], retain_graph)
+    allowed = None if only is None else {id(t) for t in only}
+    for leaf, grad in grads.values():
+        if leaf._ctx is None and (allowed is None or id(leaf) in allowed):
+            leaf._accumulate(grad)
+    _run_callbacks()
 
-    for ctx in topological_order(root):
+
+def backpropagate(tensors: list, gradients: list, retain_graph: bool = False,
+                  wanted: list | None = None) -> dict[int, list]:
+    """Run the backward pass from ``tensors`` seeded with ``gradients``.
+
+    Returns ``{id(t): [t, gradient]}`` for every leaf that requires grad, and for the non-leaf
+    tensors in ``wanted`` (their total gradient, as ``neuralab.autograd.grad`` needs).
+    """
+    Tensor = type(tensors[0])  # noqa: N806  (the class, without importing tensor.py: see above)
+    # Output gradients waiting to be consumed, per context and output index.
+    pending: dict[int, list] = {}
+    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+    roots = []
+    for tensor, gradient in zip(tensors, gradients):
+        root = tensor._ctx
+        if root is None:  # a leaf: its gradient is the seed itself
+            _add(leaf_grads, tensor, gradient)
+            continue
+        _check_not_released(root)
+        roots.append(root)
+        slots = pending.setdefault(id(root), [None] * root.n_outputs)
+        current = slots[tensor._index]
+        slots[tensor._index] = gradient if current is None else current + gradient
+    # Non-leaf tensors whose gradient is asked for: read when their context is reached.
+    watch: dict[int, list] = {}
+    for t in wanted or ():
+        if t._ctx is not None:
+            watch.setdefault(id(t._ctx), []).append(t)
+    if not roots:
+        return leaf_grads
+
+    for ctx in topological_order(roots):
         douts = pending.pop(id(ctx), None)
         if douts is None:
             continue
         _check_not_released(ctx)
+        if ctx.saved_versions:
+            ctx.check_versions()
         if ctx.grad_hooks:
             for i, hooks in ctx.grad_hooks.items():
                 for hook in hooks:
@@ -95,6 +130,9 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
                         new = hook(Tensor._from_op(douts[i], None, 0))  # keep the dtype
                         if new is not None:
                             douts[i] = new.array if isinstance(new, Tensor) else new
+        for t in watch.get(id(ctx), ()):
+            if douts[t._index] is not None:
+                leaf_grads[id(t)] = [t, douts[t._index]]
         if ctx.n_outputs == 1:
             grads = ctx.function.backward(ctx, douts[0])
         else:
@@ -107,7 +145,8 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
                 f"{ctx.function.__name__}.backward returned {len(grads)} gradients for "
                 f"{len(ctx.inputs)} inputs"
             )
-        for inp, need, grad in zip(ctx.inputs, ctx.needs_input_grad, grads):
+        for inp, (parent, index), need, grad in zip(ctx.inputs, ctx.edges, ctx.needs_input_grad,
+                                                    grads):
             if not need or grad is None:
                 continue
             if grad.shape != inp.shape:
@@ -115,20 +154,23 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False) -> None
                     f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} "
                     f"for an input of shape {inp.shape}"
                 )
-            parent = inp._ctx
+            if grad.dtype != inp.array.dtype:  # the op computed in a promoted dtype
+                grad = grad.astype(inp.array.dtype)
             if parent is None:
-                slot = leaf_grads.get(id(inp))
-                if slot is None:
-                    leaf_grads[id(inp)] = [inp, grad]
-                else:
-                    slot[1] = slot[1] + grad
+                _add(leaf_grads, inp, grad)
             else:
                 slots = pending.setdefault(id(parent), [None] * parent.n_outputs)
-                current = slots[inp._index]
-                slots[inp._index] = grad if current is None else current + grad
+                current = slots[index]
+                slots[index] = grad if current is None else current + grad
         if not retain_graph:
             ctx.release()
+    return leaf_grads
 
-    for leaf, grad in leaf_grads.values():
-        leaf._accumulate(grad)
-    _run_callbacks()
+
+def _add(grads: dict[int, list], tensor: Any, grad: Any) -> None:
+    slot = grads.get(id(tensor))
+    if slot is None:
+        grads[id(tensor)] = [tensor, grad]
+    else:
+        slot[1] = slot[1] + grad
+

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab import backend
 from neuralab.autograd import grad_mode
 from neuralab.autograd.tensor import Tensor, as_tensor_like
+from neuralab.backend import xp
+from neuralab.dtypes import result_type_arrays
 
 # Attributes of a Context that belong to the engine; everything else a Function stores on ctx is
 # "saved for backward" and is released after the backward pass unless retain_graph=True.
 _ENGINE_SLOTS = frozenset(
-    {"function", "inputs", "needs_input_grad", "n_outputs", "out_meta", "released", "grad_hooks"}
+    {"function", "inputs", "needs_input_grad", "n_outputs", "out_meta", "released", "grad_hooks",
+     "saved_versions", "edges"}
 )
 
 
@@ -42,6 +46,14 @@ class Context:
         self.out_meta: list[tuple[tuple[int, ...], Any]] = []
         self.released = False
         self.grad_hooks: dict[int, list] | None = None
+        # (version counter, version when saved, dtype, shape, creator, output index) of every
+        # input or output whose values the forward saved: backward refuses to run on values
+        # changed in place since. A shared empty tuple until the first one.
+        self.saved_versions: list[tuple] | tuple = ()
+        # Where each input's gradient goes: (the context that made it, its output index), or
+        # (None, 0) for a leaf. Read when the op runs, because an in-place op later gives the
+        # input tensor a new history ("rebases" it) while this op used the old one.
+        self.edges: tuple[tuple[Any, int], ...] = tuple((t._ctx, t._index) for t in inputs)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for the backward pass (read back as ``ctx.saved_tensors``)."""
@@ -52,7 +64,43 @@ class Context:
         for name in [k for k in self.__dict__ if k not in _ENGINE_SLOTS]:
             del self.__dict__[name]
         self.inputs = ()
+        self.edges = ()
         self.released = True
+
+    # ------------------------------------------------------------ PyTorch's grad_fn interface
+    def name(self) -> str:
+        """PyTorch's name of the backward node (``MulBackward0`` for the op ``Mul``)."""
+        return f"{self.__dict__['function'].__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes the gradient flows to next: ``(grad_fn or AccumulateGrad or None, index)``
+        per input, as PyTorch's ``grad_fn.next_functions``."""
+        nodes = []
+        for tensor, (parent, index) in zip(self.__dict__["inputs"], self.__dict__["edges"]):
+            if parent is not None:
+                nodes.append((parent, index))
+            elif tensor._requires_grad:
+                nodes.append((AccumulateGrad(tensor), 0))
+            else:
+                nodes.append((None, 0))
+        return tuple(nodes)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def check_versions(self) -> None:
+        """Raise if a value saved for backward was modified in place after it was saved."""
+        for counter, expected, *about in self.__dict__["saved_versions"]:
+            if counter[0] != expected:
+                what = Tensor.describe(*about)
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: {what}, is at version {counter[0]}; expected version "
+                    f"{expected} instead (it is needed by {self.name()}). Hint: the in-place "
+                    "update came after the op used the tensor; compute out of place "
+                    "(h = h * 2 instead of h *= 2) or modify a .clone()."
+                )
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when the attribute is missing: after release, say why.
@@ -63,6 +111,49 @@ class Context:
                 "twice, call backward(retain_graph=True) the first time."
             )
         raise AttributeError(name)
+
+
+class AccumulateGrad:
+    """The graph node of a leaf that requires grad: backward adds into ``variable.grad``."""
+
+    def __init__(self, variable: Any):
+        self.variable = variable
+        self.next_functions: tuple = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _arrays(values: Any) -> list:
+    """The ndarrays among the values a forward stored on its context (one level of nesting)."""
+    found = []
+    for value in values:
+        if isinstance(value, xp.ndarray):
+            found.append(value)
+        elif isinstance(value, (tuple, list)):
+            found.extend(v for v in value if isinstance(v, xp.ndarray))
+    return found
+
+
+def _record_saved_versions(ctx: Context, tensors: tuple) -> None:
+    """Remember the versions of the tensors whose memory the forward saved on ``ctx``."""
+    saved = _arrays(v for k, v in ctx.__dict__.items() if k not in _ENGINE_SLOTS)
+    if not saved:
+        return
+    for tensor in tensors:
+        array = tensor.array
+        for a in saved:
+            # The same array, or a view of the same memory (a reshaped input, say).
+            if a is array or (a.base is not None and xp.may_share_memory(a, array)):
+                counter = tensor._counter()
+                if not ctx.saved_versions:
+                    ctx.saved_versions = []
+                ctx.saved_versions.append((counter, counter[0], tensor.array.dtype,
+                                           tensor.array.shape, tensor._ctx, tensor._index))
+                break
 
 
 class Function:
@@ -80,36 +171,96 @@ class Function:
     def backward(ctx: Context, *douts: Any) -> Any:
         raise NotImplementedError
 
+    #: Positions of the inputs that take part in type promotion (PyTorch's ``result_type``):
+    #: they are converted to one dtype before ``forward``. Empty: inputs keep their dtypes.
+    promote: tuple[int, ...] = ()
+    #: With ``promote``: integer and bool results become the default float (true division).
+    promote_to_float: bool = False
+
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on Tensors (other positional inputs are wrapped as constants).
 
         Returns one Tensor, or a tuple of Tensors when forward returns a tuple.
         """
+        target = _promoted_dtype(cls, inputs) if cls.promote else None
         tensors = tuple(
-            x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__) for x in inputs
+            x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__, target)
+            for x in inputs
         )
         cls.check(*tensors, **params)
-        needs = tuple(t.requires_grad for t in tensors)
+        needs = tuple(t._requires_grad for t in tensors)
         record = grad_mode.is_enabled() and any(needs)
         ctx = Context(cls, tensors if record else (), needs)
+        arrays = [t.array for t in tensors]
+        if target is not None:
+            for i in cls.promote:
+                if i < len(arrays) and arrays[i].dtype != target:
+                    arrays[i] = arrays[i].astype(target)
         try:
-            result = cls.forward(ctx, *(t.array for t in tensors), **params)
+            result = cls.forward(ctx, *arrays, **params)
         except MemoryError as err:  # name the op and the shapes that did not fit
             shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
             raise MemoryError(f"{cls.__name__}: out of memory in forward on inputs {shapes}"
                               f"{': ' + str(err) if str(err) else ''}; use a smaller batch or "
                               "model") from err
+        owner = ctx if record else None
         if isinstance(result, tuple):
-            owner = ctx if record else None
             outputs = tuple(Tensor._from_op(r, owner, i) for i, r in enumerate(result))
             ctx.n_outputs = len(result)
+            results = result
         else:
-            outputs = Tensor._from_op(result, ctx if record else None, 0)
+            outputs = Tensor._from_op(result, owner, 0)
+            results = (result,)
+        out_tensors = outputs if isinstance(outputs, tuple) else (outputs,)
+        for out in out_tensors:
+            _link_view(out, tensors)
         if record:
-            results = result if isinstance(result, tuple) else (result,)
             ctx.out_meta = [(r.shape, r.dtype) for r in results]
+            _record_saved_versions(ctx, tuple(t for t, x in zip(tensors, inputs) if t is x)
+                                   + out_tensors)
         return outputs
+
+
+def _promoted_dtype(cls: type[Function], inputs: tuple) -> Any:
+    """The dtype the promoting inputs of ``cls`` are converted to (PyTorch's rules)."""
+    operands = [inputs[i] for i in cls.promote if i < len(inputs)]
+    first = operands[0] if operands else None
+    if isinstance(first, Tensor) and not cls.promote_to_float:
+        # The common cases without the general rule: tensors of one dtype, or a floating
+        # tensor with Python numbers.
+        dtype = first.array.dtype
+        for x in operands:
+            if isinstance(x, Tensor):
+                if x.array.dtype != dtype:
+                    break
+            elif not (isinstance(x, (int, float)) and dtype.kind == "f"):
+                break
+        else:
+            return dtype
+    for k, x in enumerate(operands):
+        if not isinstance(x, (Tensor, bool, int, float, xp.generic)):
+            operands[k] = Tensor(x)  # an ndarray or list: neuralab's conversion rules first
+    target = result_type_arrays(operands)
+    if cls.promote_to_float and target.kind in "biu":
+        target = backend.default_float_dtype()
+    return target
+
+
+def _link_view(out: Any, tensors: tuple) -> None:
+    """An output whose array is a view of an input's memory is a view of that input's base:
+    they share the version counter, and in-place writes through it reach the base."""
+    array = out.array
+    if array.base is None:
+        for t in tensors:
+            if t.array is array:  # the op returned its input unchanged
+                out._vc, out._base = t._counter(), t._base if t._base is not None else t
+                return
+        return
+    for t in tensors:
+        if xp.may_share_memory(array, t.array):
+            out._vc, out._base = t._counter(), t._base if t._base is not None else t
+            return
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:

@@ -158,7 +158,7 @@ def _geometry(module: Module, x: Tensor):
 
 def _macs(module: Module, x: Tensor | None, out: Tensor) -> int:
     kind = type(module).__name__
-    per_example = out.size // out.shape[0] if out.ndim > 0 and out.shape else out.size
+    per_example = out.numel() // out.shape[0] if out.ndim > 0 and out.shape else out.numel()
     if kind == "Conv2d":
         kh, kw = module.kernel_size
         return per_example * (module.in_channels // module.groups) * kh * kw
@@ -299,10 +299,10 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], dtype: Any 
         params = list(module.parameters(recurse=False))
         rows.append(LayerSummary(
             name=names.get(id(module), kind) or kind, type=kind,
-            output_shape=main.shape[1:], params=sum(p.size for p in params),
-            trainable=sum(p.size for p in params if p.requires_grad),
+            output_shape=main.shape[1:], params=sum(p.numel() for p in params),
+            trainable=sum(p.numel() for p in params if p.requires_grad),
             macs=_macs(module, x_in, main),
-            activation_bytes=sum(o.size * o.array.itemsize for o in outs if isinstance(o, Tensor))
+            activation_bytes=sum(o.array.nbytes for o in outs if isinstance(o, Tensor))
             // max(1, main.shape[0]),
             receptive_field=rf))
         return None
@@ -334,9 +334,9 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], dtype: Any 
         None)
     return ModelSummary(
         rows=rows, input_shape=shape,
-        total_params=sum(p.size for p in params),
-        trainable_params=sum(p.size for p in params if p.requires_grad),
+        total_params=sum(p.numel() for p in params),
+        trainable_params=sum(p.numel() for p in params if p.requires_grad),
         total_macs=sum(r.macs for r in rows),
         activation_bytes=sum(r.activation_bytes for r in rows),
-        param_bytes=sum(p.size * p.array.itemsize for p in params),
+        param_bytes=sum(p.numel() * p.array.itemsize for p in params),
         output_shape=out_main.shape[1:] if out_main is not None else ())

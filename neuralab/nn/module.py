@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from neuralab import devices, dtypes
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import RemovableHandle, Tensor
 from neuralab.backend import xp
@@ -381,25 +382,32 @@ class Module:
         return self
 
     # ----------------------------------------------------------------- dtype
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Module:
         """Convert parameters and floating buffers to ``dtype`` in place (the same Parameter
         objects, so an optimizer built before still updates them).
 
-        ``device`` (or a positional ``'cpu'``) is accepted for PyTorch compatibility; NumPy arrays
-        live on the CPU.
+        As PyTorch's: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``.
+        Only the CPU exists (a GPU device raises; see ``neuralab.devices``).
         """
         for arg in args:
-            if isinstance(arg, str):
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, devices.device)):
+                device = arg
+            elif isinstance(arg, bool):
+                continue
+            elif isinstance(arg, int):
                 device = arg
             else:
                 dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"to: neuralab runs on the CPU (NumPy); got device {device!r}")
+        devices.check(device, "Module.to")
         if dtype is None:
             return self
-        dtype = xp.dtype(dtype)
+        dtype = dtypes.as_numpy(dtype, "Module.to")
         if dtype.kind != "f":
-            raise TypeError(f"to: only floating dtypes are supported for a module, got {dtype}")
+            raise TypeError(f"Module.to: nn.Module.to only accepts floating point dtypes, but "
+                            f"got desired dtype={dtypes.of(dtype)}")
         for module in self.modules():
             for tensor in list(module._parameters.values()) + list(module._buffers.values()):
                 if tensor is None or tensor.dtype.kind != "f" or tensor.dtype == dtype:
@@ -417,8 +425,21 @@ class Module:
         """Convert floating parameters and buffers to float64 (for gradient checks)."""
         return self.to(xp.float64)
 
+    def half(self) -> Module:
+        """Convert floating parameters and buffers to float16."""
+        return self.to(xp.float16)
+
+    def type(self, dst_type: Any) -> Module:
+        """Convert floating parameters and buffers to ``dst_type``."""
+        return self.to(dst_type)
+
     def cpu(self) -> Module:
+        """The module itself: its parameters are already in the CPU's memory."""
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises: neuralab has no GPU (use ``.to(device)`` with a device that may be the CPU)."""
+        raise RuntimeError(devices.NO_GPU.format(kind="cuda"))
 
     # ----------------------------------------------------------------- state
     def state_dict(self, destination: dict | None = None, prefix: str = "") -> dict[str, Any]:

@@ -289,17 +289,12 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     Without gradients the values are written into ``x``'s memory. When ``x`` or ``value`` is
     recorded in a graph, the write is :class:`IndexPut` (x̄ = ȳ zeroed where written, v̄ = ȳ at
     the written positions) and ``x`` takes its result's place in the graph, as PyTorch's
-    CopySlices does. A leaf that requires grad cannot be written in place (as in PyTorch).
+    CopySlices does (``Tensor._inplace``: versions, views and leaves as for every in-place op).
     """
-    from neuralab.autograd.grad_mode import is_enabled
-
     v = _value_like(x, value)
     _check_value(x, index, v)
-    recorded = is_enabled() and (x.requires_grad or v.requires_grad)
-    if recorded and x.requires_grad and x.is_leaf:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    if not recorded:
+
+    def fast() -> None:
         basic, advanced, _ = normalize_index(x.shape, index)
         target = x.array[basic]
         if advanced is None and not isinstance(target, xp.ndarray):
@@ -308,48 +303,22 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
             target[...] = v.array
         else:
             target[advanced] = v.array
-        return
-    assign_inplace(x, IndexPut.apply(_alias(x), v, index=index, accumulate=False))
 
+    def write(old: Tensor, v: Tensor) -> Tensor:
+        return IndexPut.apply(old, v, index=index, accumulate=False)
 
-def _alias(x: Tensor) -> Tensor:
-    """A stand-in for x's place in the graph so far (x itself is about to take a new place)."""
-    before = Tensor._from_op(x.array, x._ctx, x._index)
-    before.requires_grad = x.requires_grad
-    return before
+    x._inplace("setitem", write, v, fast=fast)
 
 
 def inplace(op: Any) -> Any:
-    """The in-place method ``x.op_(...)`` of an out-of-place op: computes ``op(x, ...)`` and
-    makes x hold the result (see :func:`assign_inplace`)."""
+    """The in-place method ``x.op_(...)`` of an out-of-place op: ``x = op(x, ...)`` written into
+    x's memory (``Tensor._inplace``: with a graph, x takes the result's place in it, as PyTorch
+    rebases a tensor written in place; a leaf that requires grad refuses outside no_grad)."""
+    name = op.__name__ + "_"
+
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        from neuralab.autograd.grad_mode import is_enabled
+        return self._inplace(name, lambda old, *operands: op(old, *operands, **kwargs), *args)
 
-        if is_enabled() and self.requires_grad and self.is_leaf:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        return assign_inplace(self, op(_alias(self), *args, **kwargs))
-
-    method.__name__ = op.__name__ + "_"
+    method.__name__ = name
     method.__doc__ = f"In-place :func:`{op.__name__}`: x holds the result."
     return method
-
-
-def assign_inplace(x: Tensor, result: Tensor) -> Tensor:
-    """Make ``x`` hold ``result`` in place (the in-place ops ``x.masked_fill_(...)``, ...).
-
-    Without a graph the values are copied into x's memory. With one, x takes the result's place
-    in the graph (its gradient flows through the op that computed ``result`` and on to what x
-    was before), as PyTorch rebases a tensor written in place. A leaf that requires grad cannot
-    be written in place (PyTorch's rule).
-    """
-    from neuralab.autograd.grad_mode import is_enabled
-
-    if not (is_enabled() and result.requires_grad):
-        if result.shape != x.shape:
-            raise RuntimeError(f"in-place operation: the result of shape {result.shape} does not "
-                               f"fit the tensor of shape {x.shape}")
-        x.array[...] = result.array
-        return x
-    x.array, x._ctx, x._index, x.requires_grad = result.array, result._ctx, result._index, True
-    return x

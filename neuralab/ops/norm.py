@@ -62,7 +62,7 @@ class BatchNorm(Function):
         if not training and (running_mean is None or running_var is None):
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var; "
                              "pass training=True to use the batch statistics")
-        if training and x.size // max(C, 1) <= 1:
+        if training and x.numel() // max(C, 1) <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input shape {x.shape}; use a batch of at least 2")
 

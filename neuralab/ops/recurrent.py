@@ -619,7 +619,7 @@ class Embedding(Function):
         if weight.dtype.kind != "f":
             raise TypeError(f"embedding: weight must be floating-point, got {weight.dtype}")
         V = weight.shape[0]
-        if idx.size and (idx.array.min() < 0 or idx.array.max() >= V):
+        if idx.array.size and (idx.array.min() < 0 or idx.array.max() >= V):
             raise IndexError(f"embedding: indices must lie in [0, {V}) for {V} embeddings, got "
                              f"values in [{idx.array.min()}, {idx.array.max()}]; is the "
                              "vocabulary larger than num_embeddings?")

@@ -188,7 +188,7 @@ class _Extremum(Function):
 
     @classmethod
     def check(cls, x, dim=None, keepdim=False):
-        if x.size == 0 and (dim is None or x.ndim == 0):
+        if x.numel() == 0 and (dim is None or x.ndim == 0):
             raise ValueError(f"{cls.name}: the input is empty (shape {x.shape}), it has no "
                              f"{cls.name}imum")
         _axes(cls.name, dim, x.ndim)
@@ -761,7 +761,7 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor
 
 def _arg(name: str, fn: Any, x: Any, dim: Any, keepdim: bool) -> Tensor:
     x = _as_tensor(x)
-    if x.size == 0:
+    if x.numel() == 0:
         raise ValueError(f"{name}: the input is empty (shape {x.shape})")
     if dim is None:
         out = fn(x.array.reshape(-1))

@@ -159,6 +159,9 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     self._update(p, self._grad(p), self.state.setdefault(p, {}), group)
+                    # An in-place update, as PyTorch counts it: a graph that saved p before the
+                    # step can no longer be backpropagated through (it would use the new p).
+                    p._bump_version()
         return loss
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:

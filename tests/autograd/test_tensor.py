@@ -15,7 +15,20 @@ import neuralab as nl
 ])
 def test_default_dtype_rules(data, dtype):
     assert nl.tensor(data).dtype == dtype
-    assert nl.Tensor(data).dtype == dtype
+    if isinstance(data, np.ndarray):  # an ndarray keeps neuralab's rules in Tensor(...)
+        assert nl.Tensor(data).dtype == dtype
+
+
+@pytest.mark.parametrize("data", [[1, 2], [1.5, 2], (1, 2), [[True, False]], []])
+def test_Tensor_constructor_gives_float32_as_torch(data):
+    assert nl.Tensor(data).dtype == nl.float32
+    np.testing.assert_array_equal(nl.Tensor(data).numpy(), torch.Tensor(data).numpy())
+
+
+def test_Tensor_constructor_with_sizes_is_uninitialised_float32():
+    assert nl.Tensor(2, 3).shape == (2, 3) and nl.Tensor(2, 3).dtype == nl.float32
+    assert nl.Tensor(4).shape == torch.Tensor(4).shape == (4,)
+    assert nl.Tensor().shape == torch.Tensor().shape == (0,)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64, np.bool_])
@@ -40,7 +53,8 @@ def test_tensor_copies_but_Tensor_shares():
 def test_properties():
     x = nl.tensor(np.arange(6.0).reshape(2, 3))
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2
-    assert x.size == 6 and x.numel() == 6 and len(x) == 2
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
+    assert x.numel() == 6 and len(x) == 2
     assert x.dtype == np.float32 and x.is_leaf and not x.requires_grad
     assert x.T.shape == (3, 2)
     np.testing.assert_array_equal(x.T.numpy(), np.arange(6.0).reshape(2, 3).T)
@@ -61,9 +75,9 @@ def test_properties():
 def test_repr():
     assert repr(nl.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(nl.tensor([1, 2])) == "tensor([1, 2])"
-    assert "dtype=float64" in repr(nl.tensor([1.0], dtype=np.float64))
+    assert "dtype=neuralab.float64" in repr(nl.tensor([1.0], dtype=np.float64))
     assert "requires_grad=True" in repr(nl.tensor([1.0], requires_grad=True))
-    assert "grad_fn=<Mul>" in repr(nl.tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(nl.tensor([1.0], requires_grad=True) * 2)
 
 
 def test_to_float_double_are_differentiable():

@@ -12,7 +12,7 @@ from neuralab.models.lenet import LeNet5
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_parameter_count_and_output_shape():
