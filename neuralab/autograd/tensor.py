@@ -77,6 +77,28 @@ class Size(tuple):
         return Size(item) if isinstance(index, slice) else item
 
 
+class ElementCount(int):
+    """What ``x.size`` reads: the number of elements (an int), callable as PyTorch's method:
+    ``x.size()`` is the shape as ``neuralab.Size`` and ``x.size(dim)`` one dimension's size."""
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> ElementCount:
+        out = super().__new__(cls, n)
+        out.shape = shape
+        return out
+
+    def __call__(self, dim: int | None = None) -> Size | int:
+        if dim is None:
+            return Size(self.shape)
+        if not self.shape:
+            raise IndexError(f"size: dimension specified as {dim} but the tensor has no "
+                             "dimensions")
+        n = len(self.shape)
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -n <= dim < n:
+            raise IndexError(f"size: dimension out of range (expected to be in range of "
+                             f"[{-n}, {n - 1}], but got {dim})")
+        return self.shape[dim]
+
+
 class RemovableHandle:
     """Returned by ``register_*hook``; ``handle.remove()`` unregisters the hook."""
 
@@ -200,11 +222,12 @@ class Tensor:
     def nbytes(self) -> int:
         return self.array.nbytes
 
-    def size(self, dim: int | None = None) -> Size | int:
-        """The shape as ``neuralab.Size``, or the size of dimension ``dim``."""
-        if dim is None:
-            return Size(self.array.shape)
-        return self.array.shape[self._dim("size", dim)]
+    @property
+    def size(self) -> ElementCount:
+        """PyTorch's method: ``x.size()`` is the shape as ``neuralab.Size``, ``x.size(dim)`` the
+        size of one dimension. (Read without a call it is still the number of elements, as
+        NumPy's ``.size``, so that array-style code keeps working; prefer ``numel()``.)"""
+        return ElementCount(self.array.size, self.array.shape)
 
     def _dim(self, op: str, dim: int) -> int:
         n = max(self.array.ndim, 1)

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, xp
+from neuralab.backend import default_float_dtype, xp
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.conv import (
@@ -78,7 +78,7 @@ class Conv2d(Module):
         self.padding = padding if isinstance(padding, str) else as_pair("Conv2d", "padding",
                                                                       padding, 0)
         self.padding_mode = padding_mode
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         kh, kw = self.kernel_size
         self.weight = Parameter(xp.zeros((out_channels, in_channels // groups, kh, kw),
                                          dtype=dtype))

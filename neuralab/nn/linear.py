@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, xp
+from neuralab.backend import default_float_dtype, xp
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.linalg import linear
@@ -37,7 +37,7 @@ class Linear(Module):
             if isinstance(n, bool) or not isinstance(n, (int, xp.integer)) or n <= 0:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         self.weight = Parameter(xp.zeros((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(xp.zeros((out_features,), dtype=dtype))

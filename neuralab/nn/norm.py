@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, xp
+from neuralab.backend import default_float_dtype, xp
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.norm import batch_norm, local_response_norm
@@ -34,7 +34,7 @@ class _BatchNorm(Module):
                              f"got {momentum!r}")
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         if affine:
             self.weight = Parameter(xp.ones(num_features, dtype=dtype))
             self.bias = Parameter(xp.zeros(num_features, dtype=dtype))

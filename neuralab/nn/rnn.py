@@ -22,8 +22,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, xp
+from neuralab.backend import default_float_dtype, xp
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.dropout import dropout as _dropout
 from neuralab.ops.recurrent import (
@@ -121,15 +122,16 @@ class RNNBase(Module):
                     shapes += [(f"bias_ih_l{layer}{suffix}", (gate_size,)),
                                (f"bias_hh_l{layer}{suffix}", (gate_size,))]
                 for pname, shape in shapes:
-                    setattr(self, pname, Parameter(xp.empty(shape, dtype=default_float)))
+                    setattr(self, pname, Parameter(xp.empty(shape, dtype=default_float_dtype())))
                     self._flat_weights_names.append(pname)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's initialization: every weight and bias ~ U(−1/√H, 1/√H)."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            p.uniform_(-bound, bound)
+        with no_grad():  # an initialisation, not part of any graph (as PyTorch's)
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
 
     def flatten_parameters(self) -> None:
         """Does nothing: PyTorch's cuDNN weight packing has no counterpart here."""
@@ -321,11 +323,11 @@ class RNNCellBase(Module):
             raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
         self.bias = bias
         G = gates * self.hidden_size
-        self.weight_ih = Parameter(xp.empty((G, self.input_size), dtype=default_float))
-        self.weight_hh = Parameter(xp.empty((G, self.hidden_size), dtype=default_float))
+        self.weight_ih = Parameter(xp.empty((G, self.input_size), dtype=default_float_dtype()))
+        self.weight_hh = Parameter(xp.empty((G, self.hidden_size), dtype=default_float_dtype()))
         if bias:
-            self.bias_ih = Parameter(xp.empty((G,), dtype=default_float))
-            self.bias_hh = Parameter(xp.empty((G,), dtype=default_float))
+            self.bias_ih = Parameter(xp.empty((G,), dtype=default_float_dtype()))
+            self.bias_hh = Parameter(xp.empty((G,), dtype=default_float_dtype()))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -334,8 +336,9 @@ class RNNCellBase(Module):
     def reset_parameters(self) -> None:
         """Every weight and bias ~ U(−1/√H, 1/√H)."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            p.uniform_(-bound, bound)
+        with no_grad():  # an initialisation, not part of any graph (as PyTorch's)
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
 
     def _prepare(self, input: Tensor, hx: Any, n_states: int) -> tuple:  # noqa: A002
         """Validate; add a batch dimension to unbatched input; zeros for a missing state."""

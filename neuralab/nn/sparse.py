@@ -6,7 +6,7 @@ from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, rng, xp
+from neuralab.backend import default_float_dtype, rng, xp
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.recurrent import embedding
 
@@ -43,7 +43,8 @@ class Embedding(Module):
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = padding_idx
         if _weight is None:
-            table = rng().standard_normal((num_embeddings, embedding_dim)).astype(default_float)
+            table = rng().standard_normal((num_embeddings, embedding_dim))
+            table = table.astype(default_float_dtype())
             self.weight = Parameter(table)
             self._zero_padding()
         else:
@@ -55,7 +56,8 @@ class Embedding(Module):
 
     def reset_parameters(self) -> None:
         """weight ~ N(0, 1), padding row zero."""
-        self.weight.normal_(0.0, 1.0)
+        with no_grad():  # an initialisation, not part of any graph (as PyTorch's)
+            self.weight.normal_(0.0, 1.0)
         self._zero_padding()
 
     def _zero_padding(self) -> None:

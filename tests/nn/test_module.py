@@ -231,7 +231,7 @@ def test_to_double_converts_in_place():
     model.float()
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert model.to("cpu") is model
-    with pytest.raises(ValueError, match="CPU"):
+    with pytest.raises(RuntimeError, match="CPU"):
         model.to("cuda")
 
 
