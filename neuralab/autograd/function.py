@@ -16,11 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab import backend
 from neuralab.autograd import grad_mode
 from neuralab.autograd.tensor import Tensor, as_tensor_like
 from neuralab.backend import xp
-from neuralab.dtypes import result_type_arrays
 
 # Attributes of a Context that belong to the engine; everything else a Function stores on ctx is
 # "saved for backward" and is released after the backward pass unless retain_graph=True.
@@ -171,34 +169,21 @@ class Function:
     def backward(ctx: Context, *douts: Any) -> Any:
         raise NotImplementedError
 
-    #: Positions of the inputs that take part in type promotion (PyTorch's ``result_type``):
-    #: they are converted to one dtype before ``forward``. Empty: inputs keep their dtypes.
-    promote: tuple[int, ...] = ()
-    #: With ``promote``: integer and bool results become the default float (true division).
-    promote_to_float: bool = False
-
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on Tensors (other positional inputs are wrapped as constants).
 
         Returns one Tensor, or a tuple of Tensors when forward returns a tuple.
         """
-        target = _promoted_dtype(cls, inputs) if cls.promote else None
         tensors = tuple(
-            x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__, target)
-            for x in inputs
+            x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__) for x in inputs
         )
         cls.check(*tensors, **params)
         needs = tuple(t._requires_grad for t in tensors)
         record = grad_mode.is_enabled() and any(needs)
         ctx = Context(cls, tensors if record else (), needs)
-        arrays = [t.array for t in tensors]
-        if target is not None:
-            for i in cls.promote:
-                if i < len(arrays) and arrays[i].dtype != target:
-                    arrays[i] = arrays[i].astype(target)
         try:
-            result = cls.forward(ctx, *arrays, **params)
+            result = cls.forward(ctx, *(t.array for t in tensors), **params)
         except MemoryError as err:  # name the op and the shapes that did not fit
             shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
             raise MemoryError(f"{cls.__name__}: out of memory in forward on inputs {shapes}"
@@ -220,31 +205,6 @@ class Function:
             _record_saved_versions(ctx, tuple(t for t, x in zip(tensors, inputs) if t is x)
                                    + out_tensors)
         return outputs
-
-
-def _promoted_dtype(cls: type[Function], inputs: tuple) -> Any:
-    """The dtype the promoting inputs of ``cls`` are converted to (PyTorch's rules)."""
-    operands = [inputs[i] for i in cls.promote if i < len(inputs)]
-    first = operands[0] if operands else None
-    if isinstance(first, Tensor) and not cls.promote_to_float:
-        # The common cases without the general rule: tensors of one dtype, or a floating
-        # tensor with Python numbers.
-        dtype = first.array.dtype
-        for x in operands:
-            if isinstance(x, Tensor):
-                if x.array.dtype != dtype:
-                    break
-            elif not (isinstance(x, (int, float)) and dtype.kind == "f"):
-                break
-        else:
-            return dtype
-    for k, x in enumerate(operands):
-        if not isinstance(x, (Tensor, bool, int, float, xp.generic)):
-            operands[k] = Tensor(x)  # an ndarray or list: neuralab's conversion rules first
-    target = result_type_arrays(operands)
-    if cls.promote_to_float and target.kind in "biu":
-        target = backend.default_float_dtype()
-    return target
 
 
 def _link_view(out: Any, tensors: tuple) -> None:

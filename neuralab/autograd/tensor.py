@@ -123,8 +123,9 @@ class Tensor:
 
     ``Tensor(data)`` follows PyTorch's ``torch.Tensor``: Python numbers and lists become float32
     (``Tensor([1, 2])`` is a float tensor) and ``Tensor(2, 3)`` is an uninitialised 2×3 float
-    tensor. An ndarray keeps neuralab's rules (floats become float32, integers int64, bools stay
-    bool) and its memory is shared. Prefer ``neuralab.tensor(data)``, which infers the dtype as
+    tensor (a single int with ``dtype=``, which PyTorch does not accept, is a 0-d value). An
+    ndarray keeps neuralab's rules (floats become float32, integers int64, bools stay bool) and
+    its memory is shared. Prefer ``neuralab.tensor(data)``, which infers the dtype as
     PyTorch's ``torch.tensor`` does and copies.
 
     Args:
@@ -139,7 +140,7 @@ class Tensor:
     def __init__(self, *data: Any, dtype: Any = None, requires_grad: bool = False,
                  device: Any = None):
         devices.check(device, "Tensor")
-        if len(data) != 1 or _is_size_args(data):
+        if len(data) != 1 or (dtype is None and _is_size_args(data)):
             if len(data) == 1 and isinstance(data[0], Size):
                 data = tuple(data[0])
             data = data or (0,)  # torch.Tensor() is an empty 1-d tensor

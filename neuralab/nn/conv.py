@@ -205,7 +205,7 @@ class Conv1d(Module):
         self.padding = padding if isinstance(padding, str) else \
             _single("Conv1d", "padding", padding, 0)
         self.padding_mode = padding_mode
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         self.weight = Parameter(xp.zeros((out_channels, in_channels // groups,
                                           self.kernel_size[0]), dtype=dtype))
         if bias:
@@ -260,7 +260,7 @@ class ConvTranspose2d(Module):
         self.output_padding = as_pair(name, "output_padding", output_padding, 0)
         self.dilation = as_pair(name, "dilation", dilation, 1)
         self.padding_mode = padding_mode
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
                                          self.kernel_size, dtype=dtype))
         if bias:
@@ -304,7 +304,7 @@ class ConvTranspose1d(Module):
         self.output_padding = _single(name, "output_padding", output_padding, 0)
         self.dilation = _single(name, "dilation", dilation, 1)
         self.padding_mode = padding_mode
-        dtype = default_float if dtype is None else xp.dtype(dtype)
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
                                          self.kernel_size, dtype=dtype))
         if bias:

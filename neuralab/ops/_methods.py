@@ -129,7 +129,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 
 def _cast(x: Tensor, np_dtype: Any) -> Tensor:
-    from neuralab.ops.elementwise import cast
+    from neuralab.ops._promote import cast
 
     return cast(x, np_dtype)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import default_float, xp
+from neuralab.backend import default_float_dtype, xp
 
 
 class Cast(Function):
@@ -67,7 +67,7 @@ def result_type(*operands: Any) -> Any:
         elif isinstance(v, int):
             numbers.append(xp.dtype(xp.int64))
         elif isinstance(v, float):
-            numbers.append(xp.dtype(default_float))
+            numbers.append(default_float_dtype())
         else:
             t = Tensor(v)
             (dimensioned if t.ndim else zero_dim).append(t.dtype)
@@ -100,7 +100,7 @@ def promote(*operands: Any, floating: bool = False) -> list[Tensor]:
         return list(operands)  # the common case: nothing to promote
     dtype = result_type(*operands)
     if floating and _category(dtype) < 2:
-        dtype = xp.dtype(default_float)
+        dtype = default_float_dtype()
     return [as_dtype(v, dtype) for v in operands]
 
 
@@ -109,5 +109,5 @@ def floating(x: Any) -> Tensor:
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.dtype.kind != "f":
-        return as_dtype(x, default_float)
+        return as_dtype(x, default_float_dtype())
     return x

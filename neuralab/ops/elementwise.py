@@ -30,12 +30,7 @@ REFLECTED: dict[str, str] = {}
 
 
 class _Binary(Function):
-    """Shared validation of binary elementwise ops: the operands must broadcast.
-
-    Both operands are promoted to one dtype first, by PyTorch's rules (``Function.promote``).
-    """
-
-    promote = (0, 1)
+    """Shared validation of binary elementwise ops: the operands must broadcast."""
 
     @classmethod
     def check(cls, a: Tensor, b: Tensor) -> None:
@@ -89,9 +84,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """z = a / b.   ā = z̄ / b,  b̄ = −z̄ ⊙ a / b².  (True division: integers give floats.)"""
-
-    promote_to_float = True
+    """z = a / b.   ā = z̄ / b,  b̄ = −z̄ ⊙ a / b²."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -177,7 +170,6 @@ class Minimum(_Binary):
 class Where(Function):
     """z = a where condition else b.   ā = z̄ ⊙ condition,  b̄ = z̄ ⊙ ¬condition."""
 
-    promote = (1, 2)
 
     @staticmethod
     def check(condition: Tensor, a: Tensor, b: Tensor) -> None:
