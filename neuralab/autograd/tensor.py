@@ -624,6 +624,11 @@ class Tensor:
         if record and compute is None:
             raise RuntimeError(f"{op}: cannot be recorded by autograd on a tensor that is part "
                                "of a graph; call it under neuralab.no_grad()")
+        if not self.array.flags.writeable:
+            raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location (an "
+                               "expanded tensor) or the memory is read-only; call .clone() "
+                               "before the in-place operation")
         if not record:
             if fast is not None:
                 fast()

@@ -151,8 +151,12 @@ def _as_int(value: Any) -> int:
 
 
 def _select(a: Any, basic: tuple, advanced: tuple | None) -> Any:
-    """a[basic][advanced], the two steps of PyTorch's indexing."""
-    out = a[basic]
+    """a[basic][advanced], the two steps of PyTorch's indexing.
+
+    ``a[basic + (...,)]``: with ints only NumPy would return a scalar copy; the trailing
+    ellipsis keeps a 0-d view, so that ``x[0].mul_(2)`` writes into x as in PyTorch.
+    """
+    out = a[basic] if any(p is Ellipsis for p in basic) else a[basic + (Ellipsis,)]
     return out if advanced is None else out[advanced]
 
 

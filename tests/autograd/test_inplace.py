@@ -314,3 +314,16 @@ def test_inplace_on_an_expanded_view_in_a_graph_is_refused():
     e = (x * 1).expand(3, 2)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         e.add_(1)
+
+
+def test_integer_index_is_a_view_as_in_pytorch():
+    for lib in (nl, torch):
+        x = lib.zeros(3)
+        x[1].fill_(2.0)
+        x[2].add_(5.0)
+        assert x.tolist() == [0.0, 2.0, 5.0]
+        w = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+            w[0].mul_(2)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            lib.ones(1).expand(3).add_(1)
