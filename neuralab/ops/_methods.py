@@ -3,7 +3,7 @@
 The autograd layer does not import the ops; the ops attach themselves to Tensor here instead,
 which keeps the imports one-way. Besides the ops this module installs what is built from them:
 dtype and device conversions (``x.to``, ``x.float()``), the in-place methods (``x.add_``,
-``x += 1``; ``x[mask] = 0`` is ``ops.indexing.setitem``), ``x.t()`` and ``x.clone()``.
+``x += 1``; ``x[mask] = 0`` is ``ops.indexing.setitem``) and ``x.clone()``.
 """
 
 from __future__ import annotations
@@ -184,16 +184,6 @@ def _install_conversions(ops: Any) -> None:
 
 
 # --------------------------------------------------------------------------- shape helpers
-def _t(self: Tensor) -> Tensor:
-    """The transpose of a matrix (a vector or a scalar is returned as it is), as ``torch.t``."""
-    if self.ndim > 2:
-        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but self is "
-                           f"{self.ndim}-D (shape {tuple(self.shape)}); use transpose(dim0, dim1)")
-    from neuralab.ops.shape import transpose
-
-    return transpose(self, 0, 1) if self.ndim == 2 else self.view_as(self)
-
-
 def _clone(self: Tensor, memory_format: Any = None) -> Tensor:
     """A copy in new memory, differentiable (x̄ = ȳ)."""
     return Clone.apply(self)
@@ -205,7 +195,6 @@ def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
 
 
 def _install_shape_helpers(ops: Any) -> None:
-    Tensor.t = _t
     Tensor.clone = _clone
     Tensor.contiguous = _contiguous
 
