@@ -46,18 +46,10 @@ from neuralab.experiments.toolkit import (
     train_classifier,
 )
 from neuralab.models import create
-from neuralab.train.datasets import INFO, extract_archive
+from neuralab.train.datasets import caltech101_folder
 
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 SHAPES = ("circle", "square", "triangle", "cross", "ring", "diamond", "bar", "star")
-DOWNLOAD_HINT = (
-    "download 101_ObjectCategories.tar.gz from https://data.caltech.edu/records/mzrjq-6wc02, "
-    "extract it so that ROOT/101_ObjectCategories/<class>/image_0001.jpg exists, and run "
-    "`neuralab run caltech101 data_root=ROOT` (or set $NEURALAB_DATA so that "
-    "$NEURALAB_DATA/caltech101/101_ObjectCategories exists); `--quick` runs on a synthetic "
-    "stand-in instead")
-
-
 def make_synthetic_caltech(root: str | Path, classes: int = 6, per_class: int = 40,
                            seed: int = 0) -> Path:
     """Write a Caltech-like folder ``root/101_ObjectCategories/<shape>/image_NNNN.png``.
@@ -126,22 +118,6 @@ def _draw_shape(draw: Any, shape: str, cx: float, cy: float, r: float, colour: t
         draw.polygon([(cx, cy + r), (cx - r, cy - 0.6 * r), (cx + r, cy - 0.6 * r)], fill=colour)
 
 
-def find_caltech(root: str) -> Path:
-    """The Caltech-101 class-folder tree, found as ``neuralab data`` finds it: in ``root`` if
-    given, else ``$NEURALAB_DATA`` and the cache; an archive (``caltech101-160px.tar.gz``,
-    ``101_ObjectCategories.tar.gz``) is extracted once into the cache.
-
-    Raises:
-        FileNotFoundError: saying where it looked and how to get the data.
-    """
-    found = INFO["caltech101"].locate(root or None)
-    if found.path is None:
-        looked = ", ".join(str(p) for p in found.searched)
-        raise FileNotFoundError(f"caltech101: Caltech-101 not found (looked in {looked}); "
-                                f"{DOWNLOAD_HINT}")
-    return extract_archive(found.path, "caltech101") if found.path.is_file() else found.path
-
-
 def build_model(cfg: dict, num_classes: int) -> Any:
     """``vgg_small`` (a width-scaled VGG-11 with batch norm) or any model of the zoo by name."""
     if cfg["model"] == "vgg_small":
@@ -161,7 +137,7 @@ def run(cfg: dict, ctx: Any) -> dict:
             source = (f"synthetic Caltech-like folder ({cfg['synthetic_classes']} shape classes "
                       f"x {cfg['synthetic_per_class']} PNGs)")
         else:
-            root = find_caltech(cfg["data_root"])
+            root = caltech101_folder(cfg["data_root"] or None)
             source = f"Caltech-101 in {root}"
         common = dict(train_per_class=cfg["train_per_class"], size=size, seed=ctx.seed,
                       normalize=IMAGENET_NORM, cache=not cfg["synthetic"])

@@ -143,9 +143,10 @@ class ArrayLoader:
     """
 
     def __init__(self, x: Any, y: Any, batch_size: int, seed: int,
-                 augment: Callable | None = None):
+                 augment: Callable | None = None, generator: Any = None):
         self.x, self.y, self.batch_size, self.augment = x, y, int(batch_size), augment
-        self.order_rng = xp.random.default_rng(seed)
+        # ``generator`` (instead of ``seed``): a NumPy Generator shared with the augmentation.
+        self.order_rng = generator if generator is not None else xp.random.default_rng(seed)
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
