@@ -234,6 +234,8 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
         (the final test metrics), ``seconds``, ``steps``, ``params``.
     """
     epochs = int(cfg["epochs"] if epochs is None else epochs)
+    if epochs < 1:
+        raise ValueError(f"{label}: epochs must be at least 1, got {epochs}")
     momentum = cfg["momentum"]
     opt = SGD(model.parameters(), lr=cfg["lr"] if lr is None else lr, momentum=momentum,
               weight_decay=cfg.get("weight_decay", 0.0),
