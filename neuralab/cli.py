@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "neuralab.train.datacli",        # data, cache, presets
     "neuralab.diagnostics.command",  # summary, gradcheck
     "neuralab.experiments.command",  # list, run, report, curriculum
+    "neuralab.notebooks.command",    # notebooks
 ]
 
 
