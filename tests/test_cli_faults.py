@@ -150,7 +150,8 @@ def test_every_train_option_has_an_absurd_value_case():
     options = {a.option_strings[-1] for a in train._actions if a.option_strings} - {"--help"}
     tested = {token for case in TRAIN_CASES for token in case[0] if token.startswith("--")}
     # Flags without a value to get wrong; --resume and --run-dir have their own tests below.
-    no_value = {"--subset", "--no-download", "--no-progress", "--help", "--list-presets"}
+    no_value = {"--subset", "--no-download", "--no-progress", "--help", "--list-presets",
+                "--tensorboard"}
     assert options - tested - no_value == set()
     assert set(RESUME_APPLIES) | set(RESUME_REFUSES) >= {
         a.dest for a in train._actions if a.option_strings and a.dest not in
@@ -160,6 +161,8 @@ def test_every_train_option_has_an_absurd_value_case():
 # ---- the other subcommands -------------------------------------------------------------------
 
 OTHER_CASES = [
+    (["notebooks", "/dev/null"], 1, r"neuralab notebooks: /dev/null exists and is not a folder"),
+    (["notebooks", "a", "b"], 2, r"unrecognized arguments: b"),
     (["summary", "nope"], 2, r"unknown model 'nope'"),
     (["summary", "mlp", "--num-classes", "0"], 2, r"--num-classes: expected a positive integer"),
     (["summary", "mlp", "--num-classes", "-3"], 2, r"--num-classes"),

@@ -16,6 +16,7 @@ status 2 (usage) or 1 (missing or damaged files), never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import inspect
 import json
 import math
@@ -35,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "gamma": 0.1, "milestones": None, "max_lr": None, "pct_start": 0.3, "scheduler_step": None,
     "val_split": None, "early_stopping": None, "grad_clip": None, "seed": 0,
     "out": "runs", "data_root": None, "subset": False, "limit": None, "progress": True,
-    "download": True, "threads": None, "image_size": None,
+    "download": True, "threads": None, "image_size": None, "tensorboard": False,
 }
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
@@ -47,7 +48,8 @@ SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "
 #: the scheduler's step size, gamma and milestones replaced...) and recorded in config.json.
 RESUME_APPLIES = ("epochs", "lr", "momentum", "weight_decay", "nesterov", "batch_size",
                   "eval_batch_size", "grad_clip", "early_stopping", "step_size", "gamma",
-                  "milestones", "progress", "threads", "download", "data_root", "nproc")
+                  "milestones", "progress", "threads", "download", "data_root", "nproc",
+                  "tensorboard")
 #: Settings fixed when a run starts: changing one with ``--resume`` is refused.
 RESUME_REFUSES = ("model", "data", "preset", "optimizer", "scheduler", "dropout", "max_lr",
                   "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit",
@@ -170,6 +172,10 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--nproc", type=int, metavar="N",
                    help="train data-parallel on N MPI workers (starts mpiexec -n N; needs "
                    "neuralab[distributed]); --batch-size stays the global batch")
+    p.add_argument("--tensorboard", action="store_true", default=None,
+                   help="log losses, accuracies, the learning rate, per-layer gradient norms and "
+                   "weight histograms to RUN_DIR/tensorboard (tensorboard --logdir RUN_DIR; "
+                   "needs neuralab[tensorboard])")
     p.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="never download data")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
@@ -249,7 +255,7 @@ def given_options(args: argparse.Namespace) -> dict:
     given = {k: v for k, v in vars(args).items()
              if v is not None and k not in ("handler", "command", "list_presets", "replan",
                                             "argv", "nproc")}
-    for flag in ("nesterov", "subset", "overwrite"):  # store_true: False means not given
+    for flag in ("nesterov", "subset", "overwrite", "tensorboard"):  # False: not given
         if given.get(flag) is False:
             given.pop(flag)
     return given
@@ -325,6 +331,8 @@ def validate_settings(settings: dict, given: dict) -> None:
             ok = False
         if not ok:
             raise UsageError(f"{_flag(key)} must be {expected}, got {value!r}")
+    if settings.get("tensorboard") and importlib.util.find_spec("tensorboardX") is None:
+        raise UsageError('--tensorboard needs tensorboardX: pip install "neuralab[tensorboard]"')
     if settings["early_stopping"] is not None and not settings["val_split"]:
         raise UsageError("--early-stopping needs a validation set: give --val-split > 0 (for "
                          "example --val-split 0.1)")
@@ -785,8 +793,14 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     print(f"model {settings['model']} ({n_params:,} parameters) on {splits.description}: "
           f"{len(train_set)} train / {len(val_set) if val_set is not None else 0} val / "
           f"{len(test_set) if test_set is not None else 0} test; run directory {run_dir}")
+    logger = None
+    if settings["tensorboard"] and run_dir is not None:
+        from neuralab.train.tensorboard import TensorBoardLogger
+
+        logger = TensorBoardLogger(run_dir / "tensorboard")
+        print(f"TensorBoard logs in {run_dir / 'tensorboard'} (tensorboard --logdir {run_dir})")
     trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_step=scheduler_step,
-                      run_dir=run_dir,
+                      run_dir=run_dir, callbacks=[logger] if logger is not None else [],
                       early_stopping=settings["early_stopping"], grad_clip=settings["grad_clip"],
                       progress=settings["progress"] and (workers is None or workers.is_main),
                       config={"settings": settings, "is_subset": splits.is_subset,
@@ -814,6 +828,11 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
         print(f"neuralab train: stopped: {err}; the last good checkpoint is kept in "
               f"{run_dir}", file=sys.stderr)
         return 1
+    finally:
+        if logger is not None:
+            logger.writer.flush()
+    if logger is not None:
+        logger.finish(result.test, settings)
     elapsed = time.perf_counter() - start
     summary = f"done in {elapsed:.1f}s ({result.epochs_run} epochs)"
     if result.test is not None:
