@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import textwrap
@@ -58,10 +59,11 @@ def _run(args: argparse.Namespace) -> int:
     late.add_argument("--out", default=args.out)
     late.add_argument("--seed", type=int, default=args.seed)
     late.add_argument("--no-progress", action="store_true", default=args.no_progress)
+    late.add_argument("--tensorboard", action="store_true", default=args.tensorboard)
     for flag in DATA_FLAGS:
         late.add_argument(flag, default=getattr(args, DATA_FLAGS[flag]))
     options, rest = late.parse_known_args(args.overrides)
-    for key in ("quick", "out", "seed", "no_progress", *DATA_FLAGS.values()):
+    for key in ("quick", "out", "seed", "no_progress", "tensorboard", *DATA_FLAGS.values()):
         setattr(args, key, getattr(options, key))
     try:
         experiment = base.get(args.name)
@@ -75,6 +77,9 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
         if args.out is not None:
             _check_writable(args.out)
+        if args.tensorboard and importlib.util.find_spec("tensorboardX") is None:
+            raise ValueError('--tensorboard needs tensorboardX: pip install '
+                             '"neuralab[tensorboard]"')
     except (KeyError, ValueError) as err:
         message = str(err.args[0] if err.args else err)
         # Messages of the runner start with "run NAME: "; the command names itself once.
@@ -86,7 +91,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         out, saved = run_experiment(args.name, quick=args.quick, out_dir=args.out,
                                     seed=args.seed, overrides=overrides,
-                                    progress=False if args.no_progress else None)
+                                    progress=False if args.no_progress else None,
+                                    tensorboard=args.tensorboard)
     except (ValueError, FileNotFoundError) as err:
         # A bad configuration value (ValueError) or missing data (FileNotFoundError, whose
         # message says where to put it) is the user's to fix: a message, not a traceback.
@@ -264,6 +270,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-TIMESTAMP)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log the curves and figures to OUT/tensorboard (needs "
+                   "neuralab[tensorboard])")
     p.add_argument("--data", default=None, metavar="NAME",
                    help="the data set, as data=NAME (experiments that take one)")
     p.add_argument("--data-root", default=None, metavar="DIR",

@@ -25,6 +25,7 @@ from typing import Any
 from neuralab.experiments.base import Experiment, Verdict, get
 from neuralab.fileio import atomic_path, atomic_write_bytes
 from neuralab.plotting import subplots, tidy_figure
+from neuralab.utils.tensorboard import SummaryWriter
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                "false": False, "0": False, "no": False, "off": False}
@@ -109,7 +110,7 @@ class RunContext:
     """
 
     def __init__(self, out_dir: Path, quick: bool = False, seed: int = 0,
-                 progress: bool | None = None):
+                 progress: bool | None = None, tensorboard: bool = False):
         self.out_dir = Path(out_dir)
         self.quick = quick
         self.seed = seed
@@ -121,6 +122,8 @@ class RunContext:
         # Line-buffered: a long run's metrics can be followed (tail -f) while it runs.
         self._metrics = open(self.out_dir / "metrics.jsonl", "a", buffering=1,  # noqa: SIM115
                              encoding="utf-8")
+        # With tensorboard, every logged number and every figure also goes to TensorBoard.
+        self._board = SummaryWriter(self.out_dir / "tensorboard") if tensorboard else None
 
     @property
     def show_progress(self) -> bool:
@@ -135,6 +138,10 @@ class RunContext:
             row["step"] = int(step)
         row.update(values)
         self._metrics.write(json.dumps(to_jsonable(row)) + "\n")
+        if self._board is not None:
+            for key, value in values.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self._board.add_scalar(f"{series}/{key}", value, step)
 
     def log_rows(self, rows: Iterable[dict[str, Any]], series: str = "metrics") -> None:
         """Append many measurements (dicts) at once, e.g. a diagnostics recorder's records."""
@@ -148,6 +155,8 @@ class RunContext:
 
         path = self.out_dir / f"{name}.png"
         tidy_figure(fig)
+        if self._board is not None:
+            self._board.add_figure(name, fig, close=False)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
         plt.close(fig)
@@ -177,6 +186,8 @@ class RunContext:
 
     def close(self) -> None:
         self._metrics.close()
+        if self._board is not None:
+            self._board.close()
 
 
 def default_out_dir(name: str) -> Path:
@@ -190,6 +201,7 @@ def run_experiment(
     seed: int = 0,
     overrides: dict[str, Any] | None = None,
     progress: bool | None = None,
+    tensorboard: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Run the experiment ``name`` into ``out_dir`` and write its report.
 
@@ -200,6 +212,7 @@ def run_experiment(
         seed: seeds neuralab's generator and NumPy's global one before the run.
         overrides: configuration values replacing the defaults (already typed).
         progress: show progress bars (default: when stderr is a terminal).
+        tensorboard: also write the logged curves and the figures to ``out_dir/tensorboard``.
 
     Returns:
         The run directory and the saved ``results.json`` content.
@@ -232,7 +245,7 @@ def run_experiment(
         from neuralab.parallel import set_num_threads
 
         set_num_threads(int(cfg["threads"]))
-    ctx = RunContext(out, quick=quick, seed=seed, progress=progress)
+    ctx = RunContext(out, quick=quick, seed=seed, progress=progress, tensorboard=tensorboard)
     start = time.perf_counter()
     try:
         results = experiment.run(cfg, ctx)
