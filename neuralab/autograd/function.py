@@ -125,20 +125,16 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-def _arrays(values: Any) -> list:
-    """The ndarrays among the values a forward stored on its context (one level of nesting)."""
-    found = []
-    for value in values:
-        if isinstance(value, xp.ndarray):
-            found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(v for v in value if isinstance(v, xp.ndarray))
-    return found
-
-
 def _record_saved_versions(ctx: Context, tensors: tuple) -> None:
     """Remember the versions of the tensors whose memory the forward saved on ``ctx``."""
-    saved = _arrays(v for k, v in ctx.__dict__.items() if k not in _ENGINE_SLOTS)
+    saved = []
+    for key, value in ctx.__dict__.items():
+        if key in _ENGINE_SLOTS:
+            continue
+        if isinstance(value, xp.ndarray):
+            saved.append(value)
+        elif isinstance(value, (tuple, list)):  # ctx.save_for_backward(...), one level deep
+            saved.extend(v for v in value if isinstance(v, xp.ndarray))
     if not saved:
         return
     for tensor in tensors:

@@ -98,6 +98,14 @@ def promote(*operands: Any, floating: bool = False) -> list[Tensor]:
     if all(isinstance(v, Tensor) for v in operands) and len({v.dtype for v in operands}) == 1 \
             and (not floating or operands[0].dtype.kind == "f"):
         return list(operands)  # the common case: nothing to promote
+    if len(operands) == 2:  # the next most common: a floating tensor and a Python number
+        a, b = operands
+        if isinstance(b, Tensor):
+            a, b = b, a
+        if isinstance(a, Tensor) and a.array.dtype.kind == "f" and \
+                isinstance(b, (int, float)) and not isinstance(b, bool):
+            number = Tensor._from_op(xp.asarray(b, dtype=a.array.dtype), None, 0)
+            return [a, number] if operands[0] is a else [number, a]
     dtype = result_type(*operands)
     if floating and _category(dtype) < 2:
         dtype = default_float_dtype()
