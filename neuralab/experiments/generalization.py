@@ -33,10 +33,11 @@ from typing import Any
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import load_mnist, mnist_arrays
+from neuralab.experiments.toolkit import ArrayLoader, load_mnist, mnist_arrays
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD, Adam
+from neuralab.train import Callback, Trainer
 from neuralab.train.metrics import evaluate
 
 
@@ -193,6 +194,23 @@ def random_shift(x: Any, max_shift: int, g: Any) -> Any:
     return out[:, None]
 
 
+class BestOnValidation(Callback):
+    """After every epoch: the validation loss and error, and the weights of the epoch with the
+    lowest validation error (ties: lower loss), which early stopping returns to."""
+
+    def __init__(self, val: tuple):
+        self.val = val
+        self.curve: list[tuple[int, float, float]] = []
+        self.key, self.epoch, self.state = (math.inf, math.inf), 0, None
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
+        val = evaluate(trainer.model, *self.val, batch_size=1000, topk=(1,))
+        self.curve.append((epoch, val["loss"], val["err1"]))
+        if (val["err1"], val["loss"]) < self.key:
+            self.key, self.epoch, self.state = (val["err1"], val["loss"]), epoch, \
+                trainer.model.state_dict()
+
+
 def fit_mnist(cfg: dict, data: dict, seed: int, hidden: tuple[int, ...] | None = None,
               weight_decay: float = 0.0, l1: float = 0.0, dropout: float = 0.0,
               shift: int = 0) -> dict:
@@ -209,35 +227,27 @@ def fit_mnist(cfg: dict, data: dict, seed: int, hidden: tuple[int, ...] | None =
     opt = SGD(model.parameters(), lr=cfg["mnist_lr"], momentum=0.9, weight_decay=weight_decay)
     weights = [p for p in model.parameters() if p.ndim >= 2]
     x_train, y_train = data["train"]
-    x_val, y_val = data["val"]
-    g = xp.random.default_rng(seed)
-    bs = cfg["batch_size"]
-    curve, best = [], ((math.inf, math.inf), 0, None)
-    for epoch in range(cfg["mnist_epochs"]):
-        order = g.permutation(len(x_train))
-        for begin in range(0, len(order), bs):
-            rows = order[begin:begin + bs]
-            xb = random_shift(x_train[rows], shift, g)
-            loss = cross_entropy(model(Tensor(xb)), Tensor(y_train[rows]))
-            if l1 > 0:
-                for w in weights:
-                    loss = loss + l1 * w.abs().sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        val = evaluate(model, x_val, y_val, batch_size=1000, topk=(1,))
-        val_loss, val_acc = val["loss"], val["acc1"]
-        curve.append((epoch + 1, val_loss, 1 - val_acc))
-        # Early stopping keeps the epoch of lowest validation error (ties: lower loss).
-        if (1 - val_acc, val_loss) < best[0]:
-            best = ((1 - val_acc, val_loss), epoch + 1, model.state_dict())
+    g = xp.random.default_rng(seed)  # the batch order and the shifts
+    loader = ArrayLoader(x_train, y_train, cfg["batch_size"], seed, generator=g,
+                         augment=(lambda xb: random_shift(xb, shift, g)) if shift else None)
+
+    def loss_fn(z: Any, y: Any) -> Any:
+        loss = cross_entropy(z, y)
+        for w in weights if l1 > 0 else ():
+            loss = loss + l1 * w.abs().sum()
+        return loss
+
+    best = BestOnValidation(data["val"])
+    Trainer(model, opt, loss_fn=loss_fn, progress=False, log=None, topk=(1,),
+            callbacks=[best]).fit(loader, epochs=cfg["mnist_epochs"])
+    curve = best.curve
     x_test, y_test = data["test"]
     train = evaluate(model, x_train, y_train, batch_size=1000, topk=(1,))
     test = evaluate(model, x_test, y_test, batch_size=1000, topk=(1,), probs=True)
     train_loss, train_acc = train["loss"], train["acc1"]
     test_loss, test_acc, probs = test["loss"], test["acc1"], test["probs"]
     first = weights[0].array.ravel().copy()
-    return {"model": model, "curve": curve, "best_epoch": best[1], "best_state": best[2],
+    return {"model": model, "curve": curve, "best_epoch": best.epoch, "best_state": best.state,
             "train_error": 1 - train_acc, "train_loss": train_loss, "test_error": 1 - test_acc,
             "test_loss": test_loss, "probs": probs, "first_weights": first}
 
