@@ -8,6 +8,7 @@ higher layers as attributes (``nl.nn.Linear``, ``nl.optim.SGD``, ``nl.data.DataL
 """
 
 from neuralab import (
+    accelerator,
     autograd,
     backends,
     cuda,
@@ -43,7 +44,7 @@ from neuralab.autograd.tensor import (
     Size,
 )
 from neuralab.backend import Generator, manual_seed
-from neuralab.devices import device
+from neuralab.devices import device, get_default_device, set_default_device
 from neuralab.diagnostics.summary import summary
 from neuralab.dtypes import (
     bfloat16,
@@ -118,8 +119,9 @@ def numel(x: Tensor) -> int:
 __version__ = "0.1.0"
 
 __all__ = [
-    "arange", "as_tensor", "autograd", "backends", "bfloat16", "bool_", "BoolTensor", "ByteTensor",
-    "CharTensor", "complex128", "complex64", "cuda", "data", "device", "double", "DoubleTensor",
+    "accelerator", "arange", "as_tensor", "autograd", "backends", "bfloat16", "bool_",
+    "BoolTensor", "ByteTensor", "CharTensor", "complex128", "complex64", "cuda", "data", "device",
+    "double", "DoubleTensor", "get_default_device", "set_default_device",
     "dtype", "empty", "empty_like", "enable_grad", "export_state_dict", "eye", "float16",
     "float32", "float64", "FloatTensor", "from_numpy", "full", "full_like", "Function",
     "Generator", "get_default_dtype", "get_kernels", "get_num_threads", "gradcheck",

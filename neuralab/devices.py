@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["device"]
+__all__ = ["device", "get_default_device", "set_default_device"]
 
 NO_GPU = ("neuralab runs on the CPU (NumPy); there is no {kind} device. Use device='cpu', or "
           "write device = 'cuda' if neuralab.cuda.is_available() else 'cpu' so that the same "
@@ -91,3 +91,16 @@ def check(value: Any, op: str) -> None:
         device(value)
     except RuntimeError as err:
         raise RuntimeError(f"{op}: {err}") from None
+
+
+def set_default_device(device_: Any) -> None:
+    """Where new tensors are made, as PyTorch's ``set_default_device``: only the CPU exists, so
+    ``None``, ``"cpu"`` and ``device("cpu")`` are accepted and anything else raises."""
+    if device_ is not None:
+        device(device_)
+
+
+def get_default_device() -> device:
+    """``device(type='cpu')``: new tensors are always made in the CPU's memory."""
+    return device("cpu")
+

@@ -94,3 +94,22 @@ def test_module_to_device_and_dtype():
         model.to(nl.int64)
     np.testing.assert_array_equal(model.to(nl.zeros(1, dtype=nl.float64))[0].weight.dtype,
                                   np.float64)
+
+
+def test_the_accelerator_queries_of_newer_pytorch_programs_pick_the_cpu():
+    # pytorch/examples' MNIST and the "Learning PyTorch with Examples" scripts choose so:
+    use_accel = nl.accelerator.is_available()
+    device = nl.accelerator.current_accelerator() if use_accel else nl.device("cpu")
+    assert not use_accel and nl.accelerator.device_count() == 0 and device == nl.device("cpu")
+    assert nl.accelerator.current_accelerator() is None
+    with pytest.raises(RuntimeError, match=GPU_MESSAGE):
+        nl.accelerator.current_device_index()
+
+
+def test_set_default_device_accepts_only_the_cpu():
+    for d in ("cpu", nl.device("cpu"), None):
+        nl.set_default_device(d)
+        assert nl.get_default_device() == nl.device("cpu")
+        assert nl.zeros(2).device == nl.device("cpu")
+    with pytest.raises(RuntimeError, match=GPU_MESSAGE):
+        nl.set_default_device("cuda")

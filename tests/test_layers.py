@@ -18,16 +18,16 @@ ROOT = Path(neuralab.__file__).resolve().parent
 # The layers, lowest first (STYLE.md's order). A module may import its own layer's modules and
 # lower layers' only. Adjusted to the package as it is:
 # * kernels sit below ops: an op's Function dispatches to its fast kernel, never the reverse;
-# * dtypes and devices (nl.float32, nl.device, nl.cuda, nl.backends) describe arrays with
-#   PyTorch's names and sit with the backend;
+# * dtypes and devices (nl.float32, nl.device, nl.cuda, nl.accelerator, nl.backends) describe
+#   arrays with PyTorch's names and sit with the backend;
 # * factories (nl.tensor, nl.zeros) and interop (PyTorch state dicts) build Tensors from arrays
 #   and sit with the ops; progress (a progress bar) and plotting are leaf utilities;
 # * the package itself (neuralab/__init__.py, the ``nl`` namespace), the command line and
 #   ``python -m neuralab`` are the top;
 # * distributed (data-parallel training over MPI) wraps nn modules and data sets, under train.
 LAYERS = [
-    {"backend", "dtypes", "devices", "cuda", "backends", "fileio", "parallel", "progress",
-     "plotting"},
+    {"backend", "dtypes", "devices", "cuda", "accelerator", "backends", "fileio", "parallel",
+     "progress", "plotting"},
     {"autograd"},
     {"kernels"},
     {"ops", "factories", "linalg"},
