@@ -229,7 +229,52 @@ class Conv1d(Module):
         return _repr(self)
 
 
-class ConvTranspose2d(Module):
+class _ConvTranspose(Module):
+    """What the transposed convolution layers share: arguments, parameters, initialization.
+
+    Subclasses name themselves and give the tuple converter for their number of spatial
+    dimensions and the functional form they call.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None):
+        super().__init__()
+        name = type(self).__name__
+        _check_channels(name, in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in "
+                             f"PyTorch), got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        sizes = self._sizes
+        self.kernel_size = sizes(name, "kernel_size", kernel_size, 1)
+        self.stride = sizes(name, "stride", stride, 1)
+        self.padding = sizes(name, "padding", padding, 0)
+        self.output_padding = sizes(name, "output_padding", output_padding, 0)
+        self.dilation = sizes(name, "dilation", dilation, 1)
+        self.padding_mode = padding_mode
+        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
+        self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
+                                         self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    @staticmethod
+    def _sizes(layer: str, name: str, value: Any, minimum: int) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialization (see Conv2d)."""
+        _reset(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return _repr(self)
+
+
+class ConvTranspose2d(_ConvTranspose):
     """A transposed 2-D convolution layer, as ``torch.nn.ConvTranspose2d`` (see conv_transpose2d).
 
     It maps a feature map back up to the size a Conv2d with the same settings maps from: the
@@ -244,82 +289,22 @@ class ConvTranspose2d(Module):
         dtype: parameter dtype (float32 by default).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None):
-        super().__init__()
-        _check_channels("ConvTranspose2d", in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in "
-                             f"PyTorch), got {padding_mode!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        name = "ConvTranspose2d"
-        self.kernel_size = as_pair(name, "kernel_size", kernel_size, 1)
-        self.stride = as_pair(name, "stride", stride, 1)
-        self.padding = as_pair(name, "padding", padding, 0)
-        self.output_padding = as_pair(name, "output_padding", output_padding, 0)
-        self.dilation = as_pair(name, "dilation", dilation, 1)
-        self.padding_mode = padding_mode
-        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
-        self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
-                                         self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default initialization (see Conv2d)."""
-        _reset(self.weight, self.bias)
+    _sizes = staticmethod(as_pair)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                 self.output_padding, self.groups, self.dilation)
 
-    def extra_repr(self) -> str:
-        return _repr(self)
 
-
-class ConvTranspose1d(Module):
+class ConvTranspose1d(_ConvTranspose):
     """A transposed 1-D convolution layer, as ``torch.nn.ConvTranspose1d``.
 
     Arguments as :class:`ConvTranspose2d`, with ints (or 1-tuples); weight (in_channels,
     out_channels/groups, k).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None):
-        super().__init__()
-        name = "ConvTranspose1d"
-        _check_channels(name, in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported (as in "
-                             f"PyTorch), got {padding_mode!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _single(name, "kernel_size", kernel_size, 1)
-        self.stride = _single(name, "stride", stride, 1)
-        self.padding = _single(name, "padding", padding, 0)
-        self.output_padding = _single(name, "output_padding", output_padding, 0)
-        self.dilation = _single(name, "dilation", dilation, 1)
-        self.padding_mode = padding_mode
-        dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
-        self.weight = Parameter(xp.zeros((in_channels, out_channels // groups) +
-                                         self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.zeros((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default initialization (see Conv2d)."""
-        _reset(self.weight, self.bias)
+    _sizes = staticmethod(_single)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                 self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        return _repr(self)
