@@ -117,19 +117,7 @@ class Conv2d(Module):
                 f"kernel_size={self.kernel_size})")
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"  # PyTorch prints 'same' unquoted
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        if self.padding_mode != "zeros":
-            text += f", padding_mode={self.padding_mode}"
-        return text
+        return _repr(self)  # PyTorch prints padding='same' unquoted, as _repr does
 
 
 def _check_channels(layer: str, in_channels: Any, out_channels: Any, groups: Any) -> None:
