@@ -1,51 +1,118 @@
-"""Threads: neuralab's blocked loops on several cores, and the BLAS's own thread count.
+"""Threads: how many cores neuralab uses, for which work, and what happens on a busy machine.
 
-NumPy releases the GIL inside its array loops and matrix products, so Python threads that each
-work on their own blocks of images run on separate cores. The convolution and batch-norm loops
-(which go through a batch a few images at a time, for the cache) hand their blocks out to
-``get_num_threads()`` threads this way: the copies of im2col and the elementwise passes gain
-as much as the matrix products, which the BLAS alone would parallelize. Inside such a loop the
-BLAS (OpenBLAS, as NumPy's wheels bundle it) is held to one thread, so that two threads do not
-each start two more on two cores.
+The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy's OpenBLAS
+0.3.31; the figures are in BENCHMARKS.md, "Threads"):
 
-``set_num_threads(n)`` sets both, as ``torch.set_num_threads`` does. The default is the
-``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` environment variable, else every core this
-process may use. Results do not depend on the number of threads except in the order of
-floating-point sums over blocks (weight gradients, batch statistics), as in PyTorch.
+1. **How many threads.** ``get_num_threads()`` is the most neuralab uses: the
+   ``NEURALAB_NUM_THREADS`` environment variable, else ``OMP_NUM_THREADS``, else every core this
+   process may run on (``os.sched_getaffinity``). ``set_num_threads(n)`` (torch's name) and
+   ``neuralab train --threads N`` set it; ``set_num_threads(None)`` returns to the default.
+   ``describe_threads()`` says which of these decided, and ``neuralab train`` prints it.
+
+2. **Never more threads than free cores.** With the default count (not fixed by the user or an
+   environment variable) neuralab looks, at most every ``ParallelOptions.check_seconds``
+   (0.5 s: ~40 µs per look, reading ``/proc/stat``), how much CPU *other* processes used over
+   the last interval, and uses only the cores they leave free, at least one:
+   ``threads_in_use()`` = max(1, min(n, cores − round(others' cores))). Why: when the cores are
+   taken, a second thread does not make a product faster but much slower. Measured with the
+   machine at load 3-5 (other jobs), medians of 40 products, 2 threads against 1:
+   64×784×256 sgemm (an MLP layer) 48 ms against 0.30 ms with OpenBLAS's two threads, 0.40 ms
+   split in two by neuralab's own pool (no collapse, but no gain either); a 2048³ sgemm gains
+   nothing. On an idle machine the same product takes 0.17 ms with two threads. OpenBLAS's
+   worker threads busy-wait for each other (and stay spinning for ~0.1 s after each call), so a
+   descheduled one stalls the others for a whole time slice of the kernel's scheduler; threads
+   that block instead (a ``ThreadPoolExecutor``'s) are woken promptly but still only share a
+   core. Setting ``OPENBLAS_THREAD_TIMEOUT=4`` (sleep almost at once; it must be set before
+   NumPy loads) made it worse: 24 ms for the same product (every call waits for a sleeping
+   thread to be scheduled). So the count follows the load instead. A fixed count (by the user,
+   or an environment variable) is obeyed as it is.
+
+3. **Per operation.** The matrix products of the reference ops (``nn.Linear``, the LSTM's
+   products) go to the BLAS, which neuralab sets to ``threads_in_use()`` threads; OpenBLAS itself
+   keeps small products in one thread. neuralab's blocked loops (convolution, batch norm,
+   ReLU, the residual sum) hand their blocks of images to ``threads_in_use()`` threads
+   (``run_chunks``), with the BLAS held to one thread meanwhile so that the two never
+   oversubscribe the cores; elementwise passes over arrays below ``ParallelOptions.split_bytes``
+   (2 MiB) stay in one thread: a hand-off to another thread costs some 60 µs, and splitting
+   LeNet-5's 1.2 MB activations made its step 1 ms slower while ResNet-20's (2 to 8 MB) gain.
+
+4. **No spinning idle threads** of neuralab's own: the pool's threads block on a queue. The
+   BLAS's threads spin only while neuralab lets the BLAS have several (an idle machine).
+
+Results do not depend on the number of threads except in the order of floating-point sums over
+blocks (weight gradients, batch statistics), as in PyTorch.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-__all__ = ["get_num_threads", "set_num_threads", "set_blas_threads"]
+__all__ = ["ParallelOptions", "get_options", "set_options", "options", "get_num_threads",
+           "set_num_threads", "threads_in_use", "describe_threads", "set_blas_threads",
+           "follow_load"]
 
 
-def _default_threads() -> int:
-    for var in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
+@dataclass(frozen=True)
+class ParallelOptions:
+    """The tuning options of the thread policy (see the module docstring for the measurements).
+
+    Attributes:
+        split_bytes: elementwise passes (ReLU, the residual sum) over arrays from this size on
+            are split between threads; smaller ones stay in the calling thread.
+        check_seconds: how often, at most, the default policy looks at the other processes'
+            CPU use (in seconds; each look reads /proc/stat, ~40 µs).
+        follow_load: whether the default thread count gives way to other processes (False:
+            always ``get_num_threads()`` threads, as a count fixed by the user is).
+    """
+
+    split_bytes: int = 2 << 20
+    check_seconds: float = 0.5
+    follow_load: bool = True
+
+
+def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
 
 
-_threads = _default_threads()
+def _from_environment() -> tuple[int, str, bool]:
+    """(threads, why, fixed): an environment variable fixes the count; else all cores."""
+    for var in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value), f"{var}={value}", True
+    return _cores(), "all cores", False
+
+
+class _State:
+    """The thread policy's state (one per process)."""
+
+    options = ParallelOptions()
+    threads, why, fixed = _from_environment()
+    active = threads  # threads_in_use(): ≤ threads, fewer while other processes use the cores
+    others = 0.0  # other processes' CPU use over the last interval, in cores
+    checked_at = -math.inf  # time.monotonic() of the last look at the load
+    machine_busy = 0.0  # CPU seconds the machine's cores (ours) had been busy at that look
+    own_cpu = 0.0  # and this process's CPU seconds then
+    blas = 0  # the BLAS thread count neuralab last set (0: not yet)
+
+
+_state = _State()
 _pool: ThreadPoolExecutor | None = None
 # Held while a parallel loop runs: a loop started meanwhile (inside it, or from another Python
 # thread) runs in its own thread instead of waiting for the pool.
 _busy = threading.Lock()
-# Elementwise passes over arrays smaller than this stay in one thread: handing work to another
-# thread costs some 60 µs (measured), and splitting LeNet-5's 1.2 MB activations made its
-# training step 1 ms slower, while ResNet-20's (2 to 8 MB) gain.
-_SPLIT_BYTES = 2 << 20
 
 
 def _forget_pool_after_fork() -> None:
@@ -58,29 +125,163 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
+# ----------------------------------------------------------------------------- options
+def get_options() -> ParallelOptions:
+    """The options the thread policy uses now."""
+    return _state.options
+
+
+def set_options(new: ParallelOptions | None = None, **changes: Any) -> ParallelOptions:
+    """Replace the options (a whole ParallelOptions, or some fields by name); returns the
+    previous. ``set_options()`` with no arguments restores the defaults."""
+    names = {f.name for f in fields(ParallelOptions)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise TypeError(f"set_options: ParallelOptions has no field {', '.join(unknown)}; the "
+                        f"fields are {', '.join(sorted(names))}")
+    previous = _state.options
+    base = ParallelOptions() if new is None and not changes else (new or previous)
+    _state.options = replace(base, **changes)
+    return previous
+
+
+@contextmanager
+def options(**changes: Any) -> Iterator[ParallelOptions]:
+    """``with options(split_bytes=0): ...`` changes some options for a block."""
+    previous = set_options(**changes)
+    try:
+        yield _state.options
+    finally:
+        set_options(previous)
+
+
+# ----------------------------------------------------------------------------- the count
 def get_num_threads() -> int:
-    """How many threads neuralab's blocked loops (convolution, batch norm) use."""
-    return _threads
+    """The most threads neuralab uses (its blocked loops and NumPy's BLAS); torch's name.
+
+    With the default policy fewer are used while other processes keep the cores busy:
+    ``threads_in_use()`` says how many now.
+    """
+    return _state.threads
 
 
-def set_num_threads(n: int) -> bool:
-    """Use ``n`` threads in neuralab's blocked loops and ``n`` BLAS threads (torch's name).
+def threads_in_use() -> int:
+    """How many threads neuralab's loops and the BLAS use now (see the module docstring)."""
+    return _state.active
+
+
+def set_num_threads(n: int | None) -> bool:
+    """Use at most ``n`` threads in neuralab's blocked loops and NumPy's BLAS (torch's name).
+
+    A number fixes the count: neuralab then uses ``n`` threads whatever the machine's load.
+    ``None`` returns to the default policy (the environment variables, else all cores, fewer
+    while other processes keep them busy).
 
     Args:
-        n: a positive int; 1 runs everything in the calling thread.
+        n: a positive int (1 runs everything in the calling thread), or None.
 
     Returns:
         Whether NumPy's BLAS was found and set (see ``set_blas_threads``).
     """
-    global _threads, _pool
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
-    found = set_blas_threads(n)
-    if n != _threads and _pool is not None:
+    global _pool
+    if n is None:
+        threads, why, fixed = _from_environment()
+    elif isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int or None, got {n!r}")
+    else:
+        threads, why, fixed = n, f"set_num_threads({n})", True
+    if threads != _state.threads and _pool is not None:
         _pool.shutdown(wait=True)
         _pool = None
-    _threads = n
-    return found
+    _state.threads, _state.why, _state.fixed = threads, why, fixed
+    _state.active = threads  # until the next look at the load (kept from before: its interval
+    follow_load()  # still measures the other processes)
+    return _set_blas(_state.active)
+
+
+def describe_threads() -> str:
+    """How many threads and why, for a program's header: ``2 (all cores; ...; NEURALAB_NUM_THREADS
+    or --threads to change)``."""
+    follow_load()
+    n, active = _state.threads, _state.active
+    if _state.fixed:
+        return f"{n} ({_state.why})"
+    if active < n:
+        return (f"{active} of {n} now (other processes use {_state.others:.1f} of the "
+                f"{_cores()} cores; NEURALAB_NUM_THREADS or --threads to change)")
+    adaptive = "; fewer while other processes use them" if _state.options.follow_load else ""
+    return f"{n} ({_state.why}{adaptive}; NEURALAB_NUM_THREADS or --threads to change)"
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds this process has used, all its threads (spinning BLAS threads included)."""
+    return time.process_time()
+
+
+def _load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def _cpu_seconds_busy() -> float | None:
+    """CPU seconds the cores this process may use have been busy (all processes), or None.
+
+    Busy = user + nice + system + irq + softirq + steal (a VM's host gave the time to another
+    guest) from /proc/stat's per-core lines; idle and iowait are free time.
+    """
+    try:
+        with open("/proc/stat", "rb") as fh:
+            text = fh.read().decode("ascii", "replace")
+    except OSError:  # not Linux
+        return None
+    try:
+        mine = os.sched_getaffinity(0)
+    except AttributeError:
+        mine = None
+    ticks = 0
+    for line in text.splitlines():
+        if not line.startswith("cpu") or line.startswith("cpu "):
+            continue
+        name, *values = line.split()
+        if mine is not None and int(name[3:]) not in mine:
+            continue
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, values[:8])
+        ticks += user + nice + system + irq + softirq + steal
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def follow_load() -> int:
+    """Look at the other processes' CPU use (at most every ``check_seconds``) and set how many
+    threads to use now; returns ``threads_in_use()``.
+
+    Called by neuralab's parallel loops and once per backward pass; with a fixed count or
+    ``follow_load=False`` it only makes sure the BLAS has the count.
+    """
+    state = _state
+    if state.fixed or not state.options.follow_load or state.threads == 1:
+        state.active = state.threads
+    else:
+        now = _now()
+        if now - state.checked_at >= state.options.check_seconds:
+            busy, own = _cpu_seconds_busy(), _own_cpu_seconds()
+            if busy is None:
+                state.active = state.threads
+            elif state.checked_at == -math.inf:  # first look: the 1-minute load average
+                state.others = max(0.0, _load_average() - 1.0)
+            else:
+                wall = now - state.checked_at
+                state.others = max(0.0, (busy - state.machine_busy - (own - state.own_cpu))
+                                   / wall)
+            state.others = min(state.others, float(_cores()))
+            state.checked_at, state.machine_busy, state.own_cpu = now, busy or 0.0, own
+            free = _cores() - math.floor(state.others + 0.5)
+            state.active = max(1, min(state.threads, free))
+    if state.blas != state.active and not _busy.locked():
+        _set_blas(state.active)
+    return state.active
 
 
 # ----------------------------------------------------------------------------- the BLAS
@@ -118,11 +319,16 @@ def _openblas() -> list[tuple[Any, Any]]:
     return _blas
 
 
+def _set_blas(n: int) -> bool:
+    _state.blas = n
+    return set_blas_threads(n)
+
+
 def set_blas_threads(n: int) -> bool:
     """Limit NumPy's BLAS to ``n`` threads; returns whether a BLAS library was found and set.
 
-    Small matrix products gain little from several BLAS threads, and on a busy machine OpenBLAS
-    threads that spin while waiting for each other can make training many times slower.
+    neuralab sets this itself (to ``threads_in_use()``); the next ``set_num_threads`` or change
+    of load overrides a value set here.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_blas_threads: n must be a positive int, got {n!r}")
@@ -142,40 +348,44 @@ def set_blas_threads(n: int) -> bool:
 def run_chunks(n_items: int, work: Callable[[int, int], Any]) -> list[Any]:
     """``work(lo, hi)`` on contiguous chunks of range(n_items), one per thread; results in order.
 
-    The first chunk runs in the calling thread. ``work`` must write only to its own items'
-    outputs and scratch arrays; sums over items are returned per chunk and added by the caller
-    in chunk order.
+    As many chunks as ``threads_in_use()``; the first runs in the calling thread. ``work`` must
+    write only to its own items' outputs and scratch arrays; sums over items are returned per
+    chunk and added by the caller in chunk order.
     """
     global _pool
-    threads = min(_threads, n_items)
+    threads = min(follow_load(), n_items)
     if threads <= 1 or not _busy.acquire(blocking=False):  # or a parallel loop is running
         return [work(0, n_items)]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="neuralab")
-    bounds = [n_items * t // threads for t in range(threads + 1)]
-    blas = _openblas()
-    saved = [getter() for getter, _ in blas]
-    for _, setter in blas:
-        setter(ctypes.c_int(1))
     try:
-        futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_state.threads - 1,
+                                       thread_name_prefix="neuralab")
+        bounds = [n_items * t // threads for t in range(threads + 1)]
+        blas = _openblas()
+        saved = [getter() for getter, _ in blas]
+        for _, setter in blas:
+            setter(ctypes.c_int(1))
         try:
-            first = work(bounds[0], bounds[1])
+            futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
+            try:
+                first = work(bounds[0], bounds[1])
+            finally:
+                wait(futures)  # every chunk done before the BLAS gets its threads back
+            return [first] + [f.result() for f in futures]
         finally:
-            wait(futures)  # every chunk done before the BLAS gets its threads back
-        return [first] + [f.result() for f in futures]
+            for (_, setter), n in zip(blas, saved):
+                setter(ctypes.c_int(n))
     finally:
-        for (_, setter), n in zip(blas, saved):
-            setter(ctypes.c_int(n))
         _busy.release()
 
 
 def over_rows(a: Any, work: Callable[[Any], Any]) -> None:
     """``work(rows)`` on slices of a's first axis, one per thread, when ``a`` is large.
 
-    Small (or 0-d) arrays get one call, ``work(...)`` (an Ellipsis: the whole array).
+    Small (or 0-d) arrays, below ``ParallelOptions.split_bytes``, get one call, ``work(...)``
+    (an Ellipsis: the whole array).
     """
-    if _threads == 1 or a.ndim == 0 or a.nbytes < _SPLIT_BYTES:
+    if _state.threads == 1 or a.ndim == 0 or a.nbytes < _state.options.split_bytes:
         work(...)
     else:
         run_chunks(a.shape[0], lambda lo, hi: work(slice(lo, hi)))

@@ -23,10 +23,8 @@ def _seed():
 @pytest.fixture(autouse=True)
 def _threads():
     """Every test starts with the default number of threads (experiments set their own)."""
-    threads = nl.get_num_threads()
     yield
-    if nl.get_num_threads() != threads:
-        nl.set_num_threads(threads)
+    nl.set_num_threads(None)
 
 
 @pytest.fixture

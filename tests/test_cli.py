@@ -27,6 +27,7 @@ def test_train_one_epoch_then_resume(tmp_path, capsys):
     assert main(argv + ["--epochs", "1"]) == 0
     captured = capsys.readouterr()
     assert "shipped subset" in captured.err and "test accuracy" in captured.out
+    assert "\nthreads: 1 (--threads)\n" in captured.out
     config = json.loads((run / "config.json").read_text())
     assert config["settings"]["lr"] == 0.05 and config["is_subset"] is True
     assert ckpt.load(run / "checkpoint.npz")["epoch"] == 1

@@ -3,6 +3,7 @@ surface, the BLAS gets its thread count back, and bad thread counts are refused.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sys
 import threading
@@ -142,3 +143,84 @@ def test_a_forked_child_gets_a_pool_of_its_own():
     parallel.run_chunks(2, lambda lo, hi: None)  # the parent's pool is started
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_chunks_in_child, (4,)).get(timeout=60) == [(0, 2), (2, 4)]
+
+
+# ----------------------------------------------------------------------------- the policy
+class FakeMachine:
+    """A clock, the machine's busy CPU seconds and this process's CPU seconds, set by a test."""
+
+    def __init__(self, monkeypatch, cores):
+        self.wall = self.busy = self.own = 0.0
+        monkeypatch.delenv("NEURALAB_NUM_THREADS", raising=False)
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.setattr(parallel, "_cores", lambda: cores)
+        monkeypatch.setattr(parallel, "_now", lambda: self.wall)
+        monkeypatch.setattr(parallel, "_cpu_seconds_busy", lambda: self.busy)
+        monkeypatch.setattr(parallel, "_own_cpu_seconds", lambda: self.own)
+        monkeypatch.setattr(parallel, "_load_average", lambda: 0.5)
+        for name, value in [("checked_at", -math.inf), ("machine_busy", 0.0), ("own_cpu", 0.0),
+                            ("others", 0.0)]:  # restored after the test: real ones again
+            monkeypatch.setattr(parallel._state, name, value)
+
+    def run(self, seconds, others, ours):
+        """``seconds`` pass with other processes on ``others`` cores and this one on ``ours``."""
+        self.wall += seconds
+        self.busy += seconds * (others + ours)
+        self.own += seconds * ours
+
+
+def test_the_default_count_gives_way_to_other_processes(monkeypatch):
+    machine = FakeMachine(monkeypatch, cores=4)
+    nl.set_num_threads(None)
+    assert nl.get_num_threads() == 4 and parallel.threads_in_use() == 4
+    assert blas_threads() in ([], [4])
+    machine.run(1.0, others=3.0, ours=1.0)
+    assert parallel.follow_load() == 1  # 4 cores - 3 taken
+    assert blas_threads() in ([], [1])
+    assert len(parallel.run_chunks(8, lambda lo, hi: (lo, hi))) == 1
+    assert "1 of 4 now (other processes use 3.0 of the 4 cores" in parallel.describe_threads()
+    machine.run(1.0, others=1.4, ours=2.0)
+    assert parallel.follow_load() == 3  # 1.4 cores rounds to 1
+    machine.run(0.1, others=4.0, ours=0.0)
+    assert parallel.follow_load() == 3  # looked less than check_seconds ago
+    machine.run(1.0, others=2.6, ours=1.0)
+    assert parallel.follow_load() == 1  # 2.6 rounds to 3
+    machine.run(1.0, others=9.0, ours=1.0)
+    assert parallel.follow_load() == 1  # never fewer than one
+    assert nl.get_num_threads() == 4
+
+
+def test_a_fixed_count_is_obeyed_whatever_the_load(monkeypatch):
+    machine = FakeMachine(monkeypatch, cores=4)
+    nl.set_num_threads(3)
+    machine.run(1.0, others=4.0, ours=1.0)
+    assert parallel.follow_load() == 3 and blas_threads() in ([], [3])
+    assert parallel.describe_threads() == "3 (set_num_threads(3))"
+    monkeypatch.setenv("NEURALAB_NUM_THREADS", "2")
+    nl.set_num_threads(None)
+    machine.run(1.0, others=4.0, ours=1.0)
+    assert parallel.follow_load() == 2
+    assert parallel.describe_threads() == "2 (NEURALAB_NUM_THREADS=2)"
+
+
+def test_following_the_load_can_be_switched_off(monkeypatch):
+    machine = FakeMachine(monkeypatch, cores=2)
+    nl.set_num_threads(None)
+    assert parallel.describe_threads() == ("2 (all cores; fewer while other processes use "
+                                           "them; NEURALAB_NUM_THREADS or --threads to change)")
+    with parallel.options(follow_load=False):
+        machine.run(1.0, others=2.0, ours=1.0)
+        assert parallel.follow_load() == 2
+    machine.run(1.0, others=2.0, ours=1.0)
+    assert parallel.follow_load() == 1
+    with pytest.raises(TypeError, match="no field split"):
+        parallel.set_options(split=1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc/stat is Linux's")
+def test_the_machine_busy_time_counts_this_process():
+    before = parallel._cpu_seconds_busy()
+    start = parallel._own_cpu_seconds()
+    while parallel._own_cpu_seconds() - start < 0.3:
+        pass
+    assert parallel._cpu_seconds_busy() - before >= 0.2  # clock ticks of 10 ms: some slack

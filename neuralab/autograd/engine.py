@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from neuralab.backend import xp
+from neuralab.parallel import follow_load
 
 # The engine knows Contexts and Tensors only by their attributes (ctx.inputs, tensor._ctx, ...):
 # tensor.py imports the engine and function.py imports tensor.py, so importing either here would
@@ -78,6 +79,7 @@ def run_backward(tensor: Any, gradient: Any, retain_graph: bool = False,
                  only: list | None = None) -> None:
     """Accumulate d(tensor)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad
     (of the leaves in ``only``, when given)."""
+    follow_load()  # once a training step: threads for the cores other processes leave free
     grads = backpropagate([tensor], [gradient], retain_graph)
     allowed = None if only is None else {id(t) for t in only}
     for leaf, grad in grads.values():

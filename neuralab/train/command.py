@@ -167,8 +167,8 @@ def add_commands(subparsers: Any) -> None:
                    help="use a random subset of at most N examples of each split (quick checks)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="threads for neuralab's convolution and batch-norm loops and for "
-                   "NumPy's BLAS (default: all cores); 1 is often faster for small models or "
-                   "on a busy machine")
+                   "NumPy's BLAS (default: all cores, fewer while other processes use them; "
+                   "the header says how many)")
     p.add_argument("--nproc", type=int, metavar="N",
                    help="train data-parallel on N MPI workers (starts mpiexec -n N; needs "
                    "neuralab[distributed]); --batch-size stays the global batch")
@@ -793,6 +793,10 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     print(f"model {settings['model']} ({n_params:,} parameters) on {splits.description}: "
           f"{len(train_set)} train / {len(val_set) if val_set is not None else 0} val / "
           f"{len(test_set) if test_set is not None else 0} test; run directory {run_dir}")
+    from neuralab.parallel import describe_threads
+
+    print(f"threads: {settings['threads']} (--threads)" if settings["threads"]
+          else f"threads: {describe_threads()}")
     logger = None
     if settings["tensorboard"] and run_dir is not None:
         from neuralab.train.tensorboard import TensorBoardLogger
