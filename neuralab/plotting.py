@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["subplots", "tidy_figure"]
+__all__ = ["moving_average", "plot_smoothed", "subplots", "tidy_figure"]
 
 
 def subplots(*args: Any, **kwargs: Any) -> Any:
@@ -21,6 +21,27 @@ def subplots(*args: Any, **kwargs: Any) -> Any:
     import matplotlib.pyplot as plt
 
     return plt.subplots(*args, **kwargs)
+
+
+def moving_average(values: Any, window: int) -> list[float]:
+    """Trailing moving average over ``window`` values (the first points average what exists so
+    far): noisy mini-batch losses become readable curves."""
+    out, total, window = [], 0.0, max(1, int(window))
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot_smoothed(ax: Any, values: Any, window: int | None = None, x0: int = 0,
+                  **style: Any) -> int:
+    """Plot one value per step (the first at step ``x0``) as its trailing moving average over
+    ``window`` steps (default: a fifteenth of the curve); returns the window used."""
+    window = max(1, len(values) // 15 if window is None else int(window))
+    ax.plot(range(x0, x0 + len(values)), moving_average(values, window), **style)
+    return window
 
 
 def tidy_figure(fig: Any) -> None:

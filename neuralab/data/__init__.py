@@ -19,10 +19,12 @@ from neuralab.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from neuralab.data.sequence import BPTTLoader
 
 __all__ = [
-    "CIFAR10", "CIFAR100", "BatchSampler", "Caltech101", "ConcatDataset", "DataLoader", "Dataset",
-    "ImageFolder", "IterableDataset", "MNIST", "RandomSampler", "Sampler", "SequentialSampler",
-    "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "datasets",
-    "default_collate", "default_convert", "random_split", "transforms",
+    "BPTTLoader", "CIFAR10", "CIFAR100", "BatchSampler", "Caltech101", "ConcatDataset",
+    "DataLoader", "Dataset", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
+    "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+    "WeightedRandomSampler", "datasets", "default_collate", "default_convert", "random_split",
+    "transforms",
 ]

@@ -23,13 +23,15 @@ from typing import Any
 
 from neuralab.autograd import no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.data import BPTTLoader
 from neuralab.data.datasets.text import CharCorpus
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.models.rnn import CharRNN
 from neuralab.nn.functional import cross_entropy
-from neuralab.nn.rnn import detach_state
-from neuralab.nn.utils import clip_grad_norm_
+from neuralab.nn.rnn import CarryState
 from neuralab.optim import Adam
+from neuralab.plotting import plot_smoothed
+from neuralab.train import Callback, Trainer
 
 LN2 = math.log(2.0)
 
@@ -50,151 +52,124 @@ def unigram_bpc(train: Any, held_out: Any, vocab_size: int) -> tuple[float, floa
     p = counts / counts.sum()
     entropy = float(-(p[p > 0] * xp.log2(p[p > 0])).sum())
     smoothed = (counts + 1) / (counts.sum() + vocab_size)
-    cross = float(-xp.log2(smoothed[held_out]).mean())
-    return entropy, cross
+    return entropy, float(-xp.log2(smoothed[held_out]).mean())
 
 
-def evaluate_bpc(model: Any, corpus: Any, cfg: dict) -> float:
-    """Held-out bits per character, carrying the state across chunks as in training."""
-    model.eval()
+def sequence_loss(logits: Any, y: Any, reduction: str = "mean") -> Any:
+    """Cross-entropy of logits (N, T, V) against the next characters y (N, T)."""
+    return cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),  # (N·T, V)
+                         reduction=reduction)
+
+
+def evaluate_bpc(net: Any, val: BPTTLoader, limit: int) -> float:
+    """Held-out bits per character, carrying the state across chunks as in training (the first
+    ``limit`` characters; 0: all)."""
+    net.eval()
     total, count, state = 0.0, 0, None
-    limit = cfg["max_val_chars"] or None
-    streams = max(1, min(cfg["batch_size"], (len(corpus.val_data) - 1) // cfg["seq_len"]))
     with no_grad():
-        for x, y in corpus.batches("val", batch_size=streams, seq_len=cfg["seq_len"]):
-            logits, state = model(x, state)
-            V = logits.shape[-1]
-            loss = cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum")
-            total += float(loss.item())
+        for x, y in val:
+            logits, state = net(x, state)
+            total += float(sequence_loss(logits, y, "sum").item())
             count += y.array.size
-            if limit is not None and count >= limit:
+            if limit and count >= limit:
                 break
-    model.train()
+    net.train()
     return total / count / LN2
 
 
-def train(cfg: dict, corpus: Any, ctx: Any) -> tuple[Any, dict]:
-    """Truncated-BPTT training of a CharRNN; returns the model and its curves."""
-    manual_seed(ctx.seed)
-    model = CharRNN(corpus.vocab_size, embed=cfg["embed"], hidden=cfg["hidden"],
-                    layers=cfg["layers"], cell=cfg["cell"], dropout=cfg["dropout"],
-                    chars=corpus.chars)
-    opt = Adam(model.parameters(), lr=cfg["lr"])
-    history: dict[str, list] = {"step": [], "train_bpc": [], "val_step": [], "val_bpc": []}
-    history["val_step"].append(0)
-    history["val_bpc"].append(evaluate_bpc(model, corpus, cfg))
-    step, epoch = 0, 0
-    start = time.perf_counter()
-    bar = ctx.progress(total=cfg["steps"], desc="char-rnn")
-    while step < cfg["steps"]:
-        state = None  # each pass over the text starts from a zero state
-        for x, y in corpus.batches("train", batch_size=cfg["batch_size"],
-                                   seq_len=cfg["seq_len"], drop_last=True):
-            logits, state = model(x, state)
-            V = logits.shape[-1]
-            loss = cross_entropy(logits.reshape(-1, V), y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            clip_grad_norm_(model.parameters(), cfg["clip"])
-            opt.step()
-            state = detach_state(state)  # keep the values, cut the graph: truncated BPTT
-            step += 1
-            bar.update(1)
-            bpc = float(loss.item()) / LN2
-            history["step"].append(step)
-            history["train_bpc"].append(bpc)
-            if step % cfg["log_every"] == 0:
-                ctx.log("train", step=step, epoch=epoch, bpc=bpc)
-            if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
-                val = evaluate_bpc(model, corpus, cfg)
-                history["val_step"].append(step)
-                history["val_bpc"].append(val)
-                ctx.log("val", step=step, bpc=val, seconds=time.perf_counter() - start)
-            if step >= cfg["steps"]:
-                break
-        epoch += 1
-    bar.close()
-    history["seconds"] = time.perf_counter() - start
-    history["epochs"] = step * cfg["batch_size"] * cfg["seq_len"] / len(corpus.train_data)
-    return model, history
+class BitsPerChar(Callback):
+    """Every step's training bpc; held-out bpc every ``eval_every`` steps; stops at ``steps``;
+    each pass over the text starts from a zero state."""
 
+    def __init__(self, cfg: dict, net: Any, val: BPTTLoader, ctx: Any):
+        self.cfg, self.net, self.val, self.ctx = cfg, net, val, ctx
+        self.train_bpc: list[float] = []
+        self.val_curve = [(0, evaluate_bpc(net, val, cfg["max_val_chars"]))]
 
-def _prime(text: str, chars: str) -> str:
-    kept = "".join(c for c in text if c in chars)
-    return kept or chars[0]
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        step += 1
+        self.train_bpc.append(loss / LN2)
+        if step % self.cfg["log_every"] == 0:
+            self.ctx.log("train", step=step, epoch=trainer.epoch, bpc=loss / LN2)
+        if step % self.cfg["eval_every"] == 0 or step == self.cfg["steps"]:
+            self.val_curve.append((step, evaluate_bpc(self.net, self.val,
+                                                      self.cfg["max_val_chars"])))
+            self.ctx.log("val", step=step, bpc=self.val_curve[-1][1])
+        trainer.should_stop = step >= self.cfg["steps"]
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
+        trainer.model.reset()
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     corpus = load_corpus(cfg)
-    entropy, unigram_val = unigram_bpc(corpus.train_data, corpus.val_data, corpus.vocab_size)
-    model, history = train(cfg, corpus, ctx)
-    final_val = history["val_bpc"][-1]
+    entropy, unigram = unigram_bpc(corpus.train_data, corpus.val_data, corpus.vocab_size)
+    manual_seed(ctx.seed)
+    net = CharRNN(corpus.vocab_size, embed=cfg["embed"], hidden=cfg["hidden"],
+                  layers=cfg["layers"], cell=cfg["cell"], dropout=cfg["dropout"],
+                  chars=corpus.chars)
+    train = BPTTLoader(corpus.train_data, cfg["batch_size"], cfg["seq_len"], drop_last=True)
+    streams = max(1, min(cfg["batch_size"], (len(corpus.val_data) - 1) // cfg["seq_len"]))
+    record = BitsPerChar(cfg, net, BPTTLoader(corpus.val_data, streams, cfg["seq_len"]), ctx)
+    trainer = Trainer(CarryState(net), Adam(net.parameters(), lr=cfg["lr"]),
+                      loss_fn=sequence_loss, grad_clip=cfg["clip"], progress=ctx.show_progress,
+                      log=None, callbacks=[record])
+    start = time.perf_counter()
+    trainer.fit(train, epochs=math.ceil(cfg["steps"] / len(train)))
+    seconds = time.perf_counter() - start
+    epochs = cfg["steps"] * cfg["batch_size"] * cfg["seq_len"] / len(corpus.train_data)
+    final = record.val_curve[-1][1]
 
-    prime = _prime(cfg["prime"], corpus.chars)
-    temperatures = [float(cfg["temperature"])] + [float(t) for t in cfg["compare_temperatures"]
-                                                  if float(t) != float(cfg["temperature"])]
-    samples: dict[str, str] = {}
-    for t in temperatures:
+    prime = "".join(c for c in cfg["prime"] if c in corpus.chars) or corpus.chars[0]
+    samples = {}
+    for t in dict.fromkeys([float(cfg["temperature"]), *map(float, cfg["compare_temperatures"])]):
         manual_seed(ctx.seed)
-        text = model.sample(prime, length=cfg["sample_length"], temperature=t)
-        samples[f"{t:g}"] = text[len(prime):]
+        samples[f"{t:g}"] = net.sample(prime, length=cfg["sample_length"], temperature=t)[
+            len(prime):]
+    (ctx.out_dir / "samples.txt").write_text("".join(
+        f"===== temperature {t} (primed with {prime!r}) =====\n{prime}{text}\n\n"
+        for t, text in samples.items()), encoding="utf-8")
     main = samples[f"{float(cfg['temperature']):g}"]
-    with open(ctx.out_dir / "samples.txt", "w", encoding="utf-8") as fh:
-        for t, text in samples.items():
-            fh.write(f"===== temperature {t} (primed with {prime!r}) =====\n{prime}{text}\n\n")
 
+    uniform = math.log2(corpus.vocab_size)
     ctx.table("bpc", ["model", "held-out bits per character"], [
-        ["uniform over the vocabulary", math.log2(corpus.vocab_size)],
-        ["unigram (character frequencies of the training text)", unigram_val],
-        [f"{cfg['cell'].upper()} at initialization", history["val_bpc"][0]],
-        [f"{cfg['cell'].upper()} after {cfg['steps']} steps", final_val],
+        ["uniform over the vocabulary", uniform],
+        ["unigram (character frequencies of the training text)", unigram],
+        [f"{cfg['cell'].upper()} at initialization", record.val_curve[0][1]],
+        [f"{cfg['cell'].upper()} after {cfg['steps']} steps", final],
     ], caption=f"{len(corpus.val_data):,} held-out characters (the last "
                f"{cfg['val_fraction']:.0%} of the text); vocabulary of {corpus.vocab_size}.")
     ctx.table("samples", ["temperature", f"{cfg['sample_length']} sampled characters (↵ = "
                           "newline)"],
               [[t, (prime + text).replace("\n", " ↵ ")] for t, text in samples.items()],
               caption="Text generated by the trained model (also in samples.txt).")
-    source = "the shipped excerpt" if corpus.is_excerpt else "the full text"
-    ctx.note(f"Trained on {source} of Tiny Shakespeare ({len(corpus.train_data):,} training "
-             f"characters, {history['epochs']:.2f} epochs) in {history['seconds']:.0f} s. The "
-             f"unigram entropy of the training text is {entropy:.2f} bits; the model reaches "
-             f"{final_val:.2f} bits per held-out character.")
-    _figures(ctx, cfg, history, unigram_val, corpus.vocab_size)
+    ctx.note(f"Trained on {'the shipped excerpt' if corpus.is_excerpt else 'the full text'} of "
+             f"Tiny Shakespeare ({len(corpus.train_data):,} training characters, {epochs:.2f} "
+             f"epochs) in {seconds:.0f} s. The unigram entropy of the training text is "
+             f"{entropy:.2f} bits; the model reaches {final:.2f} bits per held-out character.")
 
-    vocab = set(corpus.chars)
-    return {
-        "data_is_excerpt": bool(corpus.is_excerpt), "vocab_size": corpus.vocab_size,
-        "train_chars": len(corpus.train_data), "val_chars": len(corpus.val_data),
-        "unigram_entropy_bits": entropy, "unigram_val_bpc": unigram_val,
-        "initial_val_bpc": history["val_bpc"][0], "final_val_bpc": final_val,
-        "best_val_bpc": min(history["val_bpc"]), "final_train_bpc":
-            float(xp.mean(history["train_bpc"][-20:])),
-        "epochs": history["epochs"], "train_seconds": history["seconds"],
-        "temperature": float(cfg["temperature"]), "prime": prime,
-        "sample_length": len(main), "sample_in_vocabulary": set(main) <= vocab,
-        "samples": samples,
-    }
-
-
-def _figures(ctx: Any, cfg: dict, history: dict, unigram: float, vocab_size: int) -> None:
     fig, ax = ctx.subplots(figsize=(8, 4.2))
-    train_bpc = xp.array(history["train_bpc"])
-    k = max(1, len(train_bpc) // 50)
-    if len(train_bpc) >= k:
-        smooth = xp.convolve(train_bpc, xp.ones(k) / k, mode="valid")
-        ax.plot(range(k, len(train_bpc) + 1), smooth, color="#4c72b0", alpha=0.8,
-                label="training (moving average)")
-    ax.plot(history["val_step"], history["val_bpc"], "o-", color="#c44e52", label="held-out")
+    plot_smoothed(ax, record.train_bpc, len(record.train_bpc) // 50, x0=1,
+                  color="#4c72b0", alpha=0.8, label="training (moving average)")
+    ax.plot(*zip(*record.val_curve), "o-", color="#c44e52", label="held-out")
     ax.axhline(unigram, color="gray", ls="--", lw=1, label=f"unigram ({unigram:.2f})")
-    ax.axhline(math.log2(vocab_size), color="gray", ls=":", lw=1,
-               label=f"uniform ({math.log2(vocab_size):.2f})")
-    ax.set_xlabel("training step (one chunk of T characters per stream)")
-    ax.set_ylabel("bits per character")
-    ax.set_ylim(top=math.log2(vocab_size) + 0.5)
-    ax.set_title(f"character-level {cfg['cell'].upper()} on Tiny Shakespeare")
+    ax.axhline(uniform, color="gray", ls=":", lw=1, label=f"uniform ({uniform:.2f})")
+    ax.set(xlabel="training step (one chunk of T characters per stream)",
+           ylabel="bits per character", ylim=(None, uniform + 0.5),
+           title=f"character-level {cfg['cell'].upper()} on Tiny Shakespeare")
     ax.legend(fontsize=8)
     ctx.figure("bpc", fig, "Cross-entropy in bits per character during training; below the "
                "unigram line the model uses context.")
+    return {"data_is_excerpt": bool(corpus.is_excerpt), "vocab_size": corpus.vocab_size,
+            "train_chars": len(corpus.train_data), "val_chars": len(corpus.val_data),
+            "unigram_entropy_bits": entropy, "unigram_val_bpc": unigram,
+            "initial_val_bpc": record.val_curve[0][1], "final_val_bpc": final,
+            "best_val_bpc": min(v for _, v in record.val_curve),
+            "final_train_bpc": float(xp.mean(record.train_bpc[-20:])), "epochs": epochs,
+            "train_seconds": seconds, "temperature": float(cfg["temperature"]), "prime": prime,
+            "sample_length": len(main), "sample_in_vocabulary": set(main) <= set(corpus.chars),
+            "samples": samples}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

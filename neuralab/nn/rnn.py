@@ -39,7 +39,7 @@ from neuralab.ops.recurrent import (
 from neuralab.ops.shape import cat, squeeze, stack, unsqueeze
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-           "detach_state"]
+           "CarryState", "detach_state"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -61,6 +61,33 @@ def detach_state(state: Any) -> Any:
         return type(state)(detach_state(s) for s in state)
     raise TypeError(f"detach_state: expected a Tensor, a tuple/list of Tensors or None, got "
                     f"{type(state).__name__}")
+
+
+class CarryState(Module):
+    """Truncated BPTT inside a training loop that calls ``model(x)`` with the input alone.
+
+    Calls the wrapped ``model(x, state) -> (output, state)`` with the state its previous call
+    returned, detached (:func:`detach_state`), and returns the output alone: each chunk of a
+    stream starts where the last one ended, and each backward pass stops at the chunk boundary.
+    ``reset()`` starts the next call from zeros (a new pass over the data).
+
+    Args:
+        model: a recurrent model taking and returning its state, e.g. ``models.CharRNN``.
+    """
+
+    def __init__(self, model: Module) -> None:
+        super().__init__()
+        self.model = model
+        self.state: Any = None
+
+    def forward(self, x: Any) -> Any:
+        output, state = self.model(x, self.state)
+        self.state = detach_state(state)
+        return output
+
+    def reset(self) -> None:
+        """Forget the carried state: the next call starts from zeros."""
+        self.state = None
 
 
 def _check_size(layer: str, name: str, value: Any) -> int:

@@ -12,7 +12,7 @@ import torch
 
 import neuralab as nl
 import neuralab.nn as nn
-from neuralab.nn.rnn import detach_state
+from neuralab.nn.rnn import CarryState, detach_state
 
 T, N, I, H = 5, 3, 4, 6
 
@@ -258,6 +258,26 @@ def test_truncated_bptt_detach_state():
     assert isinstance(detach_state([nl.zeros(2)]), list)
     with pytest.raises(TypeError, match="detach_state"):
         detach_state("h")
+
+
+def test_carry_state_continues_the_stream_and_cuts_the_graph():
+    lstm = nn.LSTM(I, H).double()
+    x = np.random.default_rng(6).standard_normal((2 * T, N, I))
+    whole, _ = lstm(nl.tensor(x, dtype=np.float64))
+    carried = CarryState(lstm)
+    x1 = nl.tensor(x[:T], dtype=np.float64, requires_grad=True)
+    out1 = carried(x1)
+    out2 = carried(nl.tensor(x[T:], dtype=np.float64))
+    # Two chunks through the wrapper equal one pass over the whole stream...
+    np.testing.assert_allclose(np.concatenate([out1.numpy(), out2.numpy()]), whole.numpy(),
+                               rtol=1e-12)
+    # ...but the second chunk's backward stops at the boundary.
+    out2.sum().backward()
+    assert x1.grad is None
+    assert [name for name, _ in carried.named_parameters()][0].startswith("model.")
+    carried.reset()  # a new pass starts from zeros: the first chunk's output again
+    np.testing.assert_array_equal(carried(nl.tensor(x[:T], dtype=np.float64)).numpy(),
+                                  out1.numpy())
 
 
 def test_repr():

@@ -31,6 +31,7 @@ from neuralab.backend import xp
 from neuralab.data.dataset import Dataset
 from neuralab.data.download import DataError, cache_dir, data_roots, find_file, sha256_bytes
 from neuralab.data.download import download as download_file
+from neuralab.data.sequence import BPTTLoader
 
 __all__ = ["CharCorpus", "TextDataset", "tinyshakespeare", "TINYSHAKESPEARE_SHA256"]
 
@@ -191,33 +192,20 @@ class CharCorpus:
             raise ValueError(f"CharCorpus: split must be one of {_SPLITS}, got {name!r}")
         return {"train": self.train_data, "val": self.val_data, "all": self.data}[name]
 
-    def _streams(self, split: str, batch_size: int) -> tuple[Any, Any]:
-        data = self.split(split)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"CharCorpus.batches: batch_size must be a positive integer, got "
-                             f"{batch_size!r}")
-        n = (len(data) - 1) // batch_size  # characters per stream (targets need one more)
-        if n < 1:
-            raise ValueError(f"CharCorpus.batches: the {split} split has {len(data)} characters, "
-                             f"too few for {batch_size} streams; lower batch_size")
-        x = data[:n * batch_size].reshape(batch_size, n)  # (B, n): stream b is row b
-        y = data[1:n * batch_size + 1].reshape(batch_size, n)
-        return x, y
-
     def num_batches(self, split: str = "train", batch_size: int = 32, seq_len: int = 100,
                     drop_last: bool = False) -> int:
         """How many chunks :meth:`batches` yields."""
-        n = self._streams(split, batch_size)[0].shape[1]
-        return n // seq_len if drop_last else -(-n // seq_len)
+        return len(BPTTLoader(self.split(split), batch_size, seq_len, drop_last))
 
     def batches(self, split: str = "train", batch_size: int = 32, seq_len: int = 100,
                 drop_last: bool = False, as_tensor: bool = True) -> Iterator[tuple[Any, Any]]:
-        """Chunks (x, y) of shape (B, T) for truncated BPTT, in order.
+        """Chunks (x, y) of shape (B, T) of a split for truncated BPTT, in order.
 
         The split is cut into ``batch_size`` contiguous streams, one per row; chunk k holds
         characters [kT, (k+1)T) of every stream and y is x shifted by one character
         (y[b, t] = the character after x[b, t]). Chunk k+1 continues chunk k row by row, so the
-        hidden state at the end of one chunk is the initial state of the next.
+        hidden state at the end of one chunk is the initial state of the next. (A re-iterable
+        loader of the same chunks, for ``Trainer``: :class:`~neuralab.data.sequence.BPTTLoader`.)
 
         Args:
             split: ``'train'``, ``'val'`` or ``'all'``.
@@ -226,17 +214,8 @@ class CharCorpus:
             drop_last: drop a last chunk shorter than T.
             as_tensor: yield int64 Tensors (else ndarrays).
         """
-        if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len <= 0:
-            raise ValueError(f"CharCorpus.batches: seq_len must be a positive integer, got "
-                             f"{seq_len!r}")
-        x, y = self._streams(split, batch_size)
-        n = x.shape[1]
-        for start in range(0, n, seq_len):
-            stop = min(start + seq_len, n)
-            if drop_last and stop - start < seq_len:
-                break
-            xb, yb = x[:, start:stop], y[:, start:stop]
-            yield (Tensor(xb), Tensor(yb)) if as_tensor else (xb, yb)
+        return iter(BPTTLoader(self.split(split), batch_size, seq_len, drop_last, as_tensor,
+                               name=f"CharCorpus.batches ({split} split)"))
 
     def dataset(self, split: str = "train", seq_len: int = 100) -> TextDataset:
         """The split as a :class:`TextDataset` of independent windows of ``seq_len``."""

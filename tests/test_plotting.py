@@ -1,0 +1,27 @@
+"""The figure helpers every experiment shares: the trailing moving average and its plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuralab.plotting import moving_average, plot_smoothed, subplots
+
+
+def test_moving_average_is_trailing_and_starts_with_what_exists():
+    assert moving_average([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+    assert moving_average([4.0, 2.0], 10) == [4.0, 3.0]
+    assert moving_average([1.0, 2.0], 0) == [1.0, 2.0]  # a window under 1 means no smoothing
+    assert moving_average([], 3) == []
+
+
+def test_plot_smoothed_default_window_and_offset():
+    pytest.importorskip("matplotlib")
+    fig, ax = subplots()
+    values = list(np.arange(30.0))
+    window = plot_smoothed(ax, values, x0=5, label="loss")
+    assert window == 2
+    line = ax.get_lines()[0]
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(5, 35))
+    np.testing.assert_allclose(line.get_ydata()[1:], np.arange(29.0) + 0.5)
+    assert line.get_label() == "loss"
