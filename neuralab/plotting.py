@@ -53,11 +53,14 @@ def tidy_figure(fig: Any) -> None:
     * an axis labelled in percent whose data lie in [0, 100] stops at 0 and 100 (no 102%);
     * point labels (annotations) are never clipped: the axes get a margin around them;
     * labelled artists without a legend get one (twin axes share one legend);
-    * three or more panels side by side get at least 4.2 inches (about 460 px) each.
+    * three or more plots side by side get at least 4.2 inches (about 460 px) each (image
+      grids, whose axes are off, keep their size).
     """
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
-    columns = len({round(ax.get_position().x0, 3) for ax in fig.axes if ax.get_visible()})
+    # Image grids (axes switched off) keep their size: only plots need the width.
+    columns = len({round(ax.get_position().x0, 3) for ax in fig.axes
+                   if ax.get_visible() and ax.axison})
     width, height = fig.get_size_inches()
     if columns >= 3 and width < 4.2 * columns:  # side-by-side panels each at least ~460 px
         fig.set_size_inches(4.2 * columns, height)

@@ -32,135 +32,62 @@ on two cores.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import Any
-
-from PIL import Image, ImageDraw
 
 from neuralab.backend import manual_seed, xp
 from neuralab.data.datasets.caltech101 import Caltech101
+from neuralab.data.datasets.synthetic_caltech import make_synthetic_caltech
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import (
-    multiscale_evaluate,
-    smooth,
-    tail_mean,
-    train_classifier,
-)
+from neuralab.experiments.toolkit import multiscale_evaluate, tail_mean, train_classifier
 from neuralab.models import create
+from neuralab.plotting import plot_smoothed
 from neuralab.train.datasets import caltech101_folder
 
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-SHAPES = ("circle", "square", "triangle", "cross", "ring", "diamond", "bar", "star")
-def make_synthetic_caltech(root: str | Path, classes: int = 6, per_class: int = 40,
-                           seed: int = 0) -> Path:
-    """Write a Caltech-like folder ``root/101_ObjectCategories/<shape>/image_NNNN.png``.
-
-    Each image (width and height drawn from 36-72 pixels, as Caltech's sizes vary) shows one
-    shape of its class in a colour near its class's colour, at a random size and position, over a
-    noisy background of random colour with a few distracting lines; every seventh image is grey.
-    Returns the ``101_ObjectCategories`` folder.
-    """
-    if not 2 <= classes <= len(SHAPES):
-        raise ValueError(f"make_synthetic_caltech: classes must be in [2, {len(SHAPES)}], got "
-                         f"{classes}")
-    generator = xp.random.default_rng(seed)
-    top = Path(root) / "101_ObjectCategories"
-    palette = generator.integers(0, 256, size=(classes, 3))
-    for index, shape in enumerate(SHAPES[:classes]):
-        folder = top / shape
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            w, h = (int(v) for v in generator.integers(36, 73, size=2))
-            background = generator.integers(0, 256, size=3)
-            noise = generator.normal(0, 25, size=(h, w, 3))
-            pixels = xp.clip(background + noise, 0, 255).astype(xp.uint8)
-            img = Image.fromarray(pixels, "RGB")
-            draw = ImageDraw.Draw(img)
-            for _ in range(3):  # clutter: random thin lines
-                points = [tuple(int(v) for v in generator.integers(0, max(w, h), size=2))
-                          for _ in range(2)]
-                draw.line(points, fill=tuple(int(v) for v in generator.integers(0, 256, 3)),
-                          width=1)
-            side = min(w, h)
-            r = float(generator.uniform(0.28, 0.45)) * side
-            cx = float(generator.uniform(r, w - r))
-            cy = float(generator.uniform(r, h - r))
-            # Like Caltech's categories, each class has a typical colour (and a shape).
-            colour = tuple(int(v) for v in (palette[index] + generator.integers(-30, 31, 3))
-                           .clip(0, 255))
-            _draw_shape(draw, shape, cx, cy, r, colour, background)
-            if i % 7 == 6:
-                img = img.convert("L")  # Caltech has grey images: the loader must make RGB
-            img.save(folder / f"image_{i + 1:04d}.png")
-    return top
 
 
-def _draw_shape(draw: Any, shape: str, cx: float, cy: float, r: float, colour: tuple,
-                background: Any) -> None:
-    box = [cx - r, cy - r, cx + r, cy + r]
-    if shape == "circle":
-        draw.ellipse(box, fill=colour)
-    elif shape == "square":
-        draw.rectangle([cx - 0.8 * r, cy - 0.8 * r, cx + 0.8 * r, cy + 0.8 * r], fill=colour)
-    elif shape == "triangle":
-        draw.polygon([(cx, cy - r), (cx - r, cy + 0.8 * r), (cx + r, cy + 0.8 * r)], fill=colour)
-    elif shape == "cross":
-        t = 0.3 * r
-        draw.rectangle([cx - r, cy - t, cx + r, cy + t], fill=colour)
-        draw.rectangle([cx - t, cy - r, cx + t, cy + r], fill=colour)
-    elif shape == "ring":
-        draw.ellipse(box, outline=colour, width=max(2, int(0.3 * r)))
-    elif shape == "diamond":
-        draw.polygon([(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)], fill=colour)
-    elif shape == "bar":
-        draw.rectangle([cx - r, cy - 0.25 * r, cx + r, cy + 0.25 * r], fill=colour)
-    else:  # star: two overlapping triangles
-        draw.polygon([(cx, cy - r), (cx - r, cy + 0.6 * r), (cx + r, cy + 0.6 * r)], fill=colour)
-        draw.polygon([(cx, cy + r), (cx - r, cy - 0.6 * r), (cx + r, cy - 0.6 * r)], fill=colour)
-
-
-def build_model(cfg: dict, num_classes: int) -> Any:
-    """``vgg_small`` (a width-scaled VGG-11 with batch norm) or any model of the zoo by name."""
-    if cfg["model"] == "vgg_small":
-        return create("vgg_small", num_classes=num_classes, width=cfg["width"],
-                      image_size=cfg["crop"], batch_norm=True, hidden=cfg["hidden"],
-                      dropout=cfg["dropout"])
-    return create(cfg["model"], num_classes=num_classes)
-
-
-def run(cfg: dict, ctx: Any) -> dict:
+def load(cfg: dict, seed: int) -> tuple[Any, Any, str]:
+    """The training and test sets (decoded in memory), and where they came from."""
     size = (int(cfg["size"]), int(cfg["size"]))
+    common = dict(train_per_class=cfg["train_per_class"], size=size, seed=seed,
+                  normalize=IMAGENET_NORM, cache=not cfg["synthetic"])
     with tempfile.TemporaryDirectory(prefix="neuralab-caltech-") as scratch:
         if cfg["synthetic"]:
-            make_synthetic_caltech(scratch, cfg["synthetic_classes"], cfg["synthetic_per_class"],
-                                   seed=ctx.seed)
-            root = Path(scratch)
+            root = make_synthetic_caltech(scratch, cfg["synthetic_classes"],
+                                          cfg["synthetic_per_class"], seed=seed).parent
             source = (f"synthetic Caltech-like folder ({cfg['synthetic_classes']} shape classes "
                       f"x {cfg['synthetic_per_class']} PNGs)")
         else:
             root = caltech101_folder(cfg["data_root"] or None)
             source = f"Caltech-101 in {root}"
-        common = dict(train_per_class=cfg["train_per_class"], size=size, seed=ctx.seed,
-                      normalize=IMAGENET_NORM, cache=not cfg["synthetic"])
         train = Caltech101(root, train=True, **common)
         test = Caltech101(root, train=False, test_per_class=cfg["test_per_class"] or None,
                           **common)
+    return train, test, source
+
+
+def run(cfg: dict, ctx: Any) -> dict:
+    train, test, source = load(cfg, ctx.seed)
     classes = list(train.classes)
-    x_train = train.transform_batch(train.data)  # (N, 3, size, size) float32, normalised
-    x_test = test.transform_batch(test.data)
-    data = {"train": (x_train, train.targets), "test": (x_test, test.targets)}
+    x_test = test.transform_batch(test.data)  # (N, 3, size, size) float32, normalised
+    data = {"train": (train.transform_batch(train.data), train.targets),
+            "test": (x_test, test.targets)}
     ctx.note(f"Data: {source}; {len(classes)} classes, {len(train.targets)} training and "
-             f"{len(test.targets)} test images, decoded at {size[0]}x{size[1]}.")
+             f"{len(test.targets)} test images, decoded at {cfg['size']}x{cfg['size']}.")
+    manual_seed(ctx.seed)
+    if cfg["model"] == "vgg_small":  # a width-scaled VGG-11 with batch norm
+        model = create("vgg_small", num_classes=len(classes), width=cfg["width"],
+                       image_size=cfg["crop"], batch_norm=True, hidden=cfg["hidden"],
+                       dropout=cfg["dropout"])
+    else:
+        model = create(cfg["model"], num_classes=len(classes))
     augment = Compose([ScaleJitter(cfg["s_min"], cfg["s_max"], cfg["crop"]),
                        RandomHorizontalFlip()])
-    manual_seed(ctx.seed)
-    model = build_model(cfg, len(classes))
     out = train_classifier(model, data, cfg, ctx, cfg["model"], augment=augment,
                            order_seed=ctx.seed)
-    test_scales = [int(q) for q in cfg["test_scales"]]
-    final = multiscale_evaluate(model, x_test, test.targets, test_scales)
-    chance = 1 - 1 / len(classes)
+    scales = [int(q) for q in cfg["test_scales"]]
+    final = multiscale_evaluate(model, x_test, test.targets, scales)
     ctx.table("caltech101", ["model", "classes", "training images", "test images",
                              "top-1 accuracy (%)", "top-5 accuracy (%)",
                              "chance top-1 / top-5 (%)", "time (s)"],
@@ -169,40 +96,36 @@ def run(cfg: dict, ctx: Any) -> dict:
                 f"{100 / len(classes):.2f} / {min(100.0, 500 / len(classes)):.2f}",
                 round(out["seconds"], 1)]],
               caption=f"Trained on {cfg['crop']}x{cfg['crop']} crops with S in [{cfg['s_min']}, "
-                      f"{cfg['s_max']}]; tested on whole images at Q in {test_scales}, softmax "
+                      f"{cfg['s_max']}]; tested on whole images at Q in {scales}, softmax "
                       "averaged.")
-    _figures(ctx, train, classes, out)
-    return {"classes": len(classes), "train_images": len(train.targets),
-            "test_images": len(test.targets), "test_err1": final["err1"],
-            "test_err5": final["err5"], "chance_err1": chance,
-            "per_scale_err1": {str(q): e for q, e in final["per_scale"].items()},
-            "first_loss": out["losses"][0], "final_train_loss": tail_mean(out["losses"]),
-            "synthetic": cfg["synthetic"], "seconds": out["seconds"], "steps": out["steps"]}
 
-
-def _figures(ctx: Any, train: Any, classes: list[str], out: dict) -> None:
     shown = min(len(classes), 8)
-    fig, axes = ctx.subplots(2, shown, figsize=(1.6 * shown, 3.6))
-    axes = xp.atleast_2d(axes)
+    fig, axes = ctx.subplots(2, shown, figsize=(1.6 * shown, 3.6), squeeze=False)
     for c in range(shown):
-        rows = xp.flatnonzero(train.targets == c)[:2]
-        for r, row in enumerate(rows):
+        for r, row in enumerate(xp.flatnonzero(train.targets == c)[:2]):
             axes[r, c].imshow(train.data[row])
-            axes[r, c].set_axis_off()
         axes[0, c].set_title(classes[c][:12], fontsize=8)
+    for ax in axes.ravel():
+        ax.set_axis_off()
     ctx.figure("examples", fig, "Training images of the first classes (as decoded).")
     fig, ax = ctx.subplots(figsize=(7, 4))
-    window = max(1, len(out["losses"]) // 15)
-    ax.plot(smooth(out["losses"], window), label="training loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"training loss (moving average of {window})")
-    if out["curve"]:
-        twin = ax.twinx()
+    window = plot_smoothed(ax, out["losses"], label="training loss")
+    ax.set(xlabel="step", ylabel=f"training loss (moving average of {window})")
+    if out["curve"]:  # the test error at each evaluation
         steps_per_epoch = len(out["losses"]) / out["curve"][-1][0]
+        twin = ax.twinx()
         twin.plot([c[0] * steps_per_epoch for c in out["curve"]],
                   [100 * c[3] for c in out["curve"]], "o-", color="#d62728", label="test top-1")
         twin.set_ylabel("test top-1 error (%)")
-    ctx.figure("training", fig, "Training loss (and test error per evaluation).")
+    ctx.figure("training", fig, "Training loss, and the test top-1 error of whole images at "
+               "the decoded size at each evaluation (the table averages the softmax over the "
+               "test scales instead).")
+    return {"classes": len(classes), "train_images": len(train.targets),
+            "test_images": len(test.targets), "test_err1": final["err1"],
+            "test_err5": final["err5"], "chance_err1": 1 - 1 / len(classes),
+            "per_scale_err1": {str(q): e for q, e in final["per_scale"].items()},
+            "first_loss": out["losses"][0], "final_train_loss": tail_mean(out["losses"]),
+            "synthetic": cfg["synthetic"], "seconds": out["seconds"], "steps": out["steps"]}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

@@ -18,6 +18,7 @@ from neuralab.data.datasets import cifar as cifar_module
 from neuralab.data.datasets.caltech101 import Caltech101
 from neuralab.data.datasets.cifar import CIFAR10, CIFAR100, safe_unpickle
 from neuralab.data.datasets.imagefolder import ImageFolder
+from neuralab.data.datasets.synthetic_caltech import make_synthetic_caltech
 
 
 @pytest.fixture(autouse=True)
@@ -207,3 +208,24 @@ def test_caltech101_split_is_stratified_and_deterministic(tmp_path):
     assert np.bincount(capped.targets).tolist() == [2, 2, 2]
     with pytest.raises(ValueError, match="airplanes"):
         Caltech101(tmp_path, train_per_class=5, size=8)
+
+
+def test_synthetic_caltech_folder(tmp_path):
+    top = make_synthetic_caltech(tmp_path, classes=3, per_class=8, seed=1)
+    assert top.name == "101_ObjectCategories"
+    assert sorted(p.name for p in top.iterdir()) == ["circle", "square", "triangle"]
+    modes = {Image.open(p).mode for p in top.rglob("*.png")}
+    sizes = {Image.open(p).size for p in top.rglob("*.png")}
+    assert modes == {"RGB", "L"} and len(sizes) > 3  # grey images and varying sizes, as Caltech
+    train = Caltech101(tmp_path, train=True, train_per_class=5, size=(20, 20), cache=False)
+    test = Caltech101(tmp_path, train=False, train_per_class=5, size=(20, 20), cache=False)
+    assert train.data.shape == (15, 20, 20, 3) and test.data.shape == (9, 20, 20, 3)
+    assert not set(train.files) & set(test.files)
+    # The same seed writes the same images; another seed other ones.
+    again = make_synthetic_caltech(tmp_path / "again", classes=3, per_class=8, seed=1)
+    other = make_synthetic_caltech(tmp_path / "other", classes=3, per_class=8, seed=2)
+    first = (top / "circle" / "image_0001.png").read_bytes()
+    assert (again / "circle" / "image_0001.png").read_bytes() == first
+    assert (other / "circle" / "image_0001.png").read_bytes() != first
+    with pytest.raises(ValueError, match="classes must be in"):
+        make_synthetic_caltech(tmp_path, classes=1)

@@ -160,24 +160,6 @@ def test_caltech101_quick_on_synthetic_folder(tmp_path):
     assert saved["verdict"]["supported"]
 
 
-def test_synthetic_caltech_folder(tmp_path):
-    from neuralab.data.datasets.caltech101 import Caltech101
-    from neuralab.experiments.caltech101 import make_synthetic_caltech
-
-    top = make_synthetic_caltech(tmp_path, classes=3, per_class=8, seed=1)
-    assert top.name == "101_ObjectCategories"
-    assert sorted(p.name for p in top.iterdir()) == ["circle", "square", "triangle"]
-    from PIL import Image
-
-    modes = {Image.open(p).mode for p in top.rglob("*.png")}
-    sizes = {Image.open(p).size for p in top.rglob("*.png")}
-    assert modes == {"RGB", "L"} and len(sizes) > 3  # grey images and varying sizes, as Caltech
-    train = Caltech101(tmp_path, train=True, train_per_class=5, size=(20, 20), cache=False)
-    test = Caltech101(tmp_path, train=False, train_per_class=5, size=(20, 20), cache=False)
-    assert train.data.shape == (15, 20, 20, 3) and test.data.shape == (9, 20, 20, 3)
-    assert not set(train.files) & set(test.files)
-
-
 def test_caltech101_full_mode_without_data_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("NEURALAB_DATA", str(tmp_path / "nothing"))
     monkeypatch.setenv("NEURALAB_CACHE", str(tmp_path / "cache"))
