@@ -15,16 +15,18 @@ Shuffling is reproducible: epoch ``e`` uses the permutation drawn from a generat
 ``(seed, e)``, so a run resumed at epoch ``e`` sees exactly the batches an uninterrupted run saw.
 With ``generator=`` (PyTorch's way) the permutations come from that generator instead.
 
-Worker processes are not implemented yet: ``num_workers``, ``prefetch_factor``,
-``persistent_workers``, ``pin_memory``, ``timeout`` and ``multiprocessing_context`` are accepted
-(and checked as PyTorch checks them) and the batches are made in the main process;
-``worker_init_fn(worker_id)`` is called once per worker id at the start of each pass (once in all
-with ``persistent_workers``), where PyTorch calls it in each new worker.
+With ``num_workers=N > 0`` the batches are made by N worker processes (``neuralab.data.worker``):
+the same batches in the same order as without workers, made ahead of time (``prefetch_factor``
+batches per worker) while the main process trains. Random augmentations in workers draw from
+per-worker generators seeded from a base seed drawn at the start of each pass (or once, with
+``persistent_workers``), so a run is reproducible for a given N. ``get_worker_info()`` tells code
+in a worker which worker it is; ``worker_init_fn(worker_id)`` runs in each new worker.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +35,7 @@ from neuralab.backend import as_rng, default_float, rng, xp
 from neuralab.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
 from neuralab.data.sampler import BatchSampler, Sampler
 from neuralab.data.transforms import batch_transform
+from neuralab.data.worker import WorkerIterator, default_start_method, get_worker_info
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
            "to_batch_arrays"]
@@ -54,12 +57,6 @@ def _array_dtype(array: Any) -> Any:
     if array.dtype.kind in "iu" and array.dtype != xp.uint8:
         return array.astype(xp.int64, copy=False)
     return array
-
-
-def get_worker_info() -> None:
-    """PyTorch's ``get_worker_info``: None, as in PyTorch's main process (batches are made in
-    this process: an ``IterableDataset`` that splits its stream by worker sees one reader)."""
-    return None
 
 
 def default_convert(data: Any) -> Any:
@@ -200,13 +197,19 @@ class DataLoader:
         sampler: the order of the indices (exclusive with ``shuffle``).
         batch_sampler: yields whole lists of indices (exclusive with ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``).
-        num_workers: accepted; batches are made in this process for now (see the module).
+        num_workers: worker processes making the batches; 0 makes them in this process.
         collate_fn: turns a list of examples into a batch (``default_collate``).
         pin_memory: accepted; no effect on a CPU-only library.
         drop_last: drop the final batch when it is smaller than ``batch_size``.
-        timeout, multiprocessing_context, prefetch_factor, persistent_workers,
-            pin_memory_device, in_order: accepted for PyTorch's signature (worker options).
-        worker_init_fn: called with each worker id at the start of a pass.
+        timeout: seconds to wait for a batch from a worker before raising (0: no limit).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker when it starts
+            (after its generators are seeded).
+        multiprocessing_context: a start method name ("fork", "spawn", "forkserver") or a
+            ``multiprocessing`` context; default fork where available (Linux), else spawn.
+        prefetch_factor: batches each worker prepares ahead (default 2; needs workers).
+        persistent_workers: keep the workers (and their state) from one pass to the next.
+        pin_memory, pin_memory_device: accepted; no effect on a CPU-only library.
+        in_order: accepted; batches always come in the sampler's order.
         generator: ``neuralab.Generator`` or NumPy generator for shuffling and samplers.
         seed: neuralab's reproducible shuffling: epoch e uses the permutation of ``(seed, e)``;
             None draws one from neuralab's generator when the loader is made, so
@@ -237,13 +240,26 @@ class DataLoader:
         if batch_size is not None:
             batch_size = _check_count("batch_size", batch_size, 1)
         num_workers = _check_count("num_workers", num_workers, 0)
-        if timeout < 0:
-            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or \
+                not timeout >= 0 or timeout == float("inf"):
+            raise ValueError(f"DataLoader: timeout must be a non-negative, finite number of "
+                             f"seconds, got {timeout!r}")
+        if multiprocessing_context is not None:
+            if num_workers == 0:
+                raise ValueError("DataLoader: multiprocessing_context applies to worker "
+                                 "processes only; give num_workers > 0 with it")
+            methods = multiprocessing.get_all_start_methods()
+            if isinstance(multiprocessing_context, str) and \
+                    multiprocessing_context not in methods:
+                raise ValueError(f"DataLoader: multiprocessing_context must be one of "
+                                 f"{methods} on this platform, got {multiprocessing_context!r}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("DataLoader: prefetch_factor applies to worker processes only; "
                              "give num_workers > 0 with it")
         if prefetch_factor is not None:
-            _check_count("prefetch_factor", prefetch_factor, 0)
+            _check_count("prefetch_factor", prefetch_factor, 1)
+        elif num_workers > 0:
+            prefetch_factor = 2
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers=True needs num_workers > 0")
         for name, fn in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn),
@@ -287,7 +303,7 @@ class DataLoader:
         self.pin_memory_device = pin_memory_device
         self.in_order = in_order
         self.transform = transform
-        self._workers_started = False
+        self._iterator: WorkerIterator | None = None  # the persistent workers
         # The shuffling seed is fixed once; each epoch derives its own generator from it.
         self.seed = int(seed) if seed is not None else int(rng().integers(2**63 - 1))
         self.epoch = 0
@@ -346,29 +362,81 @@ class DataLoader:
         for start in range(0, stop, bs):
             yield order[start:start + bs]
 
-    def _start_workers(self) -> None:
-        if self.worker_init_fn is None or (self.persistent_workers and self._workers_started):
-            return
-        for worker_id in range(self.num_workers):
-            self.worker_init_fn(worker_id)
-        self._workers_started = True
+    def _fetcher(self) -> _Fetcher:
+        return _Fetcher(self.dataset, self._source, self.collate_fn, self.transform,
+                        self.batch_size, self.drop_last,
+                        unbatched=self.batch_size is None and self.batch_sampler is None)
+
+    def _context(self) -> Any:
+        context = self.multiprocessing_context
+        if context is None:
+            return multiprocessing.get_context(default_start_method())
+        if isinstance(context, str):
+            return multiprocessing.get_context(context)
+        return context
 
     def __iter__(self) -> Iterator[Any]:
+        if self.num_workers == 0:
+            return self._iterate_here()
+        epoch = self.epoch
+        self.epoch, self._epoch_set = epoch + 1, False
+        tasks = None if isinstance(self.dataset, IterableDataset) else \
+            iter(self._index_batches(epoch))
+        base_seed = self._base_seed()
+        if self._iterator is not None and self._iterator.alive:  # persistent workers
+            self._iterator.reset(tasks)
+            return self._iterator
+        iterator = WorkerIterator(self._fetcher(), tasks, self.num_workers,
+                                  self.prefetch_factor, self.timeout, self.worker_init_fn,
+                                  self._context(), base_seed, self.persistent_workers)
+        if self.persistent_workers:
+            self._iterator = iterator
+        return iterator
+
+    def _base_seed(self) -> int:
+        """The seed of the workers of a new pass (worker k seeds with base + k), drawn as
+        PyTorch draws it: from ``generator``, else from neuralab's global generator.
+
+        With a ``generator`` every pass draws one, with workers or without and with persistent
+        workers too (who keep their first one), so the shuffled order is the same whatever
+        ``num_workers``. Without one the order comes from ``seed`` and a pass in this process
+        draws nothing (runs without workers keep their numbers).
+        """
+        return int(as_rng(self.generator).integers(2**63 - 1 - self.num_workers))
+
+    def _iterate_here(self) -> Iterator[Any]:
         epoch = self.epoch
         # The next iteration moves on to the next epoch unless set_epoch says otherwise.
         self.epoch, self._epoch_set = epoch + 1, False
-        self._start_workers()
+        if self.generator is not None:
+            self._base_seed()
+        fetcher = self._fetcher()
         if isinstance(self.dataset, IterableDataset):
-            yield from self._iterate_stream()
+            yield from fetcher.stream()
             return
         for indices in self._index_batches(epoch):
-            if self.batch_size is None and self.batch_sampler is None:
-                item = self.dataset[int(indices[0])]
-                yield default_convert(item) if self.collate_fn is None else self.collate_fn(item)
-                continue
-            yield self._batch(xp.asarray(indices, dtype=xp.int64))
+            yield fetcher.fetch(indices)
 
-    def _iterate_stream(self) -> Iterator[Any]:
+
+class _Fetcher:
+    """Turns one task into a batch: an index batch (``fetch``) or the next batch of the data
+    set's stream (``stream``). The same object runs in this process (``num_workers=0``) and in
+    each worker, so that both give the same batches."""
+
+    def __init__(self, dataset: Any, source: tuple | None, collate_fn: Callable | None,
+                 transform: Callable | None, batch_size: int | None, drop_last: bool,
+                 unbatched: bool):
+        self.dataset, self.source, self.collate_fn = dataset, source, collate_fn
+        self.transform, self.batch_size, self.drop_last = transform, batch_size, drop_last
+        self.unbatched = unbatched
+
+    def fetch(self, indices: Any) -> Any:
+        if self.unbatched:
+            item = self.dataset[int(indices[0])]
+            return default_convert(item) if self.collate_fn is None else self.collate_fn(item)
+        return self._batch(xp.asarray(indices, dtype=xp.int64))
+
+    def stream(self) -> Iterator[Any]:
         items: list = []
         for item in self.dataset:
             if self.batch_size is None:
@@ -392,13 +460,13 @@ class DataLoader:
         return _tensor(out) if isinstance(out, xp.ndarray) else out
 
     def _batch(self, indices: Any) -> Any:
-        if self._source is None:
+        if self.source is None:
             batch = self._collate([self.dataset[int(i)] for i in indices])
             if self.transform is not None and isinstance(batch, list) and batch \
                     and isinstance(batch[0], Tensor):
                 batch[0] = _tensor(_to_array(self.transform(batch[0].array)))
             return batch
-        data, targets, index_map, to_input = self._source
+        data, targets, index_map, to_input = self.source
         rows = indices if index_map is None else index_map[indices]
         x, y = data[rows], targets[rows]
         if to_input is not None:

@@ -39,7 +39,7 @@ def test_utils_data_reexports_neuralab_data():
     assert nl.utils.data.DataLoader is d.DataLoader and nl.utils.data.Dataset is d.Dataset
     assert datasets.MNIST is d.MNIST and transforms.ToTensor is d.transforms.ToTensor
     assert nl.utils.make_grid is nl.vision.utils.make_grid
-    assert nl.utils.data.get_worker_info() is None  # batches are made in the main process
+    assert nl.utils.data.get_worker_info() is None  # None outside the loader's workers
 
 
 # ---- transforms on raw images -------------------------------------------------------------
@@ -246,13 +246,15 @@ def test_samplers_against_torch():
 def test_dataloader_options_as_torch():
     x, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
     ds = TensorDataset(nl.tensor(x), nl.tensor(y))
-    seen = []
     loader = DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True, persistent_workers=True,
-                        prefetch_factor=2, worker_init_fn=seen.append, drop_last=True,
+                        prefetch_factor=2, drop_last=True,
                         generator=nl.Generator().manual_seed(1), shuffle=True)
-    assert [len(b[0]) for b in loader] == [4, 4] and seen == [0, 1]
-    list(loader)
-    assert seen == [0, 1]  # persistent workers start once
+    in_process = DataLoader(ds, batch_size=4, drop_last=True, shuffle=True,
+                            generator=nl.Generator().manual_seed(1))
+    for _ in range(2):  # the same order as without workers, epoch after epoch
+        assert [b[1].array.tolist() for b in loader] == \
+            [b[1].array.tolist() for b in in_process]
+    loader._iterator.close()  # (tests/data/test_worker.py tests the workers themselves)
     by_sampler = DataLoader(ds, batch_size=3, sampler=SequentialSampler(ds))
     assert [b[1].array.tolist() for b in by_sampler] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     batches = DataLoader(ds, batch_sampler=[[9, 0], [5]])
