@@ -24,7 +24,7 @@ weights one cell at a time and keeps each h_t's gradient with ``Tensor.retain_gr
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Iterator
 from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
@@ -36,35 +36,27 @@ from neuralab.nn.functional import mse_loss
 from neuralab.optim import Adam
 from neuralab.train import Callback, Trainer
 
+COLORS = {"rnn": "#c44e52", "lstm": "#4c72b0"}
 
-def evaluate(model: Any, x: Any, y: Any) -> float:
-    """The held-out mean squared error."""
+
+def held_out_mse(model: Any, x: Any, y: Any) -> float:
     with no_grad():
         return float(mse_loss(model(Tensor(x)), Tensor(y)).item())
 
 
-class AddingBatches:
-    """``steps`` fresh mini-batches ``(Tensor x, Tensor y)`` of the adding problem."""
-
-    def __init__(self, steps: int, batch_size: int, T: int, generator: Any):  # noqa: N803
-        self.steps, self.batch_size, self.T, self.generator = steps, batch_size, T, generator
-
-    def __len__(self) -> int:
-        return self.steps
-
-    def __iter__(self) -> Any:
-        for _ in range(self.steps):
-            x, y = adding_problem(self.batch_size, self.T, self.generator)
-            yield Tensor(x), Tensor(y)
+def fresh_batches(steps: int, batch_size: int, T: int, generator: Any) -> Iterator:  # noqa: N803
+    """``steps`` new mini-batches ``(Tensor x, Tensor y)`` of the adding problem."""
+    for _ in range(steps):
+        yield tuple(map(Tensor, adding_problem(batch_size, T, generator)))
 
 
 class HeldOutCurve(Callback):
-    """The gradient norm before clipping and the loss every ``log_every`` steps, and the
-    held-out MSE every ``eval_every`` steps and at the end."""
+    """The loss and the gradient norm before clipping every ``log_every`` steps; the held-out
+    MSE every ``eval_every`` steps and at the end."""
 
-    def __init__(self, cfg: dict, kind: str, T: int, held_out: tuple, ctx: Any):  # noqa: N803
-        self.cfg, self.kind, self.T, self.held_out, self.ctx = cfg, kind, T, held_out, ctx
-        self.curve: list[tuple[int, float]] = []
+    def __init__(self, cfg: dict, label: dict, held_out: tuple, ctx: Any, model: Any):
+        self.cfg, self.label, self.held_out, self.ctx = cfg, label, held_out, ctx
+        self.curve = [(0, held_out_mse(model, *held_out))]  # step 0: the untrained model
         self.grad_norm = 0.0
 
     def on_after_backward(self, trainer: Any, step: int) -> None:
@@ -75,111 +67,78 @@ class HeldOutCurve(Callback):
 
     def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
                      target: Any) -> None:
-        step += 1  # counted from 1, as the curve's step 0 is the untrained model
+        step += 1
         if step % self.cfg["log_every"] == 0:
-            self.ctx.log("train", step=step, model=self.kind, T=self.T, loss=loss,
-                         grad_norm=self.grad_norm)
+            self.ctx.log("train", step=step, **self.label, loss=loss, grad_norm=self.grad_norm)
         if step % self.cfg["eval_every"] == 0 or step == self.cfg["steps"]:
-            mse = evaluate(trainer.model, *self.held_out)
-            self.curve.append((step, mse))
-            self.ctx.log("eval", step=step, model=self.kind, T=self.T, mse=mse)
+            self.curve.append((step, held_out_mse(trainer.model, *self.held_out)))
+            self.ctx.log("eval", step=step, **self.label, mse=self.curve[-1][1])
 
 
 def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:  # noqa: N803
-    """Train one model on the adding problem of length T through ``Trainer`` (Adam, gradient
-    norm clipped); returns its curves and diagnostics."""
+    """Train one model on the adding problem of length T (Adam, gradient norm clipped); its
+    held-out curve and ‖∂L/∂h_t‖ before and after training."""
     manual_seed(ctx.seed)
     model = create("sequence_regressor", kind=kind, hidden=cfg["hidden"])
-    x_probe, y_probe = adding_problem(cfg["grad_examples"], T, xp.random.default_rng(ctx.seed))
-    norms_init, _ = hidden_gradient_norms(model, x_probe, y_probe)
-    record = HeldOutCurve(cfg, kind, T, held_out, ctx)
-    record.curve.append((0, evaluate(model, *held_out)))
+    probe = adding_problem(cfg["grad_examples"], T, xp.random.default_rng(ctx.seed))
+    norms = {"init": hidden_gradient_norms(model, *probe)[0]}
+    record = HeldOutCurve(cfg, {"model": kind, "T": T}, held_out, ctx, model)
     # The same batches for both models: a generator seeded by the length alone.
-    batches = AddingBatches(cfg["steps"], cfg["batch_size"], T,
+    batches = fresh_batches(cfg["steps"], cfg["batch_size"], T,
                             xp.random.default_rng(ctx.seed + T))
-    trainer = Trainer(model, Adam(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
-                      grad_clip=cfg["clip"], progress=ctx.show_progress, log=None,
-                      callbacks=[record])
-    start = time.perf_counter()
-    trainer.fit(batches, epochs=1)
-    curve = record.curve
-    seconds = time.perf_counter() - start
-    norms_trained, _ = hidden_gradient_norms(model, x_probe, y_probe)
-    for when, norms in (("init", norms_init), ("trained", norms_trained)):
-        ctx.log("hidden_grads", model=kind, T=T, when=when, norms=norms)
-    return {"kind": kind, "T": T, "curve": curve, "final_mse": curve[-1][1],
-            "best_mse": min(m for _, m in curve), "norms_init": norms_init,
-            "norms_trained": norms_trained, "seconds": seconds}
+    Trainer(model, Adam(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
+            grad_clip=cfg["clip"], progress=ctx.show_progress, log=None,
+            callbacks=[record]).fit(batches, epochs=1)
+    norms["trained"] = hidden_gradient_norms(model, *probe)[0]
+    for when, values in norms.items():
+        ctx.log("hidden_grads", model=kind, T=T, when=when, norms=values)
+    # ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: how much of the gradient reaches the first step.
+    decay = {when: v[0] / v[-1] if v[-1] > 0 else math.nan for when, v in norms.items()}
+    return {"curve": record.curve, "norms": norms, "final_mse": record.curve[-1][1],
+            "best_mse": min(m for _, m in record.curve), "grad_decay_init": decay["init"],
+            "grad_decay_trained": decay["trained"]}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     lengths = [int(T) for T in cfg["lengths"]]
-    runs: dict[tuple[str, int], dict] = {}
+    runs = {}
     for T in lengths:
         held_out = adding_problem(cfg["eval_examples"], T, xp.random.default_rng(10_000 + T))
         for kind in cfg["models"]:
-            runs[(kind, T)] = train_one(cfg, kind, T, ctx, held_out)
-
+            runs[kind, T] = train_one(cfg, kind, T, ctx, held_out)
+    keys = ("final_mse", "best_mse", "grad_decay_init", "grad_decay_trained")
     ctx.table("mse", ["model", "T", "final held-out MSE", "best held-out MSE",
-                      "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init", "same after training", "seconds"],
-              [[k.upper(), T, r["final_mse"], r["best_mse"], _decay(r["norms_init"]),
-                _decay(r["norms_trained"]), r["seconds"]] for (k, T), r in runs.items()],
+                      "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init", "same after training"],
+              [[kind.upper(), T, *(r[k] for k in keys)] for (kind, T), r in runs.items()],
               caption=f"Held-out MSE on {cfg['eval_examples']} sequences after {cfg['steps']} "
                       f"Adam steps (lr {cfg['lr']}, batch {cfg['batch_size']}, hidden "
                       f"{cfg['hidden']}, gradient norm clipped at {cfg['clip']}); predicting the "
                       f"mean scores {TRIVIAL_MSE:.3f}.")
-    _figures(ctx, cfg, runs, lengths)
-    results: dict[str, Any] = {"lengths": lengths, "trivial_mse": TRIVIAL_MSE}
-    for (kind, T), r in runs.items():
-        results[f"{kind}_T{T}_final_mse"] = r["final_mse"]
-        results[f"{kind}_T{T}_best_mse"] = r["best_mse"]
-        results[f"{kind}_T{T}_grad_decay_init"] = _decay(r["norms_init"])
-        results[f"{kind}_T{T}_grad_decay_trained"] = _decay(r["norms_trained"])
-    return results
 
-
-def _decay(norms: list[float]) -> float:
-    """‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: how much of the gradient reaches the first step."""
-    return norms[0] / norms[-1] if norms and norms[-1] > 0 else math.nan
-
-
-def _figures(ctx: Any, cfg: dict, runs: dict, lengths: list[int]) -> None:
-    colors = {"rnn": "#c44e52", "lstm": "#4c72b0"}
     fig, axes = ctx.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.7), squeeze=False)
     for ax, T in zip(axes[0], lengths):
         for kind in cfg["models"]:
-            steps, mse = zip(*runs[(kind, T)]["curve"])
-            ax.plot(steps, mse, color=colors.get(kind), label=kind.upper())
+            ax.plot(*zip(*runs[kind, T]["curve"]), color=COLORS[kind], label=kind.upper())
         ax.axhline(TRIVIAL_MSE, color="gray", ls="--", lw=1, label="predict the mean")
-        ax.set_yscale("log")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("held-out MSE")
-        ax.set_title(f"adding problem, T = {T}")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+        ax.set(yscale="log", xlabel="training step", ylabel="held-out MSE",
+               title=f"adding problem, T = {T}")
     ctx.figure("mse_curves", fig, "Held-out mean squared error during training; the dashed line "
                "is the MSE of always predicting 1.")
-
     fig, axes = ctx.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.7), squeeze=False)
     for ax, T in zip(axes[0], lengths):
         for kind in cfg["models"]:
-            r = runs[(kind, T)]
-            t = range(1, len(r["norms_init"]) + 1)
-            ax.plot(t, [max(v, 1e-45) for v in r["norms_init"]], color=colors.get(kind),
-                    ls=":", label=f"{kind.upper()} at init")
-            ax.plot(t, [max(v, 1e-45) for v in r["norms_trained"]], color=colors.get(kind),
-                    label=f"{kind.upper()} trained")
-        ax.set_yscale("log")
-        ax.set_xlabel("time step t")
-        ax.set_ylabel("‖∂L/∂h_t‖")
-        ax.set_title(f"T = {T}")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+            for when, style in (("init", ":"), ("trained", "-")):
+                values = runs[kind, T]["norms"][when]
+                ax.plot(range(1, T + 1), [max(v, 1e-45) for v in values], style,
+                        color=COLORS[kind], label=f"{kind.upper()} {when}")
+        ax.set(yscale="log", xlabel="time step t", ylabel="‖∂L/∂h_t‖", title=f"T = {T}")
     ctx.figure("hidden_gradients", fig, "The norm of the loss's gradient with respect to each "
                "hidden state, for a batch of sequences (loss read at t = T). The first marker lies "
                "in t ≤ T/2: where the curve has fallen by orders of magnitude, the RNN cannot "
                "learn what happened there. A gradient that underflows float32 to exactly 0 is "
                "drawn at 1e-45.")
+    return {"lengths": lengths, "trivial_mse": TRIVIAL_MSE,
+            **{f"{kind}_T{T}_{k}": r[k] for (kind, T), r in runs.items() for k in keys}}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
