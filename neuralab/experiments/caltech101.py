@@ -39,10 +39,11 @@ from neuralab.data.datasets.caltech101 import Caltech101
 from neuralab.data.datasets.synthetic_caltech import make_synthetic_caltech
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import multiscale_evaluate, tail_mean, train_classifier
+from neuralab.experiments.toolkit import tail_mean, train_classifier
 from neuralab.models import create
 from neuralab.plotting import plot_smoothed
 from neuralab.train.datasets import caltech101_folder
+from neuralab.train.metrics import multiscale_evaluate
 
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 

@@ -32,8 +32,9 @@ from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
+from neuralab.data.arrays import ArrayLoader, dataset_arrays
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import ArrayLoader, load_mnist, mnist_arrays
+from neuralab.experiments.toolkit import load_mnist
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD, Adam
@@ -259,8 +260,9 @@ def mnist_part(cfg: dict, ctx: Any) -> dict:
         raise ValueError(f"generalization: mnist_train_examples + mnist_val_examples = "
                          f"{n + n_val} exceeds the {len(train)} training images available "
                          f"({'shipped subset' if is_subset else 'full MNIST'})")
-    data = {"train": mnist_arrays(train, n), "val": mnist_arrays(train, n_val, offset=n),
-            "test": mnist_arrays(test, cfg["eval_examples"] or None)}
+    data = {"train": dataset_arrays(train, slice(n)),
+            "val": dataset_arrays(train, slice(n, n + n_val)),
+            "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}
     seed = ctx.seed
     jobs = (len(cfg["mnist_hidden_sweep"]) + len(cfg["l2_sweep"]) + len(cfg["l1_sweep"])
             + cfg["ensemble_size"] + 2)

@@ -17,9 +17,10 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
+from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import load_mnist, mnist_arrays
+from neuralab.experiments.toolkit import load_mnist
 from neuralab.models import create
 from neuralab.optim import SGD
 from neuralab.train import Callback, Trainer, TrainingDiverged
@@ -82,7 +83,7 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: 
 def run(cfg: dict, ctx: Any) -> dict:
     train, test, is_subset = load_mnist(cfg, "learning-rate")
     n_eval = min(cfg["eval_examples"], len(test))
-    held_out = mnist_arrays(test, n_eval)
+    held_out = dataset_arrays(test, slice(n_eval))
     if len(cfg["lrs"]) != 4:
         raise ValueError(f"learning-rate: lrs must list four rates (too small, about right, too "
                          f"large, divergent), got {cfg['lrs']}")

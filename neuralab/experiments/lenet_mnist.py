@@ -18,8 +18,9 @@ from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.data.arrays import dataset_arrays
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import load_mnist, mnist_arrays, train_classifier
+from neuralab.experiments.toolkit import load_mnist, train_classifier
 from neuralab.models import create
 from neuralab.train.metrics import evaluate
 
@@ -85,8 +86,8 @@ def _draw_feature_maps(ctx: Any, model: Any, image: Any, label: int, pred: int) 
 
 def run(cfg: dict, ctx: Any) -> dict:
     train, test, is_subset = load_mnist(cfg, "lenet-mnist")
-    data = {"train": mnist_arrays(train, cfg["train_examples"] or None),
-            "test": mnist_arrays(test, cfg["eval_examples"] or None)}
+    data = {"train": dataset_arrays(train, slice(cfg["train_examples"] or None)),
+            "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}
     lenet, res = train_model("lenet5", cfg, data, ctx)
     runs = [res]
     if cfg["mlp_baseline"]:

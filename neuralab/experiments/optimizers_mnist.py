@@ -28,8 +28,9 @@ from typing import Any
 
 from neuralab import optim
 from neuralab.backend import manual_seed, xp
+from neuralab.data.arrays import ArrayLoader, dataset_arrays
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import ArrayLoader, load_mnist, mnist_arrays
+from neuralab.experiments.toolkit import load_mnist
 from neuralab.models import create
 from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
@@ -118,8 +119,8 @@ def run(cfg: dict, ctx: Any) -> dict:
         raise ValueError(f"optimizers-mnist: lrs must give one learning rate per optimizer "
                          f"({len(names)}: {names}), got {len(lrs)}: {lrs}")
     train, test, is_subset = load_mnist(cfg, "optimizers-mnist")
-    data = {"train": mnist_arrays(train, cfg["train_examples"] or None),
-            "test": mnist_arrays(test, cfg["eval_examples"] or None)}
+    data = {"train": dataset_arrays(train, slice(cfg["train_examples"] or None)),
+            "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}
     runs = [train_one(name, lr, cfg, data, ctx) for name, lr in zip(names, lrs)]
 
     fig, (ax_loss, ax_acc) = ctx.subplots(1, 2, figsize=(12, 4.5))

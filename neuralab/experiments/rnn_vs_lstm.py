@@ -29,8 +29,9 @@ from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.data.datasets.adding import TRIVIAL_MSE, adding_problem
+from neuralab.diagnostics.sequence import hidden_gradient_norms
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import TRIVIAL_MSE, adding_problem, hidden_gradient_norms
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
 from neuralab.optim import Adam

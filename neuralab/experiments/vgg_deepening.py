@@ -33,14 +33,13 @@ from neuralab.backend import manual_seed
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import (
-    multiscale_evaluate,
     prepare_cifar,
     smooth,
     tail_mean,
     train_classifier,
 )
 from neuralab.models import create
-from neuralab.train.metrics import evaluate
+from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
 

@@ -30,7 +30,7 @@ from neuralab.optim.optimizer import Optimizer
 
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-    "LinearLR", "OneCycleLR", "ReduceLROnPlateau",
+    "LinearLR", "OneCycleLR", "ReduceLROnPlateau", "WarmupCosineLR",
 ]
 
 
@@ -310,6 +310,35 @@ class LinearLR(LRScheduler):
         # The ratio of consecutive factors, so the recursion reproduces the linear factor.
         ratio = 1.0 + (e - s) / (self.total_iters * s + (t - 1) * (e - s))
         return [lr * ratio for lr in self._current_lrs()]
+
+
+class WarmupCosineLR(LRScheduler):
+    """A linear warm-up times a cosine decay to 0, stepped once per batch.
+
+    α_t = α₀ · min(1, (t + 1)/W) · ½(1 + cos(π t / T)): the rate climbs from α₀/W to α₀ over the
+    first W steps (networks without batch norm, such as AlexNet and VGG, can blow up in their
+    first steps at the full rate), while a cosine over all T steps brings it to 0 at step T.
+    It equals PyTorch's ``ChainedScheduler([LinearLR(opt, 1/W, total_iters=W - 1),
+    CosineAnnealingLR(opt, T)])`` (a product of the two factors), written in closed form.
+
+    Args:
+        optimizer: the optimizer.
+        total_steps: T, the step at which the rate reaches 0.
+        warmup_steps: W, the steps of the warm-up (1: none).
+        last_epoch: see ``LRScheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_steps: int, warmup_steps: int = 1,
+                 last_epoch: int = -1):
+        _check_positive_int("WarmupCosineLR", "total_steps", total_steps)
+        _check_positive_int("WarmupCosineLR", "warmup_steps", warmup_steps)
+        self.total_steps, self.warmup_steps = total_steps, warmup_steps
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, total = self.last_epoch, self.total_steps
+        factor = min(1.0, (t + 1) / self.warmup_steps) * 0.5 * (1 + math.cos(math.pi * t / total))
+        return [base * factor for base in self.base_lrs]
 
 
 class OneCycleLR(LRScheduler):

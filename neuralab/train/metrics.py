@@ -13,9 +13,10 @@ from typing import Any
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.data.transforms import Resize
 from neuralab.nn.functional import cross_entropy, softmax
 
-__all__ = ["RunningMean", "accuracy", "evaluate", "topk_correct"]
+__all__ = ["RunningMean", "accuracy", "evaluate", "multiscale_evaluate", "topk_correct"]
 
 
 def _array(value: Any) -> Any:
@@ -116,3 +117,43 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 250, topk: Sequence[i
     if probs:
         out["probs"] = xp.concatenate(parts) if finite and parts else None
     return out
+
+
+def multiscale_evaluate(model: Any, x: Any, y: Any, scales: Sequence[int],
+                        batch_size: int = 250) -> dict:
+    """VGG's multi-scale test: the softmax averaged over whole images resized to each scale.
+
+    Simonyan & Zisserman (2015) resize each test image to several sizes Q, run the network on
+    each and average the class posteriors; a fully convolutional network (global average
+    pooling) takes any size.
+
+    Args:
+        model: a classifier accepting (N, C, Q, Q) images for every Q in ``scales``.
+        x: square images (N, C, S, S); y: labels (N,).
+        scales: the sizes Q (bilinear resizing; Q = S keeps the images).
+
+    Returns:
+        ``err1``/``err5`` of the averaged posteriors, and ``per_scale``: {Q: top-1 error}.
+    """
+    if not scales:
+        raise ValueError("multiscale_evaluate: scales is empty; give at least one image size")
+    was_training = model.training
+    model.eval()
+    probs, single = 0.0, {}
+    try:
+        with no_grad():
+            for q in scales:
+                parts = []
+                for begin in range(0, len(x), batch_size):
+                    xb = x[begin:begin + batch_size]
+                    if xb.shape[-1] != q:
+                        xb = Resize((q, q))(xb)
+                    z = model(Tensor(xp.ascontiguousarray(xb, dtype=xp.float32)))
+                    parts.append(softmax(z, 1).array)
+                p = xp.concatenate(parts)  # (N, classes) at scale q
+                single[q] = 1 - topk_correct(p, y, (1,))[0] / len(y)
+                probs = probs + p
+    finally:
+        model.train(was_training)
+    c1, c5 = topk_correct(probs, y, (1, 5))
+    return {"err1": 1 - c1 / len(y), "err5": 1 - c5 / len(y), "per_scale": single}

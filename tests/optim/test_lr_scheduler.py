@@ -201,3 +201,28 @@ def test_scheduler_drives_training():
         opt.step()
         np.testing.assert_allclose(before - w.array, lr)
         sched.step()
+
+
+@pytest.mark.parametrize("total,warmup", [(100, 10), (100, 1), (37, 36)])
+def test_warmup_cosine_matches_torch_chained_linear_and_cosine(total, warmup):
+    """WarmupCosineLR is PyTorch's LinearLR warm-up times CosineAnnealingLR (ChainedScheduler)."""
+    opt, topt = pair()
+    sched = lr_scheduler.WarmupCosineLR(opt, total_steps=total, warmup_steps=warmup)
+    parts = [torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=total)]
+    if warmup > 1:
+        parts.insert(0, torch.optim.lr_scheduler.LinearLR(topt, start_factor=1 / warmup,
+                                                          total_iters=warmup - 1))
+    tsched = torch.optim.lr_scheduler.ChainedScheduler(parts)
+    for step in range(total):
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-9,
+                                   atol=1e-15, err_msg=f"step {step}")
+        topt.step()
+        sched.step()
+        tsched.step()
+    assert sched.get_last_lr()[0] == pytest.approx(0.0, abs=1e-15)  # zero at step T
+
+
+def test_warmup_cosine_validation():
+    opt, _ = pair()
+    with pytest.raises(ValueError, match="WarmupCosineLR: warmup_steps must be a positive"):
+        lr_scheduler.WarmupCosineLR(opt, total_steps=10, warmup_steps=0)

@@ -1,0 +1,98 @@
+"""Trainer callbacks (StepRecorder, Evaluator) and the multi-scale evaluation of train.metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import neuralab as nl
+from neuralab import nn, optim
+from neuralab.data.arrays import ArrayLoader
+from neuralab.nn import functional as F
+from neuralab.train import Trainer
+from neuralab.train.callbacks import Evaluator, StepRecorder
+from neuralab.train.metrics import evaluate, multiscale_evaluate
+
+
+def blobs(n=120, classes=3, dim=8, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 3, size=(classes, dim))
+    y = np.arange(n) % classes
+    return (centers[y] + rng.normal(0, 1, size=(n, dim))).astype(np.float32), y
+
+
+def _trainer(callbacks):
+    nl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    return Trainer(model, opt, progress=False, log=None, callbacks=callbacks)
+
+
+def test_step_recorder_keeps_every_steps_loss_and_error():
+    x, y = blobs()
+    logged = []
+    steps = StepRecorder(log=lambda step, **v: logged.append((step, v)), every=4)
+    trainer = _trainer([steps])
+    result = trainer.fit(ArrayLoader(x, y, 16, seed=0), epochs=2)
+    assert len(steps.losses) == len(steps.errors) == trainer.global_step == 16
+    # The epoch's mean training loss is the mean of its steps' losses (weighted by batch size).
+    sizes = [16] * 7 + [8]
+    first = np.average(steps.losses[:8], weights=sizes)
+    assert result.history[0]["loss"] == pytest.approx(first, rel=1e-6)
+    assert all(0 <= e <= 1 for e in steps.errors) and steps.errors[-1] < steps.errors[0]
+    assert [s for s, _ in logged] == [0, 4, 8, 12]  # 0-based global steps
+    assert set(logged[0][1]) == {"loss", "error"}
+    with pytest.raises(ValueError, match="StepRecorder: every must be a positive integer"):
+        StepRecorder(every=0)
+
+
+def test_evaluator_runs_at_chosen_epochs_and_the_last():
+    x, y = blobs()
+    xt, yt = blobs(seed=1)
+    logged = []
+    tests = Evaluator(xt, yt, last_epoch=5, every=2, log=lambda step, **v: logged.append(v))
+    trainer = _trainer([tests])
+    trainer.fit(ArrayLoader(x, y, 30, seed=0), epochs=5)
+    assert [r["epoch"] for r in tests.history] == [2, 4, 5]
+    final = evaluate(trainer.model, xt, yt)
+    assert tests.history[-1]["err1"] == pytest.approx(final["err1"])
+    assert tests.history[-1]["loss"] == pytest.approx(final["loss"])
+    assert set(logged[-1]) == {"epoch", "train_loss", "test_loss", "test_err1", "test_err5"}
+    only_last = Evaluator(xt, yt, last_epoch=3)
+    _trainer([only_last]).fit(ArrayLoader(x, y, 30, seed=0), epochs=3)
+    assert [r["epoch"] for r in only_last.history] == [3]
+    with pytest.raises(ValueError, match="Evaluator: every must be a non-negative integer"):
+        Evaluator(xt, yt, last_epoch=3, every=-1)
+
+
+class MeanColour(nn.Module):
+    """A fully convolutional toy classifier: global average pooling, then a linear map."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+
+    def forward(self, x):
+        return self.fc(x.mean(axis=(2, 3)))
+
+
+def test_multiscale_evaluate_averages_the_posteriors_over_scales():
+    nl.manual_seed(0)
+    model = MeanColour()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 3, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 4, 30)
+    model.train()
+    # At the images' own size alone it is the plain evaluation.
+    one = multiscale_evaluate(model, x, y, [8], batch_size=7)
+    plain = evaluate(model, x, y, topk=(1, 5))
+    assert one["err1"] == pytest.approx(plain["err1"]) and one["per_scale"][8] == one["err1"]
+    assert one["err5"] == 0.0 and model.training  # 4 classes; the mode is restored
+    # Several scales: the mean of the softmax outputs at each size.
+    both = multiscale_evaluate(model, x, y, [8, 4])
+    small = x.reshape(30, 3, 4, 2, 4, 2).mean(axis=(3, 5))
+    with nl.no_grad():
+        p = (F.softmax(model(nl.Tensor(x)), 1).array + F.softmax(model(nl.Tensor(small)), 1).array)
+    assert both["err1"] == pytest.approx(float((p.argmax(1) != y).mean()))
+    with pytest.raises(ValueError, match="scales is empty"):
+        multiscale_evaluate(model, x, y, [])
