@@ -169,12 +169,13 @@ def read_metrics(path: str | os.PathLike) -> list[dict]:
     if path.is_dir():
         path = path / "metrics.jsonl"
     records = []
-    with open(path, encoding="utf-8") as fh:
+    # A line cut short by a crash (even inside a UTF-8 sequence) is skipped.
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
-            line = line.strip()
-            if line:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a crash
+            try:
+                record = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
     return records
