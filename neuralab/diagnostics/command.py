@@ -2,6 +2,7 @@
 
     neuralab summary lenet5 --input 1x28x28
     neuralab summary resnet20 --input 3x32x32 --num-classes 10
+    neuralab gradcheck lenet5 --samples 3
 
 Each subcommand is added by its own ``_add_<name>`` function below; ``add_commands`` calls them
 in the order they appear in ``neuralab --help``.
@@ -12,6 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
+
+from neuralab.backend import manual_seed
+from neuralab.diagnostics.gradcheck_model import gradcheck_model
+from neuralab.models import create, get_entry
 
 __all__ = ["add_commands", "parse_shape"]
 
@@ -102,7 +107,6 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
 
 def _run_summary(args: argparse.Namespace) -> int:
     from neuralab.diagnostics.summary import summary
-    from neuralab.models import create, get_entry
 
     try:
         entry = get_entry(args.model)
@@ -136,11 +140,60 @@ def _run_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-# Subcommands in --help order; a new one (e.g. gradcheck) adds its _add_<name> here.
-_SUBCOMMANDS = [_add_summary]
+def _add_gradcheck(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "gradcheck", help="finite-difference check of every layer of a model (float64)")
+    p.add_argument("model", help="a model name from the registry")
+    p.add_argument("--batch-size", type=int, default=2)
+    p.add_argument("--samples", type=int, default=6,
+                   help="elements checked per parameter and per layer input")
+    p.add_argument("--input-shape", default=None,
+                   help="input shape without the batch, e.g. 3,32,32 (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_data_arguments(p)
+    p.set_defaults(handler=_run_gradcheck)
+
+
+def _run_gradcheck(args: argparse.Namespace) -> int:
+    try:
+        model: Any = args.model
+        args.input = _shape(args.input_shape)
+        input_shape = args.input
+        if args.data is not None or args.image_size is not None or args.data_root is not None:
+            entry = get_entry(args.model)
+            options: dict = {}
+            input_shape, classes = data_input(args, entry, options)
+            manual_seed(args.seed)
+            model = create(entry.name, num_classes=classes, **options)
+        report = gradcheck_model(model, batch_size=args.batch_size, samples=args.samples,
+                                 seed=args.seed, input_shape=input_shape, name=args.model,
+                                 progress=not args.no_progress)
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        print(f"neuralab gradcheck: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0 if report.passed else 1
+
+
+def _shape(text: str | None) -> tuple[int, ...] | None:
+    """--input-shape '3,32,32' -> (3, 32, 32); a ValueError (exit 2) for anything else."""
+    if not text:
+        return None
+    try:
+        shape = tuple(int(t) for t in text.replace("x", ",").split(",") if t)
+    except ValueError:
+        raise ValueError(f"--input-shape {text!r}: expected integers like 1,28,28") from None
+    if not shape or min(shape) < 1:
+        raise ValueError(f"--input-shape {text!r}: expected positive integers like 1,28,28")
+    return shape
+
+
+# Subcommands in --help order; a new one adds its _add_<name> here.
+_SUBCOMMANDS = [_add_summary, _add_gradcheck]
 
 
 def add_commands(subparsers: Any) -> None:
-    """Add the diagnostics subcommands (summary, ...) to the ``neuralab`` parser."""
+    """Add the diagnostics subcommands (summary, gradcheck) to the ``neuralab`` parser."""
     for add in _SUBCOMMANDS:
         add(subparsers)

@@ -1,4 +1,4 @@
-"""Running an experiment into a run directory, and the context an experiment's ``run`` receives.
+"""Running an experiment into a run directory, and the context its ``run(cfg, ctx)`` records with.
 
 A run directory holds everything needed to re-render its report without running again::
 
@@ -7,12 +7,12 @@ A run directory holds everything needed to re-render its report without running 
         metrics.jsonl  one JSON object per logged measurement (series, step, values)
         *.png          the figures
         results.json   the returned results, tables, figure captions, notes and the verdict
-        report.md      the report as Markdown
-        report.html    the same report, self-contained (figures embedded, CSS inline)
+        report.md      the report as Markdown, and report.html, self-contained
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import shutil
@@ -22,9 +22,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from neuralab.experiments.base import Experiment, Verdict, get
+from neuralab.backend import manual_seed, xp
+from neuralab.experiments.base import Experiment, get
+from neuralab.experiments.report import render_report
 from neuralab.fileio import atomic_path, atomic_write_bytes
+from neuralab.parallel import set_num_threads
 from neuralab.plotting import subplots, tidy_figure
+from neuralab.progress import Progress
 from neuralab.utils.tensorboard import SummaryWriter
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
@@ -32,63 +36,76 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert NumPy scalars/arrays, tuples and non-finite floats into plain JSON values."""
+    """NumPy scalars/arrays, tuples, paths and non-finite floats as plain JSON values."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # NumPy values
         return to_jsonable(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "nan", "inf": JSON has no literal for them
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if isinstance(value, Path):
-        return str(value)
-    return repr(value)
+    return str(value) if isinstance(value, Path) else repr(value)
 
 
 def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
-    """Parse ``key=value`` command-line overrides, typed by the type of each key's default.
+    """``key=value`` overrides, typed by each key's default and checked before the run.
 
     Booleans accept true/false/yes/no/1/0; lists and tuples take comma-separated items typed by
     the default's first item; a default of None takes JSON or, failing that, the raw string.
+    An integer whose default is positive (a step count, a size) must stay positive, one whose
+    default is 0 must not go negative, a learning rate (``*lr``, ``*lrs``) must be positive,
+    and no number may be NaN or infinite.
 
     Raises:
-        ValueError: for a malformed pair, an unknown key (listing the valid ones) or a value that
-            does not convert.
+        ValueError: for a malformed pair, an unknown key (with the closest valid one), a value
+            that does not convert or an absurd one.
     """
+    name, defaults = experiment.name, experiment.defaults
+    valid = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
     out: dict[str, Any] = {}
-    valid = ", ".join(f"{k}={v!r}" for k, v in experiment.defaults.items())
     for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"run {experiment.name}: override {pair!r} is not key=value; valid "
-                             f"keys (with their defaults): {valid}")
-        key, text = pair.split("=", 1)
+        key, sep, text = pair.partition("=")
         key = key.strip()
-        if key not in experiment.defaults:
-            raise ValueError(f"run {experiment.name}: unknown configuration key {key!r}; valid "
-                             f"keys (with their defaults): {valid}")
-        out[key] = _convert(experiment.name, key, text, experiment.defaults[key])
+        if not sep or key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=1, cutoff=0.6)
+            problem = (f"override {pair!r} is not key=value" if not sep else
+                       f"unknown configuration key {key!r}"
+                       + (f"; did you mean {close[0]}=?" if close else ""))
+            raise ValueError(f"run {name}: {problem}; valid keys (with their defaults): {valid}")
+        out[key] = _convert(name, key, text, defaults[key])
+        _check_sign(name, key, out[key], defaults[key])
     return out
+
+
+def _check_sign(name: str, key: str, value: Any, default: Any) -> None:
+    pairs = (list(zip(value, default)) if isinstance(value, (list, tuple)) and
+             isinstance(default, (list, tuple)) and default else [(value, default)])
+    for v, d in pairs:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                isinstance(d, bool) or not isinstance(d, (int, float)):
+            continue  # only numbers have a sign
+        count = isinstance(d, int) and isinstance(v, int)
+        positive = d > 0 and (count or key.endswith(("lr", "lrs")))
+        if not math.isfinite(v) or (positive and v <= 0) or (count and d >= 0 and v < 0):
+            raise ValueError(f"run {name}: {key}={value!r} must be "
+                             f"{'positive' if d > 0 else 'non-negative'} and finite (the "
+                             f"default is {default!r})")
 
 
 def _convert(name: str, key: str, text: str, default: Any) -> Any:
     try:
         if isinstance(default, bool):
-            word = text.strip().lower()
-            if word not in _BOOL_WORDS:
+            if text.strip().lower() not in _BOOL_WORDS:
                 raise ValueError("expected true/false")
-            return _BOOL_WORDS[word]
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
+            return _BOOL_WORDS[text.strip().lower()]
         if isinstance(default, (list, tuple)):
-            items = [t.strip() for t in text.split(",") if t.strip()]
             kind = type(default[0]) if default else str
-            values = [_convert(name, key, t, kind()) if kind is not str else t for t in items]
-            return type(default)(values)
+            items = [t.strip() for t in text.split(",") if t.strip()]
+            return type(default)(_convert(name, key, t, kind()) if kind is not str else t
+                                 for t in items)
         if default is None:
             try:
                 return json.loads(text)
@@ -101,42 +118,31 @@ def _convert(name: str, key: str, text: str, default: Any) -> Any:
 
 
 class RunContext:
-    """What an experiment's ``run(cfg, ctx)`` uses to record its work.
+    """What an experiment's ``run(cfg, ctx)`` records its work with.
 
     Attributes:
         out_dir: the run directory.
         quick: whether this is a quick-mode run.
         seed: the seed the run was started with (already applied to neuralab and NumPy).
+        show_progress: whether progress bars are drawn (a terminal, unless told otherwise).
     """
 
     def __init__(self, out_dir: Path, quick: bool = False, seed: int = 0,
                  progress: bool | None = None, tensorboard: bool = False):
-        self.out_dir = Path(out_dir)
-        self.quick = quick
-        self.seed = seed
+        self.out_dir, self.quick, self.seed = Path(out_dir), quick, seed
+        self.show_progress = sys.stderr.isatty() if progress is None else progress
         self.figures: list[dict[str, str]] = []
         self.tables: list[dict[str, Any]] = []
         self.notes: list[str] = []
-        # Progress bars only where someone watches (a terminal), unless asked.
-        self._progress = sys.stderr.isatty() if progress is None else progress
         # Line-buffered: a long run's metrics can be followed (tail -f) while it runs.
         self._metrics = open(self.out_dir / "metrics.jsonl", "a", buffering=1,  # noqa: SIM115
                              encoding="utf-8")
-        # With tensorboard, every logged number and every figure also goes to TensorBoard.
         self._board = SummaryWriter(self.out_dir / "tensorboard") if tensorboard else None
 
-    @property
-    def show_progress(self) -> bool:
-        """Whether progress bars are shown (a terminal, unless the run was told otherwise)."""
-        return self._progress
-
-    # ---------------------------------------------------------------- recording
     def log(self, series: str = "metrics", step: int | None = None, **values: Any) -> None:
         """Append one measurement to ``metrics.jsonl``: ``ctx.log("train", step=3, loss=.5)``."""
-        row: dict[str, Any] = {"series": series}
-        if step is not None:
-            row["step"] = int(step)
-        row.update(values)
+        row: dict[str, Any] = {"series": series, **({} if step is None else {"step": int(step)}),
+                               **values}
         self._metrics.write(json.dumps(to_jsonable(row)) + "\n")
         if self._board is not None:
             for key, value in values.items():
@@ -146,19 +152,18 @@ class RunContext:
     def log_rows(self, rows: Iterable[dict[str, Any]], series: str = "metrics") -> None:
         """Append many measurements (dicts) at once, e.g. a diagnostics recorder's records."""
         for row in rows:
-            self.log(series=row.get("series", series),
-                     **{k: v for k, v in row.items() if k != "series"})
+            self.log(**{"series": series, **row})
 
     def figure(self, name: str, fig: Any, caption: str = "") -> Path:
         """Save a matplotlib figure as ``NAME.png`` in the run directory and close it."""
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # matplotlib is optional (the train extra)
 
         path = self.out_dir / f"{name}.png"
         tidy_figure(fig)
         if self._board is not None:
             self._board.add_figure(name, fig, close=False)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         self.figures.append({"file": path.name, "caption": caption})
         return path
@@ -174,14 +179,12 @@ class RunContext:
         self.notes.append(text)
 
     def progress(self, iterable: Iterable | None = None, total: int | None = None,
-                 desc: str = "") -> Any:
-        """A tqdm progress bar around ``iterable`` (silent when stderr is not a terminal)."""
-        from tqdm.auto import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, disable=not self._progress, leave=False)
+                 desc: str = "") -> Progress:
+        """A progress bar around ``iterable`` (or counted by ``update``)."""
+        return Progress(iterable, total=total, desc=desc, enabled=self.show_progress)
 
     def subplots(self, *args: Any, **kwargs: Any) -> Any:
-        """``(fig, axes)`` as from ``matplotlib.pyplot.subplots`` (Agg backend, lazy import)."""
+        """``(fig, axes)`` as from ``matplotlib.pyplot.subplots`` (Agg backend)."""
         return subplots(*args, **kwargs)
 
     def close(self) -> None:
@@ -190,19 +193,10 @@ class RunContext:
             self._board.close()
 
 
-def default_out_dir(name: str) -> Path:
-    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def run_experiment(
-    name: str,
-    quick: bool = False,
-    out_dir: str | Path | None = None,
-    seed: int = 0,
-    overrides: dict[str, Any] | None = None,
-    progress: bool | None = None,
-    tensorboard: bool = False,
-) -> tuple[Path, dict[str, Any]]:
+def run_experiment(name: str, quick: bool = False, out_dir: str | Path | None = None,
+                   seed: int = 0, overrides: dict[str, Any] | None = None,
+                   progress: bool | None = None,
+                   tensorboard: bool = False) -> tuple[Path, dict[str, Any]]:
     """Run the experiment ``name`` into ``out_dir`` and write its report.
 
     Args:
@@ -217,33 +211,22 @@ def run_experiment(
     Returns:
         The run directory and the saved ``results.json`` content.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)  # no display needed, before pyplot is first imported
-    import numpy
-
-    from neuralab.backend import manual_seed
-
     experiment = get(name)
     cfg = experiment.config(quick=quick, overrides=overrides)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(name)
+    out = Path(out_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "metrics.jsonl").exists():
-        (out / "metrics.jsonl").unlink()  # a rerun into the same directory starts afresh
+    (out / "metrics.jsonl").unlink(missing_ok=True)  # a rerun into the same directory
     config = {"experiment": name, "lecture": experiment.lecture,
-              "mode": "quick" if quick else "full",
-              "seed": seed, "config": to_jsonable(cfg), "overrides": to_jsonable(overrides or {}),
+              "mode": "quick" if quick else "full", "seed": seed, "config": to_jsonable(cfg),
+              "overrides": to_jsonable(overrides or {}),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    atomic_write_bytes(out / "config.json", (json.dumps(config, indent=2) + "\n").encode("utf-8"))
-
+    atomic_write_bytes(out / "config.json", (json.dumps(config, indent=2) + "\n").encode())
     manual_seed(seed)
-    numpy.random.seed(seed)
-    if cfg.get("threads", 0) > 0:  # the ``threads`` key of the experiments that have one
+    xp.random.seed(seed)
+    if cfg.get("threads", 0) > 0:
         # Small products gain nothing from several threads, and on a busy machine threads that
         # spin waiting for each other make every step many times slower.
-        from neuralab.parallel import set_num_threads
-
         set_num_threads(int(cfg["threads"]))
     ctx = RunContext(out, quick=quick, seed=seed, progress=progress, tensorboard=tensorboard)
     start = time.perf_counter()
@@ -259,18 +242,9 @@ def run_experiment(
     ctx.close()
     elapsed = time.perf_counter() - start
     results = to_jsonable(results or {})
-    verdict = experiment.verdict(results, cfg)
     saved = {"results": results, "tables": ctx.tables, "figures": ctx.figures, "notes": ctx.notes,
-             "verdict": verdict.as_dict(), "elapsed_s": round(elapsed, 2)}
-    atomic_write_bytes(out / "results.json", (json.dumps(saved, indent=2) + "\n").encode("utf-8"))
-
-    from neuralab.experiments.report import render_report
-
+             "verdict": experiment.verdict(results, cfg).as_dict(),
+             "elapsed_s": round(elapsed, 2)}
+    atomic_write_bytes(out / "results.json", (json.dumps(saved, indent=2) + "\n").encode())
     render_report(out)
     return out, saved
-
-
-def load_verdict(saved: dict[str, Any]) -> Verdict:
-    """The verdict saved in a ``results.json`` (runs saved before ``status`` existed included)."""
-    return Verdict.from_dict(saved.get("verdict") or {})
-

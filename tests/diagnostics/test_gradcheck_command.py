@@ -6,18 +6,8 @@ import pytest
 
 import neuralab.nn as nn
 from neuralab.autograd import Function
+from neuralab.cli import main
 from neuralab.diagnostics.gradcheck_model import gradcheck_model
-from neuralab.experiments.command import add_commands
-
-
-def main(argv):
-    """The experiments' subcommands alone (diagnostics/command.py may define its own gradcheck)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="neuralab")
-    add_commands(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return args.handler(args)
 
 
 class _WrongDouble(Function):

@@ -222,21 +222,18 @@ def test_shared_cifar10_jpeg_through_train_data_root(shared_data, tmp_path, caps
 
 # ---- the same names in run, summary, gradcheck and report ------------------------------------
 
-def test_run_maps_data_flags_and_old_root_key(tmp_path, capsys):
-    import argparse
+def test_run_maps_data_flags_to_configuration_keys(tmp_path, monkeypatch):
+    from neuralab.experiments import command
 
-    from neuralab.experiments import base
-    from neuralab.experiments.command import _data_overrides
+    seen = {}
 
-    caltech = base.get("caltech101")
-    args = argparse.Namespace(data=None, data_root=str(tmp_path), image_size=None)
-    assert _data_overrides(caltech, args, ["synthetic=true"]) == [
-        "synthetic=true", f"data_root={tmp_path}"]
-    args.data_root = None
-    assert _data_overrides(caltech, args, ["root=/x"]) == ["data_root=/x"]
-    assert "root= is now data_root=" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="did you mean data_root=?"):
-        _data_overrides(caltech, args, ["dat_root=/x"])
+    def run_experiment(name, **options):  # records what the command passes, runs nothing
+        seen.update(options)
+        raise FileNotFoundError("stopped before the run")
+
+    monkeypatch.setattr(command, "run_experiment", run_experiment)
+    assert main(["run", "caltech101", "synthetic=true", "--data-root", str(tmp_path)]) == 2
+    assert seen["overrides"] == {"synthetic": True, "data_root": str(tmp_path)}
 
 
 def test_run_flag_errors_suggest_and_say_what_applies(capsys):
