@@ -30,9 +30,10 @@ from typing import Any
 from neuralab.backend import manual_seed, xp
 from neuralab.diagnostics.summary import summary
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import prepare_cifar, smooth, tail_mean, train_classifier
+from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
 from neuralab.models.reduced import scaled
+from neuralab.plotting import moving_average
 
 # ============================================================================ the experiment
 
@@ -123,7 +124,7 @@ def _figures(ctx: Any, cfg: dict, results: dict, runs: dict) -> None:
     fig, ax = ctx.subplots(figsize=(7, 4))
     window = max(1, len(next(iter(runs.values()))["losses"]) // 20) if runs else 1
     for i, n in enumerate(names):
-        ax.plot(smooth(runs[n]["losses"], window), color=colours[i % len(colours)],
+        ax.plot(moving_average(runs[n]["losses"], window), color=colours[i % len(colours)],
                 label=LABELS.get(n, n))
     ax.set_xlabel("step")
     ax.set_ylabel(f"training loss (moving average of {window})")

@@ -28,10 +28,11 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import prepare_cifar, smooth, tail_mean, train_classifier
+from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
 from neuralab.models.googlenet import googlenet_loss
 from neuralab.nn.functional import cross_entropy
+from neuralab.plotting import moving_average
 from neuralab.train import Callback
 
 LOWER = ("conv1.", "inception3a.")  # the layers whose gradient the heads should strengthen
@@ -113,8 +114,9 @@ def _figures(ctx: Any, runs: dict) -> None:
     window = max(1, steps // 15)
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
     for key, out in runs.items():
-        axes[0].plot(smooth(out["main_losses"], window), color=colours[key], label=labels[key])
-        axes[1].plot(smooth(out["lower_grad_norms"], window), color=colours[key],
+        axes[0].plot(moving_average(out["main_losses"], window), color=colours[key],
+                     label=labels[key])
+        axes[1].plot(moving_average(out["lower_grad_norms"], window), color=colours[key],
                      label=labels[key])
         if out["curve"]:
             epochs = [c[0] for c in out["curve"]]

@@ -34,8 +34,9 @@ from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import prepare_cifar, smooth, tail_mean, train_classifier
+from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
+from neuralab.plotting import moving_average
 
 
 def _label(depth: int, residual: bool) -> str:
@@ -92,7 +93,7 @@ def _figures(ctx: Any, runs: dict, shallow: int, deep: int) -> None:
                                 (axes[1], True, "residual networks")):
         for depth in (shallow, deep):
             label = _label(depth, residual)
-            ax.plot([100 * e for e in smooth(runs[label]["errors"], window)], styles[depth],
+            ax.plot([100 * e for e in moving_average(runs[label]["errors"], window)], styles[depth],
                     label=label, color="#d62728" if depth == deep else "#1f77b4")
         ax.set_xlabel("step")
         ax.set_ylabel(f"training error (%, moving average of {window})")
@@ -101,7 +102,7 @@ def _figures(ctx: Any, runs: dict, shallow: int, deep: int) -> None:
     ax = axes[2]
     for label, out in runs.items():
         depth = int(label.split("-")[1])
-        ax.plot(smooth(out["losses"], window), styles[depth], label=label,
+        ax.plot(moving_average(out["losses"], window), styles[depth], label=label,
                 color="#2ca02c" if label.startswith("ResNet") else "#7f7f7f")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")

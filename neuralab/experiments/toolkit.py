@@ -4,11 +4,12 @@
   ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays;
 * ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
   the test error at chosen epochs, returned as the curves the experiments plot;
-* ``smooth`` and ``tail_mean`` for noisy curves.
+* ``tail_mean``: the mean of a noisy curve's last part (its "final" value).
 
 The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``dataset_arrays``,
 ``balanced_subset``), ``optim.lr_scheduler.WarmupCosineLR``, ``train.callbacks``
-(``StepRecorder``, ``Evaluator``), ``train.metrics`` (``evaluate``, ``multiscale_evaluate``).
+(``StepRecorder``, ``Evaluator``), ``train.metrics`` (``evaluate``, ``multiscale_evaluate``),
+``plotting.moving_average``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from neuralab.train.callbacks import Evaluator, StepRecorder
 from neuralab.train.datasets import cifar10
 from neuralab.train.loop import Trainer
 
-__all__ = ["load_mnist", "prepare_cifar", "smooth", "tail_mean", "train_classifier"]
+__all__ = ["load_mnist", "prepare_cifar", "tail_mean", "train_classifier"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -137,17 +138,6 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
 def _main_loss(output: Any, y: Any) -> Any:
     """Cross-entropy of the main classifier (GoogLeNet's output is a tuple)."""
     return cross_entropy(output[0] if isinstance(output, tuple) else output, y)
-
-
-def smooth(values: list[float], window: int) -> list[float]:
-    """Trailing moving average (the first points average what exists so far)."""
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
 
 
 def tail_mean(values: list[float], fraction: float = 0.2) -> float:

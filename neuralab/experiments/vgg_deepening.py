@@ -34,11 +34,11 @@ from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import (
     prepare_cifar,
-    smooth,
     tail_mean,
     train_classifier,
 )
 from neuralab.models import create
+from neuralab.plotting import moving_average
 from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
@@ -183,12 +183,12 @@ def _figures(ctx: Any, runs: dict, cfg: dict) -> None:
     window = max(1, steps // 15)
     shallow_steps = len(runs["shallow"]["losses"])
     ax = axes[0]
-    ax.plot(smooth(runs["shallow"]["losses"], window), color="#7f7f7f",
+    ax.plot(moving_average(runs["shallow"]["losses"], window), color="#7f7f7f",
             label=f"VGG-{DEPTHS[cfg['shallow_config']]} (trained first)")
     for key, colour in (("warm", "#d62728"), ("random", "#1f77b4")):
         xs = range(shallow_steps, shallow_steps + len(runs[key]["losses"]))
         start = "from the shallow net" if key == "warm" else "random init"
-        ax.plot(list(xs), smooth(runs[key]["losses"], window), color=colour,
+        ax.plot(list(xs), moving_average(runs[key]["losses"], window), color=colour,
                 label=f"VGG-{DEPTHS[cfg['deep_config']]} {start}")
     ax.axvline(shallow_steps, ls=":", c="gray")
     ax.set_xlabel("step")
@@ -198,7 +198,7 @@ def _figures(ctx: Any, runs: dict, cfg: dict) -> None:
     ax = axes[1]
     for key, colour in (("fixed", "#1f77b4"), ("jitter", "#d62728")):
         if key in runs:
-            ax.plot(smooth(runs[key]["losses"], window), color=colour,
+            ax.plot(moving_average(runs[key]["losses"], window), color=colour,
                     label="fixed scale" if key == "fixed" else "scale jittering")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
