@@ -15,10 +15,6 @@ order, so the learning curves differ only by the update rule:
 The learning rates are sensible ones per method (the adaptive methods normalise the step so
 their good rates are much smaller than SGD's). At equal steps momentum and Adam reach a lower
 training loss than plain SGD.
-
-This module also holds the small MNIST helpers that the other MNIST experiments
-(``generalization``, ``lenet-mnist``) share: :func:`load_mnist`, :func:`mnist_arrays` and
-:func:`evaluate`.
 """
 
 from __future__ import annotations
@@ -26,64 +22,41 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from neuralab import optim
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader, dataset_arrays
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
 from neuralab.models import create
+from neuralab.optim import SGD, Adagrad, Adam, RMSprop
+from neuralab.plotting import moving_average
 from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
-# Display name -> (optimizer class name, fixed keyword arguments), in the lecture's order.
-OPTIMIZERS = {
-    "SGD": ("SGD", {}),
-    "momentum": ("SGD", {"momentum": 0.9}),
-    "Nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-    "AdaGrad": ("Adagrad", {}),
-    "RMSprop": ("RMSprop", {}),
-    "Adam": ("Adam", {}),
-}
-
-
-def smooth(values: Any, window: int) -> Any:
-    """Moving average over the last ``window`` values (shorter at the start): noisy mini-batch
-    losses become readable curves."""
-    values = xp.asarray(values, dtype=xp.float64)
-    if window <= 1 or len(values) == 0:
-        return values
-    csum = xp.concatenate([[0.0], xp.cumsum(values)])
-    idx = xp.arange(1, len(values) + 1)
-    lo = xp.maximum(0, idx - window)
-    return (csum[idx] - csum[lo]) / (idx - lo)
-
-
-# ------------------------------------------------------------------ the experiment
-def _make_optimizer(name: str, params: Any, lr: float) -> Any:
-    cls_name, kwargs = OPTIMIZERS[name]
-    return getattr(optim, cls_name)(params, lr=lr, **kwargs)
+# Display name -> (optimizer class, fixed keyword arguments), in the lecture's order.
+OPTIMIZERS = {"SGD": (SGD, {}), "momentum": (SGD, {"momentum": 0.9}),
+              "Nesterov": (SGD, {"momentum": 0.9, "nesterov": True}), "AdaGrad": (Adagrad, {}),
+              "RMSprop": (RMSprop, {}), "Adam": (Adam, {})}
 
 
 class LossAndTest(Callback):
-    """Every step's training loss (logged), the test loss and accuracy every ``eval_every``
-    steps, and the end of training after ``steps`` steps."""
+    """Every step's training loss; the test loss and accuracy every ``eval_every`` steps and
+    at the end of training after ``steps`` steps."""
 
-    def __init__(self, name: str, lr: float, cfg: dict, test: tuple, ctx: Any):
-        self.name, self.lr, self.cfg, self.test, self.ctx = name, lr, cfg, test, ctx
+    def __init__(self, name: str, cfg: dict, test: tuple, ctx: Any):
+        self.name, self.cfg, self.test, self.ctx = name, cfg, test, ctx
         self.losses: list[float] = []
-        self.evals: list[tuple[int, float, float]] = []
+        self.evals: list[tuple[int, float]] = []  # (step, test accuracy)
 
     def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
                      target: Any) -> None:
         self.losses.append(loss)
-        self.ctx.log("train", step=step, optimizer=self.name, lr=self.lr, loss=loss)
-        done = step + 1 >= self.cfg["steps"]
-        if (step + 1) % self.cfg["eval_every"] == 0 or done:
+        self.ctx.log("train", step=step, optimizer=self.name, loss=loss)
+        trainer.should_stop = step + 1 >= self.cfg["steps"]
+        if (step + 1) % self.cfg["eval_every"] == 0 or trainer.should_stop:
             test = evaluate(trainer.model, *self.test, batch_size=1000, topk=(1,))
-            self.evals.append((step + 1, test["loss"], test["acc1"]))
+            self.evals.append((step + 1, test["acc1"]))
             self.ctx.log("test", step=step + 1, optimizer=self.name, loss=test["loss"],
                          accuracy=test["acc1"])
-        trainer.should_stop = done
 
 
 def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
@@ -92,21 +65,19 @@ def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
     manual_seed(ctx.seed)
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     loader = ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed)
-    record = LossAndTest(name, lr, cfg, data["test"], ctx)
-    trainer = Trainer(model, _make_optimizer(name, model.parameters(), lr),
+    record = LossAndTest(name, cfg, data["test"], ctx)
+    optimizer, options = OPTIMIZERS[name]
+    trainer = Trainer(model, optimizer(model.parameters(), lr=lr, **options),
                       progress=ctx.show_progress, log=None, topk=(1,), callbacks=[record])
     try:
         trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:
         record.losses.append(math.inf)  # the step whose loss was no longer finite
-    losses, evals, window = record.losses, record.evals, cfg["smooth"]
-    smoothed = smooth(losses, window)
-    return {"name": name, "lr": lr, "losses": losses, "smoothed": smoothed.tolist(),
-            "initial_loss": float(xp.mean(losses[:min(window, len(losses))])),
-            "final_loss": float(smoothed[-1]), "evals": evals,
-            "test_loss": evals[-1][1] if evals else math.inf,
-            "test_accuracy": evals[-1][2] if evals else 0.0,
-            "diverged": not all(math.isfinite(v) for v in losses)}
+    smoothed = moving_average(record.losses, cfg["smooth"])
+    return {"name": name, "lr": lr, "smoothed": smoothed, "evals": record.evals,
+            "initial_loss": float(xp.mean(record.losses[:cfg["smooth"]])),
+            "final_loss": smoothed[-1], "test_accuracy": record.evals[-1][1] if record.evals
+            else 0.0, "diverged": not all(map(math.isfinite, record.losses))}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -126,25 +97,19 @@ def run(cfg: dict, ctx: Any) -> dict:
     fig, (ax_loss, ax_acc) = ctx.subplots(1, 2, figsize=(12, 4.5))
     for r in runs:
         ax_loss.plot(r["smoothed"], label=f"{r['name']} (lr {r['lr']:g})")
-        steps, _, accs = zip(*r["evals"]) if r["evals"] else ((), (), ())
-        ax_acc.plot(steps, [100 * a for a in accs], marker="o", ms=3,
-                    label=f"{r['name']} (lr {r['lr']:g})")
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("iteration")
-    ax_loss.set_ylabel(f"training loss (moving average of {cfg['smooth']})")
-    ax_loss.set_title("Training loss")
+        ax_acc.plot(*zip(*[(s, 100 * a) for s, a in r["evals"]]), marker="o", ms=3)
+    ax_loss.set(yscale="log", xlabel="iteration", title="Training loss",
+                ylabel=f"training loss (moving average of {cfg['smooth']})")
+    ax_acc.set(xlabel="iteration", ylabel="test accuracy (%)",
+               title=f"Test accuracy ({len(data['test'][0])} images)")
     ax_loss.legend()
-    ax_acc.set_xlabel("iteration")
-    ax_acc.set_ylabel("test accuracy (%)")
-    ax_acc.set_title(f"Test accuracy ({len(data['test'][0])} images)")
-    ax_acc.legend()
     ctx.figure("learning_curves", fig, "Left: mini-batch training loss per iteration (moving "
-               "average). Right: test accuracy every "
-               f"{cfg['eval_every']} iterations. Same initial weights and batches for all.")
+               f"average). Right: test accuracy every {cfg['eval_every']} iterations. Same "
+               "initial weights and batches for all.")
+    keys = ("lr", "initial_loss", "final_loss", "test_accuracy", "diverged")
     ctx.table("optimizers", ["optimizer", "lr", "initial loss", "final training loss",
-                             "test loss", "test accuracy"],
-              [[r["name"], r["lr"], r["initial_loss"], r["final_loss"], r["test_loss"],
-                r["test_accuracy"]] for r in runs],
+                             "test accuracy", "diverged"],
+              [[r["name"], *(r[k] for k in keys)] for r in runs],
               caption=f"MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, {cfg['steps']} "
                       f"iterations; final training loss = moving average of the last "
                       f"{cfg['smooth']} mini-batch losses")
@@ -154,15 +119,9 @@ def run(cfg: dict, ctx: Any) -> dict:
                "lr, which is why it outpaces SGD at the same lr; the adaptive methods divide "
                "each step by a running gradient scale, so their good learning rates are ~100× "
                "smaller.")
-    results: dict[str, Any] = {"data_is_subset": is_subset, "steps": cfg["steps"],
-                               "train_examples": len(data["train"][0])}
-    for r in runs:
-        results[f"{r['name']}_lr"] = r["lr"]
-        results[f"{r['name']}_initial_loss"] = r["initial_loss"]
-        results[f"{r['name']}_final_loss"] = r["final_loss"]
-        results[f"{r['name']}_test_accuracy"] = r["test_accuracy"]
-        results[f"{r['name']}_diverged"] = r["diverged"]
-    return results
+    return {"data_is_subset": is_subset, "steps": cfg["steps"],
+            "train_examples": len(data["train"][0]),
+            **{f"{r['name']}_{k}": r[k] for r in runs for k in keys}}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

@@ -57,13 +57,6 @@ def test_optimizers_mnist_rejects_bad_config(tmp_path):
                        overrides={"optimizers": ["LBFGS"], "lrs": [0.1]}, progress=False)
 
 
-def test_smooth_is_a_trailing_mean():
-    from neuralab.experiments.optimizers_mnist import smooth
-
-    np.testing.assert_allclose(smooth([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5])
-    np.testing.assert_allclose(smooth([1, 2, 3], 1), [1, 2, 3])
-
-
 # ------------------------------------------------------------------ generalization (L9)
 def test_gaussian_task_bayes_error_is_analytic():
     from neuralab.experiments.generalization import GaussianTask, normal_cdf
