@@ -26,7 +26,8 @@ from neuralab.optim import SGD
 from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
-LABELS = ["too small", "about right", "too large", "divergent"]
+ROLES = {"small": "too small", "right": "about right", "large": "too large",
+         "divergent": "divergent"}
 
 
 class StepsOrDivergence(Callback):
@@ -47,90 +48,73 @@ class StepsOrDivergence(Callback):
         trainer.should_stop = self.diverged or step + 1 >= self.cfg["steps"]
 
 
-def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any, label: str) -> dict:
+def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any) -> dict:
     manual_seed(ctx.seed)  # the same initial weights for every learning rate
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     opt = SGD(model.parameters(), lr=lr)
-    # How big each step is relative to the weights: ‖Δw‖/‖w‖ per recorded step.
-    recorder = Recorder(model, every=cfg["record_every"])
+    recorder = Recorder(model, every=cfg["record_every"])  # ‖Δw‖/‖w‖ per recorded step
     recorder.wrap(opt)
-    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
     budget = StepsOrDivergence(cfg, lr, recorder, ctx)
-    trainer = Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
-                      callbacks=[budget])
+    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
     recorder.set_step(0)
     try:
         with xp.errstate(all="ignore"):
-            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
+            Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
+                    callbacks=[budget]).fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:  # the loss overflowed to inf or nan
         budget.losses.append(math.inf)
         budget.diverged = True
-    losses, diverged = budget.losses, budget.diverged
     recorder.detach()
     ctx.log_rows([dict(r, lr=lr) for r in recorder.records if r["series"] in ("grads", "updates")])
     first = next(name for name, p in model.named_parameters() if p.ndim >= 2)
     ratios = [r["ratio"] for r in recorder.records
               if r["series"] == "updates" and r["param"] == first and math.isfinite(r["ratio"])]
     held = evaluate(model, *held_out, batch_size=500, topk=(1,))
-    eval_loss, eval_acc = held["loss"], held["acc1"]
-    rises = sum(b > a for a, b in zip(losses, losses[1:])) / max(1, len(losses) - 1)
-    return {"label": label, "lr": lr, "losses": losses, "diverged": diverged,
+    losses = budget.losses
+    return {"lr": lr, "steps": len(losses), "diverged": budget.diverged,
             "max_loss": max(losses), "final_train_loss": float(xp.mean(losses[-10:])),
-            "eval_loss": eval_loss, "eval_accuracy": eval_acc, "fraction_of_steps_up": rises,
-            "update_ratio": float(xp.median(ratios)) if ratios else math.nan}
+            "eval_loss": held["loss"], "eval_accuracy": held["acc1"],
+            "fraction_of_steps_up": sum(b > a for a, b in zip(losses, losses[1:]))
+            / max(1, len(losses) - 1),
+            "update_ratio": float(xp.median(ratios)) if ratios else math.nan, "losses": losses}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    train, test, is_subset = load_mnist(cfg, "learning-rate")
-    n_eval = min(cfg["eval_examples"], len(test))
-    held_out = dataset_arrays(test, slice(n_eval))
     if len(cfg["lrs"]) != 4:
         raise ValueError(f"learning-rate: lrs must list four rates (too small, about right, too "
                          f"large, divergent), got {cfg['lrs']}")
-    runs = [train_one(cfg, float(lr), train, held_out, ctx, label)
-            for lr, label in zip(cfg["lrs"], LABELS)]
-    ctx.table("learning_rates", ["learning rate", "role", "steps run", "diverged", "max loss",
+    train, test, is_subset = load_mnist(cfg, "learning-rate")
+    held_out = dataset_arrays(test, slice(min(cfg["eval_examples"], len(test))))
+    runs = {key: train_one(cfg, float(lr), train, held_out, ctx)
+            for key, lr in zip(ROLES, cfg["lrs"])}
+    keys = ("lr", "steps", "diverged", "max_loss", "final_train_loss", "eval_loss",
+            "eval_accuracy", "fraction_of_steps_up", "update_ratio")
+    ctx.table("learning_rates", ["role", "learning rate", "steps run", "diverged", "max loss",
                                  "final train loss (last 10)", "held-out loss",
                                  "held-out accuracy", "fraction of steps where loss rose",
                                  "median ‖Δw‖/‖w‖ (first layer)"],
-              [[r["lr"], r["label"], len(r["losses"]), r["diverged"], r["max_loss"],
-                r["final_train_loss"], r["eval_loss"], r["eval_accuracy"],
-                r["fraction_of_steps_up"], r["update_ratio"]] for r in runs],
+              [[ROLES[key], *(r[k] for k in keys)] for key, r in runs.items()],
               caption=f"SGD on an MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, "
-                      f"{cfg['steps']} steps; held-out loss on {n_eval} test images")
+                      f"{cfg['steps']} steps; held-out loss on {len(held_out[0])} test images")
     fig, ax = ctx.subplots(figsize=(8, 4.5))
-    for r in runs:
-        losses = xp.minimum(xp.array(r["losses"]), 1e4)
-        ax.plot(losses, label=f"lr = {r['lr']:g} ({r['label']})"
+    for key, r in runs.items():
+        ax.plot(xp.minimum(r["losses"], 1e4), label=f"lr = {r['lr']:g} ({ROLES[key]})"
                 + (" — diverged" if r["diverged"] else ""))
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss (cross-entropy)")
-    ax.set_title("SGD on MNIST with four learning rates")
-    ax.legend()
+    ax.set(yscale="log", xlabel="step", ylabel="training loss (cross-entropy)",
+           title="SGD on MNIST with four learning rates")
     ctx.figure("loss_curves", fig, "Training loss per step (clipped at 1e4); a diverged run stops "
                "where the loss explodes.")
     ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
-              "The full MNIST training set was used.")
-    results: dict[str, Any] = {"data_is_subset": is_subset}
-    for r, key in zip(runs, ["small", "right", "large", "divergent"]):
-        results[f"{key}_lr"] = r["lr"]
-        results[f"{key}_eval_loss"] = r["eval_loss"]
-        results[f"{key}_eval_accuracy"] = r["eval_accuracy"]
-        results[f"{key}_diverged"] = r["diverged"]
-        results[f"{key}_max_loss"] = r["max_loss"]
-        results[f"{key}_update_ratio"] = r["update_ratio"]
-    return results
-
-
-def _num(value: Any) -> float:
-    return float(value) if not isinstance(value, str) else float(value)  # "inf"/"nan" strings
+             "The full MNIST training set was used.")
+    return {"data_is_subset": is_subset, **{f"{key}_{k}": r[k] for key, r in runs.items() for k
+                                            in ("lr", "eval_loss", "eval_accuracy", "diverged",
+                                                "max_loss", "update_ratio")}}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
     """The moderate rate's held-out loss below both the too-small and the too-large rate's;
     the much too large rate diverges; the small and moderate ones do not."""
-    small, right, large = (_num(results[f"{k}_eval_loss"]) for k in ("small", "right", "large"))
+    small, right, large = (float(results[f"{k}_eval_loss"]) for k in ("small", "right", "large"))
     lr = {k: results[f"{k}_lr"] for k in ("small", "right", "large", "divergent")}
     return judge([
         Comparison(f"held-out loss at lr {lr['right']:g}", right, "<",
@@ -138,7 +122,7 @@ def verdict(results: dict, cfg: dict) -> Verdict:
         Comparison(f"held-out loss at lr {lr['right']:g}", right, "<",
                    f"at lr {lr['large']:g} (too large)", large),
         Comparison(f"runs diverged at lr {lr['divergent']:g} (max loss "
-                   f"{_num(results['divergent_max_loss']):.3g})",
+                   f"{float(results['divergent_max_loss']):.3g})",
                    int(bool(results["divergent_diverged"])), "==", "one", 1, bound=True,
                    fmt="d"),
         Comparison("diverged runs among the small and moderate rates",
