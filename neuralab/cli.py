@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "neuralab.diagnostics.command",  # summary, gradcheck
     "neuralab.experiments.command",  # list, run, report, curriculum
     "neuralab.notebooks.command",    # notebooks
+    "neuralab.exercises.command",    # exercise list|start|check|train
 ]
 
 

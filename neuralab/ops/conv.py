@@ -240,6 +240,10 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, *b, stride, padding, dilation, groups):
+        ctx.learner = kernels.learner("conv2d")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.conv2d_forward(ctx, x, w, b[0] if b else None, stride, padding,
+                                              dilation, groups)
         ctx.fast = kernels.fast()
         if ctx.fast:
             return fast_conv.conv2d_forward(ctx, x, w, b[0] if b else None, stride, padding,
@@ -257,6 +261,8 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.conv2d_backward(ctx, dout)
         if ctx.fast:
             return fast_conv.conv2d_backward(ctx, dout)
         stride, padding, dilation, groups = ctx.params

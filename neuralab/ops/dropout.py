@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import rng, xp
@@ -35,6 +36,9 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, x, p=0.5, mask_shape=None):
+        ctx.learner = kernels.learner("dropout")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.dropout_forward(ctx, x, p, mask_shape)
         shape = x.shape if mask_shape is None else mask_shape
         if p >= 1.0:
             scale = xp.zeros(shape, dtype=x.dtype)
@@ -49,6 +53,8 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.dropout_backward(ctx, dout)
         scale = ctx.scale
         dx = dout * scale
         return dx if dx.shape == dout.shape else xp.broadcast_to(dx, dout.shape)

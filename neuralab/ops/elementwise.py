@@ -271,11 +271,16 @@ class Tanh(_FloatUnary):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.learner = kernels.learner("tanh")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.tanh_forward(ctx, x)
         ctx.z = xp.tanh(x)
         return ctx.z
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.tanh_backward(ctx, dout)
         z = ctx.z
         return dout * (1 - z * z)
 
@@ -288,12 +293,17 @@ class Sigmoid(_FloatUnary):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.learner = kernels.learner("sigmoid")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.sigmoid_forward(ctx, x)
         z = 0.5 * (1 + xp.tanh(0.5 * x))
         ctx.z = z
         return z.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.sigmoid_backward(ctx, dout)
         z = ctx.z
         return dout * z * (1 - z)
 
@@ -303,6 +313,9 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.learner = kernels.learner("relu")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.relu_forward(ctx, x)
         ctx.fast = kernels.fast()
         # Not x * (x > 0), which turns negatives into -0.0.
         z = fast_elementwise.relu(x) if ctx.fast else xp.maximum(x, 0)
@@ -311,6 +324,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.relu_backward(ctx, dout)
         if ctx.fast:
             return fast_elementwise.relu_backward(dout, ctx.z)
         return dout * (ctx.z > 0)

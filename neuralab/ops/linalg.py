@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuralab import kernels
 from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
@@ -119,6 +120,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, *b):
+        ctx.learner = kernels.learner("linear")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.linear_forward(ctx, x, w, b[0] if b else None)
         x2 = x.reshape(-1, x.shape[-1])  # (N, in)
         z = x2 @ w.T  # (N, out)
         if b:
@@ -128,6 +132,8 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, dout):
+        if ctx.learner is not None:
+            return ctx.learner.linear_backward(ctx, dout)
         x2, w = ctx.x2, ctx.w
         d2 = dout.reshape(-1, w.shape[0])  # (N, out)
         needs = ctx.needs_input_grad

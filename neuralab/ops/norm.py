@@ -74,7 +74,10 @@ class BatchNorm(Function):
         n = x.size // x.shape[1]  # values per channel
         stats = None if training else (running_mean.astype(x.dtype), running_var.astype(x.dtype))
         ctx.fast, ctx.flags = kernels.fast(), (has_weight, has_bias)
-        if ctx.fast:
+        ctx.learner = kernels.learner("batch_norm") if training else None  # neuralab exercise
+        if ctx.learner is not None:
+            y, mean, var = ctx.learner.batch_norm_forward(ctx, x, w, b, stats, eps)
+        elif ctx.fast:
             y, mean, var = fast_norm.batch_norm_forward(ctx, x, w, b, stats, eps)
         else:
             axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
@@ -97,7 +100,9 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, dy):
         has_weight, has_bias = ctx.flags
-        if ctx.fast:
+        if ctx.learner is not None:
+            dx, dw, db = ctx.learner.batch_norm_backward(ctx, dy)
+        elif ctx.fast:
             dx, dw, db = fast_norm.batch_norm_backward(ctx, dy)
         else:
             x_hat, std, w, axes = ctx.x_hat, ctx.std, ctx.w, ctx.axes

@@ -113,6 +113,10 @@ class MaxPool2d(Function):
     @staticmethod
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, dilation, out_hw, with_indices):
+        ctx.learner = kernels.learner("max_pool2d")  # a learner's code (neuralab exercise train)
+        if ctx.learner is not None:
+            return ctx.learner.max_pool2d_forward(ctx, x, kernel, stride, padding, dilation,
+                                                  out_hw, with_indices)
         ctx.fast = kernels.fast()
         if ctx.fast:
             return fast_pool.max_pool2d_forward(ctx, x, kernel, stride, padding, dilation,
@@ -135,6 +139,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, dout, *_dindices):
+        if ctx.learner is not None:
+            return (ctx.learner.max_pool2d_backward(ctx, dout),)
         if ctx.fast:
             return (fast_pool.max_pool2d_backward(ctx, dout),)
         kernel, stride, padding, dilation, out_hw = ctx.params
