@@ -208,6 +208,24 @@ OTHER_CASES = [
     (["cache", "list", "nope"], 2, r"unknown action 'nope'"),
     (["list", "--bogus"], 2, r"unrecognized arguments"),
     (["curriculum", "extra"], 2, r"unrecognized arguments"),
+    (["exercise"], 2, r"the following arguments are required: ACTION"),
+    (["exercise", "nope"], 2, r"invalid choice: 'nope'"),
+    (["exercise", "list", "extra"], 2, r"unrecognized arguments: extra"),
+    (["exercise", "start", "nope"], 2, r"unknown exercise 'nope'; choose one of linear, "),
+    (["exercise", "check", "nope"], 2, r"unknown exercise 'nope'"),
+    (["exercise", "train", "nope"], 2, r"unknown exercise 'nope'"),
+    (["exercise", "start", "linear", "/dev/null"], 1, r"/dev/null exists and is not a folder"),
+    (["exercise", "start", "linear", "/proc/neuralab-no"], 1, r"cannot write "
+                                                              r"/proc/neuralab-no/linear.py"),
+    (["exercise", "start", "linear", ".", "--bogus"], 2, r"unrecognized arguments: --bogus"),
+    (["exercise", "check", "linear", "/nonexistent/dir"], 1, r"no file "
+                                                             r"/nonexistent/dir/linear.py"),
+    (["exercise", "check", "linear", "a", "b"], 2, r"unrecognized arguments: b"),
+    (["exercise", "train", "linear", "--epochs", "0"], 2, r"--epochs must be a positive"),
+    (["exercise", "train", "linear", "--epochs", "x"], 2, r"argument --epochs: invalid int"),
+    (["exercise", "train", "linear", "--seed", "-1"], 2, r"--seed must be a non-negative"),
+    (["exercise", "train", "linear"], 1, r"no file linear.py; write it first with `neuralab "
+                                         r"exercise start linear`"),
     (["nope"], 2, r"invalid choice: 'nope'"),
 ]
 

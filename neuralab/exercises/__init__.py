@@ -9,10 +9,26 @@ The grader is ``neuralab.exercises.base``; the training runs are ``neuralab.exer
 
 from __future__ import annotations
 
-from neuralab.exercises import linear
+from neuralab.exercises import (
+    activations,
+    adam,
+    batchnorm,
+    conv2d,
+    dropout,
+    linear,
+    lstm,
+    max_pool,
+    mlp,
+    momentum,
+    rnn,
+    softmax,
+)
 from neuralab.exercises.base import Exercise
 
 #: The exercises in the course's order.
-EXERCISES: dict[str, Exercise] = {e.name: e for e in (linear.EXERCISE,)}
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (
+    linear.EXERCISE, softmax.EXERCISE, activations.EXERCISE, mlp.EXERCISE, momentum.EXERCISE,
+    adam.EXERCISE, dropout.EXERCISE, conv2d.EXERCISE, max_pool.EXERCISE, batchnorm.EXERCISE,
+    rnn.EXERCISE, lstm.EXERCISE)}
 
 __all__ = ["EXERCISES", "Exercise"]

@@ -1,4 +1,4 @@
-"""Exercise `linear`: the fully connected layer z = x Wᵀ + b and its backward (Lecture 5)."""
+"""Exercise `linear`: the fully connected layer z = x Wᵀ + b and its backward (Lecture 3)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from neuralab.exercises import training
 from neuralab.exercises.base import Case, Exercise, Pair, arrays, backprop, tensors
 from neuralab.ops.linalg import linear
 
-SKELETON = '''"""Exercise `linear` (Lecture 5): a fully connected layer, forward and backward, in NumPy.
+SKELETON = '''"""Exercise `linear` (Lecture 3): a fully connected layer, forward and backward, in
+NumPy.
 
 Grade it with `neuralab exercise check linear`, then train an MNIST MLP built on it with
 `neuralab exercise train linear`.
