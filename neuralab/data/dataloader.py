@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -35,7 +36,12 @@ from neuralab.backend import as_rng, default_float, rng, xp
 from neuralab.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
 from neuralab.data.sampler import BatchSampler, Sampler
 from neuralab.data.transforms import batch_transform
-from neuralab.data.worker import WorkerIterator, default_start_method, get_worker_info
+from neuralab.data.worker import (
+    LoaderStats,
+    WorkerIterator,
+    default_start_method,
+    get_worker_info,
+)
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
            "to_batch_arrays"]
@@ -218,6 +224,11 @@ class DataLoader:
             float32 input batch of an in-memory dataset: data augmentation on the whole batch at
             once (give it to the training loader only).
 
+    Attributes:
+        stats: ``LoaderStats``: batches and examples delivered, the seconds spent making them
+            and the seconds the caller waited for them, summed over every pass (the loader's
+            own images/s beside the training's, at no cost worth measuring).
+
     Batches from an in-memory dataset are ``[Tensor x, Tensor y]``: x float32 (uint8 images
     scaled to [0, 1], or the dataset's own ``transform_batch``, e.g. MNIST's standardisation),
     y int64 class labels. Others are what ``collate_fn`` makes of the examples.
@@ -304,6 +315,7 @@ class DataLoader:
         self.in_order = in_order
         self.transform = transform
         self._iterator: WorkerIterator | None = None  # the persistent workers
+        self.stats = LoaderStats()
         # The shuffling seed is fixed once; each epoch derives its own generator from it.
         self.seed = int(seed) if seed is not None else int(rng().integers(2**63 - 1))
         self.epoch = 0
@@ -388,7 +400,8 @@ class DataLoader:
             return self._iterator
         iterator = WorkerIterator(self._fetcher(), tasks, self.num_workers,
                                   self.prefetch_factor, self.timeout, self.worker_init_fn,
-                                  self._context(), base_seed, self.persistent_workers)
+                                  self._context(), base_seed, self.persistent_workers,
+                                  self.stats)
         if self.persistent_workers:
             self._iterator = iterator
         return iterator
@@ -412,10 +425,29 @@ class DataLoader:
             self._base_seed()
         fetcher = self._fetcher()
         if isinstance(self.dataset, IterableDataset):
-            yield from fetcher.stream()
-            return
+            stream = fetcher.stream()
+            while True:
+                start = time.perf_counter()
+                batch = next(stream, _END)
+                if batch is _END:
+                    return
+                self._made(start, 0)
+                yield batch
         for indices in self._index_batches(epoch):
-            yield fetcher.fetch(indices)
+            start = time.perf_counter()
+            batch = fetcher.fetch(indices)
+            self._made(start, len(indices))
+            yield batch
+
+    def _made(self, start: float, examples: int) -> None:
+        seconds = time.perf_counter() - start
+        stats = self.stats
+        stats.batches, stats.examples = stats.batches + 1, stats.examples + examples
+        stats.make_seconds += seconds
+        stats.wait_seconds += seconds
+
+
+_END = object()  # the end of a stream
 
 
 class _Fetcher:

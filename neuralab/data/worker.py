@@ -37,6 +37,7 @@ import queue
 import random
 import signal
 import sys
+import time
 import traceback
 import weakref
 from collections import deque
@@ -48,7 +49,7 @@ from typing import Any
 from neuralab.backend import manual_seed, xp
 from neuralab.parallel import set_num_threads
 
-__all__ = ["WorkerInfo", "get_worker_info", "default_start_method"]
+__all__ = ["LoaderStats", "WorkerInfo", "get_worker_info", "default_start_method"]
 
 #: How long shutdown waits for a worker to stop by itself before terminating it (seconds).
 JOIN_SECONDS = 1.0
@@ -74,6 +75,30 @@ class WorkerInfo:
 
 
 _worker_info: WorkerInfo | None = None
+
+
+@dataclass
+class LoaderStats:
+    """What a DataLoader's batches cost, summed over its passes (``loader.stats``).
+
+    Attributes:
+        batches: batches delivered.
+        examples: examples in them (data sets with indices; streams count 0).
+        make_seconds: seconds spent making them: in this process without workers, summed over
+            the workers with them.
+        wait_seconds: seconds this process spent waiting for them (making them, without
+            workers): the training time lost to data loading.
+    """
+
+    batches: int = 0
+    examples: int = 0
+    make_seconds: float = 0.0
+    wait_seconds: float = 0.0
+
+    def images_per_second(self) -> float:
+        """Examples one process makes per second (the loader alone; N workers make up to N
+        times this on N free cores); NaN before any batch."""
+        return self.examples / self.make_seconds if self.make_seconds > 0 else float("nan")
 
 
 def get_worker_info() -> WorkerInfo | None:
@@ -109,20 +134,25 @@ class WorkerError:
             self.exc_type: type | None = type(exc)
         except Exception:
             self.exc_type = None
+        try:  # the exception itself (without its traceback) becomes the new one's __cause__
+            self.original: BaseException | None = pickle.loads(pickle.dumps(exc))
+        except Exception:
+            self.original = None
 
     def reraise(self) -> None:
-        """Raise the worker's exception type with a message holding the original traceback."""
+        """Raise the worker's exception type with a message holding the original traceback,
+        from the original exception (``__cause__``) when it could be carried over."""
         message = (f"Caught {self.type_name} in DataLoader worker process {self.worker_id}"
                    f"{self.where}.\nOriginal {self.text}")
         if self.exc_type is KeyError:  # KeyError would show the message as a quoted repr
-            raise KeyError(_Message(message))
+            raise KeyError(_Message(message)) from self.original
         try:
             error = self.exc_type(message) if self.exc_type is not None else None
         except Exception:
             error = None
         if not isinstance(error, BaseException):
-            raise RuntimeError(message)
-        raise error
+            raise RuntimeError(message) from self.original
+        raise error from self.original
 
 
 class _Message(str):
@@ -172,6 +202,7 @@ def _worker_loop(fetcher: Any, tasks: Any, results: Any, worker_id: int, num_wor
         if kind == "reset":
             stream, exhausted = None, False
             continue
+        start = time.perf_counter()
         if init_error is not None:
             result: Any = init_error
         else:
@@ -189,12 +220,12 @@ def _worker_loop(fetcher: Any, tasks: Any, results: Any, worker_id: int, num_wor
             except Exception as exc:
                 result = WorkerError(worker_id, exc, "")
         try:
-            results.send(result)
+            results.send((result, time.perf_counter() - start))
         except (BrokenPipeError, EOFError, ConnectionResetError):
             return  # the main process stopped listening
         except Exception as exc:  # the batch cannot be pickled
             try:
-                results.send(WorkerError(worker_id, exc, " (sending the batch)"))
+                results.send((WorkerError(worker_id, exc, " (sending the batch)"), 0.0))
             except Exception:
                 return
 
@@ -233,15 +264,19 @@ class WorkerIterator:
         num_workers, prefetch_factor, timeout, worker_init_fn, context: the loader's options.
         base_seed: worker ``k`` seeds its generators with ``base_seed + k``.
         persistent: keep the workers after a pass for the next ``reset``.
+        stats: where the batches' cost is added up (the loader's ``stats``).
     """
 
     def __init__(self, fetcher: Any, tasks: Iterator | None, num_workers: int,
                  prefetch_factor: int, timeout: float, worker_init_fn: Callable | None,
-                 context: Any, base_seed: int, persistent: bool = False):
+                 context: Any, base_seed: int, persistent: bool = False,
+                 stats: LoaderStats | None = None):
         self._pid = os.getpid()
+        self._stats = stats if stats is not None else LoaderStats()
         self._closed = False
         self._persistent = persistent
-        self._pending: deque = deque()  # the worker of each task in flight, in sending order
+        # (worker, examples) of each task in flight, in the order they were sent.
+        self._pending: deque = deque()
         self._timeout = timeout
         self._prefetch = prefetch_factor
         self._queues: list = []
@@ -281,7 +316,7 @@ class WorkerIterator:
         """Start a pass over ``tasks`` (index batches; None: the workers' streams), first
         discarding what the previous pass left in flight (a ``break``)."""
         while self._pending:
-            self._receive(self._pending.popleft())
+            self._receive(self._pending.popleft()[0])
         self._tasks = tasks
         self._outstanding = [0] * len(self._processes)
         self._active = [True] * len(self._processes)
@@ -299,15 +334,15 @@ class WorkerIterator:
             if not self._active[worker_id]:
                 continue
             if self._iterable:
-                task = ("next", None)
+                task, count = ("next", None), 0
             else:
                 indices = next(self._tasks, None)
                 if indices is None:
                     return
-                task = ("fetch", indices)
+                task, count = ("fetch", indices), len(indices)
             self._queues[worker_id].put(task)
             self._outstanding[worker_id] += 1
-            self._pending.append(worker_id)
+            self._pending.append((worker_id, count))
 
     def _receive(self, worker_id: int) -> Any:
         conn, process = self._conns[worker_id], self._processes[worker_id]
@@ -319,7 +354,9 @@ class WorkerIterator:
                                    f"for a batch from worker process {worker_id}")
             if conn.poll():
                 try:
-                    return conn.recv()
+                    result, seconds = conn.recv()
+                    self._stats.make_seconds += seconds
+                    return result
                 except EOFError:
                     pass
             process.join(JOIN_SECONDS)
@@ -334,8 +371,9 @@ class WorkerIterator:
     def __next__(self) -> Any:
         if self._closed:
             raise StopIteration
+        start = time.perf_counter()
         while self._pending:
-            worker_id = self._pending.popleft()
+            worker_id, count = self._pending.popleft()
             result = self._receive(worker_id)
             self._outstanding[worker_id] -= 1
             if isinstance(result, _Stop):
@@ -345,6 +383,9 @@ class WorkerIterator:
                 self.close()
                 result.reraise()
             self._fill()
+            stats = self._stats
+            stats.batches, stats.examples = stats.batches + 1, stats.examples + count
+            stats.wait_seconds += time.perf_counter() - start
             return result
         self._tasks = iter(())
         if not self._persistent:

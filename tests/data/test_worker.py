@@ -91,11 +91,14 @@ class Killed(Dataset):
 
 
 class Slow(Dataset):
+    def __init__(self, seconds=0.5):
+        self.seconds = seconds
+
     def __len__(self):
         return 8
 
     def __getitem__(self, i):
-        time.sleep(0.5 if i >= 2 else 0.0)
+        time.sleep(self.seconds if i >= 2 else 0.0)
         return np.float32(i)
 
 
@@ -245,6 +248,19 @@ def test_persistent_workers_keep_their_processes_and_state():
     assert not once & twice  # without persistent_workers each pass starts new workers
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_stats_count_batches_examples_and_seconds(workers):
+    loader = DataLoader(Slow(0.05), batch_size=3, num_workers=workers)
+    for _ in range(2):
+        assert len(list(loader)) == 3
+    stats = loader.stats
+    assert (stats.batches, stats.examples) == (6, 16)
+    assert 12 * 0.05 <= stats.make_seconds < 12 * 0.05 + 2  # 6 examples sleep in each pass
+    assert 0 < stats.wait_seconds and stats.images_per_second() == 16 / stats.make_seconds
+    if workers == 0:
+        assert stats.wait_seconds == stats.make_seconds
+
+
 def test_prefetch_factor_bounds_the_batches_in_flight():
     iterator = iter(DataLoader(Items(40), batch_size=2, num_workers=2, prefetch_factor=3))
     assert len(iterator._pending) == 6
@@ -286,6 +302,8 @@ def test_an_error_in_a_worker_comes_back_with_its_traceback():
     assert "Original Traceback (most recent call last)" in text
     assert 'raise self.error(f"example {i} is broken")' in text
     assert "ValueError: example 5 is broken" in text
+    assert isinstance(info.value.__cause__, ValueError)  # the worker's own exception
+    assert str(info.value.__cause__) == "example 5 is broken"
     assert _alive(iterator) == []
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 1"):
         list(DataLoader(Failing(bad=3, error=KeyError), batch_size=2, num_workers=2))
