@@ -105,6 +105,10 @@ TRAIN_CASES = [
     (["--threads", "0"], 2, r"--threads must be"),
     (["--threads", "-2"], 2, r"--threads must be"),
     (["--threads", "100000"], 2, r"--threads must be"),
+    (["--workers", "-1"], 2, r"--workers must be a number of loader processes from 0 to 64, "
+                             r"got -1"),
+    (["--workers", "100000"], 2, r"--workers must be a number of loader processes"),
+    (["--workers", "two"], 2, r"argument --workers: invalid int"),
     (["--preset", "foo"], 2, r"unknown preset 'foo'; choose one of resnet20-cifar10"),
     (["--model", "nope"], 2, r"unknown model 'nope'"),
     (["--data", "nope"], 2, r"unknown data set 'nope'; choose one of"),
@@ -618,7 +622,9 @@ def test_resume_with_a_damaged_best_checkpoint(tmp_path, capsys):
     assert_one_line(err, code, 1, rf"cannot read {best}")
 
 
-def test_image_damaged_in_the_middle_of_training_is_a_message(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_image_damaged_in_the_middle_of_training_is_a_message(tmp_path, capsys, monkeypatch,
+                                                               workers):
     """Large image sets are decoded lazily: a damaged file surfaces during an epoch."""
     import io
 
@@ -641,5 +647,5 @@ def test_image_damaged_in_the_middle_of_training_is_a_message(tmp_path, capsys, 
     code, err = run_cli(["train", "--data", "imagefolder", "--data-root", str(root),
                          "--image-size", "8", "--model", "mlp", "--epochs", "2",
                          "--batch-size", "4", "--no-progress", "--threads", "1",
-                         "--run-dir", str(tmp_path / "run")], capsys)
+                         "--workers", workers, "--run-dir", str(tmp_path / "run")], capsys)
     assert_one_line(err, code, 1, rf"stopped: ImageFolder: cannot decode image {bad}")

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "val_split": None, "early_stopping": None, "grad_clip": None, "seed": 0,
     "out": "runs", "data_root": None, "subset": False, "limit": None, "progress": True,
     "download": True, "threads": None, "image_size": None, "tensorboard": False,
+    "workers": 0,
 }
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
@@ -49,7 +50,7 @@ SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "
 RESUME_APPLIES = ("epochs", "lr", "momentum", "weight_decay", "nesterov", "batch_size",
                   "eval_batch_size", "grad_clip", "early_stopping", "step_size", "gamma",
                   "milestones", "progress", "threads", "download", "data_root", "nproc",
-                  "tensorboard")
+                  "tensorboard", "workers")
 #: Settings fixed when a run starts: changing one with ``--resume`` is refused.
 RESUME_REFUSES = ("model", "data", "preset", "optimizer", "scheduler", "dropout", "max_lr",
                   "pct_start", "scheduler_step", "val_split", "seed", "out", "subset", "limit",
@@ -66,7 +67,9 @@ RESUME_RULE = (
     "--lr, --batch-size or --epochs under a one-cycle schedule) are refused with a message: "
     "start a new run to change them. A cosine schedule resumed with more --epochs follows its "
     "saved plan, whose learning rate is 0 past the planned end, unless --replan plans it again "
-    "for the new length. --nproc may change: a run resumes on any number of workers.")
+    "for the new length. --nproc may change: a run resumes on any number of workers; so may "
+    "--workers (the batches keep their order; random augmentations are drawn by the new "
+    "number of loader processes).")
 
 
 def _epilog() -> str:
@@ -86,6 +89,8 @@ def _epilog() -> str:
 
 #: The largest --image-size side accepted (ImageNet-style models use 224).
 MAX_IMAGE_SIZE = 4096
+#: The most --workers accepted: more processes than that only compete for the cores.
+MAX_WORKERS = 64
 
 
 class UsageError(Exception):
@@ -169,6 +174,14 @@ def add_commands(subparsers: Any) -> None:
                    help="threads for neuralab's convolution and batch-norm loops and for "
                    "NumPy's BLAS (default: all cores, fewer while other processes use them; "
                    "the header says how many)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="DataLoader worker processes preparing the training batches while the "
+                   "model trains (num_workers); default 0: every data set here is batched from "
+                   "decoded arrays in memory, which one process augments many times faster than "
+                   "a model trains (benchmarks/bench_loader.py: CIFAR-10 with crops and flips "
+                   "about 9,000 images/s against ResNet-20's 50-300), so workers would only "
+                   "take cores from training; give N for slow custom pipelines. Runs are "
+                   f"reproducible for a given N; at most {MAX_WORKERS}")
     p.add_argument("--nproc", type=int, metavar="N",
                    help="train data-parallel on N MPI workers (starts mpiexec -n N; needs "
                    "neuralab[distributed]); --batch-size stays the global batch")
@@ -310,6 +323,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "seed": (lambda v: 0 <= v < 2**63, "a non-negative integer"),
     "limit": (lambda v: v >= 1, "a positive number of examples"),
     "threads": (lambda v: 1 <= v <= 1024, "a number of threads from 1 to 1024"),
+    "workers": (lambda v: 0 <= v <= MAX_WORKERS,
+                f"a number of loader processes from 0 to {MAX_WORKERS}"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(sorted(OPTIMIZERS))}"),
     "scheduler": (lambda v: v in SCHEDULERS, f"one of {', '.join(SCHEDULERS)}"),
 }
@@ -507,6 +522,18 @@ def _record_resume(run_dir: Path, config: dict, settings: dict, changed: dict,
         "command": "neuralab " + " ".join(sys.argv[1:]),
         "time": time.strftime("%Y-%m-%d %H:%M:%S")}]
     write_config(run_dir, config)
+
+
+def loading_summary(stats: Any, train: dict | None, elapsed: float) -> str:
+    """One line: the training loader's images/s alone beside the training's images/s, and the
+    time training spent waiting for batches (of ``elapsed`` seconds)."""
+    rate = stats.images_per_second()
+    line = f"data loading: {rate:,.0f} images/s per loader process"
+    if train is not None and train.get("samples_per_s"):
+        line += f" ({rate / train['samples_per_s']:,.1f}x training's " \
+                f"{train['samples_per_s']:,.0f} images/s)"
+    return line + (f"; training waited {stats.wait_seconds:.1f}s for batches "
+                   f"({100 * stats.wait_seconds / max(elapsed, 1e-9):.0f}% of {elapsed:.1f}s)")
 
 
 def _build_model(name: str, splits: Any, settings: dict) -> Any:
@@ -759,18 +786,22 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
                          f"{err.args[0] if err.args else err}") from None
     optimizer = _build_optimizer(model, settings)
     if workers is None:
+        # Workers start afresh each epoch (not persistent): their seeds come from neuralab's
+        # generator, which the checkpoint restores, so a resumed run draws what it would have.
         train_loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
-                                  seed=settings["seed"], transform=splits.train_transform)
+                                  seed=settings["seed"], transform=splits.train_transform,
+                                  num_workers=settings["workers"])
     else:  # each worker its share of every batch; the gradients averaged after backward
         train_loader = workers.train_loader(train_set, settings["batch_size"], settings["seed"],
-                                            splits.train_transform)
+                                            splits.train_transform, settings["workers"])
         workers.wrap(model)
     scheduler = _build_scheduler(optimizer, settings, len(train_loader))
     scheduler_step = settings["scheduler_step"] or (
         "batch" if settings["scheduler"] == "onecycle" else "epoch")
 
     def eval_loader(dataset: Any) -> Any:
-        return DataLoader(dataset, settings["eval_batch_size"]) if dataset is not None else None
+        return DataLoader(dataset, settings["eval_batch_size"],
+                          num_workers=settings["workers"]) if dataset is not None else None
 
     if args.resume and run_dir is not None:  # rank 0 of several workers, or the only one
         planned = (config or {}).get("settings", {}).get("epochs")
@@ -797,6 +828,8 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
 
     print(f"threads: {settings['threads']} (--threads)" if settings["threads"]
           else f"threads: {describe_threads()}")
+    print(f"data loading: {settings['workers']} worker processes (--workers)"
+          if settings["workers"] else "data loading: in the training process (--workers 0)")
     logger = None
     if settings["tensorboard"] and run_dir is not None:
         from neuralab.train.tensorboard import TensorBoardLogger
@@ -829,6 +862,8 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
         print(f"neuralab train: stopped: {err}", file=sys.stderr)
         return 1
     except DataError as err:  # a damaged file met while training (lazily decoded images)
+        if isinstance(err.__cause__, DataError):  # met in a loader worker: its own message
+            err = err.__cause__
         print(f"neuralab train: stopped: {err}; the last good checkpoint is kept in "
               f"{run_dir}", file=sys.stderr)
         return 1
@@ -838,6 +873,8 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     if logger is not None:
         logger.finish(result.test, settings)
     elapsed = time.perf_counter() - start
+    if result.epochs_run and train_loader.stats.examples:
+        print(loading_summary(train_loader.stats, result.last("train"), elapsed))
     summary = f"done in {elapsed:.1f}s ({result.epochs_run} epochs)"
     if result.test is not None:
         summary += f": test accuracy {100 * result.test['acc1']:.2f}%"

@@ -57,11 +57,12 @@ class Workers:
         """Give every worker rank 0's weights and average gradients after each backward."""
         return dist.DistributedDataParallel(model)
 
-    def train_loader(self, dataset: Any, batch_size: int, seed: int, transform: Any) -> Any:
+    def train_loader(self, dataset: Any, batch_size: int, seed: int, transform: Any,
+                     num_workers: int = 0) -> Any:
         sampler = dist.DistributedSampler(dataset, num_replicas=self.world, rank=self.rank,
                                           shuffle=True, seed=seed)
         return ShardedLoader(dataset, batch_size=self.local_batch(batch_size), sampler=sampler,
-                             seed=seed, transform=transform)
+                             seed=seed, transform=transform, num_workers=num_workers)
 
     def barrier(self) -> None:
         """Wait until every worker is here."""
