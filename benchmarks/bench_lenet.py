@@ -25,6 +25,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, neuralab_epoch, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
+def torch_lenet5():
+    """neuralab's LeNet-5 in PyTorch, with the same parameter names."""
+    import torch
+
+    class TorchLeNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+            self.classifier = torch.nn.Sequential(
+                torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
+                torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    return TorchLeNet()
+
+
 def measure(fn, clock) -> list[float]:
     """Seconds of one run of ``fn`` on ``clock`` (wall or process CPU time)."""
     start = clock()
@@ -91,20 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_info())
     print(f"clock: {args.clock}")
 
-    class TorchLeNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = torch.nn.Sequential(
-                torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
-            self.classifier = torch.nn.Sequential(
-                torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
-                torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
-
-        def forward(self, x):
-            return self.classifier(self.features(x))
-
-    ref = TorchLeNet()
+    ref = torch_lenet5()
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)
     torch_epoch = torch_mnist_epoch(ref, ref_opt, data)

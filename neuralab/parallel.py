@@ -194,8 +194,7 @@ def set_num_threads(n: int | None) -> bool:
         _pool.shutdown(wait=True)
         _pool = None
     _state.threads, _state.why, _state.fixed = threads, why, fixed
-    _state.active = threads  # until the next look at the load (kept from before: its interval
-    follow_load()  # still measures the other processes)
+    follow_load()  # the last look at the other processes' load still counts
     return _set_blas(_state.active)
 
 
@@ -267,8 +266,8 @@ def follow_load() -> int:
         now = _now()
         if now - state.checked_at >= state.options.check_seconds:
             busy, own = _cpu_seconds_busy(), _own_cpu_seconds()
-            if busy is None:
-                state.active = state.threads
+            if busy is None:  # no /proc/stat: nothing known about other processes
+                state.others = 0.0
             elif state.checked_at == -math.inf:  # first look: the 1-minute load average
                 state.others = max(0.0, _load_average() - 1.0)
             else:
@@ -277,8 +276,8 @@ def follow_load() -> int:
                                    / wall)
             state.others = min(state.others, float(_cores()))
             state.checked_at, state.machine_busy, state.own_cpu = now, busy or 0.0, own
-            free = _cores() - math.floor(state.others + 0.5)
-            state.active = max(1, min(state.threads, free))
+        free = _cores() - math.floor(state.others + 0.5)
+        state.active = max(1, min(state.threads, free))
     if state.blas != state.active and not _busy.locked():
         _set_blas(state.active)
     return state.active
