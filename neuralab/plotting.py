@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["moving_average", "plot_smoothed", "subplots", "tidy_figure"]
+__all__ = ["colors", "moving_average", "plot_smoothed", "subplots", "tidy_figure"]
 
 
 def subplots(*args: Any, **kwargs: Any) -> Any:
@@ -127,3 +127,11 @@ def _two_and_five(value: float, position: Any = None) -> str:
     exponent = math.floor(math.log10(value) + 1e-9)
     mantissa = round(value / 10 ** exponent)
     return f"${mantissa}\\times10^{{{exponent}}}$" if mantissa in (2, 5) else ""
+
+
+def colors(n: int, name: str = "viridis") -> list:
+    """``n`` colours spread evenly over the matplotlib colormap ``name`` (first to last)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps[name]
+    return [cmap(i / max(1, n - 1)) for i in range(n)]

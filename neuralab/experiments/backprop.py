@@ -41,39 +41,28 @@ def trace_graph(root: Any, names: dict[int, str]) -> tuple[list, list]:
     Returns ``(tensors, ops)``: tensors as ``(tensor, name)`` and ops as
     ``(op name, input tensors, output tensor)``, in the order they are found.
     """
-    tensors: dict[int, Any] = {id(root): root}
-    ops = []
-    stack = [root]
-    seen_ctx = set()
+    tensors, ops, stack = {id(root): root}, [], [root]
     while stack:
         t = stack.pop()
-        ctx = t._ctx
-        if ctx is None or id(ctx) in seen_ctx:
-            continue
-        seen_ctx.add(id(ctx))
-        ops.append((ctx.function.__name__, list(ctx.inputs), t))
-        for parent in ctx.inputs:
-            if id(parent) not in tensors:
-                tensors[id(parent)] = parent
-                stack.append(parent)
+        if t._ctx is not None:
+            ops.append((t._ctx.function.__name__, list(t._ctx.inputs), t))
+            for parent in t._ctx.inputs:
+                if id(parent) not in tensors:
+                    tensors[id(parent)] = parent
+                    stack.append(parent)
     counter = iter(range(1, 1000))
-    labelled = [(t, names.get(id(t)) or (f"t{next(counter)}" if t._ctx is not None else "const"))
-                for t in tensors.values()]
-    return labelled, ops
+    return [(t, names.get(id(t)) or (f"t{next(counter)}" if t._ctx is not None else "const"))
+            for t in tensors.values()], ops
 
 
 def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
     """Draw the graph: tensors as boxes (value, grad), ops as circles, left to right by depth."""
+    producer = {id(out): inputs for _, inputs, out in ops}
     depth: dict[int, int] = {}
 
-    def tensor_depth(t: Any) -> int:
-        if id(t) in depth:
-            return depth[id(t)]
-        if t._ctx is None:
-            depth[id(t)] = 0
-        else:
-            op = next(o for o in ops if o[2] is t)
-            depth[id(t)] = 2 + max(tensor_depth(p) for p in op[1])
+    def tensor_depth(t: Any) -> int:  # leaves at 0, an op's output two columns after its inputs
+        if id(t) not in depth:
+            depth[id(t)] = 2 + max(map(tensor_depth, producer[id(t)])) if id(t) in producer else 0
         return depth[id(t)]
 
     for t, _ in tensors:
@@ -83,44 +72,34 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
         for p in inputs:
             if p._ctx is None and not p.requires_grad:
                 depth[id(p)] = max(depth[id(p)], depth[id(out)] - 2)
-    positions: dict[Any, tuple[float, float]] = {}
     columns: dict[int, list] = {}
-    for t, name in tensors:
-        columns.setdefault(depth[id(t)], []).append(("t", t, name))
-    for op_name, _, out in ops:
-        columns.setdefault(depth[id(out)] - 1, []).append(("op", out, op_name))
-    for col, items in columns.items():
-        for row, item in enumerate(items):
-            positions[(item[0], id(item[1]))] = (col, -row + (len(items) - 1) / 2)
+    for t, _ in tensors:
+        columns.setdefault(depth[id(t)], []).append(("t", t))
+    for _, _, out in ops:
+        columns.setdefault(depth[id(out)] - 1, []).append(("op", out))
+    positions = {(kind, id(t)): (col, (len(items) - 1) / 2 - row)
+                 for col, items in columns.items() for row, (kind, t) in enumerate(items)}
 
     width = max(columns) + 1
     fig, ax = ctx.subplots(figsize=(1.45 * width + 1, 4.2))
     arrow = {"arrowstyle": "-|>", "color": "#777", "shrinkA": 14, "shrinkB": 14}
     for op_name, inputs, out in ops:
-        ox, oy = positions[("op", id(out))]
+        at = positions[("op", id(out))]
         for p in inputs:
-            px, py = positions[("t", id(p))]
-            ax.annotate("", xy=(ox, oy), xytext=(px, py), arrowprops=arrow)
-        tx, ty = positions[("t", id(out))]
-        ax.annotate("", xy=(tx, ty), xytext=(ox, oy), arrowprops=arrow)
-        ax.text(ox, oy, op_name, ha="center", va="center", fontsize=8,
+            ax.annotate("", xy=at, xytext=positions[("t", id(p))], arrowprops=arrow)
+        ax.annotate("", xy=positions[("t", id(out))], xytext=at, arrowprops=arrow)
+        ax.text(*at, op_name, ha="center", va="center", fontsize=8,
                 bbox={"boxstyle": "circle", "fc": "#fff2cc", "ec": "#b8860b"})
     for t, name in tensors:
-        x, y = positions[("t", id(t))]
-        value = float(t.array.reshape(-1)[0]) if t.array.size == 1 else None
-        g = t.grad
-        grad = g.array.reshape(-1)[0] if g is not None and g.array.size == 1 else None
-        label = name + ("" if value is None else f"\n= {value:.4g}")
-        if grad is not None:
-            label += f"\nbar = {float(grad):.4g}"
-        colour = "#dae8fc" if t._ctx is None else "#d5e8d4"
-        ax.text(x, y, label, ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": "round", "fc": colour, "ec": "#555"})
-    ax.set_xlim(-0.7, width - 0.3)
-    ys = [p[1] for p in positions.values()]
-    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
+        label = name if t.array.size != 1 else f"{name}\n= {float(t.array.reshape(-1)[0]):.4g}"
+        if t.grad is not None and t.grad.array.size == 1:
+            label += f"\nbar = {float(t.grad.array.reshape(-1)[0]):.4g}"
+        ax.text(*positions[("t", id(t))], label, ha="center", va="center", fontsize=8,
+                bbox={"boxstyle": "round", "fc": "#dae8fc" if t._ctx is None else "#d5e8d4",
+                      "ec": "#555"})
+    ys = [y for _, y in positions.values()]
+    ax.set(xlim=(-0.7, width - 0.3), ylim=(min(ys) - 0.9, max(ys) + 0.9), title=title)
     ax.axis("off")
-    ax.set_title(title)
     ctx.figure("computation_graph", fig, "The recorded computation graph: blue boxes are leaves, "
                "green boxes intermediate values, yellow circles the ops; each box shows the value "
                "and the gradient bar = ∂L/∂(node) after backward().")
@@ -128,11 +107,7 @@ def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
 
 def univariate_graph(cfg: dict, ctx: Any) -> dict:
     """z = wx + b, y = σ(z), L = ½(y − t)²: autograd's gradients at every node vs the chain rule."""
-    f64 = xp.float64
-    x = Tensor(cfg["x"], dtype=f64)
-    t = Tensor(cfg["t"], dtype=f64)
-    w = Tensor(cfg["w"], dtype=f64, requires_grad=True)
-    b = Tensor(cfg["b"], dtype=f64, requires_grad=True)
+    x, t, w, b = (Tensor(cfg[k], dtype=xp.float64, requires_grad=k in "wb") for k in "xtwb")
     wx = w * x
     z = wx + b
     y = sigmoid(z)
@@ -149,19 +124,15 @@ def univariate_graph(cfg: dict, ctx: Any) -> dict:
     draw_graph(ctx, tensors, ops, "z = wx + b,  y = σ(z),  L = ½(y − t)²")
 
     # The chain rule by hand (Lecture 6): L̄ = 1, ȳ = y − t, z̄ = ȳ σ'(z), w̄ = z̄ x, b̄ = z̄.
-    xv, tv, wv, bv = cfg["x"], cfg["t"], cfg["w"], cfg["b"]
-    zv = wv * xv + bv
-    yv = 1.0 / (1.0 + float(xp.exp(-zv)))
-    y_bar = yv - tv
+    yv = 1.0 / (1.0 + float(xp.exp(-(cfg["w"] * cfg["x"] + cfg["b"]))))
+    y_bar = yv - cfg["t"]
     z_bar = y_bar * yv * (1 - yv)
-    hand = {"y": y_bar, "z": z_bar, "w": z_bar * xv, "b": z_bar}
-    auto = {"y": float(y.grad.item()), "z": float(z.grad.item()), "w": float(w.grad.item()),
-            "b": float(b.grad.item())}
+    hand = {"y": y_bar, "z": z_bar, "w": z_bar * cfg["x"], "b": z_bar}
+    auto = {"y": y.grad.item(), "z": z.grad.item(), "w": w.grad.item(), "b": b.grad.item()}
     rows = [[k, hand[k], auto[k], rel_error(hand[k], auto[k])] for k in hand]
     ctx.table("univariate", ["node", "chain rule by hand", "autograd", "relative error"], rows,
               caption="Gradients at the nodes of the univariate graph")
-    return {"graph_nodes": len(tensors), "graph_ops": len(ops),
-            "graph_max_rel_error": max(r[3] for r in rows)}
+    return {"graph_ops": len(ops), "graph_max_rel_error": max(r[3] for r in rows)}
 
 
 # ------------------------------------------------------------------ the two-layer MLP
@@ -185,8 +156,7 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     generator = xp.random.default_rng(ctx.seed)
     n, d, hdim, k = cfg["batch"], cfg["inputs"], cfg["hidden"], cfg["outputs"]
     model = Sequential(Linear(d, hdim), Sigmoid(), Linear(hdim, k)).double()
-    x = generator.standard_normal((n, d))
-    t = generator.standard_normal((n, k))
+    x, t = generator.standard_normal((n, d)), generator.standard_normal((n, k))
     xs, ts = Tensor(x, dtype=xp.float64), Tensor(t, dtype=xp.float64)
 
     def loss_fn() -> Any:
@@ -197,34 +167,25 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     loss_fn().backward()
     params = dict(model.named_parameters())
     auto = {name: p.grad.array.copy() for name, p in params.items()}
-    hand = hand_gradients(x, t, params["0.weight"].array, params["0.bias"].array,
-                          params["2.weight"].array, params["2.bias"].array)
-    eps = cfg["eps"]
-    numeric = {}
-    for name, p in ctx.progress(params.items(), desc="finite differences"):
-        numeric[name] = central_differences(lambda: float(loss_fn().item()), p.array,
-                                            eps=eps).reshape(p.shape)
-    rows = []
-    for name in params:
-        rows.append([name, "x".join(map(str, params[name].shape)),
-                     rel_error(hand[name], auto[name]), rel_error(hand[name], numeric[name]),
-                     rel_error(auto[name], numeric[name])])
+    hand = hand_gradients(x, t, *(p.array for p in params.values()))
+    numeric = {name: central_differences(lambda: float(loss_fn().item()), p.array,
+                                         eps=cfg["eps"]).reshape(p.shape)
+               for name, p in ctx.progress(params.items(), desc="finite differences")}
+    rows = [[name, "x".join(map(str, p.shape)), rel_error(hand[name], auto[name]),
+             rel_error(hand[name], numeric[name]), rel_error(auto[name], numeric[name])]
+            for name, p in params.items()]
     ctx.table("mlp", ["parameter", "shape", "hand vs autograd", "hand vs finite diff.",
                       "autograd vs finite diff."], rows,
               caption=f"Relative errors (max over elements) for a {d}-{hdim}-{k} MLP, batch {n}, "
-                      f"float64, ε = {eps:g}")
+                      f"float64, ε = {cfg['eps']:g}")
     fig, ax = ctx.subplots(figsize=(7, 3.6))
-    names = [r[0] for r in rows]
-    for j, (label, col) in enumerate([("hand vs autograd", 2), ("hand vs FD", 3),
-                                      ("autograd vs FD", 4)]):
-        ax.bar([i + 0.27 * (j - 1) for i in range(len(names))],
-               [max(r[col], 1e-18) for r in rows], width=0.27, label=label)
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names)
-    ax.set_ylabel("max relative error")
+    for j, label in enumerate(["hand vs autograd", "hand vs FD", "autograd vs FD"]):
+        ax.bar([i + 0.27 * (j - 1) for i in range(len(rows))],
+               [max(r[2 + j], 1e-18) for r in rows], width=0.27, label=label)
+    ax.set_xticks(range(len(rows)), [r[0] for r in rows])
+    ax.set(yscale="log", ylabel="max relative error",
+           title="hand-derived gradients = backprop = finite differences")
     ax.legend(fontsize=8)
-    ax.set_title("hand-derived gradients = backprop = finite differences")
     ctx.figure("mlp_gradient_errors", fig, "Relative errors of the three ways of computing the "
                "gradient (float64; the finite-difference error is O(ε²) plus round-off).")
     return {"mlp_hand_vs_autograd": max(r[2] for r in rows),
@@ -234,8 +195,7 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    results = univariate_graph(cfg, ctx)
-    results.update(mlp_check(cfg, ctx))
+    results = {**univariate_graph(cfg, ctx), **mlp_check(cfg, ctx)}
     ctx.note("Backpropagation reuses each node's gradient for all its inputs, so one backward "
              "pass costs about as much as the forward pass; the finite differences needed two "
              f"forward passes per parameter ({2 * results['mlp_parameters']} here).")

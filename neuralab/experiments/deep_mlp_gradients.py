@@ -21,12 +21,12 @@ layer and a histogram of every layer's activations, at initialization and after 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
+from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
@@ -34,6 +34,7 @@ from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
+from neuralab.plotting import colors
 from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
@@ -80,152 +81,107 @@ def build_mlp(depth: int, width: int, activation: str, init: str, small_std: flo
     return Sequential(*layers)
 
 
-def _measure(model: Any, rec: Any, x: Any, y: Any, step: int) -> float:
-    """One recorded forward/backward pass on a fixed batch; returns the loss."""
+def measure(model: Any, rec: Recorder, x: Any, y: Any, step: int) -> float:
+    """One recorded forward/backward pass on the fixed probe batch; returns the loss."""
     rec.set_step(step)
     model.zero_grad()
     with xp.errstate(all="ignore"):
         loss = cross_entropy(model(x), y)
         loss.backward()
     model.zero_grad()
+    rec.set_step(1)  # not a recorded step: the hooks stay idle while training
     return float(loss.item())
 
 
 class StepBudget(Callback):
-    """Records each step's loss and ends training after ``steps`` steps; keeps the recorder's
-    step counter off its recorded steps."""
+    """Every step's loss; ends training after ``steps`` steps."""
 
-    def __init__(self, steps: int, recorder: Any):
-        self.steps, self.recorder, self.losses = steps, recorder, []
+    def __init__(self, steps: int):
+        self.steps, self.losses = steps, []
 
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
                      target: Any) -> None:
         self.losses.append(loss)
-        self.recorder.set_step(step + 2)
-        trainer.should_stop = step + 1 >= self.steps
+        trainer.should_stop = len(self.losses) >= self.steps
 
 
-def run_one(cfg: dict, activation: str, init: str, data: tuple, ctx: Any) -> dict:
+def run_one(cfg: dict, activation: str, init: str, data: dict, ctx: Any) -> dict:
     """Build, measure at initialization, train, and measure again one (activation, init) pair."""
-    train, x_probe, y_probe, x_test, y_test = data
     manual_seed(ctx.seed)
     model = build_mlp(cfg["depth"], cfg["width"], activation, init, cfg["small_std"])
     rec = Recorder(model, steps={0, FINAL}, vanish_ratio=cfg["vanish_ratio"],
                    histogram_samples=cfg["histogram_samples"])
-    probe_loss0 = _measure(model, rec, x_probe, y_probe, 0)
-    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
-    steps = StepBudget(cfg["steps"], rec)
+    probe_loss = measure(model, rec, *data["probe"], 0)
+    loader = DataLoader(data["train"], batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
+    budget = StepBudget(cfg["steps"])
     trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"]),
-                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[steps])
-    start = time.perf_counter()
-    rec.set_step(1)  # not a recorded step: the hooks stay idle while training
+                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[budget])
     try:
         with xp.errstate(all="ignore"):
             trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:
-        steps.losses.append(math.inf)
-    losses = steps.losses
-    train_time = time.perf_counter() - start
-    probe_loss1 = _measure(model, rec, x_probe, y_probe, FINAL)
+        budget.losses.append(math.inf)
+    measure(model, rec, *data["probe"], FINAL)
     rec.detach()
-    accuracy = evaluate(model, x_test.array, y_test.array, batch_size=1000, topk=(1,))["acc1"]
     weights = [name for name, p in model.named_parameters() if p.ndim >= 2]
-    norms0 = rec.gradient_norms(0)
-    norms1 = rec.gradient_norms(FINAL)
-    every = max(1, len(losses) // 100)
-    for step in range(0, len(losses), every):
-        ctx.log("train", step=step, activation=activation, init=init, loss=losses[step])
-    for when, norms in (("init", norms0), ("trained", norms1)):
+    for step in range(0, len(budget.losses), max(1, len(budget.losses) // 100)):
+        ctx.log("train", step=step, activation=activation, init=init, loss=budget.losses[step])
+    run = {"losses": budget.losses, "probe_loss_init": probe_loss, "flags_init": rec.diagnose(0),
+           "final_train_loss": float(xp.mean(budget.losses[-20:])),
+           "test_accuracy": evaluate(model, *data["test"], batch_size=1000, topk=(1,))["acc1"]}
+    for when, step in (("init", 0), ("trained", FINAL)):
+        norms = rec.gradient_norms(step)
+        run[f"grad_norms_{when}"] = [norms.get(name, 0.0) for name in weights]
         for layer, name in enumerate(weights, start=1):
             ctx.log("grad_norms", activation=activation, init=init, when=when, layer=layer,
                     param=name, norm=norms.get(name, 0.0))
-    flags0 = rec.diagnose(0)
-    return {
-        "activation": activation, "init": init,
-        "grad_norms_init": [norms0.get(n, 0.0) for n in weights],
-        "grad_norms_trained": [norms1.get(n, 0.0) for n in weights],
-        "ratio_init": _ratio(rec.weight_gradient_ratio(0)),
-        "ratio_trained": _ratio(rec.weight_gradient_ratio(FINAL)),
-        "flags_init": flags0,
-        "activation_stats_init": _act_stats(rec, 0),
-        "activation_stats_trained": _act_stats(rec, FINAL),
-        "samples_init": _act_samples(rec, 0),
-        "samples_trained": _act_samples(rec, FINAL),
-        "probe_loss_init": probe_loss0, "probe_loss_trained": probe_loss1,
-        "final_train_loss": float(xp.mean(losses[-20:])) if losses else math.nan,
-        "losses": losses, "test_accuracy": accuracy, "train_seconds": train_time,
-    }
-
-
-def _ratio(value: float | None) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _act_stats(rec: Any, step: int) -> list[dict]:
-    """Mean, std and saturation of each activation layer's output (not the Linear layers)."""
-    return [r for r in rec.rows("activations", step) if r["type"] in ("Sigmoid", "Tanh", "ReLU")]
-
-
-def _act_samples(rec: Any, step: int) -> dict[str, Any]:
-    kinds = {name: type(m).__name__ for name, m in rec.model.named_modules()}
-    return {name: s for name, s in rec.samples.get(step, {}).items()
-            if kinds.get(name) in ("Sigmoid", "Tanh", "ReLU")}
+        ratio = rec.weight_gradient_ratio(step)
+        run[f"ratio_{when}"] = math.nan if ratio is None else float(ratio)
+        # A sample of each activation layer's outputs (not the Linear layers'), for histograms.
+        kinds = {name: type(m).__name__ for name, m in model.named_modules()}
+        run[f"samples_{when}"] = {name: v for name, v in rec.samples.get(step, {}).items()
+                                  if kinds.get(name) in ("Sigmoid", "Tanh", "ReLU")}
+    return run
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     train, test, is_subset = load_mnist(cfg, "deep-mlp-gradients")
-    n_probe = min(cfg["probe_examples"], len(train))
     n_test = min(cfg["eval_examples"], len(test))
-    x_probe = Tensor(train.transform_batch(train.data[:n_probe]))
-    y_probe = Tensor(train.targets[:n_probe])
-    x_test = Tensor(test.transform_batch(test.data[:n_test]))
-    y_test = Tensor(test.targets[:n_test])
-    data = (train, x_probe, y_probe, x_test, y_test)
+    data = {"train": train, "test": dataset_arrays(test, slice(n_test)),
+            "probe": tuple(map(Tensor, dataset_arrays(train, slice(cfg["probe_examples"]))))}
+    runs = {(activation, init): run_one(cfg, activation, init, data, ctx)
+            for activation in cfg["activations"] for init in cfg["inits"]}
 
-    runs = {}
-    for activation in cfg["activations"]:
-        for init in cfg["inits"]:
-            runs[(activation, init)] = run_one(cfg, activation, init, data, ctx)
-
-    rows = []
-    for (activation, init), r in runs.items():
-        rows.append([activation, INIT_LABELS.get(init, init), r["ratio_init"],
-                     r["ratio_trained"], r["probe_loss_init"], r["final_train_loss"],
-                     r["test_accuracy"]])
     ctx.table("summary", ["activation", "initialization", "‖W̄_1‖ / ‖W̄_L‖ at init",
                           "‖W̄_1‖ / ‖W̄_L‖ after training", "loss at init",
-                          "train loss (last 20 steps)", "test accuracy"], rows,
+                          "train loss (last 20 steps)", "test accuracy"],
+              [[activation, INIT_LABELS[init], r["ratio_init"], r["ratio_trained"],
+                r["probe_loss_init"], r["final_train_loss"], r["test_accuracy"]]
+               for (activation, init), r in runs.items()],
               caption=f"A {cfg['depth']}-layer MLP ({cfg['width']} units per hidden layer), "
                       f"SGD lr {cfg['lr']} momentum {cfg['momentum']}, {cfg['steps']} steps of "
                       f"batch {cfg['batch_size']}; test accuracy on {n_test} test images "
                       "(chance: 10%).")
-    _figures(ctx, cfg, runs)
+    figures(ctx, cfg, runs)
     for (activation, init), r in runs.items():
         for flag in r["flags_init"]:
-            ctx.note(f"**{activation}, {INIT_LABELS.get(init, init)}** at initialization: "
+            ctx.note(f"**{activation}, {INIT_LABELS[init]}** at initialization: "
                      f"{flag['message']}.")
     ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
              "The full MNIST training set was used.")
-
-    results: dict[str, Any] = {"data_is_subset": is_subset, "depth": cfg["depth"],
-                               "width": cfg["width"]}
+    results: dict[str, Any] = {"data_is_subset": is_subset}
     for (activation, init), r in runs.items():
-        key = f"{activation}_{init}"
-        results[f"{key}_ratio_init"] = r["ratio_init"]
-        results[f"{key}_ratio_trained"] = r["ratio_trained"]
-        results[f"{key}_test_accuracy"] = r["test_accuracy"]
-        results[f"{key}_final_train_loss"] = r["final_train_loss"]
-        results[f"{key}_vanishing_flag"] = any(f["kind"] == "vanishing" for f in r["flags_init"])
-        results[f"{key}_grad_norms_init"] = r["grad_norms_init"]
+        results[f"{activation}_{init}_ratio_init"] = r["ratio_init"]
+        results[f"{activation}_{init}_test_accuracy"] = r["test_accuracy"]
+        results[f"{activation}_{init}_vanishing_flag"] = any(f["kind"] == "vanishing"
+                                                             for f in r["flags_init"])
     return results
 
 
-def _figures(ctx: Any, cfg: dict, runs: dict) -> None:
-    activations = [a for a in cfg["activations"]]
-    inits = [i for i in cfg["inits"]]
-    colors = {"small": "#c44e52", "xavier": "#4c72b0", "he": "#55a868"}
+def figures(ctx: Any, cfg: dict, runs: dict) -> None:
+    activations, inits = cfg["activations"], cfg["inits"]
+    colours = {"small": "#c44e52", "xavier": "#4c72b0", "he": "#55a868"}
     tiny = 1e-45  # float32's smallest subnormal: an exactly-zero gradient is drawn at the floor
-
     fig, axes = ctx.subplots(1, len(activations), figsize=(4.6 * len(activations), 3.9),
                              squeeze=False)
     for ax, activation in zip(axes[0], activations):
@@ -233,47 +189,39 @@ def _figures(ctx: Any, cfg: dict, runs: dict) -> None:
             r = runs[(activation, init)]
             layers = range(1, len(r["grad_norms_init"]) + 1)
             ax.plot(layers, [max(v, tiny) for v in r["grad_norms_init"]], "-o", ms=3,
-                    color=colors.get(init), label=f"{INIT_LABELS.get(init, init)}, init")
+                    color=colours[init], label=f"{INIT_LABELS[init]}, init")
             ax.plot(layers, [max(v, tiny) for v in r["grad_norms_trained"]], "--", ms=3,
-                    color=colors.get(init), alpha=0.7, label="  after training")
-        ax.set_yscale("log")
-        ax.set_xlabel("layer l (1 = input side)")
-        ax.set_ylabel("‖∂L/∂W_l‖")
-        ax.set_title(activation)
+                    color=colours[init], alpha=0.7, label="  after training")
+        ax.set(yscale="log", xlabel="layer l (1 = input side)", ylabel="‖∂L/∂W_l‖",
+               title=activation)
         ax.legend(fontsize=7)
     fig.tight_layout()
     ctx.figure("gradient_norms", fig, "Gradient norm of every layer's weights at initialization "
                "(solid) and after training (dashed). A falling line from right to left is a "
                "vanishing gradient: backpropagation multiplies by one Jacobian per layer.")
 
-    for when, key in (("init", "samples_init"), ("trained", "samples_trained")):
-        fig, axes = ctx.subplots(len(activations), len(inits),
-                                 figsize=(3.6 * len(inits), 2.7 * len(activations)),
-                                 squeeze=False)
-        for row, activation in enumerate(activations):
-            for col, init in enumerate(inits):
-                ax = axes[row][col]
-                samples = runs[(activation, init)][key]
-                names = list(samples)
-                chosen = sorted({0, len(names) // 4, len(names) // 2, 3 * len(names) // 4,
-                                 len(names) - 1}) if names else []
-                cmap = _cmap()
-                # One range per panel, so that the layers' spreads can be compared.
-                lo = min((float(samples[names[i]].min()) for i in chosen), default=0.0)
-                hi = max((float(samples[names[i]].max()) for i in chosen), default=1.0)
-                if activation == "sigmoid":
-                    lo, hi = 0.0, 1.0
-                elif hi - lo < 1e-12:
-                    lo, hi = lo - 1e-3, hi + 1e-3
-                for i in chosen:
-                    ax.hist(samples[names[i]], bins=40, range=(lo, hi), histtype="step",
-                            density=True, color=cmap(i / max(1, len(names) - 1)),
-                            label=f"layer {i + 1}")
-                ax.set_title(f"{activation}, {INIT_LABELS.get(init, init)}", fontsize=9)
-                ax.tick_params(labelsize=7)
-                ax.set_yticks([])
-                if row == 0 and col == 0:
-                    ax.legend(fontsize=6)
+    for when in ("init", "trained"):
+        fig, axes = ctx.subplots(len(activations), len(inits), squeeze=False,
+                                 figsize=(3.6 * len(inits), 2.7 * len(activations)))
+        for (activation, init), ax in zip(runs, axes.ravel()):
+            samples = list(runs[(activation, init)][f"samples_{when}"].values())
+            n = len(samples)
+            chosen = sorted({0, n // 4, n // 2, 3 * n // 4, n - 1}) if n else []
+            # One range per panel, so that the layers' spreads can be compared.
+            lo = min((float(samples[i].min()) for i in chosen), default=0.0)
+            hi = max((float(samples[i].max()) for i in chosen), default=1.0)
+            if activation == "sigmoid":
+                lo, hi = 0.0, 1.0
+            elif hi - lo < 1e-12:
+                lo, hi = lo - 1e-3, hi + 1e-3
+            palette = colors(n)  # colour: depth
+            for i in chosen:
+                ax.hist(samples[i], bins=40, range=(lo, hi), histtype="step", density=True,
+                        color=palette[i], label=f"layer {i + 1}")
+            ax.set_title(f"{activation}, {INIT_LABELS[init]}", fontsize=9)
+            ax.tick_params(labelsize=7)
+            ax.set_yticks([])
+        axes[0][0].legend(fontsize=6)
         fig.suptitle("activation histograms " + ("at initialization" if when == "init" else
                                                   "after training"))
         fig.tight_layout()
@@ -283,26 +231,16 @@ def _figures(ctx: Any, cfg: dict, runs: dict) -> None:
 
     fig, ax = ctx.subplots(figsize=(8, 4.2))
     for (activation, init), r in runs.items():
-        losses = xp.array(r["losses"], dtype=float)
-        if losses.size:
-            k = max(1, losses.size // 50)
-            smooth = xp.convolve(losses, xp.ones(k) / k, mode="valid")
-            ax.plot(smooth, label=f"{activation}, {INIT_LABELS.get(init, init)}",
-                    color=colors.get(init),
-                    ls={"sigmoid": ":", "tanh": "--", "relu": "-"}.get(activation, "-"))
+        k = max(1, len(r["losses"]) // 50)
+        ax.plot(xp.convolve(r["losses"], xp.ones(k) / k, mode="valid"), color=colours[init],
+                label=f"{activation}, {INIT_LABELS[init]}",
+                ls={"sigmoid": ":", "tanh": "--", "relu": "-"}[activation])
     ax.axhline(math.log(10), color="gray", lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss (moving average)")
-    ax.set_title("training a 20-layer MLP: only well-scaled networks learn")
+    ax.set(xlabel="step", ylabel="training loss (moving average)",
+           title=f"training a {cfg['depth']}-layer MLP: only well-scaled networks learn")
     ax.legend(fontsize=7, ncol=3)
     ctx.figure("training", fig, "Training loss; the grey line is log 10, the loss of a uniform "
                "guess.")
-
-
-def _cmap() -> Any:
-    import matplotlib
-
-    return matplotlib.colormaps["viridis"]
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

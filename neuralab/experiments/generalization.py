@@ -37,8 +37,9 @@ from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
+from neuralab.nn.utils import l1_penalty
 from neuralab.optim import SGD, Adam
-from neuralab.train import Callback, Trainer
+from neuralab.train import Callback, Trainer, fit
 from neuralab.train.metrics import evaluate
 
 
@@ -82,16 +83,12 @@ class GaussianTask:
 
 
 def fit_synthetic(x: Any, y: Any, hidden: tuple[int, ...], cfg: dict, seed: int) -> Any:
-    """Full-batch Adam on a (d → hidden → 2) ReLU MLP, long enough to fit what it can."""
+    """A (d → hidden → 2) ReLU MLP trained through ``Trainer`` by full-batch Adam, long enough
+    to fit what it can (one epoch of ``synthetic_steps`` steps on the whole training set)."""
     manual_seed(seed)
     model = create("mlp", in_features=x.shape[1], hidden=hidden, num_classes=2)
-    opt = Adam(model.parameters(), lr=cfg["synthetic_lr"])
-    xt, yt = Tensor(x), Tensor(y)
-    for _ in range(cfg["synthetic_steps"]):
-        loss = cross_entropy(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    fit(model, [(Tensor(x), Tensor(y))] * cfg["synthetic_steps"], epochs=1, progress=False,
+        optimizer=Adam(model.parameters(), lr=cfg["synthetic_lr"]), log=None)
     return model
 
 
@@ -103,63 +100,46 @@ def synthetic_part(cfg: dict, ctx: Any) -> dict:
     task = GaussianTask(cfg["dim"], cfg["delta"], ctx.seed)
     bayes, n_test = task.bayes_error, cfg["test_examples"]
     se = math.sqrt(bayes * (1 - bayes) / n_test)
-    capacity = {h: {"train": [], "test": []} for h in cfg["hidden_sweep"]}
-    sizes = {n: {"train": [], "test": []} for n in cfg["size_sweep"]}
+    # errors[sweep][setting] = [(train error, test error) for each data draw]
+    errors: dict[str, dict[int, list]] = {"capacity": {h: [] for h in cfg["hidden_sweep"]},
+                                          "train_size": {n: [] for n in cfg["size_sweep"]}}
     bayes_rule_errors = []
-    todo = cfg["repeats"] * (len(capacity) + len(sizes))
-    bar = ctx.progress(total=todo, desc="synthetic")
+    bar = ctx.progress(total=cfg["repeats"] * (len(errors["capacity"]) + len(errors["train_size"])),
+                       desc="synthetic")
     for rep in range(cfg["repeats"]):
         g = xp.random.default_rng([ctx.seed, rep])
         x_test, y_test = task.sample(n_test, g)
         bayes_rule_errors.append(float((task.bayes_predict(x_test) != y_test).mean()))
         x_train, y_train = task.sample(cfg["train_examples"], g)
-        for h in capacity:
-            hidden = () if h == 0 else (h,)
-            model = fit_synthetic(x_train, y_train, hidden, cfg, ctx.seed + rep)
-            capacity[h]["train"].append(error_rate(model, x_train, y_train))
-            capacity[h]["test"].append(error_rate(model, x_test, y_test))
-            ctx.log("capacity", step=h, repeat=rep, train_error=capacity[h]["train"][-1],
-                    test_error=capacity[h]["test"][-1])
-            bar.update(1)
-        for n in sizes:
-            xs, ys = task.sample(n, g)
-            model = fit_synthetic(xs, ys, (cfg["size_hidden"],), cfg, ctx.seed + rep)
-            sizes[n]["train"].append(error_rate(model, xs, ys))
-            sizes[n]["test"].append(error_rate(model, x_test, y_test))
-            ctx.log("train_size", step=n, repeat=rep, train_error=sizes[n]["train"][-1],
-                    test_error=sizes[n]["test"][-1])
+        jobs = [("capacity", h, x_train, y_train, (h,) if h else ()) for h in cfg["hidden_sweep"]]
+        jobs += [("train_size", n, *task.sample(n, g), (cfg["size_hidden"],))
+                 for n in cfg["size_sweep"]]
+        for sweep, key, x, y, hidden in jobs:
+            model = fit_synthetic(x, y, hidden, cfg, ctx.seed + rep)
+            errors[sweep][key].append((error_rate(model, x, y), error_rate(model, x_test, y_test)))
+            ctx.log(sweep, step=key, repeat=rep, train_error=errors[sweep][key][-1][0],
+                    test_error=errors[sweep][key][-1][1])
             bar.update(1)
     bar.close()
-
-    def mean(values: list[float]) -> float:
-        return float(xp.mean(values))
-
-    hs = list(capacity)
-    cap_train = [mean(capacity[h]["train"]) for h in hs]
-    cap_test = [mean(capacity[h]["test"]) for h in hs]
-    ns = list(sizes)
-    size_train = [mean(sizes[n]["train"]) for n in ns]
-    size_test = [mean(sizes[n]["test"]) for n in ns]
-    every_test = [e for d in (capacity, sizes) for v in d.values() for e in v["test"]]
+    # Mean over the data draws: (train errors, test errors) along each sweep.
+    (cap_train, cap_test), (size_train, size_test) = (
+        [[float(xp.mean([e[i] for e in runs])) for runs in errors[sweep].values()]
+         for i in (0, 1)] for sweep in ("capacity", "train_size"))
+    hs, ns = cfg["hidden_sweep"], cfg["size_sweep"]
 
     fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(12, 4.3))
     labels = ["linear" if h == 0 else str(h) for h in hs]
-    pos = list(range(len(hs)))
-    ax1.plot(pos, [100 * e for e in cap_train], "o-", label="training error")
-    ax1.plot(pos, [100 * e for e in cap_test], "o-", label="test error")
-    ax1.axhline(100 * bayes, color="k", ls="--", label=f"Bayes error {bayes:.2%}")
-    ax1.set_xticks(pos, labels)
-    ax1.set_xlabel("hidden units")
-    ax1.set_ylabel("error (%)")
-    ax1.set_title(f"Capacity sweep, {cfg['train_examples']} training points, d={cfg['dim']}")
-    ax1.legend()
-    ax2.semilogx(ns, [100 * e for e in size_train], "o-", label="training error")
-    ax2.semilogx(ns, [100 * e for e in size_test], "o-", label="test error")
-    ax2.axhline(100 * bayes, color="k", ls="--", label="Bayes error")
-    ax2.set_xlabel("training examples")
-    ax2.set_ylabel("error (%)")
-    ax2.set_title(f"Training-set size sweep, {cfg['size_hidden']} hidden units")
-    ax2.legend()
+    for ax, xs, train, test in ((ax1, range(len(hs)), cap_train, cap_test),
+                                (ax2, ns, size_train, size_test)):
+        ax.plot(xs, [100 * e for e in train], "o-", label="training error")
+        ax.plot(xs, [100 * e for e in test], "o-", label="test error")
+        ax.axhline(100 * bayes, color="k", ls="--", label=f"Bayes error {bayes:.2%}")
+        ax.set_ylabel("error (%)")
+    ax1.set_xticks(range(len(hs)), labels)
+    ax1.set(xlabel="hidden units",
+            title=f"Capacity sweep, {cfg['train_examples']} training points, d={cfg['dim']}")
+    ax2.set(xscale="log", xlabel="training examples",
+            title=f"Training-set size sweep, {cfg['size_hidden']} hidden units")
     ctx.figure("synthetic", fig, f"Two Gaussians with equal covariance, Mahalanobis distance "
                f"Δ = {task.delta:.2f}, Bayes error Φ(−Δ/2) = {bayes:.2%}; test error on "
                f"{n_test} fresh points (standard error {se:.2%}), mean of {cfg['repeats']} "
@@ -172,10 +152,11 @@ def synthetic_part(cfg: dict, ctx: Any) -> dict:
               [[n, tr, te] for n, tr, te in zip(ns, size_train, size_test)],
               caption=f"Synthetic task, {cfg['size_hidden']} hidden units")
     return {"bayes_error": bayes, "delta": task.delta, "test_standard_error": se,
-            "bayes_rule_test_error": mean(bayes_rule_errors),
-            "min_synthetic_test_error": min(every_test),
-            "capacity_hidden": hs, "capacity_train_error": cap_train,
-            "capacity_test_error": cap_test, "size_examples": ns,
+            "bayes_rule_test_error": float(xp.mean(bayes_rule_errors)),
+            "min_synthetic_test_error": min(test for runs in (*errors["capacity"].values(),
+                                                              *errors["train_size"].values())
+                                            for _, test in runs),
+            "capacity_train_error": cap_train, "capacity_test_error": cap_test,
             "size_train_error": size_train, "size_test_error": size_test}
 
 
@@ -200,57 +181,44 @@ class BestOnValidation(Callback):
     lowest validation error (ties: lower loss), which early stopping returns to."""
 
     def __init__(self, val: tuple):
-        self.val = val
-        self.curve: list[tuple[int, float, float]] = []
+        self.val, self.curve = val, []
         self.key, self.epoch, self.state = (math.inf, math.inf), 0, None
 
-    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict) -> None:
         val = evaluate(trainer.model, *self.val, batch_size=1000, topk=(1,))
         self.curve.append((epoch, val["loss"], val["err1"]))
         if (val["err1"], val["loss"]) < self.key:
-            self.key, self.epoch, self.state = (val["err1"], val["loss"]), epoch, \
-                trainer.model.state_dict()
+            self.key, self.epoch = (val["err1"], val["loss"]), epoch
+            self.state = trainer.model.state_dict()
 
 
-def fit_mnist(cfg: dict, data: dict, seed: int, hidden: tuple[int, ...] | None = None,
+def fit_mnist(cfg: dict, data: dict, label: str, seed: int, hidden: tuple[int, ...] = (),
               weight_decay: float = 0.0, l1: float = 0.0, dropout: float = 0.0,
               shift: int = 0) -> dict:
-    """Train an MLP on the small MNIST training set; validation loss/error after every epoch,
-    keeping the weights of the epoch with the lowest validation error (for early stopping).
+    """Train an MLP on the small MNIST training set, keeping the weights of the epoch with the
+    lowest validation error (for early stopping).
 
     L2 is SGD's ``weight_decay`` (the gradient of λ/2‖w‖²); L1 adds λ Σ|w| over the weight
     matrices to the loss, whose subgradient λ·sign(w) pulls every weight towards zero by the
     same amount, however small it already is.
     """
     manual_seed(seed)
-    hidden = tuple(cfg["mnist_hidden"]) if hidden is None else hidden
-    model = create("mlp", hidden=hidden, dropout=dropout)
-    opt = SGD(model.parameters(), lr=cfg["mnist_lr"], momentum=0.9, weight_decay=weight_decay)
+    model = create("mlp", hidden=hidden or tuple(cfg["mnist_hidden"]), dropout=dropout)
     weights = [p for p in model.parameters() if p.ndim >= 2]
-    x_train, y_train = data["train"]
     g = xp.random.default_rng(seed)  # the batch order and the shifts
-    loader = ArrayLoader(x_train, y_train, cfg["batch_size"], seed, generator=g,
-                         augment=(lambda xb: random_shift(xb, shift, g)) if shift else None)
-
-    def loss_fn(z: Any, y: Any) -> Any:
-        loss = cross_entropy(z, y)
-        for w in weights if l1 > 0 else ():
-            loss = loss + l1 * w.abs().sum()
-        return loss
-
+    loader = ArrayLoader(*data["train"], cfg["batch_size"], seed, generator=g,
+                         augment=lambda xb: random_shift(xb, shift, g))
     best = BestOnValidation(data["val"])
-    Trainer(model, opt, loss_fn=loss_fn, progress=False, log=None, topk=(1,),
-            callbacks=[best]).fit(loader, epochs=cfg["mnist_epochs"])
-    curve = best.curve
-    x_test, y_test = data["test"]
-    train = evaluate(model, x_train, y_train, batch_size=1000, topk=(1,))
-    test = evaluate(model, x_test, y_test, batch_size=1000, topk=(1,), probs=True)
-    train_loss, train_acc = train["loss"], train["acc1"]
-    test_loss, test_acc, probs = test["loss"], test["acc1"], test["probs"]
-    first = weights[0].array.ravel().copy()
-    return {"model": model, "curve": curve, "best_epoch": best.epoch, "best_state": best.state,
-            "train_error": 1 - train_acc, "train_loss": train_loss, "test_error": 1 - test_acc,
-            "test_loss": test_loss, "probs": probs, "first_weights": first}
+    Trainer(model, SGD(model.parameters(), lr=cfg["mnist_lr"], momentum=0.9,
+                       weight_decay=weight_decay),
+            loss_fn=lambda z, y: cross_entropy(z, y) + (l1_penalty(weights, l1) if l1 else 0.0),
+            progress=False, log=None, topk=(1,), callbacks=[best]).fit(
+        loader, epochs=cfg["mnist_epochs"])
+    test = evaluate(model, *data["test"], batch_size=1000, topk=(1,), probs=True)
+    return {"label": label, "curve": best.curve, "best_epoch": best.epoch,
+            "best_state": best.state, "test_error": 1 - test["acc1"], "test_loss": test["loss"],
+            "train_error": 1 - evaluate(model, *data["train"], batch_size=1000, topk=(1,))["acc1"],
+            "probs": test["probs"], "first_weights": weights[0].array.ravel().copy()}
 
 
 def mnist_part(cfg: dict, ctx: Any) -> dict:
@@ -263,133 +231,93 @@ def mnist_part(cfg: dict, ctx: Any) -> dict:
     data = {"train": dataset_arrays(train, slice(n)),
             "val": dataset_arrays(train, slice(n, n + n_val)),
             "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}
-    seed = ctx.seed
-    jobs = (len(cfg["mnist_hidden_sweep"]) + len(cfg["l2_sweep"]) + len(cfg["l1_sweep"])
-            + cfg["ensemble_size"] + 2)
-    bar = ctx.progress(total=jobs, desc="mnist")
+    bar = ctx.progress(total=len(cfg["mnist_hidden_sweep"]) + len(cfg["l2_sweep"])
+                       + len(cfg["l1_sweep"]) + cfg["ensemble_size"] + 2, desc="mnist")
 
-    def fit(**kw: Any) -> dict:
-        r = fit_mnist(cfg, data, kw.pop("seed", seed), **kw)
+    def fit_one(label: str, seed: int = ctx.seed, **options: Any) -> dict:
         bar.update(1)
-        return r
+        return fit_mnist(cfg, data, label, seed, **options)
 
-    base = fit()
-    rows: list[list[Any]] = []
-    results: dict[str, Any] = {"mnist_is_subset": is_subset, "mnist_train_examples": n,
-                               "base_train_error": base["train_error"],
-                               "base_test_error": base["test_error"]}
-
-    # Capacity on MNIST.
-    cap = [(h, fit(hidden=(h,))) for h in cfg["mnist_hidden_sweep"]]
-    results["mnist_capacity_hidden"] = [h for h, _ in cap]
-    results["mnist_capacity_train_error"] = [r["train_error"] for _, r in cap]
-    results["mnist_capacity_test_error"] = [r["test_error"] for _, r in cap]
-    rows += [[f"hidden {h}", r["train_error"], r["test_error"]] for h, r in cap]
-
-    # L2 and L1 sweeps, with the first-layer weights kept for the histograms.
-    rows.append([f"baseline {tuple(cfg['mnist_hidden'])}", base["train_error"],
-                 base["test_error"]])
-    l2 = [(lam, fit(weight_decay=lam)) for lam in cfg["l2_sweep"]]
-    l1 = [(lam, fit(l1=lam)) for lam in cfg["l1_sweep"]]
-    rows += [[f"L2 λ={lam:g}", r["train_error"], r["test_error"]] for lam, r in l2]
-    rows += [[f"L1 λ={lam:g}", r["train_error"], r["test_error"]] for lam, r in l1]
-    tiny = cfg["zero_threshold"]
-
-    def near_zero(r: dict) -> float:
-        return float((xp.abs(r["first_weights"]) < tiny).mean())
-
-    results["l2_test_error"] = [r["test_error"] for _, r in l2]
-    results["l1_test_error"] = [r["test_error"] for _, r in l1]
-    results["near_zero_fraction_none"] = near_zero(base)
-    results["near_zero_fraction_l2"] = near_zero(l2[-1][1]) if l2 else None
-    results["near_zero_fraction_l1"] = near_zero(l1[-1][1]) if l1 else None
-
-    # Dropout and augmentation.
-    drop = fit(dropout=cfg["dropout"])
-    aug = fit(shift=cfg["shift"])
-    rows.append([f"dropout p={cfg['dropout']}", drop["train_error"], drop["test_error"]])
-    rows.append([f"random shifts ±{cfg['shift']} px", aug["train_error"], aug["test_error"]])
-    results.update({"dropout_test_error": drop["test_error"],
-                    "augment_test_error": aug["test_error"]})
-
-    # Early stopping: the baseline's weights at the epoch of lowest validation loss.
-    stopped = create("mlp", hidden=tuple(cfg["mnist_hidden"]))
-    stopped.load_state_dict(base["best_state"])
-    stopped_test = evaluate(stopped, *data["test"], batch_size=1000, topk=(1,))
-    es_loss, es_acc = stopped_test["loss"], stopped_test["acc1"]
-    rows.append([f"early stopping (epoch {base['best_epoch']})", None, 1 - es_acc])
-    results.update({"early_stop_epoch": base["best_epoch"], "early_stop_test_error": 1 - es_acc,
-                    "early_stop_test_loss": es_loss, "final_test_loss": base["test_loss"]})
-
+    widths = [fit_one(f"hidden {h}", hidden=(h,)) for h in cfg["mnist_hidden_sweep"]]
+    base = fit_one(f"baseline {tuple(cfg['mnist_hidden'])}")
+    l2 = [fit_one(f"L2 λ={lam:g}", weight_decay=lam) for lam in cfg["l2_sweep"]]
+    l1 = [fit_one(f"L1 λ={lam:g}", l1=lam) for lam in cfg["l1_sweep"]]
+    others = [fit_one(f"dropout p={cfg['dropout']}", dropout=cfg["dropout"]),
+              fit_one(f"random shifts ±{cfg['shift']} px", shift=cfg["shift"])]
     # Ensemble: average the predicted probabilities of nets from different initialisations.
-    members = [base] + [fit(seed=seed + 1000 * k) for k in range(1, cfg["ensemble_size"])]
+    members = [base] + [fit_one("member", seed=ctx.seed + 1000 * k)
+                        for k in range(1, cfg["ensemble_size"])]
+    bar.close()
     y_test = data["test"][1]
     probs = xp.mean([m["probs"] for m in members], axis=0)
-    ens_error = float((probs.argmax(1) != y_test).mean())
-    ens_loss = float(-xp.log(xp.maximum(probs[xp.arange(len(y_test)), y_test], 1e-12)).mean())
-    member_errors = [m["test_error"] for m in members]
-    member_losses = [m["test_loss"] for m in members]
-    rows.append([f"ensemble of {len(members)}", None, ens_error])
-    results.update({"ensemble_test_error": ens_error, "ensemble_test_loss": ens_loss,
-                    "member_test_errors": member_errors,
-                    "mean_member_test_error": float(xp.mean(member_errors)),
-                    "mean_member_test_loss": float(xp.mean(member_losses)),
-                    "best_member_test_error": min(member_errors)})
-    bar.close()
+    ensemble_error = float((probs.argmax(1) != y_test).mean())
+    # Early stopping: the baseline's weights at the epoch of lowest validation error.
+    stopped = create("mlp", hidden=tuple(cfg["mnist_hidden"]))
+    stopped.load_state_dict(base["best_state"])
+    early = evaluate(stopped, *data["test"], batch_size=1000, topk=(1,))
 
+    rows = [[r["label"], r["train_error"], r["test_error"]] for r in widths + [base] + l2 + l1
+            + others]
+    rows += [[f"early stopping (epoch {base['best_epoch']})", None, 1 - early["acc1"]],
+             [f"ensemble of {len(members)}", None, ensemble_error]]
     ctx.table("mnist", ["model", "training error", "test error"], rows,
               caption=f"MLP on {n} MNIST training images, SGD momentum 0.9 lr {cfg['mnist_lr']}, "
                       f"{cfg['mnist_epochs']} epochs; test on {len(y_test)} images")
-    _figures_mnist(ctx, cfg, base, cap, l2, l1, rows)
-    return results
+    figures_mnist(ctx, cfg, base, widths, [base] + l2[-1:] + l1[-1:], rows)
+
+    def near_zero(r: dict) -> float:
+        return float((xp.abs(r["first_weights"]) < cfg["zero_threshold"]).mean())
+
+    return {"mnist_is_subset": is_subset, "base_test_error": base["test_error"],
+            "mnist_capacity_train_error": [r["train_error"] for r in widths],
+            "mnist_capacity_test_error": [r["test_error"] for r in widths],
+            "near_zero_fraction_none": near_zero(base),
+            "near_zero_fraction_l2": near_zero(l2[-1]) if l2 else None,
+            "near_zero_fraction_l1": near_zero(l1[-1]) if l1 else None,
+            "early_stop_epoch": base["best_epoch"], "early_stop_test_error": 1 - early["acc1"],
+            "early_stop_test_loss": early["loss"], "final_test_loss": base["test_loss"],
+            "ensemble_test_error": ensemble_error,
+            "ensemble_test_loss": float(-xp.log(xp.maximum(
+                probs[xp.arange(len(y_test)), y_test], 1e-12)).mean()),
+            "mean_member_test_error": float(xp.mean([m["test_error"] for m in members])),
+            "mean_member_test_loss": float(xp.mean([m["test_loss"] for m in members]))}
 
 
-def _figures_mnist(ctx: Any, cfg: dict, base: dict, cap: list, l2: list, l1: list,
-                   rows: list) -> None:
-    # Capacity on MNIST.
-    if cap:
+def figures_mnist(ctx: Any, cfg: dict, base: dict, widths: list, penalties: list,
+                  rows: list) -> None:
+    if widths:
         fig, ax = ctx.subplots(figsize=(5.5, 4))
-        hs = [h for h, _ in cap]
-        ax.semilogx(hs, [100 * r["train_error"] for _, r in cap], "o-", label="training error")
-        ax.semilogx(hs, [100 * r["test_error"] for _, r in cap], "o-", label="test error")
-        ax.set_xlabel("hidden units")
-        ax.set_ylabel("error (%)")
-        ax.set_title(f"MNIST capacity sweep ({cfg['mnist_train_examples']} images)")
-        ax.legend()
+        hs = cfg["mnist_hidden_sweep"]
+        ax.semilogx(hs, [100 * r["train_error"] for r in widths], "o-", label="training error")
+        ax.semilogx(hs, [100 * r["test_error"] for r in widths], "o-", label="test error")
+        ax.set(xlabel="hidden units", ylabel="error (%)",
+               title=f"MNIST capacity sweep ({cfg['mnist_train_examples']} images)")
         ctx.figure("mnist_capacity", fig, "Training and test error of one-hidden-layer MLPs "
                    "of growing width on the small MNIST training set.")
 
-    # Weight histograms.
     fig, axes = ctx.subplots(1, 3, figsize=(13, 3.6), sharey=True)
-    panels = [("no penalty", base)]
-    if l2:
-        panels.append((f"L2 λ={l2[-1][0]:g}", l2[-1][1]))
-    if l1:
-        panels.append((f"L1 λ={l1[-1][0]:g}", l1[-1][1]))
-    span = max(float(xp.abs(r["first_weights"]).max()) for _, r in panels)
-    bins = xp.linspace(-span, span, 81)
-    for ax, (title, r) in zip(axes, panels):
+    span = max(float(xp.abs(r["first_weights"]).max()) for r in penalties)
+    for ax, r in zip(axes, penalties):
         w = r["first_weights"]
         frac = float((xp.abs(w) < cfg["zero_threshold"]).mean())
-        ax.hist(w, bins=bins, log=True)
-        ax.set_title(f"{title}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
-        ax.set_xlabel("first-layer weight")
+        ax.hist(w, bins=xp.linspace(-span, span, 81), log=True)
+        title = "no penalty" if r is base else r["label"]
+        ax.set(xlabel="first-layer weight",
+               title=f"{title}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
     ctx.figure("weight_histograms", fig, "Histograms (log counts) of the first layer's weights "
                "after training: L2 shrinks all weights, L1 drives most of them to about zero.")
 
-    # Early stopping and regularization sweeps.
     fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(13, 4.2))
     epochs, val_loss, val_err = zip(*base["curve"])
     ax1.plot(epochs, [100 * e for e in val_err], "o-", ms=3, label="validation error")
     ax1.axvline(base["best_epoch"], color="r", ls="--",
                 label=f"early stopping: epoch {base['best_epoch']}")
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("validation error (%)")
+    ax1.set(xlabel="epoch", ylabel="validation error (%)",
+            title="Early stopping on the validation error")
     ax1b = ax1.twinx()
     ax1b.plot(epochs, val_loss, color="gray", alpha=0.6)
     ax1b.set_ylabel("validation cross-entropy", color="gray")
     ax1.legend(loc="upper center")
-    ax1.set_title("Early stopping on the validation error")
     # Every regularizer's test error side by side (the width sweep is in its own figure).
     bars = [(name, err) for name, _, err in rows if not name.startswith("hidden ")]
     ax2.barh(range(len(bars)), [100 * e for _, e in bars],
@@ -397,10 +325,8 @@ def _figures_mnist(ctx: Any, cfg: dict, base: dict, cap: list, l2: list, l1: lis
     ax2.set_yticks(range(len(bars)), [n for n, _ in bars])
     ax2.invert_yaxis()
     ax2.axvline(100 * base["test_error"], color="k", ls=":")
-    lo = min(e for _, e in bars)
-    ax2.set_xlim(max(0.0, 100 * lo - 3), None)
-    ax2.set_xlabel("test error (%)")
-    ax2.set_title("Regularizers and the ensemble against the baseline")
+    ax2.set(xlim=(max(0.0, 100 * min(e for _, e in bars) - 3), None), xlabel="test error (%)",
+            title="Regularizers and the ensemble against the baseline")
     fig.subplots_adjust(wspace=0.75)
     ctx.figure("regularization", fig, "Left: the baseline's validation error per epoch with the "
                "epoch of lowest validation error marked (grey: validation cross-entropy, which "
@@ -410,8 +336,7 @@ def _figures_mnist(ctx: Any, cfg: dict, base: dict, cap: list, l2: list, l1: lis
 
 # ------------------------------------------------------------------ the experiment
 def run(cfg: dict, ctx: Any) -> dict:
-    results = synthetic_part(cfg, ctx)
-    results.update(mnist_part(cfg, ctx))
+    results = {**synthetic_part(cfg, ctx), **mnist_part(cfg, ctx)}
     ctx.note(f"Synthetic task: Δ = {results['delta']:.3f}, Bayes error "
              f"{results['bayes_error']:.2%}; the Bayes rule itself (known means and covariance) "
              f"scored {results['bayes_rule_test_error']:.2%} on the test points, and the best "
@@ -423,14 +348,13 @@ def run(cfg: dict, ctx: Any) -> dict:
                f"{cfg['mnist_epochs']}: test loss {results['early_stop_test_loss']:.3f} against "
                f"{results['final_test_loss']:.3f} at the last epoch; test error "
                f"{results['early_stop_test_error']:.2%} against {results['base_test_error']:.2%}.")
-    widths, errors = results["mnist_capacity_hidden"], results["mnist_capacity_test_error"]
+    widths, errors = cfg["mnist_hidden_sweep"], results["mnist_capacity_test_error"]
     if widths and errors[-1] <= min(errors):
-        fitted = results["mnist_capacity_train_error"][-1]
         ctx.note(f"On MNIST the widest net ({widths[-1]} hidden units) had the lowest test "
-                 f"error ({errors[-1]:.2%}) with a training error of {fitted:.2%}: SGD from "
-                 "small initial weights prefers simple fits, so on real data more width often "
-                 "keeps helping, while on the synthetic task the extra capacity can only fit "
-                 "the overlap noise.")
+                 f"error ({errors[-1]:.2%}) with a training error of "
+                 f"{results['mnist_capacity_train_error'][-1]:.2%}: SGD from small initial "
+                 "weights prefers simple fits, so on real data more width often keeps helping, "
+                 "while on the synthetic task the extra capacity can only fit the overlap noise.")
     return results
 
 

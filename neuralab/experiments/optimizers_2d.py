@@ -10,163 +10,132 @@ start from the same point on three surfaces:
 * a saddle f = ½x² − ½y² + ¼y⁴ starting almost exactly on the ridge (y₀ tiny): the gradient
   along y is tiny there, so gradient descent lingers, while Adam divides by the gradient's
   running scale and moves at about its learning rate per step, escaping quickly.
+
+Each surface is a ``Module`` whose one parameter is the point p = (x, y) and whose output is
+f(p); ``Trainer`` minimises it over a "data set" of one empty batch, as it trains any network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.nn import Parameter
+from neuralab.nn import Module, Parameter
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
+from neuralab.train import Callback, Trainer, TrainingDiverged
 
-OPTIMIZERS = ["GD", "momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
-
-
-def _components(p: Any) -> tuple[Any, Any]:
-    """x and y of a 2-vector parameter as differentiable scalars (p · e₁, p · e₂)."""
-    e1 = Tensor([1.0, 0.0], dtype=p.dtype)
-    e2 = Tensor([0.0, 1.0], dtype=p.dtype)
-    return p @ e1, p @ e2
-
-
-def quadratic(kappa: float):
-    def f(p: Any) -> Any:
-        x, y = _components(p)
-        return 0.5 * (x * x + kappa * (y * y))
-
-    def f_np(x: Any, y: Any) -> Any:
-        return 0.5 * (x * x + kappa * y * y)
-    return f, f_np
+# Each optimizer from (parameters, lr, adaptive lr, momentum).
+OPTIMIZERS: dict[str, Callable] = {
+    "GD": lambda p, lr, alr, mu: SGD(p, lr=lr),
+    "momentum": lambda p, lr, alr, mu: SGD(p, lr=lr, momentum=mu),
+    "Nesterov": lambda p, lr, alr, mu: SGD(p, lr=lr, momentum=mu, nesterov=True),
+    "AdaGrad": lambda p, lr, alr, mu: Adagrad(p, lr=10 * alr),  # its step shrinks as 1/√(Σg²)
+    "RMSprop": lambda p, lr, alr, mu: RMSprop(p, lr=alr),
+    "Adam": lambda p, lr, alr, mu: Adam(p, lr=alr),
+}
 
 
-def rosenbrock(p: Any) -> Any:
-    x, y = _components(p)
-    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+def surfaces(kappa: float, saddle_y0: float) -> dict[str, tuple]:
+    """(title, f(x, y) for Tensors and arrays alike, start, minimum value, plot range)."""
+    return {
+        "quadratic": (f"ill-conditioned quadratic (κ = {kappa:g})",
+                      lambda x, y: 0.5 * (x * x + kappa * (y * y)), (-4.0, 1.0), 0.0,
+                      ((-4.5, 1.5), (-1.5, 1.5))),
+        "rosenbrock": ("Rosenbrock", lambda x, y: (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2,
+                       (-1.5, 2.0), 0.0, ((-2.0, 2.0), (-1.0, 3.0))),
+        "saddle": ("saddle ½x² − ½y² + ¼y⁴",
+                   lambda x, y: 0.5 * (x * x) - 0.5 * (y * y) + 0.25 * ((y * y) * (y * y)),
+                   (1.5, saddle_y0), -0.25, ((-1.7, 1.7), (-1.5, 1.5))),
+    }
 
 
-def rosenbrock_np(x: Any, y: Any) -> Any:
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+class Surface(Module):
+    """f(p) of the point p = (x, y), the one parameter (float64); the batch is ignored."""
+
+    def __init__(self, f: Callable, start: tuple[float, float]):
+        super().__init__()
+        self.f, self.p = f, Parameter(xp.array(start, dtype=xp.float64))
+
+    def forward(self, batch: Any) -> Any:
+        return self.f(self.p[0], self.p[1])
 
 
-def saddle(p: Any) -> Any:
-    x, y = _components(p)
-    y2 = y * y
-    return 0.5 * (x * x) - 0.5 * y2 + 0.25 * (y2 * y2)
+class Path(Callback):
+    """The point after every step; stops once f exceeds 10¹² (diverging, before overflow)."""
+
+    def __init__(self, p: Any):
+        self.p, self.points = p, [p.array.copy()]
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        self.points.append(self.p.array.copy())
+        trainer.should_stop = abs(loss) > 1e12
 
 
-def saddle_np(x: Any, y: Any) -> Any:
-    return 0.5 * x * x - 0.5 * y * y + 0.25 * y ** 4
-
-
-def make_optimizer(name: str, params: list, lr: float, adaptive_lr: float, momentum: float) -> Any:
-    if name == "GD":
-        return SGD(params, lr=lr)
-    if name == "momentum":
-        return SGD(params, lr=lr, momentum=momentum)
-    if name == "Nesterov":
-        return SGD(params, lr=lr, momentum=momentum, nesterov=True)
-    if name == "AdaGrad":
-        return Adagrad(params, lr=adaptive_lr * 10)  # its step shrinks as 1/√(Σg²)
-    if name == "RMSprop":
-        return RMSprop(params, lr=adaptive_lr)
-    if name == "Adam":
-        return Adam(params, lr=adaptive_lr)
-    raise ValueError(f"optimizers-2d: unknown optimizer {name!r}; choose from {OPTIMIZERS}")
-
-
-def trajectory(f: Any, start: tuple, name: str, steps: int, lr: float, adaptive_lr: float,
+def trajectory(f: Callable, start: tuple, name: str, steps: int, lr: float, adaptive_lr: float,
                momentum: float) -> tuple[Any, list[float]]:
-    """Run one optimizer on f from ``start``; the visited points and the losses."""
-    p = Parameter(xp.array(start, dtype=xp.float64))
-    opt = make_optimizer(name, [p], lr, adaptive_lr, momentum)
-    points, losses = [p.array.copy()], []
-    for _ in range(steps):
-        loss = f(p)
-        value = float(loss.item())
-        losses.append(value)
-        if not xp.isfinite(value) or abs(value) > 1e12:
-            break  # diverged: stop before the numbers overflow
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        points.append(p.array.copy())
-    with_final = float(f(p).item())
-    losses.append(with_final)
-    return xp.array(points), losses
+    """One optimizer on f from ``start`` through ``Trainer``: the points visited and f there."""
+    surface = Surface(f, start)
+    path = Path(surface.p)
+    empty = (Tensor([0.0]), Tensor([0.0]))
+    trainer = Trainer(surface, OPTIMIZERS[name]([surface.p], lr, adaptive_lr, momentum),
+                      loss_fn=lambda value, _: value, progress=False, log=None, callbacks=[path])
+    try:
+        trainer.fit([empty] * steps, epochs=1)
+    except TrainingDiverged:
+        pass  # f became infinite: the path so far is the result
+    points = xp.array(path.points)
+    return points, [float(f(x, y)) for x, y in points]
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    quad, quad_np = quadratic(cfg["kappa"])
-    problems = [
-        ("quadratic", f"ill-conditioned quadratic (κ = {cfg['kappa']:g})", quad, quad_np,
-         (-4.0, 1.0), cfg["quadratic_steps"], cfg["quadratic_lr"], cfg["quadratic_adaptive_lr"],
-         0.0, ((-4.5, 1.5), (-1.5, 1.5))),
-        ("rosenbrock", "Rosenbrock", rosenbrock, rosenbrock_np, (-1.5, 2.0),
-         cfg["rosenbrock_steps"], cfg["rosenbrock_lr"], cfg["rosenbrock_adaptive_lr"], 0.0,
-         ((-2.0, 2.0), (-1.0, 3.0))),
-        ("saddle", "saddle ½x² − ½y² + ¼y⁴", saddle, saddle_np, (1.5, cfg["saddle_y0"]),
-         cfg["saddle_steps"], cfg["saddle_lr"], cfg["saddle_adaptive_lr"], -0.25,
-         ((-1.7, 1.7), (-1.5, 1.5))),
-    ]
+    problems = surfaces(cfg["kappa"], cfg["saddle_y0"])
     results: dict[str, Any] = {}
-    rows = []
-    paths: dict[str, dict[str, Any]] = {}
-    curves: dict[str, dict[str, list]] = {}
-    for key, title, f, _, start, steps, lr, adaptive_lr, _, _ in ctx.progress(
-            problems, desc="surfaces"):
-        paths[key], curves[key] = {}, {}
+    rows, paths = [], {}
+    for key, (title, f, start, _, _) in ctx.progress(problems.items(), desc="surfaces"):
+        steps = cfg[f"{key}_steps"]
+        paths[key] = {}
         for name in OPTIMIZERS:
-            points, losses = trajectory(f, start, name, steps, lr, adaptive_lr, cfg["momentum"])
-            paths[key][name], curves[key][name] = points, losses
+            points, losses = trajectory(f, start, name, steps, cfg[f"{key}_lr"],
+                                        cfg[f"{key}_adaptive_lr"], cfg["momentum"])
+            paths[key][name] = (points, losses)
             for step in range(0, len(losses), max(1, len(losses) // 100)):
                 ctx.log(key, step=step, optimizer=name, loss=losses[step])
-            final = losses[-1]
-            results[f"{key}_{name}_final_loss"] = final
-            rows.append([title, name, steps, losses[0], final,
+            results[f"{key}_{name}_final_loss"] = losses[-1]
+            rows.append([title, name, steps, losses[0], losses[-1],
                          float(xp.linalg.norm(points[-1] - points[0]))])
     ctx.table("final_losses", ["surface", "optimizer", "steps", "initial loss", "final loss",
                                "distance travelled (start to end)"], rows,
               caption="Each optimizer from the same start for the same number of steps")
-    results["saddle_Adam_final_y"] = float(abs(paths["saddle"]["Adam"][-1][1]))
-    results["saddle_GD_final_y"] = float(abs(paths["saddle"]["GD"][-1][1]))
-    _figures(ctx, problems, paths, curves)
+    figures(ctx, problems, paths)
     return results
 
 
-def _figures(ctx: Any, problems: list, paths: dict, curves: dict) -> None:
+def figures(ctx: Any, problems: dict, paths: dict) -> None:
     colours = dict(zip(OPTIMIZERS, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                     "#8c564b"]))
     fig, axes = ctx.subplots(1, 3, figsize=(16, 5))
-    for ax, (key, title, _, f_np, start, _, _, _, _, (xr, yr)) in zip(axes, problems):
+    for ax, (key, (title, f, start, _, (xr, yr))) in zip(axes, problems.items()):
         gx, gy = xp.meshgrid(xp.linspace(*xr, 300), xp.linspace(*yr, 300))
-        z = f_np(gx, gy)
-        if key == "rosenbrock":
-            z = xp.log10(z + 1e-3)
-        levels = 30
-        ax.contour(gx, gy, z, levels=levels, cmap="Greys", linewidths=0.6)
-        for name, points in paths[key].items():
+        z = f(gx, gy)
+        ax.contour(gx, gy, xp.log10(z + 1e-3) if key == "rosenbrock" else z, levels=30,
+                   cmap="Greys", linewidths=0.6)
+        for name, (points, _) in paths[key].items():
             ax.plot(points[:, 0], points[:, 1], "-", lw=1.3, color=colours[name], label=name,
                     alpha=0.9)
         ax.plot(*start, "k*", ms=12)
-        ax.set_xlim(*xr)
-        ax.set_ylim(*yr)
-        ax.set_title(title)
+        ax.set(xlim=xr, ylim=yr, title=title)
     axes[0].legend(fontsize=8, loc="upper right")
     ctx.figure("trajectories", fig, "Trajectories from the same start (black star) on contour "
                "plots (Rosenbrock's contours are of log₁₀ f).")
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4))
-    for ax, (key, title, *_rest) in zip(axes, problems):
-        floor = _rest[6]
-        for name, losses in curves[key].items():
-            values = xp.array(losses) - floor
-            ax.plot(xp.maximum(values, 1e-12), color=colours[name], label=name)
-        ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel("f − f*")
-        ax.set_title(title)
+    for ax, (key, (title, _, _, floor, _)) in zip(axes, problems.items()):
+        for name, (_, losses) in paths[key].items():
+            ax.plot(xp.maximum(xp.array(losses) - floor, 1e-12), color=colours[name], label=name)
+        ax.set(yscale="log", xlabel="step", ylabel="f − f*", title=title)
     axes[0].legend(fontsize=8)
     ctx.figure("losses", fig, "Loss above the minimum value against the step.")
 

@@ -16,161 +16,134 @@ from neuralab.backend import manual_seed, xp
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Tanh
 from neuralab.ops.elementwise import softplus
-from neuralab.optim import SGD, Adam
+from neuralab.optim import Adam
+from neuralab.train import fit
 
-X_XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-T_XOR = [0.0, 1.0, 1.0, 0.0]
+X = xp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+T = xp.array([0.0, 1.0, 1.0, 0.0])
 
 
-def perceptron(x: Any, t: Any, epochs: int) -> tuple[Any, float, list[float]]:
-    """The perceptron learning rule w ← w + (t − y)·x (Lecture 3) on a linear threshold unit.
-
-    Returns the weights (w₁, w₂, b), the final accuracy and the accuracy after each epoch.
-    """
+def perceptron(x: Any, t: Any, epochs: int) -> tuple[Any, list[float]]:
+    """The perceptron rule w ← w + (t − y)·x (Lecture 3) on a linear threshold unit: the
+    weights (w₁, w₂, b) and the accuracy after each epoch."""
     xb = xp.concatenate([x, xp.ones((len(x), 1))], axis=1)  # the bias as a constant input
-    w = xp.zeros(3)
-    history = []
+    w, history = xp.zeros(3), []
     for _ in range(epochs):
         for xi, ti in zip(xb, t):
-            y = float(xi @ w > 0)
-            w = w + (ti - y) * xi
+            w = w + (ti - float(xi @ w > 0)) * xi
         history.append(float(((xb @ w > 0) == t).mean()))
-    return w, history[-1], history
+    return w, history
 
 
 def best_linear_accuracy(x: Any, t: Any, samples: int, seed: int) -> float:
     """The best accuracy of ``samples`` random linear threshold units (w, b) ~ N(0, 1)."""
-    generator = xp.random.default_rng(seed)
-    w = generator.standard_normal((samples, 3))
-    xb = xp.concatenate([x, xp.ones((len(x), 1))], axis=1)
-    predictions = (w @ xb.T) > 0  # (samples, 4)
+    w = xp.random.default_rng(seed).standard_normal((samples, 3))
+    predictions = w @ xp.concatenate([x, xp.ones((len(x), 1))], axis=1).T > 0  # (samples, 4)
     return float((predictions == t.astype(bool)).mean(axis=1).max())
 
 
-def _train(model: Any, x: Any, t: Any, steps: int, lr: float, optimizer: str) -> list[float]:
-    """Full-batch training with the logistic cross-entropy log(1 + e^z) − t·z."""
-    opt = (Adam if optimizer == "adam" else SGD)(model.parameters(), lr=lr)
-    xs, ts = Tensor(x), Tensor(t.reshape(-1, 1))
-    losses = []
-    for _ in range(steps):
-        z = model(xs)
-        loss = (softplus(z) - ts * z).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.item()))
-    return losses
+def logistic_cross_entropy(z: Any, t: Any) -> Any:
+    """−t log σ(z) − (1 − t) log(1 − σ(z)) = log(1 + e^z) − t·z, averaged over the points."""
+    return (softplus(z) - t * z).mean()
 
 
-def _predict(model: Any, points: Any) -> Any:
+def train(model: Any, cfg: dict) -> list[float]:
+    """Full-batch Adam through ``Trainer`` (one epoch = one step on the four points); the loss
+    of every step."""
+    points = [(Tensor(X), Tensor(T.reshape(-1, 1)))]
+    result = fit(model, points, optimizer=Adam(model.parameters(), lr=cfg["lr"]),
+                 loss_fn=logistic_cross_entropy, epochs=cfg["steps"], progress=False, log=None)
+    return [r["loss"] for r in result.history]
+
+
+def logits(model: Any, points: Any) -> Any:
     with no_grad():
-        return model(Tensor(points)).array.reshape(-1)  # logits
+        return model(Tensor(points)).array.reshape(-1)
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    x = xp.array(X_XOR)
-    t = xp.array(T_XOR)
-
     # 1. A linear threshold unit with the perceptron rule, and the best of many random units.
-    w_perc, acc_perc, hist_perc = perceptron(x, t, cfg["perceptron_epochs"])
-    best_random = best_linear_accuracy(x, t, cfg["random_linear_units"], ctx.seed)
-
+    w_perc, hist_perc = perceptron(X, T, cfg["perceptron_epochs"])
+    best_random = best_linear_accuracy(X, T, cfg["random_linear_units"], ctx.seed)
     # 2. A logistic unit (linear + sigmoid) trained by gradient descent on cross-entropy.
     manual_seed(ctx.seed)
     logistic = Linear(2, 1)
-    loss_logistic = _train(logistic, x, t, cfg["steps"], cfg["lr"], cfg["optimizer"])
-    acc_logistic = float(((_predict(logistic, x) > 0) == t).mean())
-
+    loss_logistic = train(logistic, cfg)
     # 3. Two-layer MLPs from several seeds.
-    mlp_acc, mlp_loss, models = [], [], []
+    mlps, mlp_loss = [], []
     for restart in ctx.progress(range(cfg["restarts"]), desc="MLP restarts"):
         manual_seed(ctx.seed + restart)
-        mlp = Sequential(Linear(2, cfg["hidden"]), Tanh(), Linear(cfg["hidden"], 1))
-        losses = _train(mlp, x, t, cfg["steps"], cfg["lr"], cfg["optimizer"])
+        mlps.append(Sequential(Linear(2, cfg["hidden"]), Tanh(), Linear(cfg["hidden"], 1)))
+        losses = train(mlps[-1], cfg)
         for step in range(0, len(losses), max(1, len(losses) // 50)):
             ctx.log("mlp_train", step=step, restart=restart, loss=losses[step])
-        mlp_acc.append(float(((_predict(mlp, x) > 0) == t).mean()))
         mlp_loss.append(losses[-1])
-        models.append(mlp)
     for step in range(0, len(loss_logistic), max(1, len(loss_logistic) // 50)):
         ctx.log("logistic_train", step=step, loss=loss_logistic[step])
+    mlp_acc = [float(((logits(m, X) > 0) == T).mean()) for m in mlps]
     best = int(xp.argmax(xp.array(mlp_acc) - 1e-6 * xp.array(mlp_loss)))
+    results = {"perceptron_accuracy": hist_perc[-1], "best_random_linear_accuracy": best_random,
+               "logistic_accuracy": float(((logits(logistic, X) > 0) == T).mean()),
+               "logistic_final_loss": loss_logistic[-1], "mlp_accuracy": mlp_acc[best],
+               "mlp_final_loss": mlp_loss[best],
+               "mlp_restarts_solved": sum(a == 1.0 for a in mlp_acc)}
 
     ctx.table("accuracy", ["model", "accuracy on the 4 XOR points", "final loss"], [
-        ["linear threshold unit (perceptron rule)", acc_perc, None],
+        ["linear threshold unit (perceptron rule)", results["perceptron_accuracy"], None],
         [f"best of {cfg['random_linear_units']} random linear units", best_random, None],
-        ["logistic unit (gradient descent)", acc_logistic, loss_logistic[-1]],
+        ["logistic unit (gradient descent)", results["logistic_accuracy"], loss_logistic[-1]],
         [f"MLP 2-{cfg['hidden']}-1 tanh (best of {cfg['restarts']})", mlp_acc[best],
          mlp_loss[best]],
     ], caption="No linear unit gets more than 3 of the 4 points; the MLP gets all 4.")
-    ctx.note(f"{sum(a == 1.0 for a in mlp_acc)} of {cfg['restarts']} MLP restarts reached 100% "
+    ctx.note(f"{results['mlp_restarts_solved']} of {cfg['restarts']} MLP restarts reached 100% "
              f"accuracy; a hidden layer of {cfg['hidden']} tanh units, {cfg['steps']} full-batch "
-             f"{cfg['optimizer']} steps (lr {cfg['lr']}).")
-    _figures(ctx, x, t, w_perc, logistic, models[best], hist_perc, loss_logistic)
-    return {
-        "perceptron_accuracy": acc_perc,
-        "best_random_linear_accuracy": best_random,
-        "logistic_accuracy": acc_logistic,
-        "logistic_final_loss": loss_logistic[-1],
-        "mlp_accuracy": mlp_acc[best],
-        "mlp_final_loss": mlp_loss[best],
-        "mlp_restarts_solved": sum(a == 1.0 for a in mlp_acc),
-        "mlp_restarts": cfg["restarts"],
-    }
+             f"Adam steps (lr {cfg['lr']}).")
+    figures(ctx, w_perc, logistic, mlps[best], hist_perc, loss_logistic)
+    return results
 
 
-def _figures(ctx: Any, x: Any, t: Any, w_perc: Any, logistic: Any, mlp: Any,
-             hist_perc: list, loss_logistic: list) -> None:
+def figures(ctx: Any, w_perc: Any, logistic: Any, mlp: Any, hist_perc: list,
+            loss_logistic: list) -> None:
     grid = xp.linspace(-0.5, 1.5, 201)
     gx, gy = xp.meshgrid(grid, grid)
     points = xp.stack([gx.ravel(), gy.ravel()], axis=1)
-    panels = [
-        ("linear threshold unit (perceptron)",
-         (points @ w_perc[:2] + w_perc[2]).reshape(gx.shape)),
-        ("logistic unit", _predict(logistic, points).reshape(gx.shape)),
-        ("two-layer MLP", _predict(mlp, points).reshape(gx.shape)),
-    ]
     fig, axes = ctx.subplots(1, 3, figsize=(13, 4.2))
-    for ax, (title, z) in zip(axes, panels):
+    for ax, title, z in zip(axes, ["linear threshold unit (perceptron)", "logistic unit",
+                                   "two-layer MLP"],
+                            [points @ w_perc[:2] + w_perc[2], logits(logistic, points),
+                             logits(mlp, points)]):
+        z = z.reshape(gx.shape)
         ax.contourf(gx, gy, (z > 0).astype(float), levels=[-0.5, 0.5, 1.5],
                     colors=["#cfe2ff", "#ffd8cc"], alpha=0.9)
         ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.5)
-        for xi, ti in zip(x, t):
-            ax.scatter(*xi, s=160, c="#d62728" if ti else "#1f77b4",
-                       marker="o" if ti else "s", edgecolors="k", zorder=3)
-        ax.set_title(title)
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.set_aspect("equal")
+        for xi, ti in zip(X, T):
+            ax.scatter(*xi, s=160, c="#d62728" if ti else "#1f77b4", marker="o" if ti else "s",
+                       edgecolors="k", zorder=3)
+        ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     ctx.figure("decision_boundaries", fig, "Decision regions (orange: predicts 1) and boundary; "
                "red circles are XOR = 1, blue squares XOR = 0.")
 
     # The hidden layer's view: in feature space the classes become linearly separable.
     with no_grad():
-        h = mlp[1](mlp[0](Tensor(x))).array
+        h = mlp[1](mlp[0](Tensor(X))).array
     if h.shape[1] >= 2:
         fig, ax = ctx.subplots(figsize=(4.5, 4.2))
-        for hi, ti, xi in zip(h, t, x):
+        for hi, ti, xi in zip(h, T, X):
             ax.scatter(hi[0], hi[1], s=160, c="#d62728" if ti else "#1f77b4",
                        marker="o" if ti else "s", edgecolors="k")
             ax.annotate(f"({int(xi[0])},{int(xi[1])})", (hi[0], hi[1]), textcoords="offset points",
                         xytext=(6, 6))
-        ax.set_xlabel("hidden unit 1")
-        ax.set_ylabel("hidden unit 2")
-        ax.set_title("inputs in the hidden layer's space")
+        ax.set(xlabel="hidden unit 1", ylabel="hidden unit 2",
+               title="inputs in the hidden layer's space")
         ctx.figure("hidden_space", fig, "The four inputs as seen by the first two hidden units.")
 
     fig, (a1, a2) = ctx.subplots(1, 2, figsize=(10, 3.5))
     a1.plot(range(1, len(hist_perc) + 1), hist_perc)
     a1.axhline(0.75, ls="--", c="gray")
-    a1.set_xlabel("epoch")
-    a1.set_ylabel("accuracy")
-    a1.set_title("perceptron rule never settles on XOR")
+    a1.set(xlabel="epoch", ylabel="accuracy", title="perceptron rule never settles on XOR")
     a2.plot(loss_logistic)
     a2.axhline(float(xp.log(2.0)), ls="--", c="gray", label="log 2")
-    a2.set_xlabel("step")
-    a2.set_ylabel("cross-entropy")
-    a2.set_title("logistic unit: loss stalls at log 2")
+    a2.set(xlabel="step", ylabel="cross-entropy", title="logistic unit: loss stalls at log 2")
     a2.legend()
     ctx.figure("training", fig, "Training curves of the linear models.")
 
@@ -195,12 +168,12 @@ EXPERIMENT = Experiment(
           "hidden layer can (100%).",
     run=run,
     verdict=verdict,
-    defaults={"hidden": 4, "steps": 2000, "lr": 0.05, "optimizer": "adam", "restarts": 10,
-              "perceptron_epochs": 50, "random_linear_units": 100000},
+    defaults={"hidden": 4, "steps": 2000, "lr": 0.05, "restarts": 10, "perceptron_epochs": 50,
+              "random_linear_units": 100000},
     quick={"steps": 600, "restarts": 3, "random_linear_units": 20000},
     runtime="10 s",
     setup="The four XOR points. A linear threshold unit trained by the perceptron rule for "
           "{perceptron_epochs} epochs; {random_linear_units} random linear units; a logistic unit "
           "and a 2-{hidden}-1 tanh MLP trained on the logistic cross-entropy with full-batch "
-          "{optimizer} (lr {lr}, {steps} steps), {restarts} MLP seeds.",
+          "Adam (lr {lr}, {steps} steps), {restarts} MLP seeds.",
 )
