@@ -98,11 +98,16 @@ from neuralab.factories import (
 )
 from neuralab.interop import export_state_dict, load_torch_state_dict, to_torch_state_dict
 from neuralab.kernels import get_kernels, set_kernels, use_kernels
+from neuralab.kernels.allocator import tune_malloc_at_import as _tune_malloc_at_import
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
 from neuralab.ops.reduce import norm
 from neuralab.parallel import get_num_threads, set_num_threads
 from neuralab.serialization import load, save
+
+# glibc malloc keeps freed arrays for reuse instead of mapping them afresh each training step
+# (neuralab.kernels.allocator; NEURALAB_MALLOC=system leaves malloc as it was).
+_tune_malloc_at_import()
 
 bool_ = bool
 
