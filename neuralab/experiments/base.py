@@ -1,10 +1,9 @@
-"""The declaration of an experiment, and the registry that finds every experiment module.
+"""An experiment's declaration and verdict, and the registry of the experiment modules.
 
 An experiment is a claim from the course (Lecture 7: "momentum reaches a lower loss than plain
-gradient descent on an ill-conditioned quadratic") with the code that tests it. Each experiment
-module in ``neuralab/experiments/`` defines a module-level ``EXPERIMENT = Experiment(...)``; the
-registry imports every module named in ``MODULES`` and collects them, so a new module added there
-appears in ``neuralab list`` and ``neuralab curriculum``.
+gradient descent on an ill-conditioned quadratic") with the code that tests it. Each module
+named in ``MODULES`` defines ``EXPERIMENT = Experiment(...)``; ``neuralab list``, ``neuralab
+curriculum`` and ``neuralab run NAME`` find it there.
 """
 
 from __future__ import annotations
@@ -24,11 +23,11 @@ SUPPORTED, CONTRADICTED, NOT_SHOWN = "supported", "contradicted", "not shown at 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the measured result supports the experiment's claim, and why, in one sentence.
+    """Whether the measured result supports the claim, and why, in one sentence.
 
-    ``status`` is ``"supported"``, ``"contradicted"`` (a comparison the claim makes came out the
-    other way) or ``"not shown at this scale"`` (a bound was missed, or the run was too small to
-    test the comparison); empty, it follows ``supported``.
+    ``status``: ``"supported"``, ``"contradicted"`` (a comparison the claim makes came out the
+    other way) or ``"not shown at this scale"`` (a bound was missed, or the run was too small
+    to test the comparison); empty, it follows ``supported``.
     """
 
     supported: bool
@@ -47,8 +46,7 @@ class Verdict:
 
     @property
     def word(self) -> str:
-        """The status as the reports print it: SUPPORTED, CONTRADICTED, NOT SHOWN AT THIS
-        SCALE."""
+        """SUPPORTED, CONTRADICTED or NOT SHOWN AT THIS SCALE, as the reports print it."""
         return self.status.upper()
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,16 +65,11 @@ _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge
 
 @dataclass(frozen=True)
 class Comparison:
-    """One measured comparison a claim rests on: ``left op right``, both numbers named.
+    """One measured comparison a claim rests on, ``left op right``, both numbers named.
 
-    Args:
-        left_name, left: the measured quantity and its value ("VGG's top-1 error", 0.61).
-        op: ``<``, ``<=``, ``>``, ``>=`` or ``==``.
-        right_name, right: what it is compared with (another measurement or a bound).
-        bound: True when ``right`` is a fixed threshold (missing it means "not shown at this
-            scale"); False when both sides are measurements (the wrong order contradicts the
-            claim).
-        fmt: format of the numbers in the verdict (``".1%"``, ``".3g"``...).
+    ``bound``: ``right`` is a fixed threshold (missing it means "not shown at this scale")
+    rather than another measurement (the wrong order contradicts the claim). ``fmt`` formats
+    both numbers in the verdict (``".1%"``, ``"d"``...).
     """
 
     left_name: str
@@ -103,37 +96,23 @@ class Comparison:
         return format(float(value), self.fmt.replace("d", "g"))
 
     def __str__(self) -> str:
-        mark = "holds" if self.holds else "FAILS"
         return (f"{self.left_name} {self._text(self.left)} {self.op} {self.right_name} "
-                f"{self._text(self.right)} ({mark})")
+                f"{self._text(self.right)} ({'holds' if self.holds else 'FAILS'})")
 
 
 def judge(comparisons: list[Comparison], tested: str = "", untested: str = "") -> Verdict:
-    """The verdict of a claim made of ``comparisons``: SUPPORTED only if every one holds.
-
-    A measured comparison in the wrong order makes the verdict CONTRADICTED; only missed bounds
-    make it NOT SHOWN AT THIS SCALE; so does ``untested`` (a part of the claim this run's scale
-    could not test, named in the verdict), when everything else holds.
-
-    Args:
-        comparisons: the claim's comparisons, with their numbers.
-        tested: what this run tested, as a phrase ("at 16x16, 2 epochs, 2,000 images").
-        untested: the part of the claim not tested at this scale, if any.
-    """
+    """SUPPORTED when every comparison holds; CONTRADICTED when a measured one is in the wrong
+    order; otherwise NOT SHOWN AT THIS SCALE (a missed bound, or ``untested``: a part of the
+    claim this run's scale could not test). ``tested`` says what the run tested ("at 16x16, 2
+    epochs") and starts the reason."""
     if not comparisons:
         raise ValueError("judge: a claim needs at least one comparison")
     failed = [c for c in comparisons if not c.holds]
-    if any(not c.bound for c in failed):
-        status = CONTRADICTED
-    elif failed or untested:
-        status = NOT_SHOWN
-    else:
-        status = SUPPORTED
+    status = (CONTRADICTED if any(not c.bound for c in failed) else
+              NOT_SHOWN if failed or untested else SUPPORTED)
     reason = "; ".join(str(c) for c in comparisons)
-    if tested:
-        reason = f"{tested}: {reason}"
-    if untested:
-        reason += f"; not tested at this scale: {untested}"
+    reason = f"{tested}: {reason}" if tested else reason
+    reason += f"; not tested at this scale: {untested}" if untested else ""
     return Verdict(status == SUPPORTED, reason, status)
 
 
@@ -146,14 +125,14 @@ class Experiment:
         lecture: the course session it belongs to, e.g. ``"L7"`` or ``"VGG"``.
         title: a short title for reports.
         claim: the lecture's claim in one line; the verdict says whether the run supports it.
-        run: ``run(cfg, ctx) -> dict`` does the work: logs metrics and makes figures through the
-            :class:`~neuralab.experiments.runner.RunContext` and returns JSON-serializable results.
-        verdict: ``verdict(results, cfg) -> Verdict`` decides whether the results support the claim.
+        run: ``run(cfg, ctx) -> dict`` does the work, recording through the ``RunContext``
+            ``ctx`` (:mod:`neuralab.experiments.runner`), and returns JSON-serializable results.
+        verdict: ``verdict(results, cfg) -> Verdict``.
         defaults: the full-mode configuration (every key a user may override).
         quick: the keys that differ in quick mode (< 2 minutes on two cores).
         runtime: the expected full-mode runtime in words ("3 min").
-        setup: one paragraph describing the setup for the report (may use ``{key}`` fields of the
-            configuration).
+        setup: a paragraph describing the setup for the report (``{key}`` fields are filled
+            from the configuration).
     """
 
     name: str
@@ -177,16 +156,11 @@ class Experiment:
     def config(self, quick: bool = False,
                overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The configuration of a run: defaults, then quick-mode values, then overrides."""
-        cfg = dict(self.defaults)
-        if quick:
-            cfg.update(self.quick)
-        cfg.update(overrides or {})
-        return cfg
+        return {**self.defaults, **(self.quick if quick else {}), **(overrides or {})}
 
 
-# ------------------------------------------------------------------------------ registry
-# Every experiment module, imported directly: a module that fails to import is a bug and
-# fails loudly (``neuralab list`` shows the traceback), never a silently missing experiment.
+# Every experiment module, imported directly: one that fails to import is a bug and fails
+# loudly, never a silently missing experiment.
 MODULES = ("xor", "backprop", "learning_rate", "logistic_regression", "optimizers_2d",
            "optimizers_mnist", "generalization", "conv_arithmetic", "architectures_cifar",
            "caltech101", "lenet_mnist", "char_rnn", "deep_mlp_gradients", "exploding_gradients",
@@ -195,30 +169,25 @@ MODULES = ("xor", "backprop", "learning_rate", "logistic_regression", "optimizer
 _registry: dict[str, Experiment] | None = None
 
 
-def _discover() -> dict[str, Experiment]:
-    """Import every module of ``MODULES`` and collect their ``EXPERIMENT`` declarations."""
-    found: dict[str, Experiment] = {}
-    for name in MODULES:
-        experiment = importlib.import_module(f"neuralab.experiments.{name}").EXPERIMENT
-        if experiment.name in found:
-            raise RuntimeError(f"experiments: two modules declare the experiment "
-                               f"{experiment.name!r} ({name} and another)")
-        found[experiment.name] = experiment
-    return found
-
-
 def experiments() -> dict[str, Experiment]:
-    """Every registered experiment, by name (discovered on first use)."""
+    """Every registered experiment, by name (the modules are imported on first use)."""
     global _registry
     if _registry is None:
-        _registry = _discover()
+        found: dict[str, Experiment] = {}
+        for module in MODULES:
+            experiment = importlib.import_module(f"neuralab.experiments.{module}").EXPERIMENT
+            if experiment.name in found:
+                raise RuntimeError(f"experiments: two modules declare the experiment "
+                                   f"{experiment.name!r} ({module} and another)")
+            found[experiment.name] = experiment
+        _registry = found
     return _registry
 
 
 def register(experiment: Experiment) -> Experiment:
-    """Add an experiment defined outside this package (a notebook, a test) to the registry."""
+    """Add an experiment (one defined in a notebook or a test) to the registry."""
     table = experiments()
-    if experiment.name in table and table[experiment.name] is not experiment:
+    if table.get(experiment.name, experiment) is not experiment:
         raise ValueError(f"experiments: an experiment named {experiment.name!r} already exists")
     table[experiment.name] = experiment
     return experiment
@@ -238,11 +207,11 @@ def get(name: str) -> Experiment:
     table = experiments()
     if name in table:
         return table[name]
-    candidates = list(dict.fromkeys(list(table) + planned_names()))
-    close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
     if name in planned_names():
         raise KeyError(f"experiment {name!r} is part of the curriculum but not implemented yet "
                        "(see `neuralab curriculum`)")
+    close = difflib.get_close_matches(name, list(dict.fromkeys([*table, *planned_names()])),
+                                      n=4, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise KeyError(f"unknown experiment {name!r}{hint} (`neuralab list` shows all "
                    f"{len(table)})")
