@@ -21,12 +21,11 @@ from typing import Any
 
 from neuralab.data.arrays import ArrayLoader, balanced_subset, dataset_arrays
 from neuralab.data.datasets import MNIST
-from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
 from neuralab.optim.lr_scheduler import LambdaLR, WarmupCosineLR
 from neuralab.train.callbacks import Evaluator, StepRecorder
-from neuralab.train.datasets import cifar10
+from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer
 
 __all__ = ["load_mnist", "prepare_cifar", "tail_mean", "train_classifier"]
@@ -79,8 +78,7 @@ def prepare_cifar(cfg: dict, ctx: Any) -> tuple[dict, int, Callable | None]:
             "classes": list(splits.train.classes)}
     ctx.note(f"Data: {splits.description}; {len(train_rows)} training and {len(test_rows)} test "
              f"images at {size}x{size}.")
-    augment = Compose([RandomCrop(size, padding=max(1, size // 8)), RandomHorizontalFlip()])
-    return data, size, augment if cfg.get("augment") else None
+    return data, size, cifar_augmentation((size, size)) if cfg.get("augment") else None
 
 
 def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,

@@ -28,7 +28,8 @@ from neuralab.data.dataset import Dataset, random_split
 from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
 
 __all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
-           "caltech101_folder", "data_shape", "dataset", "locate", "missing_message"]
+           "caltech101_folder", "cifar_augmentation", "data_shape", "dataset", "locate",
+           "missing_message"]
 
 
 class DataNotFound(FileNotFoundError):
@@ -304,9 +305,9 @@ _CIFAR10_FORMS = [
 ]
 
 
-def _cifar_augmentation(size: tuple[int, int] = (32, 32)) -> Callable:
-    """Pad 4, random crop back to the image size, horizontal flip: the CIFAR augmentation of
-    He et al. (2016)."""
+def cifar_augmentation(size: tuple[int, int] = (32, 32)) -> Callable:
+    """Pad 4 (scaled with the image size: size/8), random crop back to the image size,
+    horizontal flip: the CIFAR augmentation of He et al. (2016)."""
     from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
     pad = max(1, round(4 * size[0] / 32))
@@ -404,7 +405,7 @@ def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
     shape = tuple(train_full.data.shape[1:3])
     return DataSplits(train, val, test, num_classes=10, input_shape=(3, *shape),
                       description=f"CIFAR-10 ({found.form} {path})",
-                      train_transform=_cifar_augmentation(shape))
+                      train_transform=cifar_augmentation(shape))
 
 
 def _locate_cifar100(root: Any) -> Found:
@@ -450,7 +451,7 @@ def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
     shape = tuple(train_full.data.shape[1:3])
     return DataSplits(train, val, test, num_classes=100, input_shape=(3, *shape),
                       description=f"CIFAR-100 ({folder})",
-                      train_transform=_cifar_augmentation(shape))
+                      train_transform=cifar_augmentation(shape))
 
 
 # ---- image folders and Caltech-101 -----------------------------------------------------------
