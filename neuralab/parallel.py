@@ -228,8 +228,10 @@ def _load_average() -> float:
 def _cpu_seconds_busy() -> float | None:
     """CPU seconds the cores this process may use have been busy (all processes), or None.
 
-    Busy = user + nice + system + irq + softirq + steal (a VM's host gave the time to another
-    guest) from /proc/stat's per-core lines; idle and iowait are free time.
+    Busy = user + system + irq + softirq + steal (a VM's host gave the time to another guest)
+    from /proc/stat's per-core lines; idle and iowait are free time. Time of niced processes
+    (nice > 0: background jobs) counts only when this process is niced itself: the scheduler
+    gives a nice-0 thread ~9 times the CPU of a nice-10 one, so such jobs hardly slow it.
     """
     try:
         with open("/proc/stat", "rb") as fh:
@@ -240,6 +242,7 @@ def _cpu_seconds_busy() -> float | None:
         mine = os.sched_getaffinity(0)
     except AttributeError:
         mine = None
+    niced = os.nice(0) > 0  # then this process's own time is in the nice column too
     ticks = 0
     for line in text.splitlines():
         if not line.startswith("cpu") or line.startswith("cpu "):
@@ -248,7 +251,7 @@ def _cpu_seconds_busy() -> float | None:
         if mine is not None and int(name[3:]) not in mine:
             continue
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, values[:8])
-        ticks += user + nice + system + irq + softirq + steal
+        ticks += user + system + irq + softirq + steal + (nice if niced else 0)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -344,27 +347,33 @@ def set_blas_threads(n: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- blocked loops
-def run_chunks(n_items: int, work: Callable[[int, int], Any]) -> list[Any]:
+def run_chunks(n_items: int, work: Callable[[int, int], Any],
+               max_threads: int | None = None) -> list[Any]:
     """``work(lo, hi)`` on contiguous chunks of range(n_items), one per thread; results in order.
 
-    As many chunks as ``threads_in_use()``; the first runs in the calling thread. ``work`` must
+    As many chunks as ``threads_in_use()`` (at most ``max_threads``); the first runs in the
+    calling thread, and the BLAS is held to one thread meanwhile. ``work`` must
     write only to its own items' outputs and scratch arrays; sums over items are returned per
     chunk and added by the caller in chunk order.
     """
     global _pool
-    threads = min(follow_load(), n_items)
-    if threads <= 1 or not _busy.acquire(blocking=False):  # or a parallel loop is running
+    threads = min(follow_load(), n_items, max_threads or n_items)
+    if not _busy.acquire(blocking=False):  # inside a parallel loop, or another Python thread's
         return [work(0, n_items)]
     try:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_state.threads - 1,
-                                       thread_name_prefix="neuralab")
-        bounds = [n_items * t // threads for t in range(threads + 1)]
-        blas = _openblas()
+        # The BLAS gets one thread for the loop, also when it runs in this thread alone: its
+        # workers would otherwise wake and spin for ~0.1 s on the core the pool needs next.
+        blas = _openblas() if _state.blas != 1 else []
         saved = [getter() for getter, _ in blas]
         for _, setter in blas:
             setter(ctypes.c_int(1))
         try:
+            if threads <= 1:
+                return [work(0, n_items)]
+            if _pool is None:
+                _pool = ThreadPoolExecutor(max_workers=_state.threads - 1,
+                                           thread_name_prefix="neuralab")
+            bounds = [n_items * t // threads for t in range(threads + 1)]
             futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
             try:
                 first = work(bounds[0], bounds[1])

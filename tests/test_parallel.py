@@ -45,6 +45,14 @@ def test_run_chunks_holds_the_blas_to_one_thread_and_gives_its_threads_back():
     assert blas_threads() == before
 
 
+def test_a_loop_kept_in_one_thread_also_holds_the_blas_to_one_thread():
+    nl.set_num_threads(2)
+    before = blas_threads()
+    inside = parallel.run_chunks(4, lambda lo, hi: (lo, hi, blas_threads()), max_threads=1)
+    assert inside == [(0, 4, [1] * len(before))]
+    assert blas_threads() == before
+
+
 def test_an_error_in_a_thread_surfaces_and_the_blas_is_restored():
     nl.set_num_threads(2)
     before = blas_threads()

@@ -145,9 +145,9 @@ class _ChannelView:
     def over_blocks(self, work: Callable[[list[slice]], Any]) -> list[Any]:
         """``work(blocks)`` on runs of consecutive blocks, one run per thread."""
         blocks = self.blocks()
-        if self.v.nbytes < _current.options.parallel_bytes:
-            return [work(blocks)]
-        return run_chunks(len(blocks), lambda b0, b1: work(blocks[b0:b1]))
+        small = self.v.nbytes < _current.options.parallel_bytes  # one thread, one-thread BLAS
+        return run_chunks(len(blocks), lambda b0, b1: work(blocks[b0:b1]),
+                          max_threads=1 if small else None)
 
     def mean_and_var(self) -> tuple[Any, Any]:
         """The per-channel mean and biased variance of x, in one pass over memory.
