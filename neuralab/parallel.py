@@ -228,10 +228,10 @@ def _load_average() -> float:
 def _cpu_seconds_busy() -> float | None:
     """CPU seconds the cores this process may use have been busy (all processes), or None.
 
-    Busy = user + system + irq + softirq + steal (a VM's host gave the time to another guest)
-    from /proc/stat's per-core lines; idle and iowait are free time. Time of niced processes
-    (nice > 0: background jobs) counts only when this process is niced itself: the scheduler
-    gives a nice-0 thread ~9 times the CPU of a nice-10 one, so such jobs hardly slow it.
+    Busy = user + nice + system + irq + softirq + steal (a VM's host gave the time to another
+    guest) from /proc/stat's per-core lines; idle and iowait are free time. Niced processes
+    count too: with five nice-10 jobs and one nice-0 job (0.4 core) beside it, ResNet-20's
+    step took 3.23 s with two threads against 2.27 s with one (medians of 5, interleaved).
     """
     try:
         with open("/proc/stat", "rb") as fh:
@@ -242,7 +242,6 @@ def _cpu_seconds_busy() -> float | None:
         mine = os.sched_getaffinity(0)
     except AttributeError:
         mine = None
-    niced = os.nice(0) > 0  # then this process's own time is in the nice column too
     ticks = 0
     for line in text.splitlines():
         if not line.startswith("cpu") or line.startswith("cpu "):
@@ -251,7 +250,7 @@ def _cpu_seconds_busy() -> float | None:
         if mine is not None and int(name[3:]) not in mine:
             continue
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, values[:8])
-        ticks += user + system + irq + softirq + steal + (nice if niced else 0)
+        ticks += user + nice + system + irq + softirq + steal
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
