@@ -116,7 +116,7 @@ def _grade(args: argparse.Namespace, action: str):
         module = load_learner(path, exercise.name)
         lines = exercise.check(module, path)
     except LearnerError as err:
-        return _fail(action, f"{path}: {err}", 1)
+        return _fail(action, str(err), 1)
     except Failure as failure:
         print(f"{exercise.name}: FAILED\n{failure.report}")
         return _fail(action, f"{path} does not pass yet; fix the case above and check again",

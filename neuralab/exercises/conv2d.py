@@ -137,4 +137,4 @@ def _train(module, path, epochs, seed, log, limit=None) -> None:
 EXERCISE = Exercise(
     name="conv2d", lecture="L11",
     goal="a convolution layer by im2col: forward with stride and padding, dx (col2im), dw, db",
-    skeleton=SKELETON, pairs=(PAIR,), train=_train, default_epochs=1)
+    skeleton=SKELETON, pairs=(PAIR,), train=_train, default_epochs=2)

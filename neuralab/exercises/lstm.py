@@ -166,4 +166,4 @@ def _train(module, path, epochs, seed, log, limit=None) -> None:
 EXERCISE = Exercise(
     name="lstm", lecture="L15",
     goal="the LSTM cell: four gates, the memory c, and their gradients for one step",
-    skeleton=SKELETON, pairs=(PAIR,), train=_train, default_epochs=3)
+    skeleton=SKELETON, pairs=(PAIR,), train=_train, default_epochs=10)

@@ -155,4 +155,4 @@ def _train(module, path, epochs, seed, log, limit=None) -> None:
 EXERCISE = Exercise(
     name="rnn", lecture="L14",
     goal="a tanh RNN: one step forward and backward, then BPTT over a whole sequence",
-    skeleton=SKELETON, pairs=PAIRS, train=_train, default_epochs=3)
+    skeleton=SKELETON, pairs=PAIRS, train=_train, default_epochs=10)
