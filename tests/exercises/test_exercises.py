@@ -210,7 +210,7 @@ TRAINED = {"linear": {"linear_forward", "linear_backward"},
            "lstm": {"lstm_step_forward", "lstm_step_backward"}}
 
 
-def train_solution(tmp_path, name, full=False):
+def train_solution(tmp_path, name, full=False, epochs=1, limit=640):
     """The training report of the correct solution and the functions it called: one epoch of
     640 images, or (``full``) the budget of `neuralab exercise train`."""
     path = tmp_path / f"{name}.py"
@@ -221,7 +221,7 @@ def train_solution(tmp_path, name, full=False):
     if full:
         exercise.train(module, path, exercise.default_epochs, 0, lines.append)
     else:
-        exercise.train(module, path, 1, 0, lines.append, limit=640)
+        exercise.train(module, path, epochs, 0, lines.append, limit=limit)
     return lines, set(module.CALLS)
 
 
@@ -233,9 +233,9 @@ def test_train_sees_every_exercise():
     assert set(TRAINED) == set(EXERCISES)
 
 
-@pytest.mark.parametrize("name", ["linear", "conv2d"])
-def test_train_end_to_end(tmp_path, name):
-    lines, called = train_solution(tmp_path, name)
+@pytest.mark.parametrize("name, epochs, limit", [("linear", 1, 640), ("conv2d", 2, 1280)])
+def test_train_end_to_end(tmp_path, name, epochs, limit):
+    lines, called = train_solution(tmp_path, name, epochs=epochs, limit=limit)
     assert called == TRAINED[name]
     assert f"your {name}" in lines[-2] and "neuralab's own" in lines[-1]
     mine, theirs = numbers(lines)
