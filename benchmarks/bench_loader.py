@@ -14,10 +14,11 @@ horizontal flip, per-channel normalization):
 
 Loader images/s count the batches after the first (the first includes starting the workers,
 reported apart). Training images/s are ResNet-20 steps (batch 128, SGD with momentum) on one
-fixed batch (compute alone), then the same steps fed by each loader: a loader keeps up when the
-fed rate matches the compute-alone rate. The CIFAR-10 archive is looked for in ``--data-root``
-(default ``../shared/datasets``, as beside the project's checkout); without it the benchmark
-says so and exits.
+fixed batch (compute alone) interleaved with steps fed by each loader (waiting for the batch
+included): a loader keeps up when the fed rate matches the compute-alone rate. The pipe
+transfer lines time what the main process spends receiving a batch a worker sends. The
+CIFAR-10 archive is looked for in ``--data-root`` (default ``../shared/datasets``, as beside
+the project's checkout); without it the benchmark says so and exits.
 """
 
 from __future__ import annotations
@@ -88,26 +89,77 @@ def loader_rate(make_loader, batches: int) -> tuple[float, float, list]:
     return rate, t_first, first
 
 
-def training_rate(model, optimizer, batches, steps: int) -> float:
-    """Images/s of ``steps`` ResNet-20 training steps on ``batches`` (an iterable of (x, y))."""
+def training_rates(model, optimizer, fixed, loader, steps: int) -> tuple[float, float]:
+    """ResNet-20 images/s on one fixed batch (compute alone) and fed by ``loader`` (the wait
+    for each batch included), the two kinds of step interleaved so that a change in the
+    machine's load affects both alike; medians over ``steps`` of each."""
     import neuralab.nn.functional as F
 
-    times, seen = [], 0
-    iterator = iter(batches)
-    x, y = next(iterator)  # warm-up step (and the loader's start) not timed
-    for step in range(steps + 1):
-        t0 = time.perf_counter()
-        if step:
-            x, y = next(iterator)
+    def step(x, y) -> None:
         loss = F.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if step:
-            times.append(time.perf_counter() - t0)
-            seen = len(y)
+
+    iterator = iter(loader)
+    step(*next(iterator))  # warm-up (and the workers' start) not timed
+    alone, fed = [], []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step(*fixed)
+        t1 = time.perf_counter()
+        x, y = next(iterator)
+        step(x, y)
+        t2 = time.perf_counter()
+        alone.append(t1 - t0)
+        fed.append(t2 - t1)
     del iterator
-    return seen / statistics.median(times)
+    n = len(fixed[1])
+    return n / statistics.median(alone), n / statistics.median(fed)
+
+
+def _send_batches(conn, shape, count: int, folder) -> None:
+    import numpy as np
+
+    from neuralab.data.worker import _to_shared
+
+    batch = np.ones(shape, dtype=np.float32)
+    for i in range(count):
+        message = [batch, np.arange(shape[0])]
+        conn.send(message if folder is None else _to_shared(message, folder, str(i)))
+    conn.close()
+
+
+def transfer_cost(shape: tuple, shared: bool, count: int = 10) -> float:
+    """Seconds the main process spends receiving one float32 batch of ``shape`` from a worker
+    as the DataLoader's workers send them: pickled through the pipe, or (``shared``) written
+    to a file in shared memory and read back with one copy."""
+    import multiprocessing as mp
+    import shutil
+    import tempfile
+
+    from neuralab.data.worker import SHARED_MEMORY_ROOT, _from_shared, default_start_method
+
+    if shared and SHARED_MEMORY_ROOT is None:
+        return float("nan")
+    folder = tempfile.mkdtemp(dir=SHARED_MEMORY_ROOT) if shared else None
+    context = mp.get_context(default_start_method())
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_send_batches, args=(send, shape, count, folder),
+                              daemon=True)
+    process.start()
+    send.close()
+    _from_shared(receive.recv())  # the first batch waits for the process to start
+    times = []
+    for _ in range(count - 1):
+        receive.poll(None)  # the batch is on its way: time the copy, not the wait
+        t0 = time.perf_counter()
+        _from_shared(receive.recv())
+        times.append(time.perf_counter() - t0)
+    process.join()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return statistics.median(times)
 
 
 def main() -> int:
@@ -161,20 +213,27 @@ def main() -> int:
             print(f"loader {name:<6} num_workers={n}: {rate:8.0f} images/s "
                   f"(first batch after {t_first:.2f}s)", flush=True)
 
+    for shape in [(args.batch_size, 3, 32, 32), (args.batch_size, 3, 224, 224)]:
+        size = 4 * np.prod(shape) / 1e6
+        for shared in (False, True):
+            seconds = transfer_cost(shape, shared)
+            how = "shared memory" if shared else "pipe"
+            print(f"{how:>13} transfer of a float32 batch {shape} ({size:.1f} MB): "
+                  f"{1e3 * seconds:7.2f} ms in the receiving process "
+                  f"({size / 1e3 / seconds:.1f} GB/s)", flush=True)
+
     model = models.create("resnet20", num_classes=10)
     optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     x = nl.tensor(np.random.default_rng(0).standard_normal(
         (args.batch_size, 3, 32, 32)).astype(np.float32))
     y = nl.tensor(np.arange(args.batch_size) % 10)
-    compute = training_rate(model, optimizer, iter(lambda: (x, y), None), args.steps)
-    print(f"ResNet-20 training, one fixed batch: {compute:8.0f} images/s", flush=True)
     for name, make in pipelines.items():
         for n in args.workers:
-            fed = training_rate(model, optimizer, make(n), args.steps)
-            keeps = "keeps up" if results[(name, n)] >= compute else "too slow"
-            print(f"ResNet-20 fed by {name:<6} num_workers={n}: {fed:8.0f} images/s "
-                  f"({100 * fed / compute:.0f}% of compute alone; the loader alone "
-                  f"{results[(name, n)] / compute:.1f}x training: {keeps})", flush=True)
+            alone, fed = training_rates(model, optimizer, (x, y), make(n), args.steps)
+            loader = results[(name, n)]
+            print(f"ResNet-20 training: {alone:5.0f} images/s alone, {fed:5.0f} fed by {name:<6} "
+                  f"num_workers={n} ({100 * fed / alone:.0f}%); the loader alone makes "
+                  f"{loader / alone:.0f}x the images training uses", flush=True)
     return 0
 
 

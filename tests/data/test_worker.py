@@ -351,6 +351,40 @@ def test_spawn_workers_and_an_unpicklable_dataset():
                         multiprocessing_context="spawn"))
 
 
+def test_large_arrays_come_through_shared_memory(monkeypatch):
+    from neuralab.data import worker
+
+    if worker.SHARED_MEMORY_ROOT is None:
+        pytest.skip("no /dev/shm on this platform: batches go through the pipe")
+    monkeypatch.setattr(worker, "SHARED_MEMORY_BYTES", 1024)  # x batches: 8 KB
+    sent = []
+    monkeypatch.setattr(worker._SharedArray, "read", lambda self, read=worker._SharedArray.read:
+                        sent.append(self.shape) or read(self))
+    x = np.random.default_rng(0).standard_normal((40, 2, 16, 16)).astype(np.float32)
+    data = TensorDataset(x, np.arange(40))
+    here = list(DataLoader(data, batch_size=8, shuffle=True, seed=0))
+    iterator = iter(DataLoader(data, batch_size=8, shuffle=True, seed=0, num_workers=2))
+    folder = Path(iterator._shared)
+    there = list(iterator)
+    assert sent == [(8, 2, 16, 16)] * 5  # x by shared memory, y (64 bytes) by the pipe
+    for a, b in zip(here, there):
+        np.testing.assert_array_equal(a[0].array, b[0].array)
+        np.testing.assert_array_equal(a[1].array, b[1].array)
+        assert isinstance(b[0], nl.Tensor) and b[0].array.flags.writeable
+    assert not folder.exists()  # removed when the workers stopped
+    # Per-item batches (dicts of stacked arrays) too, and a pass left by break.
+    dicts = DataLoader(WhoAmI(), batch_size=4, num_workers=2, collate_fn=lambda items: {
+        "big": np.stack([np.full(512, item["index"], np.float32) for item in items])})
+    assert [b["big"][:, 0].tolist() for b in dicts] == [[0, 1, 2, 3], [4, 5, 6, 7],
+                                                        [8, 9, 10, 11]]
+    iterator = iter(dicts)
+    folder = Path(iterator._shared)
+    next(iterator)
+    del iterator
+    gc.collect()
+    assert not folder.exists()
+
+
 CTRL_C_SCRIPT = textwrap.dedent("""
     import os, sys, time
     import numpy as np
