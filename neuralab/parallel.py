@@ -68,6 +68,12 @@ class ParallelOptions:
     Attributes:
         split_bytes: elementwise passes (ReLU, the residual sum) over arrays from this size on
             are split between threads; smaller ones stay in the calling thread.
+        split_flops: matrix products through ``matmul_rows`` / ``matmul_sum`` are split
+            between threads only with at least this many FLOPs per thread: a hand-off to the
+            pool costs some 60 µs, 3 to 6 MFLOP of one core's sgemm.
+        min_rows: loops over time (the LSTM's) split their batch between threads with at least
+            this many rows each: with fewer, the per-step Python work (which holds the GIL)
+            outweighs the products.
         check_seconds: how often, at most, the default policy looks at the other processes'
             CPU use (in seconds; each look reads /proc/stat, ~40 µs).
         follow_load: whether the default thread count gives way to other processes (False:
@@ -75,6 +81,8 @@ class ParallelOptions:
     """
 
     split_bytes: int = 2 << 20
+    split_flops: int = 8_000_000
+    min_rows: int = 8
     check_seconds: float = 0.5
     follow_load: bool = True
 
@@ -384,6 +392,42 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any],
                 setter(ctypes.c_int(n))
     finally:
         _busy.release()
+
+
+def _product_threads(flops: int) -> int:
+    return max(1, min(_state.threads, flops // max(1, _state.options.split_flops)))
+
+
+def matmul_rows(a: Any, b: Any) -> Any:
+    """a (M, K) @ b (K, Q) with a's rows split between threads when the product is large.
+
+    In neuralab's pool rather than the BLAS's threads, so that the BLAS's spinning workers are
+    not left competing with the pool's threads in the loops that follow.
+    """
+    from neuralab.backend import xp
+
+    M, K = a.shape
+    out = xp.empty((M, b.shape[1]), dtype=xp.result_type(a, b))
+    run_chunks(M, lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]),
+               max_threads=_product_threads(2 * M * K * b.shape[1]))
+    return out
+
+
+def matmul_sum(a: Any, b: Any) -> Any:
+    """aᵀ @ b = Σ_m a[m]ᵀ b[m] for a (M, P), b (M, Q): the sum over M split between threads
+    when the product is large, the partial sums added in chunk order."""
+    M, P = a.shape
+    parts = run_chunks(M, lambda lo, hi: a[lo:hi].T @ b[lo:hi],
+                       max_threads=_product_threads(2 * M * P * b.shape[1]))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def batch_threads(n: int) -> int:
+    """How many threads a loop over time should split a batch of ``n`` rows between."""
+    return max(1, min(_state.threads, n // max(1, _state.options.min_rows)))
 
 
 def over_rows(a: Any, work: Callable[[Any], Any]) -> None:

@@ -232,3 +232,44 @@ def test_the_machine_busy_time_counts_this_process():
     while parallel._own_cpu_seconds() - start < 0.3:
         pass
     assert parallel._cpu_seconds_busy() - before >= 0.2  # clock ticks of 10 ms: some slack
+
+
+def _lstm_grads(threads, kernels="fast", bidirectional=False):
+    """An LSTM's outputs and every gradient, batch 24, with ``threads`` threads."""
+    nl.set_num_threads(threads)
+    nl.manual_seed(0)
+    lstm = nl.nn.LSTM(5, 7, bidirectional=bidirectional)
+    D = 2 if bidirectional else 1
+    x = nl.randn(6, 24, 5, requires_grad=True)
+    h0, c0 = nl.randn(D, 24, 7, requires_grad=True), nl.randn(D, 24, 7, requires_grad=True)
+    with nl.use_kernels(kernels):
+        out, (h_n, c_n) = lstm(x, (h0, c0))
+        (out * nl.randn(*out.shape)).sum().add((h_n * c_n).sum()).backward()
+    return [out.numpy(), h_n.numpy(), c_n.numpy(), x.grad.numpy(), h0.grad.numpy(),
+            c0.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_lstm_split_over_the_batch_and_its_split_products_give_the_one_thread_results(
+        bidirectional):
+    reference = _lstm_grads(1, kernels="reference", bidirectional=bidirectional)
+    one = _lstm_grads(1, bidirectional=bidirectional)
+    with parallel.options(min_rows=1, split_flops=1):  # 3 threads: rows 0-8, 8-16, 16-24
+        three = _lstm_grads(3, bidirectional=bidirectional)
+        assert parallel.batch_threads(24) == 3
+    for a, b, c in zip(reference, one, three):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(c, b, rtol=1e-4, atol=1e-5)
+
+
+def test_split_products_match_numpy():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((50, 7)), rng.standard_normal((7, 3))
+    c = rng.standard_normal((50, 3))
+    nl.set_num_threads(3)
+    with parallel.options(split_flops=1):
+        np.testing.assert_allclose(parallel.matmul_rows(a, b), a @ b, rtol=1e-12)
+        np.testing.assert_allclose(parallel.matmul_sum(a, c), a.T @ c, rtol=1e-12)
+        assert len(parallel.run_chunks(50, lambda lo, hi: None,
+                                       max_threads=parallel._product_threads(100))) == 3
+    assert parallel._product_threads(parallel.get_options().split_flops * 2 - 1) == 1
