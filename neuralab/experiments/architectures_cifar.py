@@ -33,104 +33,81 @@ from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
 from neuralab.models.reduced import scaled
-from neuralab.plotting import moving_average
+from neuralab.plotting import plot_smoothed
 
-# ============================================================================ the experiment
-
-ARCHITECTURES = ("lenet", "alexnet", "vgg", "googlenet", "resnet20")
-LABELS = {"lenet": "LeNet-5 (RGB)", "alexnet": "AlexNet (small)", "vgg": "VGG-11 (small)",
-          "googlenet": "GoogLeNet (small)", "resnet20": "ResNet-20"}
-YEARS = {"lenet": 1998, "alexnet": 2012, "vgg": 2014, "googlenet": 2014, "resnet20": 2015}
+# name -> (label, year)
+ARCHITECTURES = {"lenet": ("LeNet-5 (RGB)", 1998), "alexnet": ("AlexNet (small)", 2012),
+                 "vgg": ("VGG-11 (small)", 2014), "googlenet": ("GoogLeNet (small)", 2014),
+                 "resnet20": ("ResNet-20", 2015)}
 
 
 def build(name: str, cfg: dict) -> Any:
     """One of ``ARCHITECTURES`` at the configured width and image size."""
     size, width = int(cfg["image_size"]), float(cfg["width"])
-    if name == "lenet":
-        return create("lenet5_rgb", image_size=size)
-    if name == "alexnet":
-        return create("alexnet_small", width=width, image_size=size)
-    if name == "vgg":
-        return create("vgg_small", width=width, image_size=size,
-                      batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width))
-    if name == "googlenet":
-        return create("googlenet_small", width=width * cfg["googlenet_width_factor"])
-    if name == "resnet20":
-        return create("resnet20")
-    raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
-                     f"{', '.join(ARCHITECTURES)}")
+    if name not in ARCHITECTURES:
+        raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
+                         f"{', '.join(ARCHITECTURES)}")
+    return {"lenet": lambda: create("lenet5_rgb", image_size=size),
+            "alexnet": lambda: create("alexnet_small", width=width, image_size=size),
+            "vgg": lambda: create("vgg_small", width=width, image_size=size,
+                                  batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width)),
+            "googlenet": lambda: create("googlenet_small",
+                                        width=width * cfg["googlenet_width_factor"]),
+            "resnet20": lambda: create("resnet20")}[name]()
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     data, size, augment = prepare_cifar(cfg, ctx)
-    rows, results, runs = [], {"architectures": list(cfg["architectures"])}, {}
-    for name in cfg["architectures"]:
+    names = list(cfg["architectures"])
+    results, losses = {"architectures": names, "chance_error": 0.9}, {}
+    for name in names:
         manual_seed(ctx.seed)
         model = build(name, cfg)
         info = summary(model, (3, size, size))
         # AlexNet (no batch norm, 5x5 filters) diverges at 32x32 with the lr the others use.
-        lr = cfg["lr"] * cfg.get(f"{name}_lr_factor", 1.0)
-        out = train_classifier(model, data, cfg, ctx, name, lr=lr, augment=augment,
-                               order_seed=ctx.seed)
-        runs[name] = out
-        test = out["test"]
-        rows.append([LABELS.get(name, name), YEARS.get(name), info.total_params,
-                     info.total_macs, round(out["seconds"], 1), round(100 * test["err1"], 2),
-                     round(100 * test["err5"], 2)])
+        out = train_classifier(model, data, cfg, ctx, name, augment=augment, order_seed=ctx.seed,
+                               lr=cfg["lr"] * cfg.get(f"{name}_lr_factor", 1.0))
+        losses[name] = out["losses"]
         results[name] = {"params": info.total_params, "macs": info.total_macs,
                          "counted_params": out["params"], "seconds": out["seconds"],
-                         "test_err1": test["err1"], "test_err5": test["err5"],
-                         "test_loss": test["loss"], "final_train_loss": tail_mean(out["losses"]),
-                         "steps": out["steps"]}
+                         "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
+                         "final_train_loss": tail_mean(out["losses"]), "steps": out["steps"]}
     ctx.table("architectures", ["network", "year", "parameters", "MACs per image",
-                                "training time (s)", "top-1 error (%)", "top-5 error (%)"], rows,
+                                "training time (s)", "top-1 error (%)", "top-5 error (%)"],
+              [[*ARCHITECTURES[n], *(results[n][k] for k in ("params", "macs")),
+                round(results[n]["seconds"], 1), round(100 * results[n]["test_err1"], 2),
+                round(100 * results[n]["test_err5"], 2)] for n in names],
               caption=f"{cfg['epochs']} epochs of SGD (lr {cfg['lr']}, momentum "
                       f"{cfg['momentum']}, batch {cfg['batch_size']}); MACs and parameters from "
                       "neuralab.diagnostics.summary at the training image size.")
-    _figures(ctx, cfg, results, runs)
-    results["chance_error"] = 0.9
-    return results
 
-
-def _figures(ctx: Any, cfg: dict, results: dict, runs: dict) -> None:
-    names = [n for n in cfg["architectures"] if n in runs]
-    labels = [LABELS.get(n, n) for n in names]
-    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    labels = {n: ARCHITECTURES[n][0] for n in names}
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.4))
-    ax = axes[0]
-    positions = xp.arange(len(names))
-    ax.bar(positions - 0.2, [100 * results[n]["test_err1"] for n in names], 0.4, label="top-1")
-    ax.bar(positions + 0.2, [100 * results[n]["test_err5"] for n in names], 0.4, label="top-5")
-    ax.axhline(90, ls="--", c="gray", lw=1, label="chance (top-1)")
-    ax.set_xticks(positions)
-    ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("test error (%)")
-    ax.legend(fontsize=8)
-    ax.set_title("test error after the same budget")
-    for ax, key, title in ((axes[1], "params", "parameters"), (axes[2], "macs",
-                                                                "multiply-adds per image")):
-        for i, n in enumerate(names):
-            ax.scatter(results[n][key], 100 * results[n]["test_err1"], s=60,
-                       color=colours[i % len(colours)], label=LABELS.get(n, n))
-            ax.annotate(LABELS.get(n, n).split(" ")[0], (results[n][key],
-                                                         100 * results[n]["test_err1"]),
-                        textcoords="offset points", xytext=(5, 4), fontsize=8)
-        ax.set_xscale("log")
-        ax.set_xlabel(title + " (log scale)")
-        ax.set_ylabel("top-1 test error (%)")
-        ax.set_title(f"error against {title}")
+    at = xp.arange(len(names))
+    for shift, k in ((-0.2, "test_err1"), (0.2, "test_err5")):
+        axes[0].bar(at + shift, [100 * results[n][k] for n in names], 0.4,
+                    label=f"top-{k[-1]}")
+    axes[0].axhline(90, ls="--", c="gray", lw=1, label="chance (top-1)")
+    axes[0].set_xticks(at, list(labels.values()), rotation=20, ha="right", fontsize=8)
+    axes[0].set(ylabel="test error (%)", title="test error after the same budget")
+    for ax, key, what in ((axes[1], "params", "parameters"),
+                          (axes[2], "macs", "multiply-adds per image")):
+        for n in names:
+            point = (results[n][key], 100 * results[n]["test_err1"])
+            ax.scatter(*point, s=60)
+            ax.annotate(labels[n].split(" ")[0], point, textcoords="offset points",
+                        xytext=(5, 4), fontsize=8)
+        ax.set(xscale="log", xlabel=f"{what} (log scale)", ylabel="top-1 test error (%)",
+               title=f"error against {what}")
     ctx.figure("error_vs_cost", fig, "Top-1 and top-5 test errors, and top-1 error against the "
                "number of parameters and of multiply-adds.")
     fig, ax = ctx.subplots(figsize=(7, 4))
-    window = max(1, len(next(iter(runs.values()))["losses"]) // 20) if runs else 1
-    for i, n in enumerate(names):
-        ax.plot(moving_average(runs[n]["losses"], window), color=colours[i % len(colours)],
-                label=LABELS.get(n, n))
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"training loss (moving average of {window})")
-    ax.legend(fontsize=8)
+    for n in names:
+        window = plot_smoothed(ax, losses[n], len(losses[n]) // 20, label=labels[n])
+    ax.set(xlabel="step", ylabel=f"training loss (moving average of {window})")
     ctx.figure("training_loss", fig, "Training cross-entropy of each network on the same "
                "mini-batches.")
+    return results
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
@@ -139,10 +116,11 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     names = [n for n in results.get("architectures", []) if n in results]
     err = {n: results[n]["test_err1"] for n in names}
     params = {n: results[n]["params"] for n in names}
-    checks = [Comparison(f"{LABELS[n]} top-1 error", err[n], "<", "LeNet's", err["lenet"],
+    label = {n: ARCHITECTURES[n][0] for n in names}
+    checks = [Comparison(f"{label[n]} top-1 error", err[n], "<", "LeNet's", err["lenet"],
                          fmt=".1%") for n in names if n != "lenet" and "lenet" in err]
-    checks += [Comparison(f"{LABELS[small]} parameters", params[small], "<",
-                          f"{LABELS[big]}'s", params[big], fmt=",.0f")
+    checks += [Comparison(f"{label[small]} parameters", params[small], "<",
+                          f"{label[big]}'s", params[big], fmt=",.0f")
                for small in ("googlenet", "resnet20") for big in ("alexnet", "vgg")
                if small in params and big in params]
     if not checks:

@@ -32,108 +32,86 @@ from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classif
 from neuralab.models import create
 from neuralab.models.googlenet import googlenet_loss
 from neuralab.nn.functional import cross_entropy
-from neuralab.plotting import moving_average
+from neuralab.plotting import plot_smoothed
 from neuralab.train import Callback
 
 LOWER = ("conv1.", "inception3a.")  # the layers whose gradient the heads should strengthen
+LABELS = {"no_aux": "without aux heads", "aux": "with aux heads (0.3)"}
+COLOURS = {"no_aux": "#1f77b4", "aux": "#d62728"}
 
 
-class LowerGradNorm(Callback):
-    """After each backward pass: the gradient norm of the lowest layers (``LOWER``)."""
+class MainLossAndLowerGrad(Callback):
+    """Each step: the main head's loss alone, and the gradient norm of the lowest layers."""
 
     def __init__(self) -> None:
+        self.main_losses: list[float] = []
         self.norms: list[float] = []
 
     def on_after_backward(self, trainer: Any, step: int) -> None:
-        total = sum(float((p.grad.array.astype(xp.float64) ** 2).sum())
-                    for name, p in trainer.model.named_parameters()
-                    if name.startswith(LOWER) and p.grad is not None)
-        self.norms.append(math.sqrt(total))
+        self.norms.append(math.sqrt(sum(
+            float((p.grad.array.astype(xp.float64) ** 2).sum())
+            for name, p in trainer.model.named_parameters()
+            if name.startswith(LOWER) and p.grad is not None)))
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        logits = output[0] if isinstance(output, tuple) else output
+        self.main_losses.append(float(cross_entropy(logits, target).item()))
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     data, size, augment = prepare_cifar(cfg, ctx)
-    manual_seed(ctx.seed)
-    with_aux = create("googlenet_small", width=cfg["width"], aux_logits=True)
-    manual_seed(ctx.seed)
-    without = create("googlenet_small", width=cfg["width"], aux_logits=False)
-    # The heads are built last, so the shared weights already agree; copy them to be certain.
-    shared = {k: v for k, v in with_aux.state_dict().items() if not k.startswith("aux")}
-    without.load_state_dict(shared)
-
+    models = {}
+    for key in ("aux", "no_aux"):
+        manual_seed(ctx.seed)  # the heads are built last: the shared weights agree
+        models[key] = create("googlenet_small", width=cfg["width"], aux_logits=key == "aux")
+    models["no_aux"].load_state_dict({k: v for k, v in models["aux"].state_dict().items()
+                                      if not k.startswith("aux")})  # to be certain
     results: dict[str, Any] = {"aux_weight": cfg["aux_weight"]}
-    runs: dict[str, dict] = {}
-    rows = []
-    for label, model in (("without auxiliary heads", without),
-                         ("with auxiliary heads", with_aux)):
-        key = "aux" if model is with_aux else "no_aux"
-        main_losses: list[float] = []
-        recorder = LowerGradNorm()
-
-        def loss_fn(out: Any, y: Any, _main: list = main_losses) -> Any:
-            logits = out[0] if isinstance(out, tuple) else out
-            _main.append(float(cross_entropy(logits, y).item()))  # the main head alone
-            return googlenet_loss(out, y, aux_weight=cfg["aux_weight"])
-
-        out = train_classifier(model, data, cfg, ctx, key, loss_fn=loss_fn, augment=augment,
-                               order_seed=ctx.seed, callbacks=(recorder,))
-        norms = out["lower_grad_norms"] = recorder.norms
-        out["main_losses"] = main_losses
-        runs[key] = out
-        results[key] = {
-            "first_loss": main_losses[0], "final_main_loss": tail_mean(main_losses),
-            "final_total_loss": tail_mean(out["losses"]),
-            "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
-            "test_loss": out["test"]["loss"], "params": out["params"],
-            "seconds": out["seconds"], "steps": out["steps"],
-            "lower_grad_norm": float(sum(norms) / len(norms)),
-            "curve": out["curve"]}
-        for step in range(0, len(norms), 10):
-            ctx.log("lower_grad_norm", step=step, model=key, norm=norms[step])
-        rows.append([label, out["params"], round(results[key]["final_main_loss"], 4),
-                     round(100 * out["test"]["err1"], 2), round(100 * out["test"]["err5"], 2),
-                     f"{results[key]['lower_grad_norm']:.3g}", round(out["seconds"], 1)])
+    records = {}
+    for key in ("no_aux", "aux"):
+        records[key] = record = MainLossAndLowerGrad()
+        out = train_classifier(models[key], data, cfg, ctx, key, augment=augment,
+                               order_seed=ctx.seed, callbacks=(record,),
+                               loss_fn=lambda z, y: googlenet_loss(z, y, cfg["aux_weight"]))
+        for step in range(0, len(record.norms), 10):
+            ctx.log("lower_grad_norm", step=step, model=key, norm=record.norms[step])
+        results[key] = {"first_loss": record.main_losses[0],
+                        "final_main_loss": tail_mean(record.main_losses),
+                        "final_total_loss": tail_mean(out["losses"]),
+                        "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
+                        "test_loss": out["test"]["loss"],
+                        "params": out["params"], "seconds": out["seconds"],
+                        "steps": out["steps"], "curve": out["curve"],
+                        "lower_grad_norm": sum(record.norms) / len(record.norms)}
     results["grad_ratio"] = results["aux"]["lower_grad_norm"] / max(
         results["no_aux"]["lower_grad_norm"], 1e-30)
     ctx.table("aux", ["network", "parameters (training)", "main-head training loss",
                       "top-1 test error (%)", "top-5 test error (%)",
-                      "mean gradient norm, conv1 + inception3a", "time (s)"], rows,
+                      "mean gradient norm, conv1 + inception3a", "time (s)"],
+              [[LABELS[key], r["params"], round(r["final_main_loss"], 4),
+                round(100 * r["test_err1"], 2), round(100 * r["test_err5"], 2),
+                f"{r['lower_grad_norm']:.3g}", round(r["seconds"], 1)]
+               for key, r in ((k, results[k]) for k in records)],
               caption=f"Auxiliary heads on inception4a and inception4d, loss weight "
                       f"{cfg['aux_weight']}; the heads are dropped at test time, so the test "
                       "networks have the same parameters.")
     ctx.note(f"With the heads the lowest layers received {results['grad_ratio']:.2f}x the "
              "gradient norm of the network without them (mean over training).")
-    _figures(ctx, runs)
-    return results
 
-
-def _figures(ctx: Any, runs: dict) -> None:
-    labels = {"no_aux": "without aux heads", "aux": "with aux heads (0.3)"}
-    colours = {"no_aux": "#1f77b4", "aux": "#d62728"}
-    steps = len(runs["aux"]["main_losses"])
-    window = max(1, steps // 15)
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
-    for key, out in runs.items():
-        axes[0].plot(moving_average(out["main_losses"], window), color=colours[key],
-                     label=labels[key])
-        axes[1].plot(moving_average(out["lower_grad_norms"], window), color=colours[key],
-                     label=labels[key])
-        if out["curve"]:
-            epochs = [c[0] for c in out["curve"]]
-            axes[2].plot(epochs, [100 * c[3] for c in out["curve"]], "o-", color=colours[key],
-                         label=labels[key])
-    axes[0].set_xlabel("step")
-    axes[0].set_ylabel(f"main-head training loss (moving average of {window})")
-    axes[1].set_xlabel("step")
-    axes[1].set_ylabel("gradient norm of conv1 + inception3a")
-    axes[1].set_yscale("log")
-    axes[2].set_xlabel("epoch")
-    axes[2].set_ylabel("top-1 test error (%)")
-    for ax in axes:
-        ax.legend()
+    for key, record in records.items():
+        style = {"color": COLOURS[key], "label": LABELS[key]}
+        window = plot_smoothed(axes[0], record.main_losses, **style)
+        plot_smoothed(axes[1], record.norms, **style)
+        axes[2].plot(*zip(*[(c[0], 100 * c[3]) for c in results[key]["curve"]]), "o-", **style)
+    axes[0].set(xlabel="step", ylabel=f"main-head training loss (moving average of {window})")
+    axes[1].set(xlabel="step", ylabel="gradient norm of conv1 + inception3a", yscale="log")
+    axes[2].set(xlabel="epoch", ylabel="top-1 test error (%)")
     ctx.figure("learning_curves", fig, "Learning curves with and without the auxiliary "
                "classifiers: the main head's training loss, the gradient reaching the lowest "
                "layers, and the test error.")
+    return results
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

@@ -36,11 +36,11 @@ from neuralab.backend import manual_seed
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
-from neuralab.plotting import moving_average
+from neuralab.plotting import plot_smoothed
 
 
-def _label(depth: int, residual: bool) -> str:
-    return f"{'ResNet' if residual else 'plain'}-{depth}"
+def label(kind: str, depth: int) -> str:
+    return f"{'ResNet' if kind == 'resnet' else 'plain'}-{depth}"
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -49,68 +49,51 @@ def run(cfg: dict, ctx: Any) -> dict:
         raise ValueError(f"resnet-degradation: depths must be (shallow, deep) with shallow < "
                          f"deep, got {cfg['depths']}")
     data, size, augment = prepare_cifar(cfg, ctx)
-    runs: dict[str, dict] = {}
     results: dict[str, Any] = {"depths": [shallow, deep]}
-    rows = []
-    for residual in (False, True):
-        for depth in (shallow, deep):
-            label = _label(depth, residual)
-            manual_seed(ctx.seed)
-            model = create(f"{'resnet' if residual else 'plain'}{depth}")
-            out = train_classifier(model, data, cfg, ctx, label, augment=augment,
-                                   order_seed=ctx.seed)
-            runs[label] = out
-            key = f"{'resnet' if residual else 'plain'}{depth}"
-            final_loss = tail_mean(out["losses"], cfg["tail_fraction"])
-            final_error = tail_mean(out["errors"], cfg["tail_fraction"])
-            results[key] = {"train_loss": final_loss, "train_error": final_error,
+    curves, rows = {}, []
+    for kind, depth in ((k, d) for k in ("plain", "resnet") for d in (shallow, deep)):
+        key = f"{kind}{depth}"  # plainN / resnetN of the model zoo
+        manual_seed(ctx.seed)
+        out = train_classifier(create(key), data, cfg, ctx, key, augment=augment,
+                               order_seed=ctx.seed)
+        curves[key] = out
+        results[key] = r = {"train_loss": tail_mean(out["losses"], cfg["tail_fraction"]),
+                            "train_error": tail_mean(out["errors"], cfg["tail_fraction"]),
                             "test_err1": out["test"]["err1"], "test_loss": out["test"]["loss"],
                             "params": out["params"], "seconds": out["seconds"],
                             "steps": out["steps"]}
-            rows.append([label, out["params"], out["steps"], round(final_loss, 4),
-                         round(100 * final_error, 2), round(100 * out["test"]["err1"], 2),
-                         round(out["seconds"], 1)])
+        rows.append([label(kind, depth), r["params"],
+                     r["steps"], round(r["train_loss"], 4), round(100 * r["train_error"], 2),
+                     round(100 * r["test_err1"], 2), round(r["seconds"], 1)])
     ctx.table("degradation", ["network", "parameters", "steps", "training loss (last "
                               f"{cfg['tail_fraction']:.0%} of steps)", "training error (%)",
                               "test error (%)", "time (s)"], rows,
               caption="Training loss and error averaged over the mini-batches of the last part "
                       "of training (train mode, as He et al. plot them).")
-    p_gap = results[f"plain{deep}"]["train_loss"] - results[f"plain{shallow}"]["train_loss"]
-    r_gap = results[f"resnet{deep}"]["train_loss"] - results[f"resnet{shallow}"]["train_loss"]
-    results["plain_gap"], results["resnet_gap"] = p_gap, r_gap
+    for kind in ("plain", "resnet"):
+        results[f"{kind}_gap"] = (results[f"{kind}{deep}"]["train_loss"]
+                                  - results[f"{kind}{shallow}"]["train_loss"])
     ctx.note(f"Going from {shallow} to {deep} layers changes the final training loss by "
-             f"{p_gap:+.3f} without shortcuts and by {r_gap:+.3f} with them.")
-    _figures(ctx, runs, shallow, deep)
-    return results
+             f"{results['plain_gap']:+.3f} without shortcuts and by {results['resnet_gap']:+.3f} "
+             "with them.")
 
-
-def _figures(ctx: Any, runs: dict, shallow: int, deep: int) -> None:
-    steps = len(next(iter(runs.values()))["losses"])
-    window = max(1, steps // 15)
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
-    styles = {shallow: "--", deep: "-"}
-    for ax, residual, title in ((axes[0], False, "plain networks"),
-                                (axes[1], True, "residual networks")):
-        for depth in (shallow, deep):
-            label = _label(depth, residual)
-            ax.plot([100 * e for e in moving_average(runs[label]["errors"], window)], styles[depth],
-                    label=label, color="#d62728" if depth == deep else "#1f77b4")
-        ax.set_xlabel("step")
-        ax.set_ylabel(f"training error (%, moving average of {window})")
-        ax.set_title(title)
-        ax.legend()
-    ax = axes[2]
-    for label, out in runs.items():
-        depth = int(label.split("-")[1])
-        ax.plot(moving_average(out["losses"], window), styles[depth], label=label,
-                color="#2ca02c" if label.startswith("ResNet") else "#7f7f7f")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
-    ax.set_title("all four")
-    ax.legend()
+    for kind, ax, title in (("plain", axes[0], "plain networks"),
+                            ("resnet", axes[1], "residual networks")):
+        for depth, ls in ((shallow, "--"), (deep, "-")):
+            out = curves[f"{kind}{depth}"]
+            window = plot_smoothed(ax, [100 * e for e in out["errors"]], ls=ls,
+                                   label=label(kind, depth),
+                                   color="#d62728" if depth == deep else "#1f77b4")
+            plot_smoothed(axes[2], out["losses"], ls=ls, label=label(kind, depth),
+                          color="#2ca02c" if kind == "resnet" else "#7f7f7f")
+        ax.set(xlabel="step", ylabel=f"training error (%, moving average of {window})",
+               title=title)
+    axes[2].set(xlabel="step", ylabel="training loss", title="all four")
     ctx.figure("training_curves", fig, "Training error of the plain (left) and residual "
                "(middle) networks, dashed shallow, solid deep (compare He et al., 2016, Fig. 6); "
                "right: the training losses.")
+    return results
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

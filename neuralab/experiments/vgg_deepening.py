@@ -32,181 +32,106 @@ from typing import Any
 from neuralab.backend import manual_seed
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
-from neuralab.experiments.toolkit import (
-    prepare_cifar,
-    tail_mean,
-    train_classifier,
-)
+from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
 from neuralab.models import create
-from neuralab.plotting import moving_average
+from neuralab.models.vgg import warm_start
+from neuralab.plotting import plot_smoothed
 from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
 
 
-def stages(model: Any) -> list[list[tuple[str, Any]]]:
-    """The convolutions of ``model.features`` grouped by stage (split at each max-pool)."""
-    groups: list[list[tuple[str, Any]]] = [[]]
-    for name, layer in model.features.named_children():
-        kind = type(layer).__name__
-        if kind == "MaxPool2d":
-            groups.append([])
-        elif kind == "Conv2d":
-            groups[-1].append((f"features.{name}", layer))
-    return [g for g in groups if g]
-
-
-def warm_start(deep: Any, shallow: Any) -> list[str]:
-    """Copy into ``deep`` the layers of ``shallow`` that correspond: in every stage the first k
-    convolutions (k = the shallow net's count in that stage), and the whole classifier.
-
-    Returns the names of the copied layers.
-
-    Raises:
-        ValueError: when the networks do not have the same stages or widths.
-    """
-    deep_stages, shallow_stages = stages(deep), stages(shallow)
-    if len(deep_stages) != len(shallow_stages):
-        raise ValueError(f"warm_start: the deep net has {len(deep_stages)} stages and the "
-                         f"shallow one {len(shallow_stages)}; build both for the same image size")
-    copied = []
-    for d_stage, s_stage in zip(deep_stages, shallow_stages):
-        if len(s_stage) > len(d_stage):
-            raise ValueError("warm_start: the 'deep' net has fewer convolutions in a stage than "
-                             "the shallow one; pass the deeper configuration first")
-        for (d_name, d_conv), (s_name, s_conv) in zip(d_stage, s_stage):
-            if d_conv.weight.shape != s_conv.weight.shape:
-                raise ValueError(f"warm_start: {d_name} has weight shape {d_conv.weight.shape} "
-                                 f"but {s_name} has {s_conv.weight.shape}; are the widths the "
-                                 "same?")
-            d_conv.weight.array[...] = s_conv.weight.array
-            d_conv.bias.array[...] = s_conv.bias.array
-            copied.append(f"{d_name} <- {s_name}")
-    for (d_name, d_layer), (_, s_layer) in zip(deep.classifier.named_children(),
-                                               shallow.classifier.named_children()):
-        if type(d_layer).__name__ == "Linear":
-            d_layer.weight.array[...] = s_layer.weight.array
-            d_layer.bias.array[...] = s_layer.bias.array
-            copied.append(f"classifier.{d_name}")
-    return copied
-
-
-def _crop_training(cfg: dict, jitter: bool) -> Any:
-    """Training augmentation: a ``crop`` window of the image rescaled to S (fixed: S = s_min;
-    jittered: S uniform in [s_min, s_max]), plus horizontal flips."""
-    s_max = cfg["s_max"] if jitter else cfg["s_min"]
-    return Compose([ScaleJitter(cfg["s_min"], s_max, cfg["crop"]), RandomHorizontalFlip()])
+def summarize(out: dict) -> dict:
+    """The numbers a run contributes to the results."""
+    return {"train_loss": tail_mean(out["losses"]), "first_loss": out["losses"][0],
+            "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
+            "params": out["params"], "steps": out["steps"], "seconds": out["seconds"]}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    data, size, _ = prepare_cifar(cfg, ctx)  # augmentation here is the scale-jitter study
-    shallow_cfg, deep_cfg = cfg["shallow_config"], cfg["deep_config"]
+    data, size, _ = prepare_cifar(cfg, ctx)  # the augmentation here is part 2's scale jitter
+    shallow_name = f"VGG-{DEPTHS[cfg['shallow_config']]}"
+    deep_name = f"VGG-{DEPTHS[cfg['deep_config']]}"
 
-    def build(config: str, image_size: int, batch_norm: bool = False) -> Any:
+    def build(config: str, seed: int, image_size: int = size, batch_norm: bool = False) -> Any:
+        manual_seed(seed)
         return create("vgg_small", width=cfg["width"], image_size=image_size, depth=config,
                       hidden=cfg["hidden"], init=cfg["init"], dropout=cfg["dropout"],
                       batch_norm=batch_norm)
 
-    results: dict[str, Any] = {}
-    runs: dict[str, dict] = {}
-    # ---- part 1: deepening
-    manual_seed(ctx.seed)
-    shallow = build(shallow_cfg, size)
-    runs["shallow"] = train_classifier(shallow, data, cfg, ctx, f"VGG-{DEPTHS[shallow_cfg]}",
-                                       epochs=cfg["shallow_epochs"], order_seed=ctx.seed)
-    manual_seed(ctx.seed + 1)
-    warm = build(deep_cfg, size)
-    copied = warm_start(warm, shallow)
-    manual_seed(ctx.seed + 1)
-    cold = build(deep_cfg, size)
-    before = {"warm": evaluate(warm, *data["train"]), "random": evaluate(cold, *data["train"])}
-    for key, model in (("warm", warm), ("random", cold)):
-        runs[key] = train_classifier(model, data, cfg, ctx, f"VGG-{DEPTHS[deep_cfg]} {key}",
+    # ---- part 1: deepening a trained shallow net, against the same deep net from random weights
+    shallow = build(cfg["shallow_config"], ctx.seed)
+    runs = {"shallow": train_classifier(shallow, data, cfg, ctx, shallow_name,
+                                        epochs=cfg["shallow_epochs"], order_seed=ctx.seed)}
+    deep = {"warm": build(cfg["deep_config"], ctx.seed + 1),
+            "random": build(cfg["deep_config"], ctx.seed + 1)}
+    copied = warm_start(deep["warm"], shallow)
+    before = {key: evaluate(model, *data["train"])["loss"] for key, model in deep.items()}
+    for key, model in deep.items():
+        runs[key] = train_classifier(model, data, cfg, ctx, f"{deep_name} {key}",
                                      epochs=cfg["deep_epochs"], order_seed=ctx.seed + 1)
-    rows = []
-    for key, label in (("shallow", f"VGG-{DEPTHS[shallow_cfg]} (config {shallow_cfg})"),
-                       ("warm", f"VGG-{DEPTHS[deep_cfg]} from VGG-{DEPTHS[shallow_cfg]}"),
-                       ("random", f"VGG-{DEPTHS[deep_cfg]} random init")):
-        out = runs[key]
-        results[key] = {"train_loss": tail_mean(out["losses"]), "first_loss": out["losses"][0],
-                        "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
-                        "params": out["params"], "steps": out["steps"],
-                        "seconds": out["seconds"]}
-        if key in before:
-            results[key]["initial_train_loss"] = before[key]["loss"]
-        rows.append([label, out["params"], out["steps"],
-                     round(before[key]["loss"], 4) if key in before else None,
-                     round(results[key]["train_loss"], 4), round(100 * out["test"]["err1"], 2),
-                     round(100 * out["test"]["err5"], 2)])
+    results: dict[str, Any] = {key: summarize(out) for key, out in runs.items()}
+    for key, loss in before.items():
+        results[key]["initial_train_loss"] = loss
+    labels = {"shallow": f"{shallow_name} (config {cfg['shallow_config']})",
+              "warm": f"{deep_name} from {shallow_name}", "random": f"{deep_name} random init"}
     ctx.table("deepening", ["network", "parameters", "steps", "loss before training",
                             "training loss (last 20% of steps)", "top-1 test error (%)",
-                            "top-5 test error (%)"], rows,
+                            "top-5 test error (%)"],
+              [[labels[key], r["params"], r["steps"], before.get(key), r["train_loss"],
+                100 * r["test_err1"], 100 * r["test_err5"]] for key, r in results.items()],
               caption=f"Copied into the deeper net: {', '.join(copied)}.")
     results["copied_layers"] = copied
 
-    # ---- part 2: scale jittering
+    # ---- part 2: scale jittering against a fixed training scale
+    scales = [int(q) for q in cfg["test_scales"]]
+    for key in ("fixed", "jitter") if cfg["jitter_epochs"] > 0 else ():
+        model = build(cfg["shallow_config"], ctx.seed + 2, int(cfg["crop"]),
+                      cfg["jitter_batch_norm"])
+        # A crop of the image rescaled to S: fixed S = s_min, or S uniform in [s_min, s_max].
+        augment = Compose([ScaleJitter(cfg["s_min"], cfg["s_max"] if key == "jitter"
+                                       else cfg["s_min"], cfg["crop"]), RandomHorizontalFlip()])
+        runs[key] = out = train_classifier(model, data, cfg, ctx, f"scale {key}",
+                                           epochs=cfg["jitter_epochs"],
+                                           order_seed=ctx.seed + 2, augment=augment)
+        test = multiscale_evaluate(model, *data["test"], scales)
+        results[key] = {"train_loss": tail_mean(out["losses"]), "test_err1": test["err1"],
+                        "test_err5": test["err5"], "seconds": out["seconds"],
+                        "per_scale_err1": {str(q): e for q, e in test["per_scale"].items()}}
     if cfg["jitter_epochs"] > 0:
-        jitter_size = int(cfg["crop"])
-        for key in ("fixed", "jitter"):
-            manual_seed(ctx.seed + 2)
-            model = build(shallow_cfg, jitter_size, cfg["jitter_batch_norm"])
-            out = train_classifier(model, data, cfg, ctx, f"scale {key}",
-                                   epochs=cfg["jitter_epochs"], order_seed=ctx.seed + 2,
-                                   augment=_crop_training(cfg, key == "jitter"))
-            scales = [int(q) for q in cfg["test_scales"]]
-            test = multiscale_evaluate(model, *data["test"], scales)
-            runs[key] = out
-            results[key] = {"train_loss": tail_mean(out["losses"]), "test_err1": test["err1"],
-                            "test_err5": test["err5"],
-                            "per_scale_err1": {str(q): e for q, e in test["per_scale"].items()},
-                            "seconds": out["seconds"]}
         ctx.table("scale_jittering", ["training scale S", "training loss", "test top-1 error "
-                                      "(%)", "test top-5 error (%)"] +
-                  [f"top-1 at Q = {q} (%)" for q in cfg["test_scales"]],
+                                      "(%)", "test top-5 error (%)"]
+                  + [f"top-1 at Q = {q} (%)" for q in scales],
                   [[f"fixed S = {cfg['s_min']}" if key == "fixed" else
-                    f"S in [{cfg['s_min']}, {cfg['s_max']}]",
-                    round(results[key]["train_loss"], 4),
-                    round(100 * results[key]["test_err1"], 2),
-                    round(100 * results[key]["test_err5"], 2)] +
-                   [round(100 * results[key]["per_scale_err1"][str(q)], 2)
-                    for q in cfg["test_scales"]] for key in ("fixed", "jitter")],
-                  caption=f"VGG-{DEPTHS[shallow_cfg]} trained on {cfg['crop']}x{cfg['crop']} "
-                          "crops of the rescaled images; tested on whole images resized to each "
-                          f"Q in {list(cfg['test_scales'])}, softmax averaged over the scales.")
-    _figures(ctx, runs, cfg)
-    return results
+                    f"S in [{cfg['s_min']}, {cfg['s_max']}]", r["train_loss"],
+                    100 * r["test_err1"], 100 * r["test_err5"],
+                    *(100 * r["per_scale_err1"][str(q)] for q in scales)]
+                   for key, r in ((k, results[k]) for k in ("fixed", "jitter"))],
+                  caption=f"{shallow_name} trained on {cfg['crop']}x{cfg['crop']} crops of the "
+                          "rescaled images; tested on whole images resized to each Q in "
+                          f"{scales}, softmax averaged over the scales.")
 
-
-def _figures(ctx: Any, runs: dict, cfg: dict) -> None:
     fig, axes = ctx.subplots(1, 2, figsize=(12, 4.2))
-    steps = len(runs["warm"]["losses"])
-    window = max(1, steps // 15)
-    shallow_steps = len(runs["shallow"]["losses"])
-    ax = axes[0]
-    ax.plot(moving_average(runs["shallow"]["losses"], window), color="#7f7f7f",
-            label=f"VGG-{DEPTHS[cfg['shallow_config']]} (trained first)")
+    window = max(1, len(runs["warm"]["losses"]) // 15)
+    start = len(runs["shallow"]["losses"])
+    plot_smoothed(axes[0], runs["shallow"]["losses"], window, color="#7f7f7f",
+                  label=f"{shallow_name} (trained first)")
     for key, colour in (("warm", "#d62728"), ("random", "#1f77b4")):
-        xs = range(shallow_steps, shallow_steps + len(runs[key]["losses"]))
-        start = "from the shallow net" if key == "warm" else "random init"
-        ax.plot(list(xs), moving_average(runs[key]["losses"], window), color=colour,
-                label=f"VGG-{DEPTHS[cfg['deep_config']]} {start}")
-    ax.axvline(shallow_steps, ls=":", c="gray")
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"training loss (moving average of {window})")
-    ax.set_title("deepening a trained network")
-    ax.legend(fontsize=8)
-    ax = axes[1]
-    for key, colour in (("fixed", "#1f77b4"), ("jitter", "#d62728")):
+        plot_smoothed(axes[0], runs[key]["losses"], window, x0=start, color=colour,
+                      label=labels[key])
+    axes[0].axvline(start, ls=":", c="gray")
+    axes[0].set(xlabel="step", ylabel=f"training loss (moving average of {window})",
+                title="deepening a trained network")
+    for key, colour, label in (("fixed", "#1f77b4", "fixed scale"),
+                               ("jitter", "#d62728", "scale jittering")):
         if key in runs:
-            ax.plot(moving_average(runs[key]["losses"], window), color=colour,
-                    label="fixed scale" if key == "fixed" else "scale jittering")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
-    ax.set_title("fixed-scale versus scale-jittered training crops")
-    ax.legend(fontsize=8)
+            plot_smoothed(axes[1], runs[key]["losses"], window, color=colour, label=label)
+    axes[1].set(xlabel="step", ylabel="training loss",
+                title="fixed-scale versus scale-jittered training crops")
     ctx.figure("training_curves", fig, "Left: the deeper net starts after the shallow one "
                "(dotted line), warm-started from it or from random weights. Right: training "
                "with fixed-scale and with scale-jittered crops.")
+    return results
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

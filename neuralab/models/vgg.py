@@ -24,7 +24,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.models.initialization import init_vgg_style
 from neuralab.models.registry import register
 
-__all__ = ["CONFIGS", "VGG", "make_features"]
+__all__ = ["CONFIGS", "VGG", "make_features", "stages", "warm_start"]
 
 CONFIGS: dict[str, list[Any]] = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -94,6 +94,58 @@ class VGG(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.avgpool(self.features(x))  # (N, 512, 7, 7)
         return self.classifier(x.reshape(x.shape[0], -1))  # (N, 25088) -> (N, num_classes)
+
+
+def stages(model: nn.Module) -> list[list[tuple[str, nn.Conv2d]]]:
+    """The convolutions of ``model.features`` as (name, layer), grouped by stage (the runs of
+    convolutions between two max-pools)."""
+    groups: list[list[tuple[str, nn.Conv2d]]] = [[]]
+    for name, layer in model.features.named_children():
+        if isinstance(layer, nn.MaxPool2d):
+            groups.append([])
+        elif isinstance(layer, nn.Conv2d):
+            groups[-1].append((f"features.{name}", layer))
+    return [g for g in groups if g]
+
+
+def warm_start(deep: nn.Module, shallow: nn.Module) -> list[str]:
+    """Initialise a deeper VGG from a trained shallower one (Simonyan & Zisserman, Sec. 3.1).
+
+    Copies into ``deep`` the layers of ``shallow`` that correspond: in every stage the first k
+    convolutions (k: the shallow net's count in that stage, whose shapes agree), and every
+    ``Linear`` of the classifier. The extra convolutions keep their random initialisation.
+
+    Returns:
+        The names of the copied layers (``"features.3 <- features.2"``, ``"classifier.0"``).
+
+    Raises:
+        ValueError: when the networks do not have the same stages or widths, or ``deep`` has
+            fewer convolutions in a stage than ``shallow`` (the arguments swapped).
+    """
+    deep_stages, shallow_stages = stages(deep), stages(shallow)
+    if len(deep_stages) != len(shallow_stages):
+        raise ValueError(f"warm_start: the deep net has {len(deep_stages)} stages and the "
+                         f"shallow one {len(shallow_stages)}; build both for the same image size")
+    copied = []
+    for d_stage, s_stage in zip(deep_stages, shallow_stages):
+        if len(s_stage) > len(d_stage):
+            raise ValueError("warm_start: the 'deep' net has fewer convolutions in a stage than "
+                             "the shallow one; pass the deeper configuration first")
+        for (d_name, d_conv), (s_name, s_conv) in zip(d_stage, s_stage):
+            if d_conv.weight.shape != s_conv.weight.shape:
+                raise ValueError(f"warm_start: {d_name} has weight shape {d_conv.weight.shape} "
+                                 f"but {s_name} has {s_conv.weight.shape}; are the widths the "
+                                 "same?")
+            d_conv.weight.array[...] = s_conv.weight.array
+            d_conv.bias.array[...] = s_conv.bias.array
+            copied.append(f"{d_name} <- {s_name}")
+    for (name, d_layer), (_, s_layer) in zip(deep.classifier.named_children(),
+                                             shallow.classifier.named_children()):
+        if isinstance(d_layer, nn.Linear):
+            d_layer.weight.array[...] = s_layer.weight.array
+            d_layer.bias.array[...] = s_layer.bias.array
+            copied.append(f"classifier.{name}")
+    return copied
 
 
 def _builder(config: str, batch_norm: bool, cifar: bool) -> None:
