@@ -161,13 +161,9 @@ def run(cfg: dict, ctx: Any) -> dict:
     ax.legend(fontsize=8)
     ctx.figure("bpc", fig, "Cross-entropy in bits per character during training; below the "
                "unigram line the model uses context.")
-    return {"data_is_excerpt": bool(corpus.is_excerpt), "vocab_size": corpus.vocab_size,
-            "train_chars": len(corpus.train_data), "val_chars": len(corpus.val_data),
+    return {"data_is_excerpt": bool(corpus.is_excerpt), "epochs": epochs,
             "unigram_entropy_bits": entropy, "unigram_val_bpc": unigram,
             "initial_val_bpc": record.val_curve[0][1], "final_val_bpc": final,
-            "best_val_bpc": min(v for _, v in record.val_curve),
-            "final_train_bpc": float(xp.mean(record.train_bpc[-20:])), "epochs": epochs,
-            "train_seconds": seconds, "temperature": float(cfg["temperature"]), "prime": prime,
             "sample_length": len(main), "sample_in_vocabulary": set(main) <= set(corpus.chars),
             "samples": samples}
 

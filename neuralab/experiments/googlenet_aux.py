@@ -108,6 +108,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     axes[0].set(xlabel="step", ylabel=f"main-head training loss (moving average of {window})")
     axes[1].set(xlabel="step", ylabel="gradient norm of conv1 + inception3a", yscale="log")
     axes[2].set(xlabel="epoch", ylabel="top-1 test error (%)")
+    fig.tight_layout()
     ctx.figure("learning_curves", fig, "Learning curves with and without the auxiliary "
                "classifiers: the main head's training loss, the gradient reaching the lowest "
                "layers, and the test error.")
