@@ -14,7 +14,7 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.parallel import follow_load
 
-# The engine knows Contexts and Tensors only by their attributes (ctx.inputs, tensor._ctx, ...):
+# The engine knows Contexts and Tensors only by their attributes (ctx.edges, tensor._ctx, ...):
 # tensor.py imports the engine and function.py imports tensor.py, so importing either here would
 # close a circle. "Context" in the annotations below is neuralab.autograd.function.Context.
 Context = Any
@@ -142,24 +142,24 @@ def backpropagate(tensors: list, gradients: list, retain_graph: bool = False,
             grads = ctx.function.backward(ctx, *douts)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        if len(grads) != len(ctx.inputs):
+        if len(grads) != len(ctx.input_meta):
             raise RuntimeError(
                 f"{ctx.function.__name__}.backward returned {len(grads)} gradients for "
-                f"{len(ctx.inputs)} inputs"
+                f"{len(ctx.input_meta)} inputs"
             )
-        for inp, (parent, index), need, grad in zip(ctx.inputs, ctx.edges, ctx.needs_input_grad,
-                                                    grads):
+        for i, ((shape, dtype), (parent, index), need, grad) in enumerate(
+                zip(ctx.input_meta, ctx.edges, ctx.needs_input_grad, grads)):
             if not need or grad is None:
                 continue
-            if grad.shape != inp.shape:
+            if grad.shape != shape:
                 raise RuntimeError(
                     f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} "
-                    f"for an input of shape {inp.shape}"
+                    f"for an input of shape {shape}"
                 )
-            if grad.dtype != inp.array.dtype:  # the op computed in a promoted dtype
-                grad = grad.astype(inp.array.dtype)
-            if parent is None:
-                _add(leaf_grads, inp, grad)
+            if grad.dtype != dtype:  # the op computed in a promoted dtype
+                grad = grad.astype(dtype)
+            if parent is None:  # a leaf, which the context holds (see Context.held_inputs)
+                _add(leaf_grads, ctx.held_inputs[i], grad)
             else:
                 slots = pending.setdefault(id(parent), [None] * parent.n_outputs)
                 current = slots[index]
