@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -122,12 +123,18 @@ def load_learner(path: Path, name: str) -> ModuleType:
                 raise LearnerError(f"{path.name} line {node.lineno} imports {module}: write the "
                                    "exercise with NumPy alone (neuralab grades it against its own "
                                    "ops)")
-    spec = importlib.util.spec_from_file_location(f"neuralab_exercise_{name}", path)
+    module_name = f"neuralab_exercise_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
+    # Registered only while it runs (a dataclass in the file looks its module up), so that
+    # nothing of the learner's stays behind in this process's modules.
+    sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as err:  # the learner's code: report it, never neuralab's traceback
         raise LearnerError(learner_exception(path, err, "importing it")) from None
+    finally:
+        sys.modules.pop(module_name, None)
     return module
 
 

@@ -37,9 +37,9 @@ def batchnorm_backward(dout, cache):
     """x̄, γ̄, β̄ given ȳ = dout (N, D).
 
     Derivation hint: μ and σ² are functions of every x_n of the batch, so x̄ has three paths:
-    through x̂ directly, through μ and through σ². Writing x̂̄ = ȳ ⊙ γ, the result fits in one
-    line: x̄ = (x̂̄ − mean(x̂̄) − x̂ ⊙ mean(x̂̄ ⊙ x̂)) / √(σ² + ε) with means over the batch;
-    derive it.
+    through x̂ directly, through μ and through σ². Start from x̂̄ = ȳ ⊙ γ, find σ̄² and μ̄,
+    then add the three contributions; in terms of x̂̄, x̂ and their means over the batch the
+    result simplifies to one line.
 
     Returns:
         dx (N, D), dgamma (D,), dbeta (D,).

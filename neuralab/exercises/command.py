@@ -154,5 +154,5 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         exercise.train(module, path, epochs, args.seed, print)
     except Failure as failure:  # the learner's code raised while training
-        return _fail("train", f"{path}: {failure.report}", 1)
+        return _fail("train", failure.report, 1)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.exercises import training, updates
-from neuralab.exercises.base import Exercise, learner_function
+from neuralab.exercises.base import Exercise
 from neuralab.optim import SGD
 
 SKELETON = '''"""Exercise `momentum` (Lecture 7, optimization): one step of SGD with momentum, in
@@ -51,7 +51,7 @@ def init_state(w):
 
 
 def learner_step(fn, w, dw, v, t, hp):
-    return fn(w, dw, v, hp["lr"], hp["momentum"])
+    return updates.returned(fn(w, dw, v, hp["lr"], hp["momentum"]), 2)
 
 
 def _trajectory(update):
@@ -82,14 +82,14 @@ def _grade(module, path):
 
 
 def _train(module, path, epochs, seed, log, limit=None) -> None:
-    fn = learner_function(module, path, "sgd_momentum")
     code = training.LearnerCode(module, path)
     hp = {"momentum": training.MOMENTUM}
     training.compare_mnist(
         log, "SGD with momentum", f"an MLP 784-128-10 (ReLU), lr {training.LR}, momentum "
         f"{training.MOMENTUM}", lambda: training.mnist_mlp(("relu",)), epochs, seed,
         mine_optimizer=lambda params: updates.LearnerOptimizer(
-            params, training.LR, lambda *a: code(fn.__name__, *a), learner_step, init_state, hp),
+            params, training.LR, "sgd_momentum",
+            lambda *a: code("sgd_momentum", *a), learner_step, init_state, hp),
         limit=limit)
 
 

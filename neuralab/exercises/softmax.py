@@ -41,7 +41,8 @@ def softmax_cross_entropy_forward(z, y):
 def softmax_cross_entropy_backward(dloss, cache):
     """z̄ = ∂L/∂z, given dloss = ∂(whatever comes after)/∂L (1 when L is the final loss).
 
-    Derivation hint: for one example, ∂(−log p_y)/∂z_k = p_k − [k = y]; then remember the 1/N
+    Derivation hint: for one example, write −log p_y = −z_y + log Σ_j exp(z_j) and
+    differentiate with respect to each z_k (the cases k = y and k ≠ y); then remember the 1/N
     of the mean, and the chain rule through dloss.
 
     Returns:

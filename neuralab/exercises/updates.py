@@ -48,7 +48,8 @@ def grade_updates(module: ModuleType, path: Path, fn_name: str, hyper: list[dict
                 def learner(*a, doing=doing):
                     return call(path, fn, a, doing=doing)
 
-                w, state = learner_step(learner, w.copy(), dw.copy(), state, t, hp)
+                w, state = unpacked(fn_name, learner_step, learner, w.copy(), dw.copy(), state,
+                                    t, hp)
                 got, expected = np.asarray(w, dtype=np.float64), p.array
                 if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6,
                                                                   atol=1e-9):
@@ -57,6 +58,23 @@ def grade_updates(module: ModuleType, path: Path, fn_name: str, hyper: list[dict
             count += 1
     return [f"{fn_name}: {count} trajectories ({', '.join(l for l, _, _ in trajectory_cases())}"
             f"; {len(hyper)} settings) match neuralab's optimizer step by step (float64)"]
+
+
+def returned(result: Any, n: int) -> tuple:
+    """The learner's n return values (a TypeError naming what came instead)."""
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        got = (f"{len(result)} values" if isinstance(result, (tuple, list)) else
+               f"one {type(result).__name__}")
+        raise TypeError(f"expected {n} values, got {got}")
+    return tuple(result)
+
+
+def unpacked(fn_name: str, learner_step: Callable, *args: Any) -> tuple:
+    """learner_step(*args), with a result of the wrong form named as the learner's mistake."""
+    try:
+        return learner_step(*args)
+    except (TypeError, ValueError) as err:
+        raise Failure(f"{fn_name} must return the values its docstring lists ({err})") from None
 
 
 def _report(label, settings, t, shape, expected, got, hint):
@@ -84,10 +102,11 @@ def _hint(alternatives, w0, grads, t, hp, got) -> str | None:
 class LearnerOptimizer(Optimizer):
     """An optimizer whose update is the learner's function (one call per parameter and step)."""
 
-    def __init__(self, params: Any, lr: float, fn: Callable, step: Callable,
+    def __init__(self, params: Any, lr: float, name: str, fn: Callable, step: Callable,
                  init_state: Callable, hp: dict):
         super().__init__(params, {"lr": lr})
-        self._fn, self._learner_step, self._init_state, self.hp = fn, step, init_state, hp
+        self._name, self._fn, self._learner_step = name, fn, step
+        self._init_state, self.hp = init_state, hp
 
     def step(self, closure: Any = None) -> None:
         for group in self.param_groups:
@@ -98,7 +117,7 @@ class LearnerOptimizer(Optimizer):
                 if "learner" not in state:
                     state["learner"] = self._init_state(p.array)
                 state["t"] += 1
-                w, state["learner"] = self._learner_step(
-                    self._fn, p.array.copy(), p.grad.array, state["learner"], state["t"],
-                    dict(self.hp, lr=group["lr"]))
+                w, state["learner"] = unpacked(
+                    self._name, self._learner_step, self._fn, p.array.copy(), p.grad.array,
+                    state["learner"], state["t"], dict(self.hp, lr=group["lr"]))
                 p.array[...] = np.asarray(w, dtype=p.array.dtype)

@@ -255,3 +255,27 @@ def test_train_with_every_passing_exercise(tmp_path, name):
         # The same batches and weights; only dropout draws its masks differently.
         assert abs(mine - theirs) <= (3.0 if name == "dropout" else 1.0), lines
         assert mine > 80, lines
+
+
+def test_an_optimizer_returning_the_wrong_values_is_named(tmp_path):
+    source = mutate("adam", "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+                    "return w - lr * m_hat / (np.sqrt(v_hat) + eps)")
+    with pytest.raises(Failure, match=r"adam must return the values its docstring lists"):
+        grade(tmp_path, "adam", source)
+
+
+def test_an_error_of_the_learners_code_while_training_is_one_line(tmp_path, capsys):
+    source = mutate("linear", "    return x @ w.T + b, (x, w)",
+                    "    assert x.dtype == np.float64, 'float64 only'\n"
+                    "    return x @ w.T + b, (x, w)")
+    (tmp_path / "linear.py").write_text(source)
+    code, out, err = run(["exercise", "train", "linear", str(tmp_path), "--epochs", "1"], capsys)
+    assert code == 1 and "passes the check" in out and "Traceback" not in out + err
+    assert re.search(r"^neuralab exercise train: linear_forward AssertionError: float64 only at "
+                     r"linear\.py line 4 \(in linear_forward\): `assert x\.dtype", err, re.M), err
+
+
+def test_a_learner_file_may_use_dataclasses(tmp_path):
+    source = "from dataclasses import dataclass\n@dataclass\nclass Cache:\n    x: object\n" + \
+        SOLUTIONS["linear"]
+    assert grade(tmp_path, "linear", source)
