@@ -37,7 +37,7 @@ LAYERS = [
     {"models", "interop", "utils", "vision", "distributed"},
     {"train"},
     {"diagnostics"},
-    {"experiments", "notebooks"},
+    {"experiments", "exercises", "notebooks"},
     {"cli", "__main__", ""},
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
