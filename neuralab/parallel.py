@@ -27,17 +27,24 @@ The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy
    thread to be scheduled). So the count follows the load instead. A fixed count (by the user,
    or an environment variable) is obeyed as it is.
 
-3. **Per operation.** The matrix products of the reference ops (``nn.Linear``, the LSTM's
-   products) go to the BLAS, which neuralab sets to ``threads_in_use()`` threads; OpenBLAS itself
-   keeps small products in one thread. neuralab's blocked loops (convolution, batch norm,
-   ReLU, the residual sum) hand their blocks of images to ``threads_in_use()`` threads
-   (``run_chunks``), with the BLAS held to one thread meanwhile so that the two never
-   oversubscribe the cores; elementwise passes over arrays below ``ParallelOptions.split_bytes``
-   (2 MiB) stay in one thread: a hand-off to another thread costs some 60 µs, and splitting
-   LeNet-5's 1.2 MB activations made its step 1 ms slower while ResNet-20's (2 to 8 MB) gain.
+3. **Per operation, and never the BLAS's threads beside the pool's.** neuralab's blocked loops
+   (convolution, batch norm, ReLU, the residual sum, the LSTM's rows of the batch) hand their
+   blocks to ``threads_in_use()`` threads of its own pool (``run_chunks``), the BLAS held to
+   one thread inside each block. Elementwise passes over arrays below
+   ``ParallelOptions.split_bytes`` (2 MiB) stay in one thread: a hand-off to another thread
+   costs some 60 µs, and splitting LeNet-5's 1.2 MB activations made its step 1 ms slower
+   while ResNet-20's (2 to 8 MB) gain. Matrix products the kernels split themselves
+   (``matmul_rows``, ``matmul_sum``) stay whole below ``split_flops`` per thread. The matrix
+   products of the reference ops (``nn.Linear``) go to the BLAS, which gets
+   ``threads_in_use()`` threads only while the pool has been idle for two looks (a model of
+   matrix products alone, an MLP; OpenBLAS itself keeps small products in one thread), and one
+   thread otherwise: OpenBLAS's idle workers spin for ~0.1 s after each call, on the cores the
+   pool's threads need. Measured on LeNet-5 (batch 64, two threads fixed, load 9 from other
+   jobs): 202 ms a step (67 ms of CPU) with the BLAS's workers left spinning beside the pool,
+   34 ms (9.4 ms of CPU) without; 27 ms (7.7 ms of CPU) with one thread.
 
 4. **No spinning idle threads** of neuralab's own: the pool's threads block on a queue. The
-   BLAS's threads spin only while neuralab lets the BLAS have several (an idle machine).
+   BLAS's threads spin only while the BLAS has several (a quiet machine, the pool idle).
 
 Results do not depend on the number of threads except in the order of floating-point sums over
 blocks (weight gradients, batch statistics), as in PyTorch.
@@ -114,6 +121,7 @@ class _State:
     machine_busy = 0.0  # CPU seconds the machine's cores (ours) had been busy at that look
     own_cpu = 0.0  # and this process's CPU seconds then
     blas = 0  # the BLAS thread count neuralab last set (0: not yet)
+    pool_used_at = -math.inf  # time.monotonic() when a loop last ran on several threads
 
 
 _state = _State()
@@ -203,7 +211,7 @@ def set_num_threads(n: int | None) -> bool:
         _pool = None
     _state.threads, _state.why, _state.fixed = threads, why, fixed
     follow_load()  # the last look at the other processes' load still counts
-    return _set_blas(_state.active)
+    return _set_blas(_state.blas)  # as follow_load chose: found and set?
 
 
 def describe_threads() -> str:
@@ -288,8 +296,13 @@ def follow_load() -> int:
             state.checked_at, state.machine_busy, state.own_cpu = now, busy or 0.0, own
         free = _cores() - math.floor(state.others + 0.5)
         state.active = max(1, min(state.threads, free))
-    if state.blas != state.active and not _busy.locked():
-        _set_blas(state.active)
+    # The BLAS gets several threads only while neuralab's pool is idle (a model whose work is
+    # all matrix products, an MLP); never both, or the BLAS's spinning workers take the cores
+    # the pool's threads need (see the module docstring, point 4).
+    pool_idle = _now() - state.pool_used_at > 2 * state.options.check_seconds
+    blas = state.active if pool_idle else 1
+    if state.blas != blas and not _busy.locked():
+        _set_blas(blas)
     return state.active
 
 
@@ -380,6 +393,7 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any],
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=_state.threads - 1,
                                            thread_name_prefix="neuralab")
+            _state.pool_used_at = _now()
             bounds = [n_items * t // threads for t in range(threads + 1)]
             futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
             try:

@@ -167,7 +167,7 @@ class FakeMachine:
         monkeypatch.setattr(parallel, "_own_cpu_seconds", lambda: self.own)
         monkeypatch.setattr(parallel, "_load_average", lambda: 0.5)
         for name, value in [("checked_at", -math.inf), ("machine_busy", 0.0), ("own_cpu", 0.0),
-                            ("others", 0.0)]:  # restored after the test: real ones again
+                            ("others", 0.0), ("pool_used_at", -math.inf)]:  # restored later
             monkeypatch.setattr(parallel._state, name, value)
 
     def run(self, seconds, others, ours):
@@ -196,6 +196,20 @@ def test_the_default_count_gives_way_to_other_processes(monkeypatch):
     machine.run(1.0, others=9.0, ours=1.0)
     assert parallel.follow_load() == 1  # never fewer than one
     assert nl.get_num_threads() == 4
+
+
+def test_the_blas_gets_one_thread_while_the_pool_is_in_use(monkeypatch):
+    machine = FakeMachine(monkeypatch, cores=2)
+    nl.set_num_threads(2)
+    if not blas_threads():
+        pytest.skip("no OpenBLAS found in this process")
+    assert blas_threads() == [2]  # the pool is idle: the BLAS parallelizes the products
+    parallel.run_chunks(4, lambda lo, hi: None)  # the pool in use: the BLAS gets one thread
+    assert parallel.follow_load() == 2 and blas_threads() == [1]
+    machine.run(0.5, others=0.0, ours=2.0)
+    assert parallel.follow_load() == 2 and blas_threads() == [1]
+    machine.run(0.6, others=0.0, ours=2.0)  # idle for more than 2 * check_seconds
+    assert parallel.follow_load() == 2 and blas_threads() == [2]
 
 
 def test_a_fixed_count_is_obeyed_whatever_the_load(monkeypatch):

@@ -36,7 +36,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.parallel import run_chunks
+from neuralab.parallel import matmul_rows, run_chunks
 
 __all__ = ["ConvOptions", "get_options", "set_options", "options", "conv2d_forward",
            "conv2d_backward"]
@@ -397,14 +397,26 @@ def _matmul_by_columns(a: Any, b: Any, out: Any = None) -> Any:
     step = max(opts.gemm_min_columns, opts.gemm_chunk_bytes // max(1, rows * a.itemsize))
     if width <= step:
         return xp.matmul(a, b, out=out)
+    starts = range(0, width, step)  # the chunks are shared out between threads
+
     if out is not None:
-        for c0 in range(0, width, step):
-            xp.matmul(a, b[:, c0:c0 + step], out=out[:, c0:c0 + step])
+        def products(k0: int, k1: int) -> None:
+            for c0 in starts[k0:k1]:
+                xp.matmul(a, b[:, c0:c0 + step], out=out[:, c0:c0 + step])
+
+        run_chunks(len(starts), products)
         return out
-    total = a[:, :step] @ b[:step]
-    for c0 in range(step, width, step):
-        total += a[:, c0:c0 + step] @ b[c0:c0 + step]
-    return total
+
+    def sums(k0: int, k1: int) -> Any:
+        total = a[:, starts[k0]:starts[k0] + step] @ b[starts[k0]:starts[k0] + step]
+        for c0 in starts[k0 + 1:k1]:
+            total += a[:, c0:c0 + step] @ b[c0:c0 + step]
+        return total
+
+    parts = run_chunks(len(starts), sums)
+    for part in parts[1:]:  # in chunk order
+        parts[0] += part
+    return parts[0]
 
 
 def _cols_batch_last(x_pad: Any, r0: int, r1: int, kernel, out_hw, stride, dilation,
@@ -418,8 +430,12 @@ def _cols_batch_last(x_pad: Any, r0: int, r1: int, kernel, out_hw, stride, dilat
     OW = out_hw[1]
     cols = buf[:, :(r1 - r0) * OW * N]
     view = cols.reshape(C, kh, kw, r1 - r0, OW, N)
-    for i, j, rows, cols_ in _offsets(kernel, out_hw, stride, dilation, r0, r1):
-        view[:, i, j] = x_pad[:, rows, cols_, :]
+
+    def copies(lo: int, hi: int) -> None:  # output rows r0+lo..r0+hi, shared between threads
+        for i, j, rows, cols_ in _offsets(kernel, out_hw, stride, dilation, r0 + lo, r0 + hi):
+            view[:, i, j, lo:hi] = x_pad[:, rows, cols_, :]
+
+    run_chunks(r1 - r0, copies)
     return cols
 
 
@@ -491,9 +507,14 @@ def _input_grad_batch_last(dz: Any, w: Any, in_hw: tuple[int, int], padding: Any
     w2t = w.reshape(O, K).T  # (K, O)
     dx_pad = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=dz.dtype)
     for r0, r1 in _row_blocks((OH, OW), K, N, dz.dtype.itemsize, whole=True):
-        dcols = (w2t @ dz[:, r0:r1].reshape(O, -1)).reshape(C, kh, kw, r1 - r0, OW, N)
-        for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation, r0, r1):
-            dx_pad[:, rows, cols, :] += dcols[:, i, j]
+        dcols = matmul_rows(w2t, dz[:, r0:r1].reshape(O, -1)).reshape(C, kh, kw, r1 - r0, OW, N)
+
+        def adds(c0: int, c1: int, r0: int = r0, r1: int = r1, dcols: Any = dcols) -> None:
+            """Channels c0..c1 of x̄ (the channels are shared between threads)."""
+            for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation, r0, r1):
+                dx_pad[c0:c1, rows, cols, :] += dcols[c0:c1, i, j]
+
+        run_chunks(C, adds)
     return dx_pad[:, pt:pt + H, pl:pl + W, :].transpose(3, 0, 1, 2)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import neuralab as nl
+from neuralab import parallel
 from neuralab.kernels import conv as fast_conv
 from tests.ops import test_ops  # the module, so that its tests are not collected twice
 
@@ -38,6 +39,17 @@ def test_conv2d_path_matches_pytorch_and_reference(spec, case, variant):
     arrays = test_ops.make_inputs(spec, case)
     with fast_conv.options(**VARIANTS[variant]):
         test_ops.matches_pytorch(spec, case, strided=True)
+        test_ops.fast_matches_reference(spec.fn, arrays, tuple(range(len(arrays))))
+
+
+@pytest.mark.parametrize("variant", ["batch-last", "batch-last-tiny-blocks",
+                                     "channels-last-tiny-blocks"])
+@pytest.mark.parametrize(("spec", "case"), CONV_CASES, ids=CONV_IDS)
+def test_conv2d_path_with_three_threads_matches_reference(spec, case, variant):
+    """Blocks, chunks of columns, rows of X_colᵀ and channels of x̄ shared between threads."""
+    arrays = test_ops.make_inputs(spec, case)
+    nl.set_num_threads(3)  # the conftest fixture restores the default
+    with fast_conv.options(**VARIANTS[variant]), parallel.options(split_flops=1):
         test_ops.fast_matches_reference(spec.fn, arrays, tuple(range(len(arrays))))
 
 
