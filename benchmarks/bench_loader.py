@@ -215,7 +215,10 @@ def main() -> int:
 
     for shape in [(args.batch_size, 3, 32, 32), (args.batch_size, 3, 224, 224)]:
         size = 4 * np.prod(shape) / 1e6
-        for shared in (False, True):
+        from neuralab.data.worker import SHARED_MEMORY_BYTES
+
+        # (Below SHARED_MEMORY_BYTES the workers use the pipe only.)
+        for shared in (False, True)[:1 + (size * 1e6 >= SHARED_MEMORY_BYTES)]:
             seconds = transfer_cost(shape, shared)
             how = "shared memory" if shared else "pipe"
             print(f"{how:>13} transfer of a float32 batch {shape} ({size:.1f} MB): "
