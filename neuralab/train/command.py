@@ -178,8 +178,8 @@ def add_commands(subparsers: Any) -> None:
                    help="DataLoader worker processes preparing the training batches while the "
                    "model trains (num_workers); default 0: every data set here is batched from "
                    "decoded arrays in memory, which one process augments many times faster than "
-                   "a model trains (benchmarks/bench_loader.py: CIFAR-10 with crops and flips "
-                   "about 9,000 images/s against ResNet-20's 50-300), so workers would only "
+                   "a model trains (BENCHMARKS.md: CIFAR-10 with crops and flips about 12,000 "
+                   "images/s against ResNet-20's 40-300), so workers would only "
                    "take cores from training; give N for slow custom pipelines. Runs are "
                    f"reproducible for a given N; at most {MAX_WORKERS}")
     p.add_argument("--nproc", type=int, metavar="N",
