@@ -15,16 +15,17 @@ The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy
    the last interval, and uses only the cores they leave free, at least one:
    ``threads_in_use()`` = max(1, min(n, cores − round(others' cores))). Why: when the cores are
    taken, a second thread does not make a product faster but much slower. Measured with the
-   machine at load 3-5 (other jobs), medians of 40 products, 2 threads against 1:
-   64×784×256 sgemm (an MLP layer) 48 ms against 0.30 ms with OpenBLAS's two threads, 0.40 ms
-   split in two by neuralab's own pool (no collapse, but no gain either); a 2048³ sgemm gains
-   nothing. On an idle machine the same product takes 0.17 ms with two threads. OpenBLAS's
-   worker threads busy-wait for each other (and stay spinning for ~0.1 s after each call), so a
-   descheduled one stalls the others for a whole time slice of the kernel's scheduler; threads
-   that block instead (a ``ThreadPoolExecutor``'s) are woken promptly but still only share a
-   core. Setting ``OPENBLAS_THREAD_TIMEOUT=4`` (sleep almost at once; it must be set before
-   NumPy loads) made it worse: 24 ms for the same product (every call waits for a sleeping
-   thread to be scheduled). So the count follows the load instead. A fixed count (by the user,
+   machine at load 3-5 (other jobs), 40 products each, median (minimum): a 64×784×256 sgemm
+   (an MLP layer) took 0.30 ms (0.30) in one thread, 48 ms (0.17) with OpenBLAS's two
+   threads, 0.40 ms (0.38) split in two by neuralab's own pool: no collapse there, but no gain
+   either. OpenBLAS's worker threads busy-wait for each other (and keep spinning for ~0.1 s
+   after each call), so a descheduled one stalls the others for a whole time slice of the
+   kernel's scheduler; threads that block instead (a ``ThreadPoolExecutor``'s) are woken
+   promptly but still only share a core. ``OPENBLAS_THREAD_TIMEOUT=4`` (workers sleep almost
+   at once; it must be set before NumPy loads) made it worse: 32 ms (24) for the same product,
+   every call waiting for a sleeping worker to be scheduled. So the count follows the load
+   instead; ResNet-20's step at load 7 with niced jobs ignored took 3.23 s with two threads
+   against 2.27 s with one, hence niced jobs count too. A fixed count (by the user,
    or an environment variable) is obeyed as it is.
 
 3. **Per operation, and never the BLAS's threads beside the pool's.** neuralab's blocked loops
@@ -247,7 +248,7 @@ def _cpu_seconds_busy() -> float | None:
     Busy = user + nice + system + irq + softirq + steal (a VM's host gave the time to another
     guest) from /proc/stat's per-core lines; idle and iowait are free time. Niced processes
     count too: with five nice-10 jobs and one nice-0 job (0.4 core) beside it, ResNet-20's
-    step took 3.23 s with two threads against 2.27 s with one (medians of 5, interleaved).
+    step took 3.23 s with two threads against 2.27 s with one (medians of 5, one after the other).
     """
     try:
         with open("/proc/stat", "rb") as fh:
