@@ -29,20 +29,24 @@ The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy
    or an environment variable) is obeyed as it is.
 
 3. **Per operation, and never the BLAS's threads beside the pool's.** neuralab's blocked loops
-   (convolution, batch norm, ReLU, the residual sum, the LSTM's rows of the batch) hand their
+   (convolution, batch norm, ReLU, the residual sum) hand their
    blocks to ``threads_in_use()`` threads of its own pool (``run_chunks``), the BLAS held to
    one thread inside each block. Elementwise passes over arrays below
    ``ParallelOptions.split_bytes`` (2 MiB) stay in one thread: a hand-off to another thread
    costs some 60 µs, and splitting LeNet-5's 1.2 MB activations made its step 1 ms slower
    while ResNet-20's (2 to 8 MB) gain. Matrix products the kernels split themselves
-   (``matmul_rows``, ``matmul_sum``) stay whole below ``split_flops`` per thread. The matrix
+   (``matmul_rows``) stay whole below ``split_flops`` per thread. The matrix
    products of the reference ops (``nn.Linear``) go to the BLAS, which gets
    ``threads_in_use()`` threads only while the pool has been idle for two looks (a model of
    matrix products alone, an MLP; OpenBLAS itself keeps small products in one thread), and one
    thread otherwise: OpenBLAS's idle workers spin for ~0.1 s after each call, on the cores the
    pool's threads need. Measured on LeNet-5 (batch 64, two threads fixed, load 9 from other
    jobs): 202 ms a step (67 ms of CPU) with the BLAS's workers left spinning beside the pool,
-   34 ms (9.4 ms of CPU) without; 27 ms (7.7 ms of CPU) with one thread.
+   34 ms (9.4 ms of CPU) without; 27 ms (7.7 ms of CPU) with one thread. Splitting the LSTM's
+   batch between the pool's threads instead (each running the loop over time on its rows,
+   one-thread BLAS) was tried and lost: 121-137 ms a step (T=100, N=32, H=256) against 93-107
+   ms with OpenBLAS's two threads (two rounds, the benchmark's scheduling group at the top
+   priority on the loaded machine), so the recurrent layers keep the BLAS's threads.
 
 4. **No spinning idle threads** of neuralab's own: the pool's threads block on a queue. The
    BLAS's threads spin only while the BLAS has several (a quiet machine, the pool idle).
@@ -76,12 +80,9 @@ class ParallelOptions:
     Attributes:
         split_bytes: elementwise passes (ReLU, the residual sum) over arrays from this size on
             are split between threads; smaller ones stay in the calling thread.
-        split_flops: matrix products through ``matmul_rows`` / ``matmul_sum`` are split
+        split_flops: matrix products through ``matmul_rows`` are split
             between threads only with at least this many FLOPs per thread: a hand-off to the
             pool costs some 60 µs, 3 to 6 MFLOP of one core's sgemm.
-        min_rows: loops over time (the LSTM's) split their batch between threads with at least
-            this many rows each: with fewer, the per-step Python work (which holds the GIL)
-            outweighs the products.
         check_seconds: how often, at most, the default policy looks at the other processes'
             CPU use (in seconds; each look reads /proc/stat, ~40 µs).
         follow_load: whether the default thread count gives way to other processes (False:
@@ -90,7 +91,6 @@ class ParallelOptions:
 
     split_bytes: int = 2 << 20
     split_flops: int = 8_000_000
-    min_rows: int = 8
     check_seconds: float = 0.5
     follow_load: bool = True
 
@@ -426,23 +426,6 @@ def matmul_rows(a: Any, b: Any) -> Any:
     run_chunks(M, lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]),
                max_threads=_product_threads(2 * M * K * b.shape[1]))
     return out
-
-
-def matmul_sum(a: Any, b: Any) -> Any:
-    """aᵀ @ b = Σ_m a[m]ᵀ b[m] for a (M, P), b (M, Q): the sum over M split between threads
-    when the product is large, the partial sums added in chunk order."""
-    M, P = a.shape
-    parts = run_chunks(M, lambda lo, hi: a[lo:hi].T @ b[lo:hi],
-                       max_threads=_product_threads(2 * M * P * b.shape[1]))
-    total = parts[0]
-    for part in parts[1:]:
-        total += part
-    return total
-
-
-def batch_threads(n: int) -> int:
-    """How many threads a loop over time should split a batch of ``n`` rows between."""
-    return max(1, min(_state.threads, n // max(1, _state.options.min_rows)))
 
 
 def over_rows(a: Any, work: Callable[[Any], Any]) -> None:

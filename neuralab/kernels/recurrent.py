@@ -6,11 +6,8 @@ same with the input projections of all T steps as ONE matrix product before the 
 gates written in place into preallocated (T, N, ·) buffers, one tanh over the contiguous (N, 4H)
 gate block (σ(z) = ½(1 + tanh(z/2)), with the σ rows of the weights halved up front, exactly),
 and the pre-activation gradients z̄_t stacked during BPTT so that x̄, W̄_ih and W̄_hh are one
-matrix product each after the loop. With several threads (neuralab.parallel) the LSTM's rows of
-the batch, independent through time, are split between them, each thread running the whole
-loop over time on its rows (one hand-off per sequence), and the products before and after the
-loop are split by rows in neuralab's pool with a one-thread BLAS. Chosen by
-``nl.set_kernels("fast")`` (the default); the op specs run both kernel sets against PyTorch.
+matrix product each after the loop. Chosen by ``nl.set_kernels("fast")`` (the default); the op
+specs run both kernel sets against PyTorch.
 
 Every function takes x time-major (T, N, I); ``ctx`` is the op's Context (``needs_input_grad``
 and ``has_bias`` are read from it); backward returns the gradients of (x, h0, [c0], w_ih, w_hh,
@@ -22,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import xp
-from neuralab.parallel import batch_threads, matmul_rows, matmul_sum, run_chunks
 
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward"]
@@ -31,7 +27,7 @@ __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_
 def _project_inputs(x: Any, w_ih: Any, bias: Any) -> Any:
     """Z_x = X W_ihᵀ + b for all T steps at once: one (T·N, I) @ (I, G·H) matrix product."""
     T, N, I = x.shape
-    z = matmul_rows(x.reshape(T * N, I), w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G·H)
+    z = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G·H)
     if bias is not None:
         z += bias
     return z
@@ -44,8 +40,8 @@ def _input_grads(ctx: Any, dz: Any, x: Any, w_ih: Any, k: int) -> tuple:
     """
     T, N, G = dz.shape
     dz2 = dz.reshape(T * N, G)  # (T·N, G·H)
-    dx = matmul_rows(dz2, w_ih).reshape(x.shape) if ctx.needs_input_grad[0] else None
-    dw_ih = matmul_sum(dz2, x.reshape(T * N, x.shape[2])) if ctx.needs_input_grad[k] else None
+    dx = (dz2 @ w_ih).reshape(x.shape) if ctx.needs_input_grad[0] else None
+    dw_ih = dz2.T @ x.reshape(T * N, x.shape[2]) if ctx.needs_input_grad[k] else None
     return dx, dw_ih
 
 
@@ -110,7 +106,7 @@ def _finish(ctx, dz_x, x, w_ih, prev, dh0, dc0, dz_h):
     k = 3 if dc0 is not None else 2  # position of w_ih among the inputs (x, h0, [c0], w_ih, ...)
     dx, dw_ih = _input_grads(ctx, dz_x, x, w_ih, k)
     k += 1
-    dw_hh = (matmul_sum(dz_h.reshape(T * N, G), prev.reshape(T * N, prev.shape[2]))
+    dw_hh = (dz_h.reshape(T * N, G).T @ prev.reshape(T * N, prev.shape[2])
              if ctx.needs_input_grad[k] else None)
     grads = [dx, dh0] + ([dc0] if dc0 is not None else []) + [dw_ih, dw_hh]
     if ctx.has_bias:
@@ -141,27 +137,20 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
     h_out, h_prev = _state_views(hs, reverse)
     c_out, c_prev = _state_views(cs, reverse)
     w_hh_t = (w_hh * half).T
-
-    # The rows of the batch are independent through time: each thread runs the whole loop on
-    # its own rows (one hand-off per sequence, not per step).
-    def rows(lo: int, hi: int) -> None:
-        for t in _steps(T, reverse):
-            a = acts[t, lo:hi]
-            a += h_prev[t, lo:hi] @ w_hh_t
-            xp.tanh(a, out=a)
-            g = a[:, 2 * H:3 * H].copy()  # tanh(z_g) is final; the σ blocks need ½(1 + ·)
-            a *= 0.5
-            a += 0.5
-            a[:, 2 * H:3 * H] = g
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            c = c_out[t, lo:hi]
-            xp.multiply(f, c_prev[t, lo:hi], out=c)
-            c += i * g
-            xp.tanh(c, out=tanh_c[t, lo:hi])
-            xp.multiply(o, tanh_c[t, lo:hi], out=h_out[t, lo:hi])
-
-    N = x.shape[1]
-    run_chunks(N, rows, max_threads=batch_threads(N))
+    for t in _steps(T, reverse):
+        a = acts[t]
+        a += h_prev[t] @ w_hh_t
+        xp.tanh(a, out=a)
+        g = a[:, 2 * H:3 * H].copy()  # tanh(z_g) is final; the σ blocks need ½(1 + ·)
+        a *= 0.5
+        a += 0.5
+        a[:, 2 * H:3 * H] = g
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c = c_out[t]
+        xp.multiply(f, c_prev[t], out=c)
+        c += i * g
+        xp.tanh(c, out=tanh_c[t])
+        xp.multiply(o, tanh_c[t], out=h_out[t])
     return acts, hs, cs, tanh_c
 
 
@@ -173,39 +162,30 @@ def _lstm_backward(ctx, acts, hs, cs, tanh_c, dout, dh_last, dc_last):
     h_out, h_prev = _state_views(hs, reverse)
     _, c_prev = _state_views(cs, reverse)
     dz = xp.empty_like(acts)  # (T, N, 4H): z̄ of every step, stacked for the weight GEMMs
-
-    def rows(lo: int, hi: int) -> tuple[Any, Any]:  # BPTT for rows lo..hi (see _lstm_forward)
-        n = hi - lo
-        dh = dh_last[lo:hi].copy() if dh_last is not None else xp.zeros((n, H), dtype=x.dtype)
-        dc = dc_last[lo:hi].copy() if dc_last is not None else xp.zeros((n, H), dtype=x.dtype)
-        slope = xp.empty((n, 4 * H), dtype=acts.dtype)  # scratch: the activations' derivatives
-        for t in _steps(T, not reverse):
-            if dout is not None:
-                dh += dout[t, lo:hi]
-            a = acts[t, lo:hi]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            tc = tanh_c[t, lo:hi]
-            dc += dh * o * (1 - tc * tc)
-            # σ' = σ(1 − σ) over the whole contiguous block, then tanh' = 1 − g² for the g block
-            xp.subtract(1, a, out=slope)
-            slope *= a
-            sg = slope[:, 2 * H:3 * H]
-            xp.multiply(g, g, out=sg)
-            xp.subtract(1, sg, out=sg)
-            d = dz[t, lo:hi]  # ī, f̄, ḡ, ō, then times the slopes: z̄_t
-            xp.multiply(dc, g, out=d[:, :H])
-            xp.multiply(dc, c_prev[t, lo:hi], out=d[:, H:2 * H])
-            xp.multiply(dc, i, out=d[:, 2 * H:3 * H])
-            xp.multiply(dh, tc, out=d[:, 3 * H:])
-            d *= slope
-            dc *= f
-            dh = d @ w_hh
-        return dh, dc
-
-    N = x.shape[1]
-    parts = run_chunks(N, rows, max_threads=batch_threads(N))
-    dh = xp.concatenate([part[0] for part in parts]) if len(parts) > 1 else parts[0][0]
-    dc = xp.concatenate([part[1] for part in parts]) if len(parts) > 1 else parts[0][1]
+    dh = dh_last.copy() if dh_last is not None else xp.zeros_like(hs[0])
+    dc = dc_last.copy() if dc_last is not None else xp.zeros_like(hs[0])
+    slope = xp.empty_like(acts[0])  # (N, 4H) scratch: the activations' derivatives
+    for t in _steps(T, not reverse):
+        if dout is not None:
+            dh += dout[t]
+        a = acts[t]
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        tc = tanh_c[t]
+        dc += dh * o * (1 - tc * tc)
+        # σ' = σ(1 − σ) over the whole contiguous block, then tanh' = 1 − g² for the g block
+        xp.subtract(1, a, out=slope)
+        slope *= a
+        sg = slope[:, 2 * H:3 * H]
+        xp.multiply(g, g, out=sg)
+        xp.subtract(1, sg, out=sg)
+        d = dz[t]  # ī, f̄, ḡ, ō, then times the slopes: z̄_t
+        xp.multiply(dc, g, out=d[:, :H])
+        xp.multiply(dc, c_prev[t], out=d[:, H:2 * H])
+        xp.multiply(dc, i, out=d[:, 2 * H:3 * H])
+        xp.multiply(dh, tc, out=d[:, 3 * H:])
+        d *= slope
+        dc *= f
+        dh = d @ w_hh
     return _finish(ctx, dz, x, w_ih, h_prev, dh, dc, dz)
 
 
