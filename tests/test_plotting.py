@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuralab.plotting import moving_average, plot_smoothed, subplots
+from neuralab.plotting import moving_average, plot_smoothed, subplots, tidy_figure
 
 
 def test_moving_average_is_trailing_and_starts_with_what_exists():
@@ -25,3 +25,18 @@ def test_plot_smoothed_default_window_and_offset():
     np.testing.assert_array_equal(line.get_xdata(), np.arange(5, 35))
     np.testing.assert_allclose(line.get_ydata()[1:], np.arange(29.0) + 0.5)
     assert line.get_label() == "loss"
+
+
+def test_tidy_figure_widens_plots_but_not_image_grids():
+    pytest.importorskip("matplotlib")
+    fig, axes = subplots(1, 4, figsize=(6, 2))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    tidy_figure(fig)
+    assert fig.get_size_inches()[0] >= 4.2 * 4  # four plots side by side get room
+    grid, cells = subplots(1, 6, figsize=(6, 1.2))
+    for ax in cells:
+        ax.imshow(np.zeros((5, 5)))
+        ax.axis("off")
+    tidy_figure(grid)
+    assert grid.get_size_inches()[0] == pytest.approx(6)  # images keep the size they were given
