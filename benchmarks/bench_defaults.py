@@ -340,7 +340,7 @@ def scale(unit: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per library and "
-                        "setting (the LSTM step gets 4x as many: it is short)")
+                        "setting (the LSTM step gets twice as many: it is short)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)}")
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             work, resnet_flops = resnet_workload(args.batch)
         else:
             work = lstm_workload()
-        repeats = args.repeats * (4 if name == "lstm" else 1)
+        repeats = args.repeats * (2 if name == "lstm" else 1)
         print(f"\n{work.name}: {work.note}", flush=True)
         for setting in settings:
             if setting == "busy":
@@ -412,7 +412,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"{resnet_flops / gemm_all / 1e6:.0f} ms at it); pytorch "
                       f"{resnet_flops / theirs / 1e9 / gemm_all:.2f}")
 
-    print("\nsummary (ratio = neuralab / pytorch, medians; busy: also neuralab default / its "
+    print("\n" + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print("summary (ratio = neuralab / pytorch, medians; busy: also neuralab default / its "
           "one-thread time under the same load)")
     for name, setting, ours, theirs, one, _unit in rows:
         extra = f"  default/one {ours / one:.2f}" if one is not None else ""
