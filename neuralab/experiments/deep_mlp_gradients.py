@@ -34,50 +34,36 @@ from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
-from neuralab.plotting import colors
+from neuralab.plotting import colors, plot_smoothed
 from neuralab.train import Callback, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-INITS = ("small", "xavier", "he")
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+INITS = {"small": lambda w, std: nninit.normal_(w, 0.0, std),  # N(0, std²)
+         "xavier": lambda w, std: nninit.xavier_normal_(w),  # normal, gain 1 (Glorot & Bengio)
+         "he": lambda w, std: nninit.kaiming_normal_(w, nonlinearity="relu")}  # fan_in, gain √2
 INIT_LABELS = {"small": "N(0, 0.01²)", "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
 FINAL = 10**9  # the recorder's step number for the measurement after training
 
 
 def build_mlp(depth: int, width: int, activation: str, init: str, small_std: float) -> Any:
-    """A ``depth``-layer MLP 784 → width → … → width → 10 with the given activation and weights.
-
-    Args:
-        depth: the number of Linear layers (``depth − 1`` hidden layers).
-        width: units per hidden layer.
-        activation: ``sigmoid``, ``tanh`` or ``relu``.
-        init: ``small`` (N(0, small_std²)), ``xavier`` (normal, gain 1, as Glorot & Bengio) or
-            ``he`` (normal, fan_in, gain √2).
-        small_std: the standard deviation of the ``small`` initialization.
-    """
-    kinds = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
-    if activation not in kinds:
-        raise ValueError(f"deep-mlp-gradients: activation must be one of {list(kinds)}, got "
-                         f"{activation!r}")
-    if init not in INITS:
-        raise ValueError(f"deep-mlp-gradients: init must be one of {list(INITS)}, got {init!r}")
+    """A ``depth``-layer MLP 784 → width → … → width → 10 (``depth`` Linear layers) with the
+    activation and the initial weights of ``INITS`` (``small``: N(0, small_std²)), zero biases."""
+    for name, value, choices in (("activation", activation, ACTIVATIONS), ("init", init, INITS)):
+        if value not in choices:
+            raise ValueError(f"deep-mlp-gradients: {name} must be one of {list(choices)}, got "
+                             f"{value!r}")
     if depth < 2 or width < 1:
         raise ValueError(f"deep-mlp-gradients: depth must be ≥ 2 and width ≥ 1, got depth={depth}, "
                          f"width={width}")
     sizes = [28 * 28] + [width] * (depth - 1) + [10]
     layers: list[Any] = [Flatten()]
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        linear = Linear(n_in, n_out)
-        if init == "small":
-            nninit.normal_(linear.weight, 0.0, small_std)
-        elif init == "xavier":
-            nninit.xavier_normal_(linear.weight)
-        else:
-            nninit.kaiming_normal_(linear.weight, nonlinearity="relu")
-        nninit.zeros_(linear.bias)
-        layers.append(linear)
+        layers.append(Linear(n_in, n_out))
+        INITS[init](layers[-1].weight, small_std)
+        nninit.zeros_(layers[-1].bias)
         if i < depth - 1:
-            layers.append(kinds[activation]())
+            layers.append(ACTIVATIONS[activation]())
     return Sequential(*layers)
 
 
@@ -124,6 +110,7 @@ def run_one(cfg: dict, activation: str, init: str, data: dict, ctx: Any) -> dict
     measure(model, rec, *data["probe"], FINAL)
     rec.detach()
     weights = [name for name, p in model.named_parameters() if p.ndim >= 2]
+    kinds = {name: type(m).__name__ for name, m in model.named_modules()}
     for step in range(0, len(budget.losses), max(1, len(budget.losses) // 100)):
         ctx.log("train", step=step, activation=activation, init=init, loss=budget.losses[step])
     run = {"losses": budget.losses, "probe_loss_init": probe_loss, "flags_init": rec.diagnose(0),
@@ -138,7 +125,6 @@ def run_one(cfg: dict, activation: str, init: str, data: dict, ctx: Any) -> dict
         ratio = rec.weight_gradient_ratio(step)
         run[f"ratio_{when}"] = math.nan if ratio is None else float(ratio)
         # A sample of each activation layer's outputs (not the Linear layers'), for histograms.
-        kinds = {name: type(m).__name__ for name, m in model.named_modules()}
         run[f"samples_{when}"] = {name: v for name, v in rec.samples.get(step, {}).items()
                                   if kinds.get(name) in ("Sigmoid", "Tanh", "ReLU")}
     return run
@@ -231,10 +217,9 @@ def figures(ctx: Any, cfg: dict, runs: dict) -> None:
 
     fig, ax = ctx.subplots(figsize=(8, 4.2))
     for (activation, init), r in runs.items():
-        k = max(1, len(r["losses"]) // 50)
-        ax.plot(xp.convolve(r["losses"], xp.ones(k) / k, mode="valid"), color=colours[init],
-                label=f"{activation}, {INIT_LABELS[init]}",
-                ls={"sigmoid": ":", "tanh": "--", "relu": "-"}[activation])
+        plot_smoothed(ax, r["losses"], max(1, len(r["losses"]) // 50), color=colours[init],
+                      label=f"{activation}, {INIT_LABELS[init]}",
+                      ls={"sigmoid": ":", "tanh": "--", "relu": "-"}[activation])
     ax.axhline(math.log(10), color="gray", lw=0.8)
     ax.set(xlabel="step", ylabel="training loss (moving average)",
            title=f"training a {cfg['depth']}-layer MLP: only well-scaled networks learn")

@@ -25,7 +25,8 @@ T = xp.array([0.0, 1.0, 1.0, 0.0])
 
 def perceptron(x: Any, t: Any, epochs: int) -> tuple[Any, list[float]]:
     """The perceptron rule w ← w + (t − y)·x (Lecture 3) on a linear threshold unit: the
-    weights (w₁, w₂, b) and the accuracy after each epoch."""
+    weights (w₁, w₂, b) and the accuracy after each epoch. Written out rather than run by
+    ``Trainer``: the rule is not a gradient step (the threshold has no useful gradient)."""
     xb = xp.concatenate([x, xp.ones((len(x), 1))], axis=1)  # the bias as a constant input
     w, history = xp.zeros(3), []
     for _ in range(epochs):
@@ -120,6 +121,7 @@ def figures(ctx: Any, w_perc: Any, logistic: Any, mlp: Any, hist_perc: list,
             ax.scatter(*xi, s=160, c="#d62728" if ti else "#1f77b4", marker="o" if ti else "s",
                        edgecolors="k", zorder=3)
         ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    fig.tight_layout()  # the equal aspect leaves no room for the y labels otherwise
     ctx.figure("decision_boundaries", fig, "Decision regions (orange: predicts 1) and boundary; "
                "red circles are XOR = 1, blue squares XOR = 0.")
 
