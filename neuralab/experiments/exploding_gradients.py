@@ -90,9 +90,9 @@ def train_one(cfg: dict, seed: int, batches: list, clip: float | None, ctx: Any)
             "median_norm": float(xp.median(finite)) if finite else math.inf,
             "nonfinite_steps": sum(not math.isfinite(v) for v in losses),
             # Steps whose loss exceeds spike_factor times the median of the 20 steps before.
-            "spikes": sum(not math.isfinite(v) or v > cfg["spike_factor"] * xp.median(before)
-                          for v, before in zip(losses[20:], (losses[i:i + 20]
-                                                             for i in range(len(losses)))))}
+            "spikes": sum(not math.isfinite(losses[i])
+                          or losses[i] > cfg["spike_factor"] * xp.median(losses[i - 20:i])
+                          for i in range(20, len(losses)))}
 
 
 def _max(values: list[float]) -> float:
