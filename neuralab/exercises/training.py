@@ -43,11 +43,13 @@ class LearnerCode:
 
 
 def mnist_loaders(seed: int, limit: int | None = None) -> tuple[Any, Any]:
+    """The shipped subset's loaders; ``limit`` keeps that many training images (and a fifth
+    as many test images) for the test suite's short runs."""
     train, test = MNIST(train=True, subset=True), MNIST(train=False, subset=True)
     if limit is not None:
+        n_test = max(limit // 5, 10)
         train.data, train.targets = train.data[:limit], train.targets[:limit]
-        test.data, test.targets = test.data[:max(limit // 5, 10)], test.targets[:max(limit // 5,
-                                                                                       10)]
+        test.data, test.targets = test.data[:n_test], test.targets[:n_test]
     return (DataLoader(train, batch_size=BATCH_SIZE, shuffle=True, seed=seed),
             DataLoader(test, batch_size=500))
 
