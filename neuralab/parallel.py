@@ -80,9 +80,10 @@ class ParallelOptions:
     Attributes:
         split_bytes: elementwise passes (ReLU, the residual sum) over arrays from this size on
             are split between threads; smaller ones stay in the calling thread.
-        split_flops: matrix products through ``matmul_rows`` are split
-            between threads only with at least this many FLOPs per thread: a hand-off to the
-            pool costs some 60 µs, 3 to 6 MFLOP of one core's sgemm.
+        split_flops: matrix products through ``matmul_rows`` are split between threads only
+            with at least this many FLOPs per thread: a hand-off to the pool costs some 60 µs,
+            3 to 6 MFLOP of one core's sgemm (90-100 GFLOP/s here), so a chunk is at least
+            about twice that (an estimate from those two figures, not tuned by measurement).
         check_seconds: how often, at most, the default policy looks at the other processes'
             CPU use (in seconds; each look reads /proc/stat, ~40 µs).
         follow_load: whether the default thread count gives way to other processes (False:
@@ -212,7 +213,7 @@ def set_num_threads(n: int | None) -> bool:
         _pool = None
     _state.threads, _state.why, _state.fixed = threads, why, fixed
     follow_load()  # the last look at the other processes' load still counts
-    return _set_blas(_state.blas)  # as follow_load chose: found and set?
+    return _set_blas(_state.blas or 1)  # as follow_load chose (1 inside a running loop)
 
 
 def describe_threads() -> str:
