@@ -276,32 +276,33 @@ def follow_load() -> int:
     """Look at the other processes' CPU use (at most every ``check_seconds``) and set how many
     threads to use now; returns ``threads_in_use()``.
 
-    Called by neuralab's parallel loops and once per backward pass; with a fixed count or
-    ``follow_load=False`` it only makes sure the BLAS has the count.
+    Called by neuralab's parallel loops and once per backward pass; with a fixed count it
+    looks all the same but uses the count, and with ``follow_load=False`` it does not look.
     """
     state = _state
-    if state.fixed or not state.options.follow_load or state.threads == 1:
+    now = _now()
+    # Looked at also while the count is fixed, so that the interval seen when the default
+    # returns is a recent one.
+    if state.options.follow_load and now - state.checked_at >= state.options.check_seconds:
+        busy, own = _cpu_seconds_busy(), _own_cpu_seconds()
+        if busy is None:  # no /proc/stat: nothing known about other processes
+            state.others = 0.0
+        elif state.checked_at == -math.inf:  # first look: the 1-minute load average
+            state.others = max(0.0, _load_average() - 1.0)
+        else:
+            wall = now - state.checked_at
+            state.others = max(0.0, (busy - state.machine_busy - (own - state.own_cpu)) / wall)
+        state.others = min(state.others, float(_cores()))
+        state.checked_at, state.machine_busy, state.own_cpu = now, busy or 0.0, own
+    if state.fixed or not state.options.follow_load:
         state.active = state.threads
     else:
-        now = _now()
-        if now - state.checked_at >= state.options.check_seconds:
-            busy, own = _cpu_seconds_busy(), _own_cpu_seconds()
-            if busy is None:  # no /proc/stat: nothing known about other processes
-                state.others = 0.0
-            elif state.checked_at == -math.inf:  # first look: the 1-minute load average
-                state.others = max(0.0, _load_average() - 1.0)
-            else:
-                wall = now - state.checked_at
-                state.others = max(0.0, (busy - state.machine_busy - (own - state.own_cpu))
-                                   / wall)
-            state.others = min(state.others, float(_cores()))
-            state.checked_at, state.machine_busy, state.own_cpu = now, busy or 0.0, own
         free = _cores() - math.floor(state.others + 0.5)
         state.active = max(1, min(state.threads, free))
     # The BLAS gets several threads only while neuralab's pool is idle (a model whose work is
     # all matrix products, an MLP); never both, or the BLAS's spinning workers take the cores
     # the pool's threads need (see the module docstring, point 4).
-    pool_idle = _now() - state.pool_used_at > 2 * state.options.check_seconds
+    pool_idle = now - state.pool_used_at > 2 * state.options.check_seconds
     blas = state.active if pool_idle else 1
     if state.blas != blas and not _busy.locked():
         _set_blas(blas)

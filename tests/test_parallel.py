@@ -225,6 +225,16 @@ def test_a_fixed_count_is_obeyed_whatever_the_load(monkeypatch):
     assert parallel.describe_threads() == "2 (NEURALAB_NUM_THREADS=2)"
 
 
+def test_the_load_is_followed_while_the_count_is_fixed_so_the_default_sees_it_fresh(monkeypatch):
+    machine = FakeMachine(monkeypatch, cores=2)
+    nl.set_num_threads(1)
+    machine.run(10.0, others=2.0, ours=1.0)  # a long busy spell with one fixed thread ...
+    parallel.follow_load()
+    machine.run(1.0, others=0.0, ours=1.0)  # ... then the other processes stop
+    nl.set_num_threads(None)
+    assert parallel.threads_in_use() == 2  # judged by the last second, not the last 11
+
+
 def test_following_the_load_can_be_switched_off(monkeypatch):
     machine = FakeMachine(monkeypatch, cores=2)
     nl.set_num_threads(None)
