@@ -214,9 +214,10 @@ class DataLoader:
             ``multiprocessing`` context; default fork where available (Linux), else spawn.
         prefetch_factor: batches each worker prepares ahead (default 2; needs workers).
         persistent_workers: keep the workers (and their state) from one pass to the next.
-        pin_memory, pin_memory_device: accepted; no effect on a CPU-only library.
+        pin_memory_device: accepted; no effect on a CPU-only library.
         in_order: accepted; batches always come in the sampler's order.
-        generator: ``neuralab.Generator`` or NumPy generator for shuffling and samplers.
+        generator: ``neuralab.Generator`` or NumPy generator for shuffling and samplers, and
+            for the workers' base seed (one draw per pass, with or without workers).
         seed: neuralab's reproducible shuffling: epoch e uses the permutation of ``(seed, e)``;
             None draws one from neuralab's generator when the loader is made, so
             ``neuralab.manual_seed`` makes runs reproducible.
