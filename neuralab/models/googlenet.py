@@ -28,6 +28,7 @@ import neuralab.nn as nn
 from neuralab.autograd.tensor import Tensor
 from neuralab.models.initialization import init_googlenet_style
 from neuralab.models.registry import register
+from neuralab.nn.functional import cross_entropy
 from neuralab.ops.shape import cat
 
 __all__ = [
@@ -237,8 +238,6 @@ def googlenet_loss(outputs: Any, target: Tensor, aux_weight: float = 0.3) -> Ten
     ``loss = CE(logits) + 0.3 * (CE(aux1) + CE(aux2))`` (Szegedy et al., Sec. 5); plain logits
     (eval mode, or no auxiliary heads) give ``CE(logits)``.
     """
-    from neuralab.nn.functional import cross_entropy
-
     if isinstance(outputs, tuple):
         logits, aux2, aux1 = outputs
         return cross_entropy(logits, target) + aux_weight * (

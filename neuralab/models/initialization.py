@@ -8,9 +8,13 @@ straight into the parameter arrays in float32 (a 138M-parameter VGG initialises 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from neuralab.backend import rng, xp
+from neuralab.nn.conv import Conv2d
+from neuralab.nn.linear import Linear
+from neuralab.nn.norm import BatchNorm2d
 
 __all__ = ["init_resnet_style", "init_vgg_style", "init_googlenet_style", "normal_fill"]
 
@@ -27,12 +31,8 @@ def normal_fill(param: Any, std: float, truncate: float | None = None) -> None:
     param.array[...] = draws
 
 
-def _kind(module: Any) -> str:
-    return type(module).__name__
-
-
-def _fill_bn(module: Any, gamma: float = 1.0) -> None:
-    if getattr(module, "weight", None) is not None:
+def _fill_bn(module: BatchNorm2d, gamma: float = 1.0) -> None:
+    if module.weight is not None:  # None when affine=False
         module.weight.array[...] = gamma
         module.bias.array[...] = 0
 
@@ -45,32 +45,27 @@ def _he_fan_out(conv: Any) -> None:
         conv.bias.array[...] = 0
 
 
-def init_resnet_style(model: Any, zero_init_residual: bool = False) -> None:
-    """Convs: He normal with fan-out; BN: γ = 1, β = 0 (γ = 0 for each block's last BN when
-    ``zero_init_residual``); Linear layers keep their default init."""
+def init_resnet_style(model: Any, zero_norms: Iterable[BatchNorm2d] = ()) -> None:
+    """Convs: He normal with fan-out; BN: γ = 1, β = 0, except γ = 0 for the BNs in
+    ``zero_norms`` (each residual block's last BN under ``zero_init_residual``, which the model
+    that knows its blocks names); Linear layers keep their default init."""
     for m in model.modules():
-        kind = _kind(m)
-        if kind == "Conv2d":
+        if type(m) is Conv2d:
             _he_fan_out(m)
-        elif kind in ("BatchNorm2d", "GroupNorm"):
+        elif type(m) is BatchNorm2d:
             _fill_bn(m)
-    if zero_init_residual:
-        for m in model.modules():
-            last = getattr(m, "bn3", None) if _kind(m) == "Bottleneck" else (
-                getattr(m, "bn2", None) if _kind(m) == "BasicBlock" else None)
-            if last is not None:
-                _fill_bn(last, 0.0)
+    for norm in zero_norms:
+        _fill_bn(norm, 0.0)
 
 
 def init_vgg_style(model: Any) -> None:
     """Convs: He normal fan-out, bias 0; BN 1/0; Linear: N(0, 0.01²), bias 0 (torchvision)."""
     for m in model.modules():
-        kind = _kind(m)
-        if kind == "Conv2d":
+        if type(m) is Conv2d:
             _he_fan_out(m)
-        elif kind == "BatchNorm2d":
+        elif type(m) is BatchNorm2d:
             _fill_bn(m)
-        elif kind == "Linear":
+        elif type(m) is Linear:
             normal_fill(m.weight, 0.01)
             if m.bias is not None:
                 m.bias.array[...] = 0
@@ -79,10 +74,9 @@ def init_vgg_style(model: Any) -> None:
 def init_googlenet_style(model: Any) -> None:
     """Convs and Linear: N(0, 0.01²) truncated at ±2σ (torchvision); BN 1/0."""
     for m in model.modules():
-        kind = _kind(m)
-        if kind in ("Conv2d", "Linear"):
+        if type(m) in (Conv2d, Linear):
             normal_fill(m.weight, 0.01, truncate=2.0)
             if m.bias is not None:
                 m.bias.array[...] = 0
-        elif kind == "BatchNorm2d":
+        elif type(m) is BatchNorm2d:
             _fill_bn(m)

@@ -162,7 +162,9 @@ class ResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         if init_weights:
-            init_resnet_style(self, zero_init_residual)
+            last_norms = [m.bn3 if isinstance(m, Bottleneck) else m.bn2 for m in self.modules()
+                          if isinstance(m, (BasicBlock, Bottleneck))]
+            init_resnet_style(self, zero_norms=last_norms if zero_init_residual else ())
 
     def _make_layer(self, block: type, planes: int, blocks: int, stride: int = 1) -> Any:
         downsample = None
@@ -217,7 +219,7 @@ class CifarResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
         if init_weights:
-            init_resnet_style(self, zero_init_residual=False)
+            init_resnet_style(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int) -> Any:
         downsample = None

@@ -877,7 +877,8 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
         print(loading_summary(train_loader.stats, result.last("train"), elapsed))
     summary = f"done in {elapsed:.1f}s ({result.epochs_run} epochs)"
     if result.test is not None:
-        summary += f": test accuracy {100 * result.test['acc1']:.2f}%"
+        summary += (f": test accuracy {100 * result.test['acc1']:.2f}%" if "acc1" in result.test
+                    else f": test loss {result.test['loss']:.4f}")  # not a classifier's logits
         if splits.is_subset:
             summary += " (on the shipped subset's test images)"
     print(summary + f"; run directory {run_dir}")

@@ -24,7 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
-from neuralab.backend import rng, xp
+from neuralab.autograd.tensor import Tensor
+from neuralab.backend import manual_seed, rng, xp
+from neuralab.nn.functional import cross_entropy
+from neuralab.nn.utils import clip_grad_norm_
+from neuralab.optim.lr_scheduler import ReduceLROnPlateau
 from neuralab.progress import progress
 from neuralab.train import checkpoint as ckpt
 from neuralab.train.metrics import RunningMean, topk_correct
@@ -46,16 +50,23 @@ def _non_finite(named_arrays: Any) -> list[str]:
     """Names of the floating-point arrays holding a NaN or an infinity."""
     bad = []
     for name, value in named_arrays:
-        array = value.array if hasattr(value, "array") else value
-        if getattr(array, "dtype", None) is not None and array.dtype.kind in "fc" \
+        array = value.array if isinstance(value, Tensor) else value
+        if isinstance(array, xp.ndarray) and array.dtype.kind in "fc" \
                 and not bool(xp.isfinite(array).all()):
             bad.append(name)
     return bad
 
 
+def _classifies(z: Any, y: Any) -> bool:
+    """Whether (z, y) are a classifier's logits (N, C > 1) and integer class targets (N,): only
+    then is an argmax accuracy meaningful (not for (N, 1) logits or regression outputs)."""
+    return (z.array.ndim == 2 and z.array.shape[1] > 1 and y.array.ndim == 1
+            and y.array.dtype.kind in "iu")
+
+
 def _optimizer_arrays(optimizer: Any) -> list[tuple[str, Any]]:
     out = []
-    for i, entries in enumerate(getattr(optimizer, "state", {}).values()):
+    for i, entries in enumerate(optimizer.state.values()):
         for key, value in (entries or {}).items():
             if isinstance(value, xp.ndarray):
                 out.append((f"optimizer state {i}.{key}", value))
@@ -145,12 +156,6 @@ class FitResult:
         return None
 
 
-def _default_loss() -> Callable:
-    from neuralab.nn.functional import cross_entropy  # resolved late: nn is a lower layer
-
-    return cross_entropy
-
-
 class Trainer:
     """Trains a classifier with an optimizer, reporting and saving as it goes.
 
@@ -190,8 +195,9 @@ class Trainer:
             early_stopping = EarlyStopping(patience=early_stopping)
         self.model, self.optimizer = model, optimizer
         # A model whose training outputs are not plain logits (GoogLeNet's auxiliary heads)
-        # names its own loss as ``criterion``.
-        self.loss_fn = loss_fn or getattr(model, "criterion", None) or _default_loss()
+        # names its own loss as ``criterion``: a documented convention open to users' models
+        # too, so it is looked up on the model rather than tied to a neuralab class.
+        self.loss_fn = loss_fn or getattr(model, "criterion", None) or cross_entropy
         self.scheduler, self.scheduler_step = scheduler, scheduler_step
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.early_stopping = early_stopping
@@ -218,9 +224,9 @@ class Trainer:
     def train_epoch(self, loader: Any, epoch: int, epochs: int | None = None) -> dict:
         """Run one epoch of training on ``loader``; return its mean loss, top-1 accuracy, speed."""
         self.model.train()
-        if hasattr(loader, "set_epoch"):
+        if hasattr(loader, "set_epoch"):  # any iterable of batches will do (a list, a generator)
             loader.set_epoch(epoch - 1)  # loaders count epochs from 0
-        loss_mean, correct, seen = RunningMean(), 0, 0
+        loss_mean, correct, seen = RunningMean(), 0, 0  # correct: None once not classifying
         desc = f"epoch {epoch}" + (f"/{epochs}" if epochs else "")
         bar = ProgressBar(loader, total=_len(loader), desc=desc, enabled=self.progress)
         step_scheduler = self.scheduler is not None and self.scheduler_step == "batch"
@@ -238,8 +244,6 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_after_backward(self, self.global_step)
                 if self.grad_clip is not None:
-                    from neuralab.nn.utils import clip_grad_norm_
-
                     clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
                 if step_scheduler:
@@ -253,22 +257,28 @@ class Trainer:
                 loss_mean.update(value, n)
                 if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
                     z = z[0]
-                if z.array.ndim == 2:
+                if correct is not None and _classifies(z, y):
                     correct += int((z.array.argmax(axis=1) == y.array).sum())
+                else:  # not a classifier's (N, C) logits: report the loss only
+                    correct = None
                 seen += n
-                bar.update(loss=loss_mean.mean, acc=correct / seen,
+                shown = {"acc": correct / seen} if correct is not None else {}
+                bar.update(loss=loss_mean.mean, **shown,
                            samples_per_s=seen / (time.perf_counter() - start))
         finally:
             bar.close()
         elapsed = time.perf_counter() - start
-        acc = correct / max(seen, 1)
-        return {"loss": loss_mean.mean, "acc1": acc, "err1": 1 - acc, "samples": seen,
-                "time": elapsed, "samples_per_s": seen / elapsed if elapsed > 0 else float("nan"),
-                "lr": self._lr()}
+        out = {"loss": loss_mean.mean}
+        if correct is not None:
+            acc = correct / max(seen, 1)
+            out.update(acc1=acc, err1=1 - acc)
+        out.update(samples=seen, time=elapsed,
+                   samples_per_s=seen / elapsed if elapsed > 0 else float("nan"), lr=self._lr())
+        return out
 
     def evaluate(self, loader: Any) -> dict:
         """Mean loss and top-k accuracy/error on ``loader``, in eval mode without a graph."""
-        was_training = getattr(self.model, "training", True)
+        was_training = self.model.training
         self.model.eval()
         loss_mean, seen = RunningMean(), 0
         correct = [0] * len(self.topk)
@@ -280,7 +290,7 @@ class Trainer:
                     z = self.model(x)
                     n = len(y.array)
                     loss_mean.update(float(self.loss_fn(z, y).array), n)
-                    if correct is not None and z.array.ndim == 2 and y.array.ndim == 1:
+                    if correct is not None and _classifies(z, y):
                         correct = [a + b for a, b in
                                    zip(correct, topk_correct(z.array, y.array, self.topk))]
                     else:  # not a classifier's (N, C) logits: report the loss only
@@ -369,8 +379,10 @@ class Trainer:
                 raise TrainingDiverged(self._diverged_message(
                     f"the validation loss became {val['loss']} after epoch {epoch}"))
             record("train", epoch, train)
-            line = (f"epoch {epoch}/{epochs}  train loss {train['loss']:.4f}  "
-                    f"acc {100 * train['acc1']:.2f}%  {train['samples_per_s']:.0f} samples/s")
+            line = f"epoch {epoch}/{epochs}  train loss {train['loss']:.4f}  "
+            if "acc1" in train:
+                line += f"acc {100 * train['acc1']:.2f}%  "
+            line += f"{train['samples_per_s']:.0f} samples/s"
             if val is not None:
                 record("val", epoch, val)
                 line += f"  | val loss {val['loss']:.4f}"
@@ -380,7 +392,7 @@ class Trainer:
             for callback in self.callbacks:
                 callback.on_epoch_end(self, epoch, {"train": train, "val": val})
             if self.scheduler is not None and self.scheduler_step == "epoch":
-                if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                if isinstance(self.scheduler, ReduceLROnPlateau):
                     self.scheduler.step(val["loss"] if val is not None else train["loss"])
                 else:
                     self.scheduler.step()
@@ -440,6 +452,7 @@ class Trainer:
             "best_metric": self.best_metric,
             "best_epoch": self.best_epoch,
             "bad_epochs": self.bad_epochs,
+            # Any iterable of batches may train; a DataLoader also resumes its order.
             "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None,
         }
         return state
@@ -494,7 +507,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ helpers
     def _lr(self) -> float | None:
-        groups = getattr(self.optimizer, "param_groups", None)
+        groups = self.optimizer.param_groups
         return float(groups[0]["lr"]) if groups else None
 
     def _check_finite(self, epoch: int) -> None:
@@ -551,8 +564,6 @@ def fit(model: Any, train_loader: Any, val_loader: Any = None, test_loader: Any 
         >>> result.test["acc1"]
     """
     if seed is not None and not resume:
-        from neuralab.backend import manual_seed
-
         manual_seed(seed)
     trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler,
                       scheduler_step=scheduler_step, run_dir=run_dir,

@@ -175,6 +175,25 @@ def test_resnet20_overfits_one_batch():
     assert losses[-1] < 0.2 * losses[0], losses
 
 
+@pytest.mark.parametrize("name, last", [("resnet18", "bn2"), ("resnet50", "bn3")])
+def test_resnet_init_zero_residual_and_he_fan_out(name, last):
+    """zero_init_residual zeroes γ of each block's last BN (bn2 of a BasicBlock, bn3 of a
+    Bottleneck) and no other; the convs are drawn with std sqrt(2 / fan-out)."""
+    nl.manual_seed(0)
+    model = create(name, zero_init_residual=True)
+    norms = dict((n, m) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d))
+    zeroed = {n for n, m in norms.items() if not m.weight.array.any()}
+    assert zeroed == {n for n in norms if n.endswith("." + last)} and len(zeroed) >= 8
+    assert all((norms[n].weight.array == 1).all() for n in set(norms) - zeroed)
+    assert all(not m.bias.array.any() for m in norms.values())
+    conv = model.layer1[0].conv1
+    c_out, _, kh, kw = conv.weight.shape
+    assert abs(conv.weight.array.std() / np.sqrt(2 / (c_out * kh * kw)) - 1) < 0.05
+    plain = create(name)
+    assert all((m.weight.array == 1).all() for m in plain.modules()
+               if isinstance(m, nn.BatchNorm2d))
+
+
 def test_bad_options_raise():
     with pytest.raises(ValueError, match="6n"):
         CifarResNet(depth=21)

@@ -228,3 +228,29 @@ def test_trainer_uses_the_models_criterion_and_scores_the_main_logits():
     assert last["acc1"] > 0.9  # accuracy of the main logits, not of the (logits, aux) tuple
     assert model.aux.weight.grad is not None  # the auxiliary head was trained too
     assert trainer.evaluate(loader)["acc1"] > 0.9
+
+
+def test_accuracy_only_for_a_classifiers_logits_and_class_targets():
+    """(N, 1) logits with float targets (a regression or a binary logit) get the loss only: an
+    argmax over one column would report a meaningless accuracy. A classifier keeps acc1."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype(np.float32)
+    y = (x @ rng.normal(size=(8, 1))).astype(np.float32)
+    nl.manual_seed(0)
+    model = nn.Linear(8, 1)
+    lines = []
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.05), loss_fn=F.mse_loss,
+                      progress=False, log=lines.append)
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    result = trainer.fit(loader, loader, loader, epochs=2)
+    for record in result.history:
+        assert "acc1" not in record and "err1" not in record, record
+        assert np.isfinite(record["loss"])
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    assert not any("acc" in line for line in lines), lines
+    classifier = small_model()
+    trainer = Trainer(classifier, optim.SGD(classifier.parameters(), lr=0.1), progress=False,
+                      log=None)
+    blob_loader = DataLoader(blobs(), batch_size=40)
+    assert {"acc1", "err1"} <= set(trainer.train_epoch(blob_loader, 1))
+    assert {"acc1", "err1", "acc5", "err5"} <= set(trainer.evaluate(blob_loader))
