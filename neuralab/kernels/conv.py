@@ -22,7 +22,8 @@ by i·d·Wp + j·d, so Z = Σ_(i,j) X[r + shift_ij] @ W_ij, kh·kw products of s
 block (see _conv_shifted). x̄ of a stride-1 layer is the transposed convolution (z̄ padded,
 correlated with the flipped kernel; measured faster than col2im's strided slice-adds even where
 it multiplies more numbers); other strides use col2im. The blocks are independent and are shared
-between threads (neuralab.parallel).
+between threads (neuralab.parallel); in the batch-last layout the output rows of X_colᵀ, the
+column chunks of its products and the channels of x̄ are.
 
 Every tuning constant is a field of :class:`ConvOptions`; change them with :func:`set_options`
 or, for a block, :func:`options`.
