@@ -339,8 +339,8 @@ def scale(unit: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per library and "
-                        "setting (the LSTM step gets twice as many: it is short)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed runs per library and setting")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)}")
@@ -384,14 +384,14 @@ def main(argv: list[str] | None = None) -> int:
             work, resnet_flops = resnet_workload(args.batch)
         else:
             work = lstm_workload()
-        repeats = args.repeats * (2 if name == "lstm" else 1)
         print(f"\n{work.name}: {work.note}", flush=True)
         for setting in settings:
             if setting == "busy":
                 with busy_processes(args.busy):
-                    result = run_setting(work, setting, repeats, args.warmup, torch_default)
+                    result = run_setting(work, setting, args.repeats, args.warmup,
+                                         torch_default)
             else:
-                result = run_setting(work, setting, repeats, args.warmup, torch_default)
+                result = run_setting(work, setting, args.repeats, args.warmup, torch_default)
             k = scale(work.unit)
             ours, theirs = statistics.median(result["ours"]), statistics.median(result["theirs"])
             line = (f"  {setting:8s} neuralab {ours * k:8.3f} {work.unit} (min "
