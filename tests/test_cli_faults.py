@@ -9,12 +9,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from neuralab import nn
 from neuralab.cli import build_parser, main
 from neuralab.train import checkpoint as ckpt
+from neuralab.train import command
 from neuralab.train.command import RESUME_APPLIES, RESUME_REFUSES
 from neuralab.train.rundir import read_metrics
 
@@ -147,6 +150,31 @@ def test_train_option_errors(tmp_path, capsys, extra, expected, pattern):
     assert not out.exists()  # checked before any work
 
 
+def test_a_presets_model_option_the_model_does_not_take(tmp_path, capsys, monkeypatch):
+    """A model option a preset (or a resumed run) carries that the model does not take is
+    refused by name before any work, never dropped."""
+    preset = {**command.get_preset("resnet20-cifar10"), "epochs": 1, "widen": 2}
+    monkeypatch.setitem(command.PRESETS, "bad-preset", preset)
+    monkeypatch.setattr(command, "get_preset", lambda name: dict(preset))
+    out = tmp_path / "runs"
+    base = [a for a in FAST if a != "--subset"]
+    code, err = run_cli(["train", *base, "--preset", "bad-preset", "--out", str(out)], capsys)
+    assert_one_line(err, code, 2, r"model option 'widen': model 'resnet20' takes no such "
+                                  r"option; its options: shortcut, init_weights")
+    assert not out.exists()
+
+
+def test_dropout_reaches_the_models_that_take_it(tmp_path):
+    """--dropout is checked against the model's declared options: alexnet_cifar takes it
+    through its builder's **options (refused before the options were declared)."""
+    splits = SimpleNamespace(input_shape=(3, 32, 32), num_classes=10)
+    model = command._build_model("alexnet_cifar", splits, {"dropout": 0.25})
+    assert {m.p for m in model.modules() if isinstance(m, nn.Dropout)} == {0.25}
+    rgb = SimpleNamespace(input_shape=(3, 28, 28), num_classes=10)
+    lenet = command._build_model("lenet5", rgb, {})
+    assert lenet.features[0].weight.shape[1] == 3  # in_channels from the data
+
+
 def test_every_train_option_has_an_absurd_value_case():
     """A new option of `neuralab train` needs a case above (or a reason to have none)."""
     parser = build_parser()
@@ -173,7 +201,14 @@ OTHER_CASES = [
     (["summary", "lenet5", "--input", "0x28x28"], 2, r"input sizes must be positive"),
     (["summary", "lenet5", "--input", "abc"], 2, r"input shape must look like 1x28x28"),
     (["summary", "lenet5", "--input", "3x28x28"], 1, r"input has 3 channels"),
-    (["summary", "mlp", "--option", "foo=1"], 2, r"cannot build mlp with options \{'foo': 1\}"),
+    (["summary", "mlp", "--option", "foo=1"], 2, r"cannot build mlp with options \{'foo': 1\}: "
+                                                 r"models: mlp takes no option 'foo'; its "
+                                                 r"options: in_features, hidden"),
+    (["summary", "resnet20", "--option", "dropout=0.5"], 2, r"resnet20 takes no option "
+                                                           r"'dropout'"),
+    (["summary", "alexnet_cifar", "--data", "mnist"], 2, r"--data mnist: model 'alexnet_cifar' "
+                                                        r"takes 3-channel images but mnist has "
+                                                        r"1-channel images"),
     (["summary", "mlp", "--option", "hidden=0"], 2, r"cannot build mlp"),
     (["summary", "mlp", "--option", "noequals"], 2, r"options are key=value"),
     (["gradcheck", "nope"], 2, r"unknown model 'nope'"),

@@ -86,7 +86,6 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
     """The input shape and class count: ``--input`` if given, else from ``--data`` (at
     ``--image-size``; the model's ``in_channels`` set to the data's channels), else the model's
     own. Fills ``options`` with ``in_channels`` when the data set decides it."""
-    import inspect
     import math
 
     from neuralab.train.datasets import data_shape
@@ -96,12 +95,15 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
             raise ValueError("--image-size and --data-root describe a data set: give --data NAME")
         return args.input or entry.meta.get("input_shape"), None
     shape, classes = data_shape(args.data, args.data_root, args.image_size)
-    params = inspect.signature(entry.builder).parameters
     own = entry.meta.get("input_shape") or (None,)
-    if "in_features" in params:  # a flat input (an MLP)
+    if "in_features" in entry.options:  # a flat input (an MLP)
         options.setdefault("in_features", int(math.prod(shape)))
-    elif "in_channels" not in options and ("in_channels" in params or own[0] != shape[0]):
-        options["in_channels"] = shape[0]  # a builder without the option says so when built
+    elif "in_channels" in entry.options:
+        options.setdefault("in_channels", shape[0])
+    elif own[0] is not None and own[0] != shape[0]:
+        raise ValueError(f"--data {args.data}: model {entry.name!r} takes {own[0]}-channel "
+                         f"images but {args.data} has {shape[0]}-channel images, and the model "
+                         "has no in_channels option")
     return args.input or shape, classes
 
 

@@ -81,13 +81,15 @@ class AlexNet(nn.Module):
         return self.classifier(x.reshape(x.shape[0], -1))  # (N, 9216) -> (N, num_classes)
 
 
-@register("alexnet", input_shape=(3, 224, 224), dataset="imagenet", lecture=12)
+@register("alexnet", options=("dropout", "lrn", "hidden", "cifar"),
+          input_shape=(3, 224, 224), dataset="imagenet", lecture=12)
 def alexnet(num_classes: int = 1000, **options: Any) -> AlexNet:
     """AlexNet for ImageNet in torchvision's layout (61.1M parameters); ``lrn=True`` adds LRN."""
     return AlexNet(num_classes=num_classes, **options)
 
 
-@register("alexnet_cifar", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("alexnet_cifar", options=("dropout", "lrn", "hidden"),
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def alexnet_cifar(num_classes: int = 10, **options: Any) -> AlexNet:
     """AlexNet-style network for 32x32 CIFAR images (5x5/3x3 convs, 1024-unit classifier)."""
     return AlexNet(num_classes=num_classes, cifar=True, **options)

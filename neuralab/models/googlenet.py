@@ -245,13 +245,18 @@ def googlenet_loss(outputs: Any, target: Tensor, aux_weight: float = 0.3) -> Ten
     return cross_entropy(outputs, target)
 
 
-@register("googlenet", input_shape=(3, 224, 224), dataset="imagenet", lecture=12)
+_OPTIONS = ("aux_logits", "inception", "dropout", "dropout_aux", "branch3_kernel", "init_weights")
+
+
+@register("googlenet", options=_OPTIONS + ("cifar",),
+          input_shape=(3, 224, 224), dataset="imagenet", lecture=12)
 def googlenet(num_classes: int = 1000, **options: Any) -> GoogLeNet:
     """GoogLeNet / Inception v1, torchvision's layout (6.6M parameters without the aux heads)."""
     return GoogLeNet(num_classes=num_classes, **options)
 
 
-@register("googlenet_cifar", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("googlenet_cifar", options=_OPTIONS,
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def googlenet_cifar(num_classes: int = 10, **options: Any) -> GoogLeNet:
     """GoogLeNet for 32x32 CIFAR images (3x3 stem, inception stages at 32, 16 and 8 pixels)."""
     return GoogLeNet(num_classes=num_classes, cifar=True, **options)

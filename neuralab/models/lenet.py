@@ -81,7 +81,9 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-@register("lenet5", input_shape=(1, 28, 28), dataset="mnist")
+@register("lenet5", options=("in_channels", "activation", "pool", "classic", "padding",
+                             "channels", "hidden", "image_size"),
+          input_shape=(1, 28, 28), dataset="mnist")
 def lenet5(num_classes: int = 10, **options: Any) -> LeNet5:
     """LeNet-5 for 28x28 MNIST digits (ReLU and max pooling; classic=True for tanh/avg)."""
     return LeNet5(num_classes=num_classes, **options)

@@ -66,7 +66,8 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
-@register("mlp", input_shape=(1, 28, 28), dataset="mnist", lecture="Lectures 3-5")
+@register("mlp", options=("in_features", "hidden", "activation", "dropout"),
+          input_shape=(1, 28, 28), dataset="mnist", lecture="Lectures 3-5")
 def mlp(num_classes: int = 10, in_features: int = 784, hidden: Sequence[int] = (256, 256),
         activation: str = "relu", dropout: float = 0.0) -> MLP:
     """Multilayer perceptron, 784-256-256-10 with ReLU by default."""

@@ -56,7 +56,8 @@ def paper_init(model: Any) -> None:
 
 
 # ------------------------------------------------------------------------------- LeNet
-@register("lenet5_rgb", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("lenet5_rgb", options=("image_size",),
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def lenet5_rgb(num_classes: int = 10, image_size: int = 32) -> LeNet5:
     """LeNet-5 with 3 input channels (the 1998 net, 5x5 convs, for colour images)."""
     padding = 0 if image_size >= 28 else 2  # 32x32: the original design; 16x16 needs padding
@@ -95,7 +96,8 @@ class SmallAlexNet(nn.Module):
         return self.classifier(self.avgpool(self.features(x)))
 
 
-@register("alexnet_small", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("alexnet_small", options=("width", "image_size"),
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def alexnet_small(num_classes: int = 10, width: float = 1.0, image_size: int = 32) -> SmallAlexNet:
     """AlexNet's CIFAR layout with widths scaled by ``width`` (He initialisation)."""
     model = SmallAlexNet(num_classes, width, image_size)
@@ -120,7 +122,9 @@ def vgg_config(width: float, image_size: int, depth: str = "A") -> list[Any]:
     return out
 
 
-@register("vgg_small", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("vgg_small", options=("width", "image_size", "depth", "batch_norm", "hidden",
+                                   "init", "dropout"),
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def vgg_small(num_classes: int = 10, width: float = 1.0, image_size: int = 32, depth: str = "A",
               batch_norm: bool = False, hidden: int = 512, init: str = "he",
               dropout: float = 0.5) -> VGG:
@@ -205,7 +209,8 @@ class SmallGoogLeNet(nn.Module):
         return x
 
 
-@register("googlenet_small", input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
+@register("googlenet_small", options=("width", "aux_logits", "dropout"),
+          input_shape=(3, 32, 32), dataset="cifar10", lecture=12)
 def googlenet_small(num_classes: int = 10, width: float = 0.25, aux_logits: bool = False,
                     dropout: float = 0.2) -> SmallGoogLeNet:
     """GoogLeNet's nine Inception modules at width ``width`` for 32x32 (or 16x16) images."""

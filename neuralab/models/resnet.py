@@ -267,7 +267,8 @@ def _imagenet_builder(name: str, block: type, layers: tuple, params: str) -> Non
     build.__name__ = build.__qualname__ = name
     build.__doc__ = (f"ResNet-{depth} for ImageNet ({block.__name__}s {layers}, {params} "
                      "parameters), torchvision's layout.")
-    register(name, input_shape=(3, 224, 224), dataset="imagenet", lecture=12)(build)
+    register(name, options=("zero_init_residual", "init_weights"),
+             input_shape=(3, 224, 224), dataset="imagenet", lecture=12)(build)
     globals()[name] = build
 
 
@@ -280,7 +281,8 @@ def _cifar_builder(depth: int, residual: bool) -> None:
     build.__name__ = build.__qualname__ = name
     kind = "ResNet" if residual else "Plain net (no shortcuts)"
     build.__doc__ = f"{kind}-{depth} for CIFAR (He et al., 2016, Sec. 4.2), 6n+2 layers."
-    register(name, input_shape=(3, 32, 32), dataset="cifar10", lecture=12)(build)
+    register(name, options=("shortcut", "init_weights"),
+             input_shape=(3, 32, 32), dataset="cifar10", lecture=12)(build)
     globals()[name] = build
 
 

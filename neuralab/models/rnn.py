@@ -136,7 +136,8 @@ class CharRNN(Module):
         return f"vocab_size={self.vocab_size}, cell={self.cell!r}"
 
 
-@register("char_rnn", dataset="tinyshakespeare", lecture=15, task="character language model")
+@register("char_rnn", options=("embed", "hidden", "layers", "cell", "dropout", "chars"),
+          dataset="tinyshakespeare", lecture=15, task="character language model")
 def char_rnn(num_classes: int = 65, **options: Any) -> CharRNN:
     """Character-level LSTM/GRU/RNN language model (embedding, recurrent layers, linear)."""
     return CharRNN(num_classes, **options)
@@ -167,7 +168,8 @@ class SequenceRegressor(Module):
         return self.head(out[-1])  # (N, 1)
 
 
-@register("sequence_regressor", lecture=15, task="sequence regression (the adding problem)")
+@register("sequence_regressor", options=("kind", "hidden", "input_size"),
+          lecture=15, task="sequence regression (the adding problem)")
 def sequence_regressor(kind: str = "lstm", hidden: int = 128,
                        input_size: int = 2) -> SequenceRegressor:
     """A tanh RNN or an LSTM read out at the last step by one linear unit."""

@@ -161,7 +161,8 @@ def _builder(config: str, batch_norm: bool, cifar: bool) -> None:
     build.__doc__ = (f"VGG-{depth} (configuration {config}){' with batch norm' * batch_norm} "
                      f"for {what}.")
     shape, dataset = ((3, 32, 32), "cifar10") if cifar else ((3, 224, 224), "imagenet")
-    register(name, input_shape=shape, dataset=dataset, lecture=12)(build)
+    register(name, options=("dropout", "init_weights"),
+             input_shape=shape, dataset=dataset, lecture=12)(build)
     globals()[name] = build
     __all__.append(name)
 

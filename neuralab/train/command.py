@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import json
 import math
 import os
@@ -540,15 +539,14 @@ def _build_model(name: str, splits: Any, settings: dict) -> Any:
     from neuralab.models import create, get_entry
 
     entry = get_entry(name)
-    params = inspect.signature(entry.builder).parameters
     options = dict(settings.get("model_options") or {})
     # Fit the model to the data: input size for MLPs, channels for convnets.
-    if "in_features" in params and "in_features" not in options:
+    if "in_features" in entry.options and "in_features" not in options:
         options["in_features"] = math.prod(splits.input_shape)
-    if "in_channels" in params and "in_channels" not in options:
+    if "in_channels" in entry.options and "in_channels" not in options:
         options["in_channels"] = splits.input_shape[0]
     if settings.get("dropout") is not None:
-        if "dropout" not in params:
+        if "dropout" not in entry.options:
             raise UsageError(f"--dropout: model {name!r} takes no dropout option")
         options["dropout"] = settings["dropout"]
     return create(name, num_classes=splits.num_classes, **options)
@@ -664,9 +662,12 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
         entry = get_entry(settings["model"])
     except KeyError as err:
         raise UsageError(err.args[0]) from None
-    if settings.get("dropout") is not None and \
-            "dropout" not in inspect.signature(entry.builder).parameters:
+    if settings.get("dropout") is not None and "dropout" not in entry.options:
         raise UsageError(f"--dropout: model {settings['model']!r} takes no dropout option")
+    for option in settings.get("model_options") or {}:
+        if option not in entry.options:  # a preset's (or a resumed run's) model option
+            raise UsageError(f"model option {option!r}: model {settings['model']!r} takes no "
+                             f"such option; its options: {', '.join(entry.options) or '(none)'}")
     validate_settings(settings, given)
     if args.resume:
         run_dir = Path(args.resume)
