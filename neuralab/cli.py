@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The neural networks of CSC321 from scratch: train models, inspect them and "
         "run the course's experiments.",
     )
+    parser.set_defaults(handler=None)  # each command's parser sets its own
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:  # each is part of the package: a failing import is a bug
         importlib.import_module(name).add_commands(subparsers)
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
+    if args.handler is None:  # no command given
         parser.print_help()
         return 2
     args.argv = list(argv) if argv is not None else sys.argv[1:]

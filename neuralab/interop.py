@@ -28,6 +28,7 @@ from typing import Any
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.fileio import atomic_path
+from neuralab.nn.module import Module
 
 __all__ = ["export_state_dict", "load_torch_state_dict", "read_safetensors",
            "to_torch_state_dict"]
@@ -171,12 +172,14 @@ def load_torch_state_dict(model: Any, state_dict_or_path: Any, strict: bool = Tr
     if state and all(k.startswith("module.") for k in state):
         state = {k[len("module."):]: v for k, v in state.items()}
     arrays = {name: _to_array(name, value) for name, value in state.items()}
-    # The live tensors when the module offers them (no copy of a 138M-parameter VGG).
-    own = model._state_tensors() if hasattr(model, "_state_tensors") else model.state_dict()
+    if not isinstance(model, Module):
+        raise TypeError(f"load_torch_state_dict: model must be a neuralab nn.Module, got "
+                        f"{type(model).__name__}")
+    own = model._state_tensors()  # the live tensors: no copy of a 138M-parameter VGG
     # Keep each array in the dtype of the model's own entry (float64 checkpoints into a float32
     # model, int64 num_batches_tracked): load_state_dict copies the values.
     for name, value in arrays.items():
-        if name in own and hasattr(own[name], "dtype") and value.dtype != own[name].dtype:
+        if name in own and value.dtype != own[name].dtype:
             arrays[name] = value.astype(own[name].dtype)
     return model.load_state_dict(arrays, strict=strict)
 

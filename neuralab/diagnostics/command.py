@@ -11,12 +11,17 @@ in the order they appear in ``neuralab --help``.
 from __future__ import annotations
 
 import argparse
+import ast
+import math
 import sys
 from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.diagnostics.gradcheck_model import gradcheck_model
+from neuralab.diagnostics.summary import summary
 from neuralab.models import create, get_entry
+from neuralab.train.command import add_data_arguments as add_train_data_arguments
+from neuralab.train.datasets import data_shape
 
 __all__ = ["add_commands", "parse_shape"]
 
@@ -36,8 +41,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def _parse_option(text: str) -> tuple[str, Any]:
     """'key=value' with value read as a Python literal when possible (3, 0.5, True, (6, 16))."""
-    import ast
-
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"options are key=value, got {text!r}")
     key, value = text.split("=", 1)
@@ -76,9 +79,7 @@ def _add_summary(subparsers: Any) -> None:
 
 def add_data_arguments(p: argparse.ArgumentParser, default: str | None = None) -> None:
     """``--data``, ``--data-root``, ``--image-size``: the same options as ``neuralab train``."""
-    from neuralab.train.command import add_data_arguments as add
-
-    add(p, default=default)
+    add_train_data_arguments(p, default=default)
 
 
 def data_input(args: argparse.Namespace, entry: Any, options: dict
@@ -86,9 +87,6 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
     """The input shape and class count: ``--input`` if given, else from ``--data`` (at
     ``--image-size``; the model's ``in_channels`` set to the data's channels), else the model's
     own. Fills ``options`` with ``in_channels`` when the data set decides it."""
-    import math
-
-    from neuralab.train.datasets import data_shape
 
     if args.data is None:
         if args.image_size is not None or args.data_root is not None:
@@ -108,8 +106,6 @@ def data_input(args: argparse.Namespace, entry: Any, options: dict
 
 
 def _run_summary(args: argparse.Namespace) -> int:
-    from neuralab.diagnostics.summary import summary
-
     try:
         entry = get_entry(args.model)
     except KeyError as err:

@@ -18,6 +18,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, central_differences, no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.models.registry import create, get_entry
 from neuralab.progress import Progress
 
 __all__ = ["GradcheckRow", "ModelGradcheck", "gradcheck_model"]
@@ -129,8 +130,6 @@ def gradcheck_model(
         A :class:`ModelGradcheck` whose ``str`` is a table, one row per tensor.
     """
     if isinstance(model, str):
-        from neuralab.models.registry import create, get_entry
-
         entry = get_entry(model)
         name = name or entry.name
         if input_shape is None:

@@ -41,6 +41,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
+from neuralab.nn.module import Module
 from neuralab.plotting import subplots
 
 __all__ = ["Recorder"]
@@ -94,7 +95,7 @@ class Recorder:
             raise ValueError(f"Recorder: every must be a positive integer, got {every!r}")
         if not 0.5 < saturation < 1:
             raise ValueError(f"Recorder: saturation must lie in (0.5, 1), got {saturation!r}")
-        if not hasattr(model, "named_modules") or not hasattr(model, "named_parameters"):
+        if not isinstance(model, Module):
             raise TypeError(f"Recorder: model must be an nn.Module, got {type(model).__name__}")
         self.model = model
         self.every = every

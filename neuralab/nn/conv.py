@@ -147,15 +147,16 @@ def _reset(weight: Parameter, bias: Parameter | None) -> None:
         init.uniform_(bias, -bound, bound)
 
 
-def _repr(layer: Any, **extra: Any) -> str:
-    """PyTorch's extra_repr of a convolution: the non-default settings only."""
+def _repr(layer: Any, output_padding: tuple[int, ...] | None = None) -> str:
+    """PyTorch's extra_repr of a convolution: the non-default settings only
+    (``output_padding``: a transposed convolution's)."""
     text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
             f"stride={layer.stride}")
     n = len(layer.kernel_size)
-    for name, default in (("padding", (0,) * n), ("dilation", (1,) * n),
-                          ("output_padding", (0,) * n)):
-        value = extra.get(name, getattr(layer, name, default))
-        if value != default:
+    for name, value, default in (("padding", layer.padding, (0,) * n),
+                                 ("dilation", layer.dilation, (1,) * n),
+                                 ("output_padding", output_padding, (0,) * n)):
+        if value is not None and value != default:
             text += f", {name}={value}"
     if layer.groups != 1:
         text += f", groups={layer.groups}"
@@ -259,7 +260,7 @@ class _ConvTranspose(Module):
         _reset(self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return _repr(self)
+        return _repr(self, self.output_padding)
 
 
 class ConvTranspose2d(_ConvTranspose):

@@ -8,6 +8,7 @@ from typing import Any
 
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
+from neuralab.nn.module import Module
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
@@ -18,7 +19,7 @@ __all__ = [
 def _as_list(parameters: Any) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         return [parameters]
-    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+    if isinstance(parameters, Module):
         return list(parameters.parameters())
     return list(parameters)
 

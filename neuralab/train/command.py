@@ -16,16 +16,36 @@ status 2 (usage) or 1 (missing or damaged files), never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import json
 import math
 import os
 import sys
+import tempfile
+import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from neuralab import optim
+from neuralab.backend import manual_seed, xp
+from neuralab.data.dataloader import DataLoader
+from neuralab.data.dataset import Subset
+from neuralab.data.datasets.imagefolder import parse_image_size
+from neuralab.data.download import DataError
+from neuralab.models import create, get_entry
+from neuralab.optim import lr_scheduler
+from neuralab.parallel import describe_threads, set_num_threads
+from neuralab.train import data_parallel, datasets
+from neuralab.train.checkpoint import CheckpointError
+from neuralab.train.checkpoint import load as load_checkpoint
+from neuralab.train.datasets import DATASETS, INFO, data_summary
+from neuralab.train.loop import Trainer, TrainingDiverged
 from neuralab.train.presets import PRESETS, get_preset, list_presets
+from neuralab.train.rundir import RunDirLocked, lock_run_dir, new_run_dir, write_config
+from neuralab.train.tensorboard import TensorBoardLogger
 
 # Built-in defaults; the parser's own defaults are None so that we can tell what was given.
 DEFAULTS: dict[str, Any] = {
@@ -39,8 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "workers": 0,
 }
 
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
-              "adagrad": "Adagrad"}
+OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
+              "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
 SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "onecycle")
 
 #: Settings that ``--resume`` may change: they are applied to the remaining epochs (the rate is
@@ -72,11 +92,6 @@ RESUME_RULE = (
 
 
 def _epilog() -> str:
-    import textwrap
-
-    from neuralab.train.datasets import data_summary
-    from neuralab.train.presets import PRESETS
-
     presets = "\n".join(f"  {name:<27} {p['model']} on {p['data']}, {p['epochs']} epochs, "
                          f"{p['scheduler']} schedule" for name, p in sorted(PRESETS.items()))
     resuming = textwrap.fill("Resuming: " + RESUME_RULE + " An existing run directory is never "
@@ -198,8 +213,6 @@ def add_commands(subparsers: Any) -> None:
 def add_data_arguments(p: argparse.ArgumentParser, image: bool = True,
                        default: str | None = "mnist") -> None:
     """The data options every command shares: ``--data``, ``--data-root``, ``--image-size``."""
-    from neuralab.train.datasets import DATASETS
-
     names = ", ".join(DATASETS)
     p.add_argument("--data", metavar="NAME", help=f"data set: {names}"
                    + (f"; default {default}" if default else ""))
@@ -214,8 +227,6 @@ def add_data_arguments(p: argparse.ArgumentParser, image: bool = True,
 
 def list_presets_text() -> str:
     """Each preset with its settings (``neuralab presets``)."""
-    from neuralab.train.presets import PRESETS
-
     lines = []
     for name, preset in sorted(PRESETS.items()):
         lines.append(name)
@@ -226,8 +237,6 @@ def list_presets_text() -> str:
 
 
 def _suggest(word: str, choices: Any) -> str:
-    import difflib
-
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]}?" if close else ""
 
@@ -372,9 +381,6 @@ def validate_settings(settings: dict, given: dict) -> None:
     if settings["subset"] and settings["data"] != "mnist":
         raise UsageError(f"--subset: only mnist ships a subset, not {settings['data']!r}")
     if settings.get("image_size") is not None:
-        from neuralab.data.datasets.imagefolder import parse_image_size
-        from neuralab.train.datasets import INFO
-
         try:
             size = parse_image_size(settings["image_size"])
         except ValueError as err:
@@ -387,8 +393,6 @@ def validate_settings(settings: dict, given: dict) -> None:
             raise UsageError(f"--image-size: {settings['data']} is not an image data set")
     root = settings.get("data_root")
     if root is not None and "data_root" in given and not Path(root).expanduser().exists():
-        from neuralab.train import datasets
-
         missing = datasets.missing_message(settings["data"], root,
                                            f"--data-root {root} does not exist")
         raise UsageError(missing)
@@ -396,8 +400,6 @@ def validate_settings(settings: dict, given: dict) -> None:
 
 def _check_writable(folder: Path, what: str) -> None:
     """Create ``folder`` if needed and make sure a file can be written in it."""
-    import tempfile
-
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".neuralab-write-test-"):
@@ -476,8 +478,6 @@ def _apply_resume_changes(changed: dict) -> Any:
         if "gamma" in changed and kind == "ReduceLROnPlateau":
             sched.factor = changed["gamma"][1]
         if "milestones" in changed and kind == "MultiStepLR":
-            from collections import Counter
-
             sched.milestones = Counter(int(m) for m in changed["milestones"][1])
 
     return apply
@@ -509,8 +509,6 @@ def _on_resume(changed: dict, replan: bool | None, make_scheduler: Any,
 
 def _record_resume(run_dir: Path, config: dict, settings: dict, changed: dict,
                    after_epoch: int) -> None:
-    from neuralab.train.rundir import write_config
-
     config = dict(config)
     config["settings"] = {**config.get("settings", {}),
                           **{k: settings[k] for k in changed}}
@@ -536,8 +534,6 @@ def loading_summary(stats: Any, train: dict | None, elapsed: float) -> str:
 
 
 def _build_model(name: str, splits: Any, settings: dict) -> Any:
-    from neuralab.models import create, get_entry
-
     entry = get_entry(name)
     options = dict(settings.get("model_options") or {})
     # Fit the model to the data: input size for MLPs, channels for convnets.
@@ -553,8 +549,6 @@ def _build_model(name: str, splits: Any, settings: dict) -> Any:
 
 
 def _build_optimizer(model: Any, settings: dict) -> Any:
-    from neuralab import optim
-
     name = settings["optimizer"]
     options = {"lr": settings["lr"], "weight_decay": settings["weight_decay"]}
     # validate_settings has refused --momentum and --nesterov for the optimizers without them.
@@ -562,39 +556,36 @@ def _build_optimizer(model: Any, settings: dict) -> Any:
         options["momentum"] = settings["momentum"]
     if settings.get("nesterov"):
         options["nesterov"] = True
-    return getattr(optim, OPTIMIZERS[name])(model.parameters(), **options)
+    return OPTIMIZERS[name](model.parameters(), **options)
 
 
 def _build_scheduler(optimizer: Any, settings: dict, steps_per_epoch: int) -> Any:
     kind = settings["scheduler"]
     if kind in (None, "none"):
         return None
-    from neuralab.optim import lr_scheduler as sched
-
     epochs = settings["epochs"]
     if kind == "step":
         step = settings["step_size"] or max(1, epochs // 3)
-        return sched.StepLR(optimizer, step_size=step, gamma=settings["gamma"])
+        return lr_scheduler.StepLR(optimizer, step_size=step, gamma=settings["gamma"])
     if kind == "multistep":
-        return sched.MultiStepLR(optimizer, milestones=[int(m) for m in settings["milestones"]],
-                                 gamma=settings["gamma"])
+        return lr_scheduler.MultiStepLR(optimizer,
+                                        milestones=[int(m) for m in settings["milestones"]],
+                                        gamma=settings["gamma"])
     if kind == "onecycle":
-        return sched.OneCycleLR(optimizer, max_lr=settings["max_lr"] or settings["lr"],
-                                epochs=max(1, epochs), steps_per_epoch=max(1, steps_per_epoch),
-                                pct_start=settings["pct_start"])
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=settings["max_lr"] or settings["lr"],
+                                       epochs=max(1, epochs),
+                                       steps_per_epoch=max(1, steps_per_epoch),
+                                       pct_start=settings["pct_start"])
     if kind == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
     if kind == "exponential":
-        return sched.ExponentialLR(optimizer, gamma=settings["gamma"])
-    return sched.ReduceLROnPlateau(optimizer, factor=settings["gamma"])
+        return lr_scheduler.ExponentialLR(optimizer, gamma=settings["gamma"])
+    return lr_scheduler.ReduceLROnPlateau(optimizer, factor=settings["gamma"])
 
 
 def _limit(dataset: Any, n: int | None, seed: int) -> Any:
     """A seeded random subset of ``n`` examples: image folders are sorted by class, so the first
     ``n`` examples would often be a single class."""
-    from neuralab.backend import xp
-    from neuralab.data.dataset import Subset
-
     if dataset is None or n is None or len(dataset) <= n:
         return dataset
     chosen = xp.random.default_rng(seed).choice(len(dataset), size=n, replace=False)
@@ -603,11 +594,6 @@ def _limit(dataset: Any, n: int | None, seed: int) -> Any:
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``neuralab train``: user errors become one line and exit status 2 or 1."""
-    from neuralab.data.download import DataError
-    from neuralab.train import data_parallel
-    from neuralab.train.checkpoint import CheckpointError
-    from neuralab.train.rundir import RunDirLocked
-
     if args.list_presets:
         print(list_presets_text())
         return 0
@@ -639,10 +625,6 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
     Returns the settings, the changes made by --resume, the run directory and (on --resume)
     the saved config.
     """
-    from neuralab.models import get_entry
-    from neuralab.train import datasets
-    from neuralab.train.checkpoint import load as load_checkpoint
-
     given = given_options(args)
     settings = resolve_settings(args)
     changed: dict = {}
@@ -699,8 +681,6 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, dict, Path, dict | None]:
 
 
 def _run_train(args: argparse.Namespace, workers: Any) -> int:
-    from neuralab.train.rundir import lock_run_dir, new_run_dir
-
     settings, changed, run_dir, config = _prepare(args)
     if workers is not None:
         workers.barrier()  # every worker has checked the run directory before rank 0 writes it
@@ -729,16 +709,8 @@ def _data_signature(splits: Any, sets: tuple) -> dict:
 
 def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Path | None,
            config: dict | None, workers: Any) -> int:
-    from neuralab.backend import manual_seed
-    from neuralab.data.dataloader import DataLoader
-    from neuralab.data.download import DataError
-    from neuralab.train import datasets
-    from neuralab.train.loop import Trainer, TrainingDiverged
-
     resumed_epoch = settings.pop("_resumed_epoch", None)
     if settings["threads"]:
-        from neuralab.parallel import set_num_threads
-
         if not set_num_threads(settings["threads"]):
             print("neuralab train: could not set the number of BLAS threads here (install "
                   "threadpoolctl); neuralab's own loops use the number given", file=sys.stderr)
@@ -825,7 +797,6 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
     print(f"model {settings['model']} ({n_params:,} parameters) on {splits.description}: "
           f"{len(train_set)} train / {len(val_set) if val_set is not None else 0} val / "
           f"{len(test_set) if test_set is not None else 0} test; run directory {run_dir}")
-    from neuralab.parallel import describe_threads
 
     print(f"threads: {settings['threads']} (--threads)" if settings["threads"]
           else f"threads: {describe_threads()}")
@@ -833,8 +804,6 @@ def _train(args: argparse.Namespace, settings: dict, changed: dict, run_dir: Pat
           if settings["workers"] else "data loading: in the training process (--workers 0)")
     logger = None
     if settings["tensorboard"] and run_dir is not None:
-        from neuralab.train.tensorboard import TensorBoardLogger
-
         logger = TensorBoardLogger(run_dir / "tensorboard")
         print(f"TensorBoard logs in {run_dir / 'tensorboard'} (tensorboard --logdir {run_dir})")
     trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_step=scheduler_step,

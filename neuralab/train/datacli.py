@@ -11,11 +11,16 @@ caches hold, and the named training recipes.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
+
+from neuralab.data.download import cache_dir
+from neuralab.train.command import list_presets_text
+from neuralab.train.datasets import INFO, locate
 
 __all__ = ["add_commands", "cache_entries", "data_listing"]
 
@@ -23,8 +28,6 @@ __all__ = ["add_commands", "cache_entries", "data_listing"]
 def data_listing(names: list[str], root: str | None) -> str:
     """The text of ``neuralab data``: for each data set, where it was looked for, what was
     found, whether its checksum was verified, and how to get it when missing."""
-    from neuralab.train.datasets import INFO, locate
-
     lines = []
     for name in names:
         info = INFO[name]
@@ -47,13 +50,9 @@ def data_listing(names: list[str], root: str | None) -> str:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from neuralab.train.datasets import INFO
-
     names = list(INFO)
     if args.name:
         if args.name not in INFO:
-            import difflib
-
             close = difflib.get_close_matches(args.name, names, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             print(f"neuralab data: unknown data set {args.name!r}; choose one of "
@@ -64,7 +63,6 @@ def _data(args: argparse.Namespace) -> int:
         print(f"neuralab data: --data-root {args.data_root} does not exist", file=sys.stderr)
         return 2
     print(data_listing(names, args.data_root))
-    from neuralab.data.download import cache_dir
 
     print(f"\n--data-root DIR (or NEURALAB_DATA=DIR) adds a folder; downloads and extracted "
           f"archives go to {cache_dir()} (NEURALAB_CACHE moves it); NEURALAB_OFFLINE=1 never "
@@ -89,8 +87,6 @@ def _human(n: int) -> str:
 def cache_entries() -> list[tuple[Path, int, str]]:
     """(path, bytes, what it holds) of everything in the cache folder: decoded-image caches
     (with their notes), downloaded data sets and extracted archives."""
-    from neuralab.data.download import cache_dir
-
     root = cache_dir()
     if not root.is_dir():
         return []
@@ -121,8 +117,6 @@ def cache_entries() -> list[tuple[Path, int, str]]:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from neuralab.data.download import cache_dir
-
     entries = cache_entries()
     if args.action == "clear":
         chosen = [e for e in entries if not args.name or args.name in e[0].name]
@@ -158,8 +152,6 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from neuralab.train.command import list_presets_text
-
     print(list_presets_text())
     return 0
 

@@ -19,6 +19,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from neuralab.train import checkpoint as ckpt
+from neuralab.train.command import _build_model
+from neuralab.train.datasets import data_shape
+
 __all__ = ["load_model"]
 
 
@@ -30,10 +34,6 @@ def load_model(run_dir: str | os.PathLike, checkpoint: str = "checkpoint.npz") -
         FileNotFoundError: ``run_dir`` lacks config.json or the checkpoint.
         ValueError: config.json was not written by ``neuralab train`` (no model settings).
     """
-    from neuralab.train import checkpoint as ckpt
-    from neuralab.train.command import _build_model
-    from neuralab.train.datasets import data_shape
-
     run_dir = Path(run_dir)
     config_path, weights = run_dir / "config.json", run_dir / checkpoint
     for path in (config_path, weights):

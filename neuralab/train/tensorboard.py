@@ -18,6 +18,7 @@ import math
 import os
 from typing import Any
 
+from neuralab.plotting import subplots, tidy_figure
 from neuralab.train.loop import Callback, Trainer
 from neuralab.utils.tensorboard import SummaryWriter
 
@@ -80,8 +81,6 @@ class TensorBoardLogger(Callback):
         self.writer.close()
 
     def _curves_figure(self) -> Any:
-        from neuralab.plotting import subplots, tidy_figure
-
         fig, axes = subplots(1, 2, figsize=(8, 3))
         for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "acc1", "top-1 accuracy")):
             for phase in ("train", "val"):
