@@ -1,6 +1,7 @@
 """``neuralab.data``: datasets, the DataLoader, transforms and the real data sets of the course."""
 
 from neuralab.data import datasets, download, transforms  # noqa: F401
+from neuralab.data.arrays import ArrayLoader, dataset_arrays
 from neuralab.data.dataloader import DataLoader, default_collate, default_convert
 from neuralab.data.dataset import (
     ConcatDataset,
@@ -22,9 +23,9 @@ from neuralab.data.sampler import (
 from neuralab.data.sequence import BPTTLoader
 
 __all__ = [
-    "BPTTLoader", "CIFAR10", "CIFAR100", "BatchSampler", "Caltech101", "ConcatDataset",
-    "DataLoader", "Dataset", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
-    "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-    "WeightedRandomSampler", "datasets", "default_collate", "default_convert", "random_split",
-    "transforms",
+    "ArrayLoader", "BPTTLoader", "CIFAR10", "CIFAR100", "BatchSampler", "Caltech101",
+    "ConcatDataset", "DataLoader", "Dataset", "ImageFolder", "IterableDataset", "MNIST",
+    "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+    "TensorDataset", "WeightedRandomSampler", "dataset_arrays", "datasets", "default_collate",
+    "default_convert", "random_split", "transforms",
 ]

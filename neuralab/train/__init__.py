@@ -6,7 +6,8 @@ Example:
     ...              run_dir="runs/mlp")
 """
 
-from neuralab.train import checkpoint, metrics  # noqa: F401
+from neuralab.train import callbacks, checkpoint, metrics  # noqa: F401
+from neuralab.train.callbacks import Evaluator, StepRecorder
 from neuralab.train.checkpoint import load_state_dict, save_state_dict
 from neuralab.train.loop import (
     Callback,
@@ -21,7 +22,7 @@ from neuralab.train.restore import load_model
 from neuralab.train.rundir import read_metrics
 
 __all__ = [
-    "Callback", "EarlyStopping", "FitResult", "Trainer", "TrainingDiverged", "accuracy",
-    "checkpoint", "fit", "load_model", "load_state_dict", "metrics", "read_metrics",
-    "save_state_dict",
+    "Callback", "EarlyStopping", "Evaluator", "FitResult", "StepRecorder", "Trainer",
+    "TrainingDiverged", "accuracy", "callbacks", "checkpoint", "fit", "load_model",
+    "load_state_dict", "metrics", "read_metrics", "save_state_dict",
 ]
