@@ -23,7 +23,7 @@ from neuralab.data.arrays import ArrayLoader, balanced_subset, dataset_arrays
 from neuralab.data.datasets import MNIST
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
-from neuralab.optim.lr_scheduler import LambdaLR, WarmupCosineLR
+from neuralab.optim.lr_scheduler import WarmupCosineLR
 from neuralab.train.callbacks import Evaluator, StepRecorder
 from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer
@@ -117,7 +117,7 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
                          ctx.seed if order_seed is None else order_seed, augment)
     total = max(1, epochs * len(loader))
     scheduler = (WarmupCosineLR(opt, total, max(1, int(cfg.get("warmup", 0.0) * total)))
-                 if schedule else LambdaLR(opt, lambda t: 1.0))
+                 if schedule else None)
     steps = StepRecorder(lambda step, **v: ctx.log("train", step=step, model=label, **v))
     tests = Evaluator(*data["test"], last_epoch=epochs, every=cfg.get("eval_every", 0),
                       log=lambda step, **v: ctx.log("epoch", step=step, model=label, **v))
