@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from neuralab.backend import xp
+
 __all__ = ["atomic_path", "atomic_savez", "atomic_write_bytes", "pid_alive",
            "remove_stale_parts"]
 
@@ -120,8 +122,6 @@ def atomic_write_bytes(path: str | os.PathLike, content: bytes) -> None:
 
 def atomic_savez(path: str | os.PathLike, **arrays: Any) -> None:
     """``np.savez`` to ``path`` atomically; the arrays must not need pickle to be read back."""
-    from neuralab.backend import xp
-
     arrays = {name: xp.asarray(value) for name, value in arrays.items()}
     for name, array in arrays.items():
         if array.dtype.hasobject:  # np.savez would pickle it

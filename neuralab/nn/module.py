@@ -21,6 +21,7 @@ from neuralab import devices, dtypes
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import RemovableHandle, Tensor
 from neuralab.backend import xp
+from neuralab.ops.shape import flatten
 
 __all__ = [
     "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
@@ -754,9 +755,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        from neuralab.ops import shape
-
-        return shape.flatten(x, self.start_dim, self.end_dim)
+        return flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -9,6 +9,9 @@ from typing import Any
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.nn.module import Module
+from neuralab.ops.elementwise import abs as abs_
+from neuralab.ops.reduce import sum as sum_
+from neuralab.ops.shape import cat, reshape
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
@@ -77,8 +80,6 @@ def clip_grad_value_(parameters: Any, clip_value: float) -> None:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (differentiable)."""
-    from neuralab.ops.shape import cat, reshape
-
     params = _as_list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: no parameters given")
@@ -117,9 +118,6 @@ def l1_penalty(parameters_or_module: Any, weight: float = 1.0) -> Tensor:
     Returns:
         A differentiable 0-d Tensor.
     """
-    from neuralab.ops.elementwise import abs as abs_
-    from neuralab.ops.reduce import sum as sum_
-
     params = _as_list(parameters_or_module)
     if not params:
         raise ValueError("l1_penalty: no parameters given")

@@ -14,6 +14,8 @@ from neuralab import devices, dtypes
 from neuralab.autograd.tensor import Tensor, TensorType, dtype_of_type_name, type_name
 from neuralab.autograd.views import Clone
 from neuralab.backend import xp
+from neuralab.ops._promote import cast
+from neuralab.ops.elementwise import clamp
 
 
 def _swap(fn: Any) -> Any:
@@ -129,8 +131,6 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 
 def _cast(x: Tensor, np_dtype: Any) -> Tensor:
-    from neuralab.ops._promote import cast
-
     return cast(x, np_dtype)
 
 
@@ -271,8 +271,6 @@ def _lerp_(self: Tensor, end: Any, weight: Any) -> Tensor:
 
 def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clip the values into [min, max], in place."""
-    from neuralab.ops.elementwise import clamp
-
     def fast() -> None:
         xp.clip(self.array, min, max, out=self.array)
 

@@ -18,6 +18,8 @@ from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import IndexOutOfRange, broadcast_shape, normalize_dim
+from neuralab.ops.indexing import index_put
+from neuralab.ops.shape import expand
 
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
@@ -489,7 +491,6 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     xr = x.reshape(1) if x.ndim == 0 else x
     shape = list(xr.shape)
     shape[axis] = idx.size
-    from neuralab.ops.shape import expand
 
     out = IndexCopy.apply(xr, expand(v.to(x.dtype), *shape), index=idx, axis=axis)
     return out.reshape(()) if x.ndim == 0 else out
@@ -666,7 +667,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     except ValueError:
         raise RuntimeError(f"take_along_dim: input {x.shape} and indices {idx.shape} cannot be "
                            f"broadcast apart from dimension {axis}") from None
-    from neuralab.ops.shape import expand
 
     xs, is_ = list(common), list(common)
     xs[axis], is_[axis] = x.shape[axis], idx.shape[axis]
@@ -788,8 +788,6 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,  # noq
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
     """A copy of ``input`` with ``source`` written (or added) at the positions ``index`` of its
     flattened view (negative positions count from the end), as ``torch.put``."""
-    from neuralab.ops.indexing import index_put
-
     x = input if isinstance(input, Tensor) else Tensor(input)
     idx = _array(index)
     _check_index_dtype("put", idx)

@@ -11,6 +11,7 @@ backward passes are written out where those ops live.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -19,14 +20,17 @@ from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import IndexOutOfRange, normalize_dim
-from neuralab.ops.indexing import getitem
+from neuralab.ops.indexing import getitem, index_put_view
+from neuralab.ops.reduce import sum as _sum
 from neuralab.ops.shape import (
     Permute,
     Reshape,
     Split,
     cat,
     expand,
+    pad,
     squeeze,
+    stack,
     transpose,
 )
 
@@ -410,7 +414,6 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     d = Diagonal.apply(x, offset=0, a=0, b=1)
     if x.dtype.kind in "iub":
         return Tensor._from_op(xp.asarray(d.array.sum(), dtype=xp.int64), None, 0)
-    from neuralab.ops.reduce import sum as _sum
 
     return _sum(d)
 
@@ -788,7 +791,6 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     ts = [_t(x) for x in tensors]
     if len(ts) == 1:
         return ts[0]
-    from neuralab.ops.shape import stack
 
     grids = meshgrid(*ts, indexing="ij")
     return stack([ravel(g) for g in grids], dim=1)
@@ -798,8 +800,6 @@ def block_diag(*tensors: Tensor) -> Tensor:
     """The tensors (0-d, 1-d as one row, 2-d) along the diagonal of a block matrix, zeros
     elsewhere. Each block is padded to the full width and the rows are joined (pad and cat
     carry the gradient)."""
-    from neuralab.ops.shape import pad
-
     blocks = []
     for x in (_t(x) for x in tensors):
         if x.ndim > 2:
@@ -820,8 +820,6 @@ def block_diag(*tensors: Tensor) -> Tensor:
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
     """All length-r combinations of the elements of a 1-d tensor, as rows (itertools order);
     a gather, whose gradient adds up over the rows an element appears in."""
-    import itertools
-
     x = _t(input)
     if x.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
@@ -834,8 +832,6 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 
 
 def _scatter_view(op: str, input: Any, src: Any, index: tuple) -> Tensor:
-    from neuralab.ops.indexing import index_put_view
-
     return index_put_view(op, _t(input), _t(src), index)
 
 

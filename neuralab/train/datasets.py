@@ -16,16 +16,45 @@ says what was found where without loading anything (``neuralab data``).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sys
 import tarfile
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neuralab.data.dataset import Dataset, random_split
-from neuralab.data.download import DataError, cache_dir, data_roots, sha256_file
+from neuralab.data.datasets.caltech101 import Caltech101
+from neuralab.data.datasets.cifar import (
+    CIFAR10,
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    CIFAR100,
+    CIFAR100_MEAN,
+    CIFAR100_STD,
+)
+from neuralab.data.datasets.imagefolder import (
+    IMAGE_EXTENSIONS,
+    ImageFolder,
+    parse_image_size,
+    resize_images,
+)
+from neuralab.data.datasets.mnist import FILES, IDX_DATASETS, IDXFolder, find_idx_pair
+from neuralab.data.datasets.text import TINYSHAKESPEARE_SHA256
+from neuralab.data.download import (
+    DataError,
+    cache_dir,
+    data_roots,
+    find_file,
+    read_maybe_gzip,
+    sha256_file,
+)
+from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
+from neuralab.progress import Progress
 
 __all__ = ["DATASETS", "INFO", "DataInfo", "DataNotFound", "DataSplits", "Found", "build",
            "caltech101_folder", "cifar_augmentation", "data_shape", "dataset", "locate",
@@ -168,9 +197,6 @@ def _offline(download: bool) -> bool:
 
 def _idx_locate(name: str) -> Callable[[Any], Found]:
     def find(root: Any) -> Found:
-        from neuralab.data.datasets.mnist import FILES, IDX_DATASETS
-        from neuralab.data.download import find_file, read_maybe_gzip
-
         cls = IDX_DATASETS[name]
         roots = data_roots(root, name)
         paths = [find_file(stem, roots) for stem in FILES[True] + FILES[False]]
@@ -200,8 +226,6 @@ def _idx_builder(name: str) -> Callable[..., DataSplits]:
     def build_idx(root: Any = None, val_split: float | None = None, seed: int = 0,
                   subset: bool | None = None, download: bool = True, image_size: Any = None,
                   **_: Any) -> DataSplits:
-        from neuralab.data.datasets.mnist import IDX_DATASETS
-
         cls = IDX_DATASETS[name]
         if not cls.has_subset and not subset:
             found = locate(name, root)
@@ -227,8 +251,6 @@ def _idx_builder(name: str) -> Callable[..., DataSplits]:
 
 
 def _resize_idx(train: Any, test: Any, image_size: Any) -> None:
-    from neuralab.data.datasets.imagefolder import parse_image_size, resize_images
-
     size = parse_image_size(image_size)
     if size is None:
         return
@@ -257,8 +279,6 @@ for _name, _title, _summary, _get in [
 
 
 def _idx_folder_locate(root: Any) -> Found:
-    from neuralab.data.datasets.mnist import find_idx_pair
-
     if root is None:
         return Found([], note="give --data-root DIR")
     folder = Path(root).expanduser()
@@ -277,8 +297,6 @@ def _idx_folder_locate(root: Any) -> Found:
 def idx_folder(root: Any = None, val_split: float | None = None, seed: int = 0,
                image_size: Any = None, **_: Any) -> DataSplits:
     """Any folder of IDX files (``--data idx --data-root DIR``)."""
-    from neuralab.data.datasets.mnist import IDXFolder
-
     found = _idx_folder_locate(root)
     if found.path is None:
         raise _missing("idx", found)
@@ -308,15 +326,11 @@ _CIFAR10_FORMS = [
 def cifar_augmentation(size: tuple[int, int] = (32, 32)) -> Callable:
     """Pad 4 (scaled with the image size: size/8), random crop back to the image size,
     horizontal flip: the CIFAR augmentation of He et al. (2016)."""
-    from neuralab.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
-
     pad = max(1, round(4 * size[0] / 32))
     return Compose([RandomCrop(size, padding=pad), RandomHorizontalFlip()])
 
 
 def _md5_file(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.md5()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
@@ -340,8 +354,6 @@ def _check(found: Found, path: Path, form: str, kind: str | None, digest: str | 
 
 
 def _locate_cifar10(root: Any) -> Found:
-    from neuralab.data.datasets.cifar import CIFAR10
-
     roots = data_roots(root, "cifar10")
     found = Found(roots)
     candidates = [("cifar-10-python.tar.gz", "python tarball", "md5", CIFAR10.md5),
@@ -368,9 +380,6 @@ def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
     (``cifar10-jpg.tar.gz``), found in ``--data-root``, ``$NEURALAB_DATA`` or the cache, or
     downloaded; standardised per channel, training batches augmented with random crops and
     flips."""
-    from neuralab.data.datasets.cifar import CIFAR10, CIFAR10_MEAN, CIFAR10_STD
-    from neuralab.data.datasets.imagefolder import ImageFolder, parse_image_size
-
     size = parse_image_size(image_size)
     norm = (CIFAR10_MEAN, CIFAR10_STD)
     found = _locate_cifar10(root)
@@ -389,8 +398,6 @@ def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
         train_full = CIFAR10(path.parent, train=True, download=False, normalize=norm)
         test = CIFAR10(path.parent, train=False, download=False, normalize=norm)
         if size is not None and size != (32, 32):
-            from neuralab.data.datasets.imagefolder import resize_images
-
             for ds in (train_full, test):
                 ds.data = resize_images(ds.data, size, desc="resizing CIFAR-10")
     elif path.is_dir():
@@ -409,8 +416,6 @@ def cifar10(root: Any = None, val_split: float | None = None, seed: int = 0,
 
 
 def _locate_cifar100(root: Any) -> Found:
-    from neuralab.data.datasets.cifar import CIFAR100
-
     roots = data_roots(root, "cifar100")
     found = Found(roots)
     for folder in roots:
@@ -428,9 +433,6 @@ def _locate_cifar100(root: Any) -> Found:
 def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
              download: bool = True, image_size: Any = None, **_: Any) -> DataSplits:
     """CIFAR-100 (100 fine classes) from the official python archive."""
-    from neuralab.data.datasets.cifar import CIFAR100, CIFAR100_MEAN, CIFAR100_STD
-    from neuralab.data.datasets.imagefolder import parse_image_size, resize_images
-
     size = parse_image_size(image_size)
     norm = (CIFAR100_MEAN, CIFAR100_STD)
     found = _locate_cifar100(root)
@@ -459,7 +461,6 @@ def cifar100(root: Any = None, val_split: float | None = None, seed: int = 0,
 def _locate_imagefolder(root: Any) -> Found:
     if root is None:
         return Found([], note="give --data-root DIR")
-    from neuralab.data.datasets.imagefolder import IMAGE_EXTENSIONS
 
     path = Path(root).expanduser()
     found = Found([path])
@@ -486,8 +487,6 @@ def _locate_imagefolder(root: Any) -> Found:
 def imagefolder(root: Any = None, val_split: float | None = None, seed: int = 0,
                 image_size: Any = None, size: Any = None, **_: Any) -> DataSplits:
     """Any ``root/{train,test}/<class>/<image>`` tree (or a .tar.gz of one); images in [0, 1]."""
-    from neuralab.data.datasets.imagefolder import ImageFolder, parse_image_size
-
     size = parse_image_size(image_size if image_size is not None else size)
     found = _locate_imagefolder(root)
     if found.path is None:
@@ -536,9 +535,6 @@ def _locate_caltech101(root: Any) -> Found:
 def extract_archive(archive: Path, name: str) -> Path:
     """Extract ``archive`` once into the cache (``cache_dir()/name/<archive stem>``), atomically
     (into a temporary folder, then renamed), saying where and how big; returns the folder."""
-    import shutil
-    import tempfile
-
     stem = archive.name.removesuffix(".gz").removesuffix(".tar").removesuffix(".tgz")
     target = cache_dir() / name / stem
     if target.is_dir():
@@ -546,8 +542,6 @@ def extract_archive(archive: Path, name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=target.parent))
     try:
-        from neuralab.progress import Progress
-
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
             safe = [m for m in members if (m.isfile() or m.isdir()) and not m.name.startswith("/")
@@ -597,10 +591,6 @@ def caltech101(root: Any = None, val_split: float | None = None, seed: int = 0,
                **_: Any) -> DataSplits:
     """Caltech-101, 30 training images per class, the rest for testing; ImageNet normalisation.
     Decoded at ``image_size`` (default 224x224), lazily when large."""
-    from neuralab.data.datasets.caltech101 import Caltech101
-    from neuralab.data.datasets.imagefolder import parse_image_size
-    from neuralab.data.transforms import Compose, RandomHorizontalFlip
-
     size = parse_image_size(image_size if image_size is not None else size) or (224, 224)
     folder = caltech101_folder(root)
     norm = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -624,8 +614,6 @@ def data_shape(name: str, root: Any = None, image_size: Any = None
     Raises:
         KeyError: an unknown data set; DataNotFound: ``idx``/``imagefolder`` files not found.
     """
-    from neuralab.data.datasets.imagefolder import parse_image_size
-
     if name not in DATASETS:
         raise KeyError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     info = INFO[name]
@@ -637,8 +625,6 @@ def data_shape(name: str, root: Any = None, image_size: Any = None
     if found.path is None:
         raise _missing(name, found)
     if name == "idx":
-        from neuralab.data.datasets.mnist import IDXFolder
-
         train = IDXFolder(found.path, train=True)
         return (1, *(size or train.data.shape[1:])), train.num_classes
     top = found.path
@@ -666,9 +652,6 @@ def data_summary(names: list[str] | None = None) -> str:
 # ---- listed by `neuralab data` for the experiments, not a --data of `neuralab train` ---------
 
 def _locate_tinyshakespeare(root: Any) -> Found:
-    from neuralab.data.datasets.text import TINYSHAKESPEARE_SHA256
-    from neuralab.data.download import find_file
-
     roots = data_roots(root, "tinyshakespeare")
     found = Found(roots)
     path = find_file("input.txt", roots)

@@ -45,10 +45,12 @@ from typing import Any
 from neuralab.backend import default_float, xp
 from neuralab.data.dataset import Dataset
 from neuralab.data.download import (
+    GZIP_MAX_BYTES,
     DataError,
     cache_dir,
     data_roots,
     find_file,
+    gunzip,
     md5_bytes,
     sha256_bytes,
 )
@@ -171,8 +173,6 @@ def _idx_header(content: bytes, path: Path, todo: str = "") -> tuple[tuple[int, 
 def read_idx_bytes(path: Path, todo: str = "") -> bytes:
     """The decompressed bytes of an IDX file, refusing to inflate a ``.gz`` beyond the size its
     own header announces (a gzip bomb, or a header crafted to claim terabytes, stops early)."""
-    from neuralab.data.download import GZIP_MAX_BYTES, gunzip
-
     raw = path.read_bytes()
     if raw[:2] != b"\x1f\x8b":
         return raw
