@@ -51,8 +51,15 @@ The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy
 4. **No spinning idle threads** of neuralab's own: the pool's threads block on a queue. The
    BLAS's threads spin only while the BLAS has several (a quiet machine, the pool idle).
 
-Results do not depend on the number of threads except in the order of floating-point sums over
-blocks (weight gradients, batch statistics), as in PyTorch.
+**Results and the load.** neuralab's own loops cut their work into ``get_num_threads()`` chunks
+whatever the load (the load decides how many run at once), so their sums over chunks (weight
+gradients, batch statistics) do not change with other processes' CPU use; they change with
+``get_num_threads()``, in the last bits, as PyTorch's do with its thread count. The BLAS's own
+thread count does follow the load (point 3), and OpenBLAS sums some products (an MLP layer's
+64×784×256, not the convolutions' im2col products) in another order with two threads than
+with one. So a run that must be bitwise repeatable on a machine whose load varies (a
+comparison of two runs, a resumed run against an uninterrupted one) fixes the count:
+``--threads N``, ``NEURALAB_NUM_THREADS`` or ``set_num_threads(n)``.
 """
 
 from __future__ import annotations
@@ -372,15 +379,17 @@ def set_blas_threads(n: int) -> bool:
 # ----------------------------------------------------------------------------- blocked loops
 def run_chunks(n_items: int, work: Callable[[int, int], Any],
                max_threads: int | None = None) -> list[Any]:
-    """``work(lo, hi)`` on contiguous chunks of range(n_items), one per thread; results in order.
+    """``work(lo, hi)`` on contiguous chunks of range(n_items); results in chunk order.
 
-    As many chunks as ``threads_in_use()`` (at most ``max_threads``); the first runs in the
-    calling thread, and the BLAS is held to one thread meanwhile. ``work`` must
-    write only to its own items' outputs and scratch arrays; sums over items are returned per
-    chunk and added by the caller in chunk order.
+    As many chunks as ``get_num_threads()`` (at most ``max_threads``), whatever the load: the
+    load decides only how many of them run at once (``threads_in_use()``), so sums over chunks,
+    which the caller adds in chunk order, come out the same on a busy machine as on a quiet
+    one. The first thread is the calling one, and the BLAS is held to one thread meanwhile.
+    ``work`` must write only to its own items' outputs and scratch arrays.
     """
     global _pool
-    threads = min(follow_load(), n_items, max_threads or n_items)
+    chunks = min(_state.threads, n_items, max_threads or n_items)
+    active = min(follow_load(), chunks)
     if not _busy.acquire(blocking=False):  # inside a parallel loop, or another Python thread's
         return [work(0, n_items)]
     try:
@@ -391,19 +400,24 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any],
         for _, setter in blas:
             setter(ctypes.c_int(1))
         try:
-            if threads <= 1:
-                return [work(0, n_items)]
+            bounds = [n_items * t // chunks for t in range(chunks + 1)]
+
+            def run_share(first: int) -> list[Any]:  # chunks first, first + active, ...
+                return [work(bounds[t], bounds[t + 1]) for t in range(first, chunks, active)]
+
+            if active <= 1:
+                return run_share(0)
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=_state.threads - 1,
                                            thread_name_prefix="neuralab")
             _state.pool_used_at = _now()
-            bounds = [n_items * t // threads for t in range(threads + 1)]
-            futures = [_pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, threads)]
+            futures = [_pool.submit(run_share, t) for t in range(1, active)]
             try:
-                first = work(bounds[0], bounds[1])
+                shares = [run_share(0)]
             finally:
                 wait(futures)  # every chunk done before the BLAS gets its threads back
-            return [first] + [f.result() for f in futures]
+            shares += [f.result() for f in futures]
+            return [shares[t % active][t // active] for t in range(chunks)]
         finally:
             for (_, setter), n in zip(blas, saved):
                 setter(ctypes.c_int(n))

@@ -140,6 +140,22 @@ def test_results_do_not_depend_on_the_number_of_threads():
         np.testing.assert_allclose(g2, g1, rtol=1e-4, atol=1e-3)
 
 
+def test_the_load_does_not_change_the_results(monkeypatch):
+    """The chunks are cut by get_num_threads(), not by how many threads the load leaves: a
+    convolution and batch-norm step on a busy machine gives the quiet machine's bits."""
+    machine = FakeMachine(monkeypatch, cores=2)
+    nl.set_num_threads(None)
+    quiet = _resnet_block_step(None)
+    machine.run(1.0, others=2.0, ours=1.0)
+    assert parallel.follow_load() == 1
+    busy = _resnet_block_step(None)
+    assert parallel.threads_in_use() == 1
+    for a, b in zip(quiet[:2] + (quiet[3],), busy[:2] + (busy[3],)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(quiet[2], busy[2]):
+        np.testing.assert_array_equal(a, b)
+
+
 def _chunks_in_child(n):
     return parallel.run_chunks(n, lambda lo, hi: (lo, hi))
 
@@ -185,7 +201,10 @@ def test_the_default_count_gives_way_to_other_processes(monkeypatch):
     machine.run(1.0, others=3.0, ours=1.0)
     assert parallel.follow_load() == 1  # 4 cores - 3 taken
     assert blas_threads() in ([], [1])
-    assert len(parallel.run_chunks(8, lambda lo, hi: (lo, hi))) == 1
+    # the same four chunks as on a quiet machine, all run in this thread
+    chunks = parallel.run_chunks(8, lambda lo, hi: (lo, hi, threading.current_thread().name))
+    assert [c[:2] for c in chunks] == [(0, 2), (2, 4), (4, 6), (6, 8)]
+    assert {c[2] for c in chunks} == {threading.current_thread().name}
     assert "1 of 4 now (other processes use 3.0 of the 4 cores" in parallel.describe_threads()
     machine.run(1.0, others=1.4, ours=2.0)
     assert parallel.follow_load() == 3  # 1.4 cores rounds to 1
