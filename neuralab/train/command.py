@@ -463,21 +463,23 @@ def _apply_resume_changes(changed: dict) -> Any:
                 if "initial_lr" in group:
                     group["initial_lr"] *= scale
             sched = trainer.scheduler
-            if sched is not None and "base_lrs" in vars(sched):
+            # ReduceLROnPlateau plans nothing ahead: it has no base rates to rescale.
+            if sched is not None and not isinstance(sched, lr_scheduler.ReduceLROnPlateau):
                 sched.base_lrs = [lr * scale for lr in sched.base_lrs]
         for key in ("momentum", "weight_decay", "nesterov"):
             if key in changed:
                 for group in groups:
                     group[key] = changed[key][1]
         sched = trainer.scheduler
-        kind = type(sched).__name__
-        if "step_size" in changed and kind == "StepLR":
+        kind = type(sched)
+        if "step_size" in changed and kind is lr_scheduler.StepLR:
             sched.step_size = changed["step_size"][1]
-        if "gamma" in changed and kind in ("StepLR", "MultiStepLR", "ExponentialLR"):
+        if "gamma" in changed and kind in (lr_scheduler.StepLR, lr_scheduler.MultiStepLR,
+                                           lr_scheduler.ExponentialLR):
             sched.gamma = changed["gamma"][1]
-        if "gamma" in changed and kind == "ReduceLROnPlateau":
+        if "gamma" in changed and kind is lr_scheduler.ReduceLROnPlateau:
             sched.factor = changed["gamma"][1]
-        if "milestones" in changed and kind == "MultiStepLR":
+        if "milestones" in changed and kind is lr_scheduler.MultiStepLR:
             sched.milestones = Counter(int(m) for m in changed["milestones"][1])
 
     return apply
@@ -494,7 +496,8 @@ def _on_resume(changed: dict, replan: bool | None, make_scheduler: Any,
     def hook(trainer: Any) -> None:
         if apply is not None:
             apply(trainer)
-        if trainer.scheduler is None or type(trainer.scheduler).__name__ == "ReduceLROnPlateau":
+        if trainer.scheduler is None or isinstance(trainer.scheduler,
+                                                   lr_scheduler.ReduceLROnPlateau):
             return  # nothing planned ahead
         # Back to each group's base rate (kept as 'initial_lr' by the optimizer), as at the start
         # of a run; stepping a new scheduler replays the new plan up to the epoch reached.

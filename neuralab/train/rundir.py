@@ -130,7 +130,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if hasattr(value, "item") and getattr(value, "size", 2) == 1:
+    if hasattr(value, "item") and getattr(value, "size", 2) == 1:  # a user's NumPy scalar
         return value.item()
     return str(value)
 
