@@ -32,7 +32,8 @@ def _step(model, opt, seed):
 
 @pytest.mark.parametrize("name", ["ckpt.pt", "ckpt.pth", "ckpt.tar", "weights"])
 def test_checkpoint_round_trip_resumes_training_identically(tmp_path, name):
-    nl.set_num_threads(1)  # two runs compared bit for bit: a count that follows the load could differ
+    # Two runs compared bit for bit: a thread count that follows the load could differ.
+    nl.set_num_threads(1)
     model = _model()
     opt = nl.optim.Adam(model.parameters(), lr=0.01)
     for s in range(3):

@@ -114,7 +114,8 @@ def _resume_setup(run_dir, seed_model):
 
 
 def test_resume_gives_bit_identical_weights(tmp_path):
-    nl.set_num_threads(1)  # two runs compared bit for bit: a count that follows the load could differ
+    # Two runs compared bit for bit: a thread count that follows the load could differ.
+    nl.set_num_threads(1)
     model_a, trainer_a, loader_a = _resume_setup(tmp_path / "a", 0)
     trainer_a.fit(loader_a, epochs=4)
     model_b, trainer_b, loader_b = _resume_setup(tmp_path / "b", 0)
