@@ -57,7 +57,8 @@ def _probe(malloc: str | None) -> dict:
 def test_import_keeps_freed_arrays_for_reuse():
     tuned = _probe(None)
     assert tuned["settings"] == {"mmap_threshold": allocator.MMAP_THRESHOLD,
-                                 "trim_threshold": allocator.TRIM_THRESHOLD}
+                                 "trim_threshold": allocator.TRIM_THRESHOLD,
+                                 "arena_max": allocator.ARENA_MAX}
     # 160 arrays of 2048 pages each: untuned glibc faults about 90k times (measured); reused, a
     # few times.
     assert tuned["faults"] < 2048, tuned
@@ -80,7 +81,7 @@ def test_bad_environment_value_is_named():
 
 
 @pytest.mark.parametrize("kwargs", [{"mmap_threshold": -1}, {"trim_threshold": 1.5},
-                                    {"mmap_threshold": True}])
+                                    {"mmap_threshold": True}, {"arena_max": -2}])
 def test_tune_malloc_validates_sizes(kwargs):
     with pytest.raises(ValueError, match="tune_malloc: .*must be a non-negative int"):
         allocator.tune_malloc(**kwargs)
