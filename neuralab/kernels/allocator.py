@@ -34,6 +34,7 @@ import ctypes
 import ctypes.util
 import os
 import platform
+import warnings
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "ARENA_MAX", "tune_malloc", "malloc_settings",
            "tune_malloc_at_import"]
@@ -113,5 +114,9 @@ def tune_malloc_at_import() -> bool:
     """What ``import neuralab`` runs: :func:`tune_malloc` unless ``NEURALAB_MALLOC=system``."""
     choice = os.environ.get("NEURALAB_MALLOC", "tuned").strip().lower()
     if choice not in ("tuned", "system"):
-        raise ValueError(f"NEURALAB_MALLOC must be 'tuned' or 'system', got {choice!r}")
+        # A typo in the environment must not stop every program that imports neuralab: say so
+        # once and leave malloc as the system set it.
+        warnings.warn(f"NEURALAB_MALLOC must be 'tuned' or 'system', got {choice!r}; malloc "
+                      "is left as the system set it", RuntimeWarning, stacklevel=2)
+        return False
     return choice == "tuned" and tune_malloc()
