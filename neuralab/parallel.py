@@ -69,6 +69,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -116,6 +117,9 @@ def _from_environment() -> tuple[int, str, bool]:
         value = os.environ.get(var, "")
         if value.isdigit() and int(value) > 0:
             return int(value), f"{var}={value}", True
+        if var == "NEURALAB_NUM_THREADS" and value.strip():  # (OMP's may be a nested list)
+            warnings.warn(f"NEURALAB_NUM_THREADS must be a positive whole number, got {value!r}; "
+                          "the default count is used", RuntimeWarning, stacklevel=2)
     return _cores(), "all cores", False
 
 

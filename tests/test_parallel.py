@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
+import subprocess
 import sys
 import threading
 
@@ -311,3 +313,15 @@ def test_split_products_match_numpy():
         assert len(parallel.run_chunks(50, lambda lo, hi: None,
                                        max_threads=parallel._product_threads(100))) == 3
     assert parallel._product_threads(parallel.get_options().split_flops * 2 - 1) == 1
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1"])
+def test_a_bad_thread_count_in_the_environment_is_named(value):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["NEURALAB_NUM_THREADS"] = value
+    code = "import neuralab as nl; print(nl.get_num_threads())"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"NEURALAB_NUM_THREADS must be a positive whole number, got {value!r}" in done.stderr
+    assert int(done.stdout) >= 1
