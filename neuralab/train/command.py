@@ -532,7 +532,8 @@ def loading_summary(stats: Any, train: dict | None, elapsed: float) -> str:
     if train is not None and train.get("samples_per_s"):
         line += f" ({rate / train['samples_per_s']:,.1f}x training's " \
                 f"{train['samples_per_s']:,.0f} images/s)"
-    return line + (f"; training waited {stats.wait_seconds:.1f}s for batches "
+    waited = f"{stats.wait_seconds:.2g}" if stats.wait_seconds < 1 else f"{stats.wait_seconds:.1f}"
+    return line + (f"; training waited {waited}s for batches "
                    f"({100 * stats.wait_seconds / max(elapsed, 1e-9):.0f}% of {elapsed:.1f}s)")
 
 
