@@ -278,6 +278,11 @@ def lstm_workload() -> Workload:
 
 # ----------------------------------------------------------------------------- timing
 def timed(fn: Callable[[], None]) -> float:
+    """Seconds of ``fn()``, after a pause: the other library's idle threads may still spin (an
+    OpenBLAS worker for ~0.1 s after its last product, OpenMP's briefly), and must not take
+    cores from this run (measured: neuralab's LeNet-5 epoch with the BLAS's two threads made
+    PyTorch's next epoch 0.52 s instead of 0.37)."""
+    time.sleep(0.15)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
