@@ -487,6 +487,9 @@ class WorkerIterator:
             if process.is_alive():
                 process.terminate()
                 process.join(JOIN_SECONDS)
+            if process.is_alive():  # SIGTERM not handled in time (a busy machine): no zombie left
+                process.kill()
+                process.join()
         for q in self._queues:
             q.cancel_join_thread()
             q.close()
