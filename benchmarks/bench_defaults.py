@@ -167,6 +167,7 @@ def mnist_data(root: str | None, limit: int | None) -> tuple[Any, str]:
 def mlp_workload(root: str | None, limit: int | None) -> Workload:
     import torch
     from _common import neuralab_epoch, torch_mnist_epoch
+    from bench_mlp import torch_mlp
 
     from neuralab import models, optim
     from neuralab.data import DataLoader
@@ -174,11 +175,7 @@ def mlp_workload(root: str | None, limit: int | None) -> Workload:
     data, note = mnist_data(root, limit)
     model = models.create("mlp")
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                              torch.nn.Linear(256, 256), torch.nn.ReLU(),
-                              torch.nn.Linear(256, 10))
-    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.copy())
-                         for k, v in model.state_dict().items()})
+    ref = torch_mlp(model)
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.05, momentum=0.9)
     loader = DataLoader(data, batch_size=64, shuffle=True, seed=0)
     return Workload("MLP 784-256-256-10 epoch", "s", neuralab_epoch(model, opt, loader),
@@ -205,37 +202,9 @@ def lenet_workload(root: str | None, limit: int | None) -> Workload:
 
 
 def resnet_workload(batch: int) -> tuple[Workload, int]:
-    import numpy as np
-    import torch
-    from bench_resnet import torch_resnet20
+    from bench_resnet import paired_steps
 
-    import neuralab as nl
-    from neuralab import models, optim
-    from neuralab.interop import to_torch_state_dict
-    from neuralab.nn import functional as F
-
-    nl.manual_seed(0)
-    model = models.create("resnet20").train()
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    rng = np.random.default_rng(0)
-    x_np = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
-    y_np = rng.integers(0, 10, batch)
-    x, y = nl.Tensor(x_np), nl.tensor(y_np)
-    ref = torch_resnet20().train()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in to_torch_state_dict(model).items()})
-    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
-
-    def ours() -> None:
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    def theirs() -> None:
-        ref_opt.zero_grad()
-        torch.nn.functional.cross_entropy(ref(xt), yt).backward()
-        ref_opt.step()
-
+    model, x, ours, theirs = paired_steps(batch)
     flops = matmul_flops(model, x)  # with the graph recorded: which inputs need x̄
     return Workload("ResNet-20 step", "ms", ours, theirs,
                     f"batch {batch}x3x32x32, SGD momentum, {flops / 1e9:.1f} GFLOP of products"
@@ -243,35 +212,10 @@ def resnet_workload(batch: int) -> tuple[Workload, int]:
 
 
 def lstm_workload() -> Workload:
-    import numpy as np
-    import torch
-
-    import neuralab as nl
-    from neuralab import nn
+    from bench_lstm import paired_steps
 
     T, N, I, H = 100, 32, 128, 256
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((T, N, I)).astype(np.float32)
-    v = rng.standard_normal((T, N, H)).astype(np.float32)
-    nl.manual_seed(0)
-    lstm = nn.LSTM(I, H)
-    ref = torch.nn.LSTM(I, H)
-    ref.load_state_dict({k: torch.tensor(a) for k, a in lstm.state_dict().items()})
-    ox, ov = nl.tensor(x, requires_grad=True), nl.tensor(v)
-    tx, tv = torch.tensor(x, requires_grad=True), torch.tensor(v)
-
-    def ours() -> None:
-        lstm.zero_grad()
-        ox.grad = None
-        out, _ = lstm(ox)
-        (out * ov).sum().backward()
-
-    def theirs() -> None:
-        ref.zero_grad()
-        tx.grad = None
-        out, _ = ref(tx)
-        (out * tv).sum().backward()
-
+    _, _, ours, theirs = paired_steps(T, N, I, H)
     return Workload("LSTM step", "ms", ours, theirs,
                     f"forward + backward, T={T} N={N} I={I} H={H}, one layer")
 

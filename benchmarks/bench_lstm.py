@@ -24,6 +24,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info  # noqa: E402
 
 
+def paired_steps(T: int, N: int, I: int, H: int):  # noqa: E741 (the LSTM's input size)
+    """One LSTM layer in both libraries from the same weights, the same (T, N, I) input, and a
+    forward + backward step of each (loss: the outputs projected on a fixed random tensor).
+
+    Returns:
+        (neuralab LSTM, torch LSTM, neuralab_step, torch_step).
+    """
+    import numpy as np
+    import torch
+
+    import neuralab as nl
+    import neuralab.nn as nn
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, N, I)).astype(np.float32)
+    v = rng.standard_normal((T, N, H)).astype(np.float32)
+    nl.manual_seed(0)
+    ours = nn.LSTM(I, H)
+    theirs = torch.nn.LSTM(I, H)
+    theirs.load_state_dict({k: torch.tensor(a) for k, a in ours.state_dict().items()})
+    ox, ov = nl.tensor(x, requires_grad=True), nl.tensor(v)
+    tx, tv = torch.tensor(x, requires_grad=True), torch.tensor(v)
+
+    def step_ours() -> None:
+        ours.zero_grad()
+        ox.grad = None
+        out, _ = ours(ox)
+        (out * ov).sum().backward()
+
+    def step_theirs() -> None:
+        theirs.zero_grad()
+        tx.grad = None
+        out, _ = theirs(tx)
+        (out * tv).sum().backward()
+
+    return ours, theirs, step_ours, step_theirs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
@@ -44,34 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    import neuralab as nl
-    import neuralab.nn as nn
-
     if args.threads:
         torch.set_num_threads(args.threads)
     T, N, I, H = args.seq, args.batch, args.input, args.hidden
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((T, N, I)).astype(np.float32)
-    v = rng.standard_normal((T, N, H)).astype(np.float32)
-
-    ours = nn.LSTM(I, H)
-    theirs = torch.nn.LSTM(I, H)
-    theirs.load_state_dict({k: torch.tensor(a) for k, a in ours.state_dict().items()})
-
-    ox, ov = nl.tensor(x, requires_grad=True), nl.tensor(v)
-    tx, tv = torch.tensor(x, requires_grad=True), torch.tensor(v)
-
-    def step_ours() -> None:
-        ours.zero_grad()
-        ox.grad = None
-        out, _ = ours(ox)
-        (out * ov).sum().backward()
-
-    def step_theirs() -> None:
-        theirs.zero_grad()
-        tx.grad = None
-        out, _ = theirs(tx)
-        (out * tv).sum().backward()
+    ours, theirs, step_ours, step_theirs = paired_steps(T, N, I, H)
 
     def timed(fn) -> list[float]:
         for _ in range(args.warmup):

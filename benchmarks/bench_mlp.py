@@ -21,6 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, measure, neuralab_epoch, set_threads, summary, torch_mnist_epoch  # noqa: E402
 
 
+def torch_mlp(model):
+    """PyTorch's twin of the registry's ``mlp`` (784-256-256-10, ReLU) with ``model``'s weights."""
+    import torch
+
+    ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                              torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                              torch.nn.Linear(256, 10))
+    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.copy())
+                         for k, v in model.state_dict().items()})
+    return ref
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per library")
@@ -55,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     epoch_neuralab = neuralab_epoch(model, opt, loader)
 
-    ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                              torch.nn.Linear(256, 256), torch.nn.ReLU(),
-                              torch.nn.Linear(256, 10))
-    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.copy())
-                         for k, v in model.state_dict().items()})
+    ref = torch_mlp(model)
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.05, momentum=0.9)
     torch_epoch = torch_mnist_epoch(ref, ref_opt, data)
 

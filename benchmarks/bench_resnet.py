@@ -73,6 +73,47 @@ def torch_resnet20():
     return Net()
 
 
+def paired_steps(batch: int):
+    """ResNet-20 in both libraries from the same weights, one random CIFAR-sized batch, and a
+    training step of each (SGD lr 0.1, momentum 0.9, weight decay 1e-4, cross-entropy).
+
+    Returns:
+        (neuralab model, neuralab batch, neuralab_step, torch_step).
+    """
+    import numpy as np
+    import torch
+
+    import neuralab as nl
+    from neuralab import models, optim
+    from neuralab.interop import to_torch_state_dict
+    from neuralab.nn import functional as F
+
+    nl.manual_seed(0)
+    model = models.create("resnet20").train()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
+    y_np = rng.integers(0, 10, batch)
+    x, y = nl.Tensor(x_np), nl.tensor(y_np)
+
+    ref = torch_resnet20().train()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in to_torch_state_dict(model).items()})
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
+
+    def neuralab_step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    def torch_step() -> None:
+        ref_opt.zero_grad()
+        torch.nn.functional.cross_entropy(ref(xt), yt).backward()
+        ref_opt.step()
+
+    return model, x, neuralab_step, torch_step
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10, help="timed steps per library")
@@ -88,39 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_threads(args.threads)  # before NumPy is imported
 
-    import numpy as np
-    import torch
-
-    import neuralab as nl
-    from neuralab import models, optim
-    from neuralab.interop import to_torch_state_dict
-    from neuralab.nn import functional as F
-
     print(machine_info())
-    nl.manual_seed(0)
-    model = models.create("resnet20").train()
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    rng = np.random.default_rng(0)
-    x_np = rng.standard_normal((args.batch, 3, 32, 32)).astype(np.float32)
-    y_np = rng.integers(0, 10, args.batch)
-    x, y = nl.Tensor(x_np), nl.tensor(y_np)
-
-    ref = torch_resnet20().train()
-    ref.load_state_dict({k: torch.from_numpy(v) for k, v in to_torch_state_dict(model).items()})
-    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
-
-    def neuralab_step() -> None:
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def torch_step() -> None:
-        ref_opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(ref(xt), yt)
-        loss.backward()
-        ref_opt.step()
+    _, _, neuralab_step, torch_step = paired_steps(args.batch)
 
     if args.profile:
         import cProfile
