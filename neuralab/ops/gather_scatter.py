@@ -694,6 +694,18 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
+def _unique_result(values: Any, inverse: Any, counts: Any, return_inverse: bool,
+                   return_counts: bool) -> Tensor | tuple[Tensor, ...]:
+    """unique's and unique_consecutive's result: the values, then the int64 inverse and counts
+    that were asked for."""
+    out = [_no_grad(values)]
+    if return_inverse:
+        out.append(_no_grad(inverse.astype(xp.int64)))
+    if return_counts:
+        out.append(_no_grad(counts.astype(xp.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct values of ``input`` in ascending order (``sorted`` is accepted; the result
@@ -710,12 +722,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
         values, inverse, counts = xp.unique(a, return_inverse=True, return_counts=True,
                                             axis=axis)
         inverse = inverse.reshape(-1)
-    out = [_no_grad(values)]
-    if return_inverse:
-        out.append(_no_grad(inverse.astype(xp.int64)))
-    if return_counts:
-        out.append(_no_grad(counts.astype(xp.int64)))
-    return out[0] if len(out) == 1 else tuple(out)
+    return _unique_result(values, inverse, counts, return_inverse, return_counts)
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
@@ -844,9 +851,4 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,  # noqa: A00
         values = xp.take(a, xp.nonzero(starts)[0], axis=axis)
         inverse = xp.cumsum(starts) - 1
     counts = xp.diff(xp.append(xp.nonzero(starts)[0], starts.size))
-    out = [_no_grad(values)]
-    if return_inverse:
-        out.append(_no_grad(inverse.astype(xp.int64)))
-    if return_counts:
-        out.append(_no_grad(counts.astype(xp.int64)))
-    return out[0] if len(out) == 1 else tuple(out)
+    return _unique_result(values, inverse, counts, return_inverse, return_counts)
