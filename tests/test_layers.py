@@ -24,7 +24,8 @@ ROOT = Path(neuralab.__file__).resolve().parent
 #   and sit with the ops; progress (a progress bar) and plotting are leaf utilities;
 # * the package itself (neuralab/__init__.py, the ``nl`` namespace), the command line and
 #   ``python -m neuralab`` are the top;
-# * distributed (data-parallel training over MPI) wraps nn modules and data sets, under train.
+# * distributed (data-parallel training over MPI) wraps nn modules and data sets, under train;
+# * lab (the experiment framework) sits under the experiments that declare themselves with it.
 LAYERS = [
     {"backend", "dtypes", "devices", "cuda", "accelerator", "backends", "fileio", "parallel",
      "progress", "plotting"},
@@ -37,6 +38,7 @@ LAYERS = [
     {"models", "interop", "utils", "vision", "distributed"},
     {"train"},
     {"diagnostics"},
+    {"lab"},
     {"experiments", "exercises", "notebooks"},
     {"cli", "__main__", ""},
 ]

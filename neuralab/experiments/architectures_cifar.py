@@ -29,8 +29,8 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.diagnostics.summary import summary
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.reduced import scaled
 from neuralab.plotting import plot_smoothed

@@ -23,7 +23,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, central_differences
 from neuralab.backend import xp
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Sigmoid
 from neuralab.ops.elementwise import sigmoid
 

@@ -38,8 +38,8 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data.datasets.caltech101 import Caltech101
 from neuralab.data.datasets.synthetic_caltech import make_synthetic_caltech
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import tail_mean, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.plotting import plot_smoothed
 from neuralab.train.datasets import caltech101_folder

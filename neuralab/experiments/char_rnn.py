@@ -25,7 +25,7 @@ from neuralab.autograd import no_grad
 from neuralab.backend import manual_seed, xp
 from neuralab.data import BPTTLoader
 from neuralab.data.datasets.text import CharCorpus
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models.rnn import CharRNN
 from neuralab.nn.functional import cross_entropy
 from neuralab.nn.rnn import CarryState

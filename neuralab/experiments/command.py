@@ -12,10 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from neuralab.experiments.base import Verdict, experiments, get
-from neuralab.experiments.curriculum import SESSIONS, sessions_with
-from neuralab.experiments.report import render_report
-from neuralab.experiments.runner import parse_overrides, run_experiment
+from neuralab.experiments import experiments, get, run_experiment
+from neuralab.lab import SESSIONS, Verdict, parse_overrides, render_report, sessions_with
 
 #: The data options every command shares, as flags of `run`, and the configuration key of each.
 DATA_FLAGS = {"--data": "data", "--data-root": "data_root", "--image-size": "image_size"}

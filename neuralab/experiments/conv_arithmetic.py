@@ -27,7 +27,7 @@ from typing import Any
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.diagnostics.summary import summary
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models.registry import create, get_entry
 from neuralab.nn import Conv2d, Sequential
 

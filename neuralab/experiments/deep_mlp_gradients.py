@@ -28,8 +28,8 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.nn.functional import cross_entropy

@@ -23,7 +23,7 @@ from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data.datasets.adding import TRIVIAL_MSE, adding_problem
 from neuralab.diagnostics.sequence import hidden_gradient_norms
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
 from neuralab.nn.utils import clip_grad_norm_

@@ -33,8 +33,8 @@ from typing import Any
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader, dataset_arrays
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
 from neuralab.nn.utils import l1_penalty

@@ -27,8 +27,8 @@ import math
 from typing import Any
 
 from neuralab.backend import manual_seed, xp
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.googlenet import googlenet_loss
 from neuralab.nn.functional import cross_entropy

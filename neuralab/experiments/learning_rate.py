@@ -19,8 +19,8 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD
 from neuralab.train import Callback, Trainer, TrainingDiverged

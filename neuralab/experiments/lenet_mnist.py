@@ -19,8 +19,8 @@ from typing import Any
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import dataset_arrays
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 
 

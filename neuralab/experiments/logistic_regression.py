@@ -17,7 +17,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Module, Parameter
 from neuralab.ops.elementwise import log, sigmoid
 from neuralab.optim import SGD

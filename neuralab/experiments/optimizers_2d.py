@@ -22,7 +22,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Module, Parameter
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 from neuralab.train import Callback, Trainer, TrainingDiverged

@@ -24,8 +24,8 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader, dataset_arrays
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import load_mnist
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 from neuralab.plotting import moving_average

@@ -33,8 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import manual_seed
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.plotting import plot_smoothed
 

@@ -31,8 +31,8 @@ from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
 from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.vgg import warm_start
 from neuralab.plotting import plot_smoothed

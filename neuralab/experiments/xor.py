@@ -13,7 +13,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
-from neuralab.experiments.base import Comparison, Experiment, Verdict, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Tanh
 from neuralab.ops.elementwise import softplus
 from neuralab.optim import Adam

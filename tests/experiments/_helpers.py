@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from neuralab.experiments.runner import run_experiment
+from neuralab.experiments import run_experiment
 
 ARTIFACTS = {"config.json", "metrics.jsonl", "results.json", "report.md", "report.html"}
 

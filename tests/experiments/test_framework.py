@@ -6,11 +6,10 @@ import json
 
 import pytest
 
+from neuralab import experiments as base
 from neuralab.cli import main
-from neuralab.experiments import base
-from neuralab.experiments.base import Experiment, Verdict
-from neuralab.experiments.curriculum import planned_names
-from neuralab.experiments.runner import parse_overrides, run_experiment
+from neuralab.experiments import run_experiment
+from neuralab.lab import Experiment, Verdict, parse_overrides, planned_names
 
 
 def _run(cfg, ctx):

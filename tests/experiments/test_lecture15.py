@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
+from neuralab import experiments as base
 from neuralab.cli import main
-from neuralab.experiments import base
 
 
 def _run_quick(name, tmp_path):

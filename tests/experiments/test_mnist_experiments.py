@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from neuralab.experiments import base
-from neuralab.experiments.runner import run_experiment
+from neuralab import experiments as base
+from neuralab.experiments import run_experiment
 from tests.experiments._helpers import run_quick
 
 _run = run_quick

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from neuralab.experiments import base
+from neuralab import experiments as base
 from tests.experiments._helpers import run_quick
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from neuralab.experiments.runner import run_experiment
+from neuralab.experiments import run_experiment
 
 
 def test_an_experiments_logged_curves_and_figures_reach_tensorboard(tmp_path):

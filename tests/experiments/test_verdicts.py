@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-from neuralab.experiments import base
-from neuralab.experiments.base import Comparison, Verdict, judge
+from neuralab import experiments as base
+from neuralab.lab import Comparison, Verdict, judge
 
 # For every experiment: results in the order its claim predicts, and the swaps that put the
 # compared numbers in the wrong order (each a dict of replaced keys).

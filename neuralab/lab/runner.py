@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.backend import manual_seed, xp
-from neuralab.experiments.base import Experiment, get
-from neuralab.experiments.report import render_report
 from neuralab.fileio import atomic_path, atomic_write_bytes
+from neuralab.lab.experiment import Experiment
+from neuralab.lab.report import render_report
 from neuralab.parallel import set_num_threads
 from neuralab.plotting import subplots, tidy_figure
 from neuralab.progress import Progress
@@ -193,14 +193,13 @@ class RunContext:
             self._board.close()
 
 
-def run_experiment(name: str, quick: bool = False, out_dir: str | Path | None = None,
-                   seed: int = 0, overrides: dict[str, Any] | None = None,
-                   progress: bool | None = None,
-                   tensorboard: bool = False) -> tuple[Path, dict[str, Any]]:
-    """Run the experiment ``name`` into ``out_dir`` and write its report.
+def run(experiment: Experiment, quick: bool = False, out_dir: str | Path | None = None,
+        seed: int = 0, overrides: dict[str, Any] | None = None, progress: bool | None = None,
+        tensorboard: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Run ``experiment`` into ``out_dir`` and write its report.
 
     Args:
-        name: a registered experiment name.
+        experiment: the experiment (``neuralab.experiments.get(name)`` for a registered one).
         quick: use the quick-mode configuration (< 2 minutes on two cores).
         out_dir: the run directory (default ``runs/NAME-TIMESTAMP``); created if missing.
         seed: seeds neuralab's generator and NumPy's global one before the run.
@@ -211,13 +210,14 @@ def run_experiment(name: str, quick: bool = False, out_dir: str | Path | None = 
     Returns:
         The run directory and the saved ``results.json`` content.
     """
-    experiment = get(name)
+    name = experiment.name
     cfg = experiment.config(quick=quick, overrides=overrides)
     out = Path(out_dir or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.jsonl").unlink(missing_ok=True)  # a rerun into the same directory
-    config = {"experiment": name, "lecture": experiment.lecture,
+    config = {"experiment": name, "lecture": experiment.lecture, "title": experiment.title,
+              "claim": experiment.claim, "setup": experiment.describe(cfg),
               "mode": "quick" if quick else "full", "seed": seed, "config": to_jsonable(cfg),
               "overrides": to_jsonable(overrides or {}),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

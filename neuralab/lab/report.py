@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from neuralab.experiments.base import Verdict, experiments
+from neuralab.lab.experiment import Verdict
 from neuralab.train.report import fmt, write_report
 from neuralab.train.rundir import read_metrics
 
@@ -39,19 +39,15 @@ def _blocks(run_dir: Path) -> list[tuple]:
     if not isinstance(name, str):
         raise ValueError(f"report: {run_dir / 'config.json'} is damaged (it names no experiment); "
                          "run the experiment again")
-    cfg, experiment = config.get("config", {}), experiments().get(name)
+    cfg = config.get("config", {})
     verdict = Verdict.from_dict(saved.get("verdict") or {})
     blocks: list[tuple] = [
-        ("h1", f"{experiment.title if experiment else name} ({name}, "
-               f"{config.get('lecture', '?')})"),
-        ("p", f"**Claim.** {experiment.claim if experiment else ''}"),
+        ("h1", f"{config.get('title') or name} ({name}, {config.get('lecture', '?')})"),
+        ("p", f"**Claim.** {config.get('claim', '')}"),
         ("callout", verdict.supported, f"{verdict.word}: {verdict.reason}"),
         ("h2", "Setup")]
-    if experiment is not None and experiment.setup:
-        try:
-            blocks.append(("p", experiment.setup.format(**cfg)))
-        except (KeyError, IndexError, ValueError):  # a run saved with other configuration keys
-            blocks.append(("p", experiment.setup))
+    if config.get("setup"):
+        blocks.append(("p", config["setup"]))
     overrides = ", ".join(config.get("overrides") or {})
     blocks += [("p", f"Mode: **{config.get('mode')}**, seed {config.get('seed')}, run time "
                      f"{fmt(saved.get('elapsed_s'))} s."),

@@ -1,22 +1,19 @@
-"""An experiment's declaration and verdict, and the registry of the experiment modules.
+"""An experiment's declaration and its verdict.
 
 An experiment is a claim from the course (Lecture 7: "momentum reaches a lower loss than plain
-gradient descent on an ill-conditioned quadratic") with the code that tests it. Each module
-named in ``MODULES`` defines ``EXPERIMENT = Experiment(...)``; ``neuralab list``, ``neuralab
-curriculum`` and ``neuralab run NAME`` find it there.
+gradient descent on an ill-conditioned quadratic") with the code that tests it: an
+``Experiment`` names the claim, its configuration and the ``run`` that measures it, and its
+``verdict`` turns the measurements into ``Comparison``s that ``judge`` reads as SUPPORTED,
+CONTRADICTED or NOT SHOWN AT THIS SCALE.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from neuralab.experiments.curriculum import planned_names
 
 SUPPORTED, CONTRADICTED, NOT_SHOWN = "supported", "contradicted", "not shown at this scale"
 
@@ -126,7 +123,7 @@ class Experiment:
         title: a short title for reports.
         claim: the lecture's claim in one line; the verdict says whether the run supports it.
         run: ``run(cfg, ctx) -> dict`` does the work, recording through the ``RunContext``
-            ``ctx`` (:mod:`neuralab.experiments.runner`), and returns JSON-serializable results.
+            ``ctx`` (:mod:`neuralab.lab.runner`), and returns JSON-serializable results.
         verdict: ``verdict(results, cfg) -> Verdict``.
         defaults: the full-mode configuration (every key a user may override).
         quick: the keys that differ in quick mode (< 2 minutes on two cores).
@@ -158,60 +155,10 @@ class Experiment:
         """The configuration of a run: defaults, then quick-mode values, then overrides."""
         return {**self.defaults, **(self.quick if quick else {}), **(overrides or {})}
 
-
-# Every experiment module, imported directly: one that fails to import is a bug and fails
-# loudly, never a silently missing experiment.
-MODULES = ("xor", "backprop", "learning_rate", "logistic_regression", "optimizers_2d",
-           "optimizers_mnist", "generalization", "conv_arithmetic", "architectures_cifar",
-           "caltech101", "lenet_mnist", "char_rnn", "deep_mlp_gradients", "exploding_gradients",
-           "rnn_vs_lstm", "googlenet_aux", "vgg_deepening", "resnet_degradation")
-
-_registry: dict[str, Experiment] | None = None
-
-
-def experiments() -> dict[str, Experiment]:
-    """Every registered experiment, by name (the modules are imported on first use)."""
-    global _registry
-    if _registry is None:
-        found: dict[str, Experiment] = {}
-        for module in MODULES:
-            experiment = importlib.import_module(f"neuralab.experiments.{module}").EXPERIMENT
-            if experiment.name in found:
-                raise RuntimeError(f"experiments: two modules declare the experiment "
-                                   f"{experiment.name!r} ({module} and another)")
-            found[experiment.name] = experiment
-        _registry = found
-    return _registry
-
-
-def register(experiment: Experiment) -> Experiment:
-    """Add an experiment (one defined in a notebook or a test) to the registry."""
-    table = experiments()
-    if table.get(experiment.name, experiment) is not experiment:
-        raise ValueError(f"experiments: an experiment named {experiment.name!r} already exists")
-    table[experiment.name] = experiment
-    return experiment
-
-
-def unregister(name: str) -> None:
-    """Remove a registered experiment (for tests)."""
-    experiments().pop(name, None)
-
-
-def get(name: str) -> Experiment:
-    """The experiment called ``name``.
-
-    Raises:
-        KeyError: for an unknown name, listing the closest matches and the way to see all.
-    """
-    table = experiments()
-    if name in table:
-        return table[name]
-    if name in planned_names():
-        raise KeyError(f"experiment {name!r} is part of the curriculum but not implemented yet "
-                       "(see `neuralab curriculum`)")
-    close = difflib.get_close_matches(name, list(dict.fromkeys([*table, *planned_names()])),
-                                      n=4, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise KeyError(f"unknown experiment {name!r}{hint} (`neuralab list` shows all "
-                   f"{len(table)})")
+    def describe(self, cfg: dict[str, Any]) -> str:
+        """The setup paragraph with ``cfg``'s values filled in (as written, when a field is
+        not a configuration key)."""
+        try:
+            return self.setup.format(**cfg)
+        except (KeyError, IndexError, ValueError):
+            return self.setup
