@@ -134,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     try:
-        md, page = render_report(args.run_dir)
+        md, page = render_report(args.run_dir, experiments())
     except (FileNotFoundError, ValueError) as err:
         # The library's messages start with "report: "; the command names itself once.
         print(f"neuralab report: {str(err).removeprefix('report: ')}", file=sys.stderr)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from neuralab.lab.experiment import Verdict
+from neuralab.lab.experiment import Experiment, Verdict
 from neuralab.train.report import fmt, write_report
 from neuralab.train.rundir import read_metrics
 
@@ -32,7 +32,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return content
 
 
-def _blocks(run_dir: Path) -> list[tuple]:
+def _blocks(run_dir: Path, registered: dict[str, Experiment]) -> list[tuple]:
     config = _read_json(run_dir / "config.json")
     saved = _read_json(run_dir / "results.json")
     name = config.get("experiment")
@@ -40,10 +40,14 @@ def _blocks(run_dir: Path) -> list[tuple]:
         raise ValueError(f"report: {run_dir / 'config.json'} is damaged (it names no experiment); "
                          "run the experiment again")
     cfg = config.get("config", {})
+    experiment = registered.get(name)
+    if experiment is not None:  # runs saved before config.json described the experiment
+        config = {"title": experiment.title, "claim": experiment.claim,
+                  "setup": experiment.describe(cfg), **config}
     verdict = Verdict.from_dict(saved.get("verdict") or {})
     blocks: list[tuple] = [
         ("h1", f"{config.get('title') or name} ({name}, {config.get('lecture', '?')})"),
-        ("p", f"**Claim.** {config.get('claim', '')}"),
+        ("p", f"**Claim.** {config.get('claim') or '(not recorded in config.json)'}"),
         ("callout", verdict.supported, f"{verdict.word}: {verdict.reason}"),
         ("h2", "Setup")]
     if config.get("setup"):
@@ -81,8 +85,12 @@ def _blocks(run_dir: Path) -> list[tuple]:
     return blocks
 
 
-def render_report(run_dir: str | Path) -> tuple[Path, Path]:
+def render_report(run_dir: str | Path,
+                  registered: dict[str, Experiment] | None = None) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` for a run directory; returns their paths.
+
+    The title, claim and setup come from the run's ``config.json``; ``registered`` (the
+    experiments by name) supplies them for a run saved before config.json recorded them.
 
     Raises:
         FileNotFoundError: when the directory lacks config.json or results.json.
@@ -91,4 +99,4 @@ def render_report(run_dir: str | Path) -> tuple[Path, Path]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"report: no run directory at {run_dir}")
-    return write_report(run_dir, _blocks(run_dir))
+    return write_report(run_dir, _blocks(run_dir, registered or {}))

@@ -9,7 +9,7 @@ import pytest
 from neuralab import experiments as base
 from neuralab.cli import main
 from neuralab.experiments import run_experiment
-from neuralab.lab import Experiment, Verdict, parse_overrides, planned_names
+from neuralab.lab import Experiment, Verdict, parse_overrides, planned_names, render_report
 
 
 def _run(cfg, ctx):
@@ -63,6 +63,25 @@ def test_report_rerenders_from_saved_files(toy, tmp_path):
     assert main(["report", str(out)]) == 0
     assert (out / "report.md").exists() and (out / "report.html").exists()
     assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_report_describes_the_experiment_from_the_run_directory(toy, tmp_path):
+    """The run directory alone renders the claim and setup; a run saved before config.json
+    recorded them takes them from the registry, and an unregistered one says so."""
+    out, _ = run_experiment("toy-test", quick=True, out_dir=tmp_path / "run")
+    base.unregister("toy-test")
+    render_report(out)
+    md = (out / "report.md").read_text()
+    assert "# Toy (toy-test, L5)" in md and "Loss goes down." in md and "4 steps." in md
+    config = json.loads((out / "config.json").read_text())
+    for key in ("title", "claim", "setup"):
+        del config[key]
+    (out / "config.json").write_text(json.dumps(config))
+    render_report(out)
+    assert "(not recorded in config.json)" in (out / "report.md").read_text()
+    render_report(out, {"toy-test": toy})
+    md = (out / "report.md").read_text()
+    assert "Loss goes down." in md and "4 steps." in md
 
 
 def test_overrides_are_typed_and_checked(toy):
