@@ -23,6 +23,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, central_differences
 from neuralab.backend import xp
+from neuralab.diagnostics.graph import draw_graph, trace_graph
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Sigmoid
 from neuralab.ops.elementwise import sigmoid
@@ -34,77 +35,6 @@ def rel_error(a: Any, b: Any) -> float:
     return float((xp.abs(a - b) / xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), 1e-12)).max())
 
 
-# ------------------------------------------------------------------ the graph
-def trace_graph(root: Any, names: dict[int, str]) -> tuple[list, list]:
-    """Walk the Contexts from ``root`` back to the leaves.
-
-    Returns ``(tensors, ops)``: tensors as ``(tensor, name)`` and ops as
-    ``(op name, input tensors, output tensor)``, in the order they are found.
-    """
-    tensors, ops, stack = {id(root): root}, [], [root]
-    while stack:
-        t = stack.pop()
-        if t._ctx is not None:
-            ops.append((t._ctx.function.__name__, list(t._ctx.inputs), t))
-            for parent in t._ctx.inputs:
-                if id(parent) not in tensors:
-                    tensors[id(parent)] = parent
-                    stack.append(parent)
-    counter = iter(range(1, 1000))
-    return [(t, names.get(id(t)) or (f"t{next(counter)}" if t._ctx is not None else "const"))
-            for t in tensors.values()], ops
-
-
-def draw_graph(ctx: Any, tensors: list, ops: list, title: str) -> None:
-    """Draw the graph: tensors as boxes (value, grad), ops as circles, left to right by depth."""
-    producer = {id(out): inputs for _, inputs, out in ops}
-    depth: dict[int, int] = {}
-
-    def tensor_depth(t: Any) -> int:  # leaves at 0, an op's output two columns after its inputs
-        if id(t) not in depth:
-            depth[id(t)] = 2 + max(map(tensor_depth, producer[id(t)])) if id(t) in producer else 0
-        return depth[id(t)]
-
-    for t, _ in tensors:
-        tensor_depth(t)
-    # Constants (0.5, the exponent 2) sit just before the op that uses them, not at the far left.
-    for _, inputs, out in ops:
-        for p in inputs:
-            if p._ctx is None and not p.requires_grad:
-                depth[id(p)] = max(depth[id(p)], depth[id(out)] - 2)
-    columns: dict[int, list] = {}
-    for t, _ in tensors:
-        columns.setdefault(depth[id(t)], []).append(("t", t))
-    for _, _, out in ops:
-        columns.setdefault(depth[id(out)] - 1, []).append(("op", out))
-    positions = {(kind, id(t)): (col, (len(items) - 1) / 2 - row)
-                 for col, items in columns.items() for row, (kind, t) in enumerate(items)}
-
-    width = max(columns) + 1
-    fig, ax = ctx.subplots(figsize=(1.45 * width + 1, 4.2))
-    arrow = {"arrowstyle": "-|>", "color": "#777", "shrinkA": 14, "shrinkB": 14}
-    for op_name, inputs, out in ops:
-        at = positions[("op", id(out))]
-        for p in inputs:
-            ax.annotate("", xy=at, xytext=positions[("t", id(p))], arrowprops=arrow)
-        ax.annotate("", xy=positions[("t", id(out))], xytext=at, arrowprops=arrow)
-        ax.text(*at, op_name, ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": "circle", "fc": "#fff2cc", "ec": "#b8860b"})
-    for t, name in tensors:
-        label = name if t.array.size != 1 else f"{name}\n= {float(t.array.reshape(-1)[0]):.4g}"
-        if t.grad is not None and t.grad.array.size == 1:
-            label += f"\nbar = {float(t.grad.array.reshape(-1)[0]):.4g}"
-        ax.text(*positions[("t", id(t))], label, ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": "round", "fc": "#dae8fc" if t._ctx is None else "#d5e8d4",
-                      "ec": "#555"})
-    ys = [y for _, y in positions.values()]
-    ax.set(xlim=(-0.7, width - 0.3), ylim=(min(ys) - 0.9, max(ys) + 0.9), title=title)
-    ax.axis("off")
-    ctx.figure("computation_graph", fig, "The recorded computation graph: blue boxes are leaves, "
-               "green boxes intermediate values, yellow circles the ops; each box shows the value "
-               "and the gradient bar = ∂L/∂(node) after backward().")
-
-
 def univariate_graph(cfg: dict, ctx: Any) -> dict:
     """z = wx + b, y = σ(z), L = ½(y − t)²: autograd's gradients at every node vs the chain rule."""
     x, t, w, b = (Tensor(cfg[k], dtype=xp.float64, requires_grad=k in "wb") for k in "xtwb")
@@ -114,14 +44,18 @@ def univariate_graph(cfg: dict, ctx: Any) -> dict:
     r = y - t
     r2 = r ** 2
     loss = 0.5 * r2
-    tensors, ops = trace_graph(loss, {id(x): "x", id(t): "t", id(w): "w", id(b): "b",
-                                      id(wx): "wx", id(z): "z", id(y): "y", id(r): "y − t",
-                                      id(r2): "(y − t)²", id(loss): "L"})
-    for tensor, _ in tensors:
-        if tensor._ctx is not None:
-            tensor.retain_grad()
+    nodes, ops = trace_graph(loss, {"x": x, "t": t, "w": w, "b": b, "wx": wx, "z": z, "y": y,
+                                    "y − t": r, "(y − t)²": r2, "L": loss})
+    for node, _ in nodes:
+        if not node.is_leaf:
+            node.retain_grad()  # keep every intermediate value's bar for the figure
     loss.backward()
-    draw_graph(ctx, tensors, ops, "z = wx + b,  y = σ(z),  L = ½(y − t)²")
+    fig, ax = ctx.subplots()
+    columns = draw_graph(ax, nodes, ops, "z = wx + b,  y = σ(z),  L = ½(y − t)²")
+    fig.set_size_inches(1.45 * columns + 1, 4.2)
+    ctx.figure("computation_graph", fig, "The recorded computation graph: blue boxes are leaves, "
+               "green boxes intermediate values, yellow circles the ops; each box shows the value "
+               "and the gradient bar = ∂L/∂(node) after backward().")
 
     # The chain rule by hand (Lecture 6): L̄ = 1, ȳ = y − t, z̄ = ȳ σ'(z), w̄ = z̄ x, b̄ = z̄.
     yv = 1.0 / (1.0 + float(xp.exp(-(cfg["w"] * cfg["x"] + cfg["b"]))))
