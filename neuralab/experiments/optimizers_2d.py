@@ -25,7 +25,8 @@ from neuralab.backend import xp
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Module, Parameter
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
-from neuralab.train import Callback, Trainer, TrainingDiverged
+from neuralab.train import Trainer, TrainingDiverged
+from neuralab.train.callbacks import DivergenceStop, LambdaCallback
 
 # Each optimizer from (parameters, lr, adaptive lr, momentum).
 OPTIMIZERS: dict[str, Callable] = {
@@ -36,6 +37,7 @@ OPTIMIZERS: dict[str, Callable] = {
     "RMSprop": lambda p, lr, alr, mu: RMSprop(p, lr=alr),
     "Adam": lambda p, lr, alr, mu: Adam(p, lr=alr),
 }
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
 def surfaces(kappa: float, saddle_y0: float) -> dict[str, tuple]:
@@ -63,69 +65,49 @@ class Surface(Module):
         return self.f(self.p[0], self.p[1])
 
 
-class Path(Callback):
-    """The point after every step; stops once f exceeds 10¹² (diverging, before overflow)."""
-
-    def __init__(self, p: Any):
-        self.p, self.points = p, [p.array.copy()]
-
-    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.points.append(self.p.array.copy())
-        trainer.should_stop = abs(loss) > 1e12
-
-
 def trajectory(f: Callable, start: tuple, name: str, steps: int, lr: float, adaptive_lr: float,
                momentum: float) -> tuple[Any, list[float]]:
-    """One optimizer on f from ``start`` through ``Trainer``: the points visited and f there."""
+    """One optimizer on f from ``start`` through ``Trainer``: the points visited and f there.
+    A diverging run stops once f exceeds 10¹², before it overflows."""
     surface = Surface(f, start)
-    path = Path(surface.p)
-    empty = (Tensor([0.0]), Tensor([0.0]))
+    points = [surface.p.array.copy()]
+    path = LambdaCallback(on_batch_end=lambda *_: points.append(surface.p.array.copy()))
     trainer = Trainer(surface, OPTIMIZERS[name]([surface.p], lr, adaptive_lr, momentum),
-                      loss_fn=lambda value, _: value, progress=False, log=None, callbacks=[path])
+                      loss_fn=lambda value, _: value, progress=False, log=None,
+                      callbacks=[path, DivergenceStop(threshold=1e12)])
     try:
-        trainer.fit([empty] * steps, epochs=1)
+        trainer.fit([(Tensor([0.0]), Tensor([0.0]))] * steps, epochs=1)
     except TrainingDiverged:
         pass  # f became infinite: the path so far is the result
-    points = xp.array(path.points)
-    return points, [float(f(x, y)) for x, y in points]
+    return xp.array(points), [float(f(x, y)) for x, y in points]
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     problems = surfaces(cfg["kappa"], cfg["saddle_y0"])
-    results: dict[str, Any] = {}
-    rows, paths = [], {}
+    results, rows, paths = {}, [], {}
     for key, (title, f, start, _, _) in ctx.progress(problems.items(), desc="surfaces"):
-        steps = cfg[f"{key}_steps"]
         paths[key] = {}
         for name in OPTIMIZERS:
-            points, losses = trajectory(f, start, name, steps, cfg[f"{key}_lr"],
+            points, losses = trajectory(f, start, name, cfg[f"{key}_steps"], cfg[f"{key}_lr"],
                                         cfg[f"{key}_adaptive_lr"], cfg["momentum"])
             paths[key][name] = (points, losses)
             for step in range(0, len(losses), max(1, len(losses) // 100)):
                 ctx.log(key, step=step, optimizer=name, loss=losses[step])
             results[f"{key}_{name}_final_loss"] = losses[-1]
-            rows.append([title, name, steps, losses[0], losses[-1],
+            rows.append([title, name, cfg[f"{key}_steps"], losses[0], losses[-1],
                          float(xp.linalg.norm(points[-1] - points[0]))])
     ctx.table("final_losses", ["surface", "optimizer", "steps", "initial loss", "final loss",
                                "distance travelled (start to end)"], rows,
               caption="Each optimizer from the same start for the same number of steps")
-    figures(ctx, problems, paths)
-    return results
 
-
-def figures(ctx: Any, problems: dict, paths: dict) -> None:
-    colours = dict(zip(OPTIMIZERS, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                    "#8c564b"]))
     fig, axes = ctx.subplots(1, 3, figsize=(16, 5))
     for ax, (key, (title, f, start, _, (xr, yr))) in zip(axes, problems.items()):
         gx, gy = xp.meshgrid(xp.linspace(*xr, 300), xp.linspace(*yr, 300))
         z = f(gx, gy)
         ax.contour(gx, gy, xp.log10(z + 1e-3) if key == "rosenbrock" else z, levels=30,
                    cmap="Greys", linewidths=0.6)
-        for name, (points, _) in paths[key].items():
-            ax.plot(points[:, 0], points[:, 1], "-", lw=1.3, color=colours[name], label=name,
-                    alpha=0.9)
+        for (name, (points, _)), colour in zip(paths[key].items(), COLOURS):
+            ax.plot(points[:, 0], points[:, 1], "-", lw=1.3, color=colour, label=name, alpha=0.9)
         ax.plot(*start, "k*", ms=12)
         ax.set(xlim=xr, ylim=yr, title=title)
     axes[0].legend(fontsize=8, loc="upper right")
@@ -133,11 +115,12 @@ def figures(ctx: Any, problems: dict, paths: dict) -> None:
                "plots (Rosenbrock's contours are of log₁₀ f).")
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4))
     for ax, (key, (title, _, _, floor, _)) in zip(axes, problems.items()):
-        for name, (_, losses) in paths[key].items():
-            ax.plot(xp.maximum(xp.array(losses) - floor, 1e-12), color=colours[name], label=name)
+        for (name, (_, losses)), colour in zip(paths[key].items(), COLOURS):
+            ax.plot(xp.maximum(xp.array(losses) - floor, 1e-12), color=colour, label=name)
         ax.set(yscale="log", xlabel="step", ylabel="f − f*", title=title)
     axes[0].legend(fontsize=8)
     ctx.figure("losses", fig, "Loss above the minimum value against the step.")
+    return results
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:

@@ -8,17 +8,22 @@ Lecture 7; the test error as training goes on, Lecture 9) need more:
     Trainer(model, opt, callbacks=[steps, tests]).fit(loader, epochs=10)
     steps.losses      # one per mini-batch
     tests.history     # [{"epoch": 2, "train_loss": ..., "loss": ..., "err1": ..., ...}, ...]
+
+A learning rate too large makes the loss explode (Lecture 7): ``DivergenceStop`` ends such a run
+as soon as the point is made. ``LambdaCallback`` turns plain functions into a callback (record
+a value per step without writing a class).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuralab.train.loop import Callback, Trainer
 from neuralab.train.metrics import evaluate
 
-__all__ = ["Evaluator", "StepRecorder"]
+__all__ = ["DivergenceStop", "Evaluator", "LambdaCallback", "StepRecorder"]
 
 
 def _logits(output: Any) -> Any:
@@ -89,3 +94,80 @@ class Evaluator(Callback):
                       for key in ("loss", *(f"err{k}" for k in self.topk))}
             self.log(trainer.global_step, epoch=epoch, train_loss=metrics["train"]["loss"],
                      **values)
+
+
+class LambdaCallback(Callback):
+    """A callback made of plain functions, each called as the ``Callback`` method of its name
+    (PyTorch Lightning's ``LambdaCallback``).
+
+    Example::
+
+        accuracy = []
+        def record(trainer, step, loss, output, target):
+            accuracy.append(float(((output.array > 0) == (target.array > 0.5)).mean()))
+        Trainer(model, opt, callbacks=[LambdaCallback(on_batch_end=record)]).fit(loader)
+
+    Args:
+        on_after_backward: ``f(trainer, step)``, after backpropagation, before the update.
+        on_batch_end: ``f(trainer, step, loss, output, target)``, after the update.
+        on_epoch_end: ``f(trainer, epoch, metrics)``, after each epoch.
+    """
+
+    def __init__(self, on_after_backward: Callable[..., None] | None = None,
+                 on_batch_end: Callable[..., None] | None = None,
+                 on_epoch_end: Callable[..., None] | None = None):
+        for name, function in (("on_after_backward", on_after_backward),
+                               ("on_batch_end", on_batch_end), ("on_epoch_end", on_epoch_end)):
+            if function is not None and not callable(function):
+                raise TypeError(f"LambdaCallback: {name} must be a function, got "
+                                f"{type(function).__name__}")
+        self.after_backward, self.batch_end, self.epoch_end = (on_after_backward, on_batch_end,
+                                                               on_epoch_end)
+
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
+        if self.after_backward is not None:
+            self.after_backward(trainer, step)
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        if self.batch_end is not None:
+            self.batch_end(trainer, step, loss, output, target)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict) -> None:
+        if self.epoch_end is not None:
+            self.epoch_end(trainer, epoch, metrics)
+
+
+class DivergenceStop(Callback):
+    """Ends training as soon as a step's loss exceeds ``threshold``, or ``factor`` times the
+    first step's loss: the run diverges (Lecture 7: each step of a learning rate far too large
+    lands where the gradient is larger still), and stopping before the loss overflows keeps the
+    curve finite. A loss that does overflow makes ``Trainer`` raise ``TrainingDiverged``.
+
+    Args:
+        factor: the largest ratio of a loss to the first loss (None: no such limit).
+        threshold: the largest loss (None: no such limit).
+
+    Attributes:
+        diverged: whether the last step's loss crossed a limit (training then stopped).
+    """
+
+    def __init__(self, factor: float | None = None, threshold: float | None = None):
+        if factor is None and threshold is None:
+            raise ValueError("DivergenceStop: give a factor, a threshold or both")
+        for name, value in (("factor", factor), ("threshold", threshold)):
+            if value is not None and not (isinstance(value, (int, float))
+                                          and math.isfinite(value)):
+                raise ValueError(f"DivergenceStop: {name} must be a finite number, got {value!r}")
+        self.factor, self.threshold = factor, threshold
+        self.first_loss: float | None = None
+        self.diverged = False
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        if self.first_loss is None:
+            self.first_loss = loss
+        self.diverged = ((self.threshold is not None and loss > self.threshold)
+                         or (self.factor is not None and loss > self.factor * self.first_loss))
+        if self.diverged:
+            trainer.should_stop = True

@@ -1,4 +1,4 @@
-"""Trainer callbacks (StepRecorder, Evaluator) and the multi-scale evaluation of train.metrics."""
+"""Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop) and the multi-scale evaluation of train.metrics."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import neuralab as nl
 from neuralab import nn, optim
 from neuralab.data.arrays import ArrayLoader
 from neuralab.nn import functional as F
-from neuralab.train import Trainer
-from neuralab.train.callbacks import Evaluator, StepRecorder
+from neuralab.train import Trainer, TrainingDiverged
+from neuralab.train.callbacks import DivergenceStop, Evaluator, LambdaCallback, StepRecorder
 from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 
@@ -96,3 +96,52 @@ def test_multiscale_evaluate_averages_the_posteriors_over_scales():
     assert both["err1"] == pytest.approx(float((p.argmax(1) != y).mean()))
     with pytest.raises(ValueError, match="scales is empty"):
         multiscale_evaluate(model, x, y, [])
+
+
+def test_lambda_callback_calls_each_function_at_its_place_in_the_loop():
+    x, y = blobs()
+    calls = []
+    callback = LambdaCallback(
+        on_after_backward=lambda trainer, step: calls.append(("backward", step)),
+        on_batch_end=lambda trainer, step, loss, z, t: calls.append(("batch", step, z.shape)),
+        on_epoch_end=lambda trainer, epoch, metrics: calls.append(("epoch", epoch)))
+    _trainer([callback]).fit(ArrayLoader(x, y, 60, seed=0), epochs=2)
+    assert calls == [("backward", 0), ("batch", 0, (60, 3)), ("backward", 1),
+                     ("batch", 1, (60, 3)), ("epoch", 1), ("backward", 2), ("batch", 2, (60, 3)),
+                     ("backward", 3), ("batch", 3, (60, 3)), ("epoch", 2)]
+    _trainer([LambdaCallback()]).fit(ArrayLoader(x, y, 60, seed=0), epochs=1)  # all optional
+    with pytest.raises(TypeError, match="LambdaCallback: on_batch_end must be a function"):
+        LambdaCallback(on_batch_end=3)
+
+
+def _sgd_run(lr, stop):
+    """Three epochs of SGD at ``lr`` with ``stop``: the trainer and every step's loss."""
+    x, y = blobs()
+    losses = []
+    trainer = _trainer([stop, LambdaCallback(on_batch_end=lambda tr, s, loss, z, t:
+                                             losses.append(loss))])
+    trainer.optimizer.param_groups[0]["lr"] = lr
+    trainer.fit(ArrayLoader(x, y, 16, seed=0), epochs=3)
+    return trainer, losses
+
+
+def test_divergence_stop_ends_an_exploding_run_and_leaves_a_good_one_alone():
+    stop = DivergenceStop(factor=10.0)
+    trainer, losses = _sgd_run(3.0, stop)  # far too large a rate for these blobs
+    assert stop.diverged and trainer.global_step == len(losses) < 24
+    assert losses[-1] > 10 * losses[0] and all(v <= 10 * losses[0] for v in losses[:-1])
+    stop = DivergenceStop(factor=10.0, threshold=1e6)
+    trainer, losses = _sgd_run(0.05, stop)
+    assert not stop.diverged and trainer.global_step == len(losses) == 24
+    stop = DivergenceStop(threshold=losses[0] / 2)  # a threshold alone: stops at the first step
+    trainer, _ = _sgd_run(0.05, stop)
+    assert stop.diverged and trainer.global_step == 1
+
+
+def test_divergence_stop_validates_its_limits():
+    with pytest.raises(ValueError, match="give a factor, a threshold or both"):
+        DivergenceStop()
+    with pytest.raises(ValueError, match="factor must be a finite number, got inf"):
+        DivergenceStop(factor=float("inf"))
+    with pytest.raises(TrainingDiverged), np.errstate(all="ignore"):
+        _sgd_run(1e30, DivergenceStop(factor=1e300))  # overflowing to inf: Trainer reports it
