@@ -1,4 +1,5 @@
-"""Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop) and the multi-scale evaluation of train.metrics."""
+"""Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop) and the
+multi-scale evaluation of train.metrics."""
 
 from __future__ import annotations
 
