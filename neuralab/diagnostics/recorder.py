@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from neuralab.autograd import Tensor
 from neuralab.backend import xp
+from neuralab.nn.functional import cross_entropy
 from neuralab.nn.module import Module
 from neuralab.plotting import subplots
 
@@ -203,6 +204,32 @@ class Recorder:
                                      "norm": _norm(grad.array), "weight_norm": _norm(param.array),
                                      "shape": list(param.shape)})
         return hook
+
+    def probe(self, x: Tensor, y: Tensor, step: int, loss_fn: Callable | None = None) -> float:
+        """One recorded forward and backward pass on a fixed batch, outside training.
+
+        Measures the network as it stands (at initialization, after training) on the same
+        examples each time, filed under ``step``; the parameters' gradients are cleared
+        afterwards and nothing more is recorded until the next :meth:`set_step`, so training
+        can go on with the hooks idle. Overflow in a saturated network is expected here and
+        not warned about.
+
+        Args:
+            x, y: the probe batch (inputs and targets).
+            step: the step the records are filed under.
+            loss_fn: ``loss_fn(output, y)``; default ``F.cross_entropy``.
+
+        Returns:
+            The loss on the batch.
+        """
+        self.step, self.active = int(step), True
+        self.model.zero_grad()
+        with xp.errstate(all="ignore"):
+            loss = (loss_fn or cross_entropy)(self.model(x), y)
+            loss.backward()
+        self.model.zero_grad()
+        self.active = False
+        return float(loss.item())
 
     # ---------------------------------------------------------------- optimizer step
     def before_step(self) -> None:

@@ -26,7 +26,7 @@ from neuralab.backend import rng, xp
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_",
     "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_",
+    "orthogonal_", "spectral_normal_",
 ]
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -199,3 +199,26 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def spectral_normal_(tensor: Tensor, radius: float = 1.0, generator: Any = None) -> Tensor:
+    """A square matrix drawn from N(0, 1/n) and rescaled so that its spectral radius, the
+    largest |eigenvalue|, is ``radius`` (the recurrent weights W_hh of Lecture 15).
+
+    Backpropagation through time multiplies the gradient by W_hhᵀ diag(φ'(z_t)) once per step,
+    so ρ(W_hh) < 1 makes ‖∂L/∂h_t‖ shrink geometrically going back in time and ρ(W_hh) > 1 lets
+    it grow (necessary, not sufficient: saturated units shrink it again). A Gaussian n × n
+    matrix with variance 1/n has ρ ≈ 1 (the circular law); the rescaling sets it exactly.
+
+    Args:
+        tensor: a square 2-d weight (n, n), e.g. ``rnn.weight_hh_l0``.
+        radius: the spectral radius wanted (positive).
+        generator: a NumPy ``Generator`` to draw from (default: neuralab's, ``manual_seed``).
+    """
+    if tensor.ndim != 2 or tensor.shape[0] != tensor.shape[1]:
+        raise ValueError(f"spectral_normal_: needs a square 2-d tensor, got shape {tensor.shape}")
+    if not radius > 0:
+        raise ValueError(f"spectral_normal_: radius must be positive, got {radius}")
+    n = tensor.shape[0]
+    w = (generator or rng()).standard_normal((n, n)) / math.sqrt(n)  # float64: eigvals exact
+    return _fill(tensor, w * (radius / float(xp.abs(xp.linalg.eigvals(w)).max())))

@@ -7,7 +7,13 @@ Example:
 """
 
 from neuralab.train import callbacks, checkpoint, metrics  # noqa: F401
-from neuralab.train.callbacks import Evaluator, StepRecorder
+from neuralab.train.callbacks import (
+    Evaluator,
+    LossRecorder,
+    StepEvaluator,
+    StepLimit,
+    StepRecorder,
+)
 from neuralab.train.checkpoint import load_state_dict, save_state_dict
 from neuralab.train.loop import (
     Callback,
@@ -22,7 +28,8 @@ from neuralab.train.restore import load_model
 from neuralab.train.rundir import read_metrics
 
 __all__ = [
-    "Callback", "EarlyStopping", "Evaluator", "FitResult", "StepRecorder", "Trainer",
+    "Callback", "EarlyStopping", "Evaluator", "FitResult", "LossRecorder", "StepEvaluator",
+    "StepLimit", "StepRecorder", "Trainer",
     "TrainingDiverged", "accuracy", "callbacks", "checkpoint", "fit", "load_model",
     "load_state_dict", "metrics", "read_metrics", "save_state_dict",
 ]

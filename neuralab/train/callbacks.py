@@ -12,6 +12,10 @@ Lecture 7; the test error as training goes on, Lecture 9) need more:
 A learning rate too large makes the loss explode (Lecture 7): ``DivergenceStop`` ends such a run
 as soon as the point is made. ``LambdaCallback`` turns plain functions into a callback (record
 a value per step without writing a class).
+
+Any model (a regression, a language model) gets its loss and gradient norm per step from
+``LossRecorder``, a held-out measure every few steps from ``StepEvaluator``, and a budget counted
+in steps rather than epochs from ``StepLimit``.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from neuralab.nn.utils import clip_grad_norm_
 from neuralab.train.loop import Callback, Trainer
 from neuralab.train.metrics import evaluate
 
-__all__ = ["DivergenceStop", "Evaluator", "LambdaCallback", "StepRecorder"]
+__all__ = ["DivergenceStop", "Evaluator", "LambdaCallback", "LossRecorder", "StepEvaluator",
+           "StepLimit", "StepRecorder"]
 
 
 def _logits(output: Any) -> Any:
@@ -171,3 +177,95 @@ class DivergenceStop(Callback):
                          or (self.factor is not None and loss > self.factor * self.first_loss))
         if self.diverged:
             trainer.should_stop = True
+
+
+class LossRecorder(Callback):
+    """Records the loss of every mini-batch of any model, and optionally the gradient's norm.
+
+    The norm is the global one, ‖∂L/∂θ‖ over all parameters, taken before ``Trainer`` clips it
+    (``grad_clip``): the size of the step plain SGD would take is lr·‖∂L/∂θ‖, and a spike in it
+    is an exploding gradient (Lecture 15).
+
+    Args:
+        log: called as ``log(step, loss=...[, grad_norm=...])`` after every ``every`` steps,
+            ``step`` counting the steps done (None: never).
+        every: steps between two calls of ``log``.
+        grad_norm: also record the gradient norm of every step.
+
+    Attributes:
+        losses, grad_norms: one value per step, in order (``grad_norms`` stays empty unless
+            asked for).
+    """
+
+    def __init__(self, log: Callable[..., None] | None = None, every: int = 10,
+                 grad_norm: bool = False):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"LossRecorder: every must be a positive integer, got {every!r}")
+        self.log, self.every, self.grad_norm = log, every, grad_norm
+        self.losses: list[float] = []
+        self.grad_norms: list[float] = []
+
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
+        if self.grad_norm:  # an infinite threshold clips nothing and returns the norm
+            self.grad_norms.append(float(clip_grad_norm_(trainer.model.parameters(),
+                                                         math.inf).item()))
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        self.losses.append(loss)
+        if self.log is not None and (step + 1) % self.every == 0:
+            norm = {"grad_norm": self.grad_norms[-1]} if self.grad_norm else {}
+            self.log(step + 1, loss=loss, **norm)
+
+
+class StepLimit(Callback):
+    """Ends training after ``steps`` optimizer steps (``Trainer.fit`` counts epochs).
+
+    Args:
+        steps: the number of mini-batches to train on, over all epochs.
+    """
+
+    def __init__(self, steps: int):
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"StepLimit: steps must be a positive integer, got {steps!r}")
+        self.steps = steps
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        if step + 1 >= self.steps:
+            trainer.should_stop = True
+
+
+class StepEvaluator(Callback):
+    """Calls ``evaluate()`` (a held-out loss, bits per character...) every ``every`` steps.
+
+    Args:
+        evaluate: a function of no arguments returning a number (a closure over the model and
+            the held-out data; it switches the model to ``eval()`` and back itself if needed).
+        every: steps between evaluations.
+        last_step: a step always evaluated (the end of training), even off the ``every`` grid.
+        at_start: evaluate once now, as step 0 (the untrained model).
+        log: called as ``log(step, value)`` after each evaluation (None: never).
+
+    Attributes:
+        history: ``(step, value)`` pairs, ``step`` counting the steps done.
+    """
+
+    def __init__(self, evaluate: Callable[[], float], every: int, last_step: int | None = None,
+                 at_start: bool = True, log: Callable[[int, float], None] | None = None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"StepEvaluator: every must be a positive integer, got {every!r}")
+        self.evaluate, self.every, self.last_step, self.log = evaluate, every, last_step, log
+        self.history: list[tuple[int, float]] = []
+        if at_start:
+            self._record(0)
+
+    def _record(self, step: int) -> None:
+        self.history.append((step, float(self.evaluate())))
+        if self.log is not None:
+            self.log(step, self.history[-1][1])
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
+                     target: Any) -> None:
+        if (step + 1) % self.every == 0 or step + 1 == self.last_step:
+            self._record(step + 1)

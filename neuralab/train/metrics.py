@@ -16,7 +16,8 @@ from neuralab.backend import xp
 from neuralab.data.transforms import Resize
 from neuralab.nn.functional import cross_entropy, softmax
 
-__all__ = ["RunningMean", "accuracy", "evaluate", "multiscale_evaluate", "topk_correct"]
+__all__ = ["RunningMean", "accuracy", "bits_per_character", "evaluate", "multiscale_evaluate",
+           "topk_correct", "unigram_bits_per_character"]
 
 
 def _array(value: Any) -> Any:
@@ -157,3 +158,47 @@ def multiscale_evaluate(model: Any, x: Any, y: Any, scales: Sequence[int],
         model.train(was_training)
     c1, c5 = topk_correct(probs, y, (1, 5))
     return {"err1": 1 - c1 / len(y), "err5": 1 - c5 / len(y), "per_scale": single}
+
+
+def bits_per_character(model: Any, loader: Any, max_chars: int = 0) -> float:
+    """Held-out cross-entropy of a character-level language model in bits per character.
+
+    bpc = −(1/n) Σ_t log₂ p(x_{t+1} | x_≤t) = (cross-entropy in nats) / ln 2 (Lecture 15): a
+    model that knows nothing scores log₂ V for a vocabulary of V characters.
+
+    Args:
+        model: ``model(x, state) -> (logits (N, T, V), state)``, e.g. ``models.CharRNN``; the
+            state is carried from chunk to chunk, as in truncated BPTT.
+        loader: the held-out chunks ``(x, y)`` in stream order, e.g. a ``data.BPTTLoader``.
+        max_chars: stop after this many predicted characters (0: the whole loader).
+    """
+    was_training = model.training
+    model.eval()
+    total, count, state = 0.0, 0, None
+    try:
+        with no_grad():
+            for x, y in loader:
+                logits, state = model(x, state)
+                total += float(cross_entropy(logits.reshape(-1, logits.shape[-1]),  # (N·T, V)
+                                             y.reshape(-1), reduction="sum").item())
+                count += y.array.size
+                if max_chars and count >= max_chars:
+                    break
+    finally:
+        model.train(was_training)
+    return total / count / math.log(2.0)
+
+
+def unigram_bits_per_character(train: Any, held_out: Any, vocab_size: int) -> tuple[float, float]:
+    """What a model without context scores: each character predicted by its frequency p(c).
+
+    Returns:
+        The entropy H = −Σ_c p(c) log₂ p(c) of the training text's characters (integer codes),
+        and the cross-entropy of those frequencies on the held-out text, add-one smoothed
+        (p(c) = (count(c) + 1) / (n + V)) so that no held-out character has probability 0.
+    """
+    counts = xp.bincount(train, minlength=vocab_size).astype(xp.float64)
+    p = counts / counts.sum()
+    entropy = float(-(p[p > 0] * xp.log2(p[p > 0])).sum())
+    smoothed = (counts + 1) / (counts.sum() + vocab_size)
+    return entropy, float(-xp.log2(smoothed[held_out]).mean())

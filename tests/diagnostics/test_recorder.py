@@ -127,6 +127,23 @@ def test_every_and_detach_control_what_is_recorded(tmp_path):
         "activations", "output_grads", "grads", "updates"}
 
 
+def test_probe_measures_a_fixed_batch_outside_training():
+    model = _mlp(3, 16, nn.Tanh, lambda fan_in: 1 / np.sqrt(fan_in))
+    rec = Recorder(model, steps={0, 99})
+    x, y = _batch()
+    loss = rec.probe(x, y, 0)
+    assert loss == pytest.approx(float(F.cross_entropy(model(x), y).item()))
+    assert all(p.grad is None or not np.any(p.grad.array) for p in model.parameters())
+    norms = rec.gradient_norms(0)
+    assert len(norms) == 8  # 4 weights, 4 biases
+    model(x).sum().backward()  # the hooks are idle between probes
+    assert rec.recorded_steps() == [0]
+    rec.probe(x, y, 99, loss_fn=lambda z, t: F.cross_entropy(z, t) * 2.0)
+    assert rec.recorded_steps() == [0, 99]
+    doubled = rec.gradient_norms(99)
+    assert doubled["0.weight"] == pytest.approx(2 * norms["0.weight"], rel=1e-5)
+
+
 def test_exploding_gradients_are_flagged():
     model = _mlp(10, 32, nn.ReLU, lambda fan_in: 4.0 / np.sqrt(fan_in))  # gain 2.8 per layer
     rec = Recorder(model, explode_norm=1e3)

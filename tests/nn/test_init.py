@@ -99,3 +99,19 @@ def test_initializers_are_reproducible_with_manual_seed():
     nl.manual_seed(3)
     b = init.kaiming_normal_(nl.zeros(10, 10)).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_spectral_normal_sets_the_spectral_radius():
+    w = init.spectral_normal_(nl.zeros(16, 16), 2.5, generator=np.random.default_rng(3))
+    assert w.numpy().dtype == np.float32
+    radius = np.abs(np.linalg.eigvals(w.numpy().astype(np.float64))).max()
+    assert radius == pytest.approx(2.5, rel=1e-5)
+    again = init.spectral_normal_(nl.zeros(16, 16), 2.5, generator=np.random.default_rng(3))
+    np.testing.assert_array_equal(w.numpy(), again.numpy())
+    nl.manual_seed(0)  # without a generator: neuralab's, reseeded by manual_seed
+    assert np.abs(np.linalg.eigvals(init.spectral_normal_(nl.zeros(8, 8), 0.5).numpy())).max() \
+        == pytest.approx(0.5, rel=1e-5)
+    with pytest.raises(ValueError, match="square"):
+        init.spectral_normal_(nl.zeros(4, 5))
+    with pytest.raises(ValueError, match="positive"):
+        init.spectral_normal_(nl.zeros(4, 4), 0.0)

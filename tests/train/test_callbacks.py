@@ -1,5 +1,5 @@
-"""Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop) and the
-multi-scale evaluation of train.metrics."""
+"""Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop, LossRecorder,
+StepLimit, StepEvaluator) and the multi-scale evaluation of train.metrics."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ import neuralab as nl
 from neuralab import nn, optim
 from neuralab.data.arrays import ArrayLoader
 from neuralab.nn import functional as F
+from neuralab.nn.utils import clip_grad_norm_
 from neuralab.train import Trainer, TrainingDiverged
-from neuralab.train.callbacks import DivergenceStop, Evaluator, LambdaCallback, StepRecorder
+from neuralab.train.callbacks import (
+    DivergenceStop,
+    Evaluator,
+    LambdaCallback,
+    LossRecorder,
+    StepEvaluator,
+    StepLimit,
+    StepRecorder,
+)
 from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 
@@ -64,6 +73,62 @@ def test_evaluator_runs_at_chosen_epochs_and_the_last():
     assert [r["epoch"] for r in only_last.history] == [3]
     with pytest.raises(ValueError, match="Evaluator: every must be a non-negative integer"):
         Evaluator(xt, yt, last_epoch=3, every=-1)
+
+
+def test_loss_recorder_keeps_the_loss_and_the_norm_before_clipping():
+    x, y = blobs()
+    logged = []
+    losses = LossRecorder(log=lambda step, **v: logged.append((step, v)), every=4,
+                          grad_norm=True)
+    nl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    regression = [(nl.tensor(x[i:i + 20]), nl.tensor(y[i:i + 20, None].astype(np.float32)))
+                  for i in range(0, 120, 20)]
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), loss_fn=F.mse_loss,
+                      grad_clip=0.5, progress=False, log=None, callbacks=[losses])
+    trainer.fit(regression, epochs=2)
+    assert len(losses.losses) == len(losses.grad_norms) == 12
+    assert [s for s, _ in logged] == [4, 8, 12]  # steps done
+    assert logged[0][1] == {"loss": losses.losses[3], "grad_norm": losses.grad_norms[3]}
+    # The norm is taken before clipping: it exceeds the threshold the update was clipped to.
+    assert max(losses.grad_norms) > 0.5
+    model.zero_grad()
+    F.mse_loss(model(regression[0][0]), regression[0][1]).backward()
+    norm = float(clip_grad_norm_(model.parameters(), float("inf")).item())
+    again, plain = LossRecorder(grad_norm=True), LossRecorder()
+    for recorder in (again, plain):
+        recorder.on_after_backward(trainer, 0)
+    assert again.grad_norms == [norm] and plain.grad_norms == []
+    with pytest.raises(ValueError, match="LossRecorder: every must be a positive integer"):
+        LossRecorder(every=0)
+
+
+def test_step_limit_ends_training_after_its_steps():
+    x, y = blobs()
+    losses = LossRecorder()
+    trainer = _trainer([losses, StepLimit(11)])
+    trainer.fit(ArrayLoader(x, y, 16, seed=0), epochs=5)  # 8 steps an epoch
+    assert trainer.global_step == len(losses.losses) == 11
+    with pytest.raises(ValueError, match="StepLimit: steps must be a positive integer"):
+        StepLimit(0)
+
+
+def test_step_evaluator_runs_at_the_start_every_few_steps_and_the_last():
+    x, y = blobs()
+    xt, yt = x[:40], y[:40]  # (the training set's first examples: the loss must fall)
+    logged = []
+    trainer = _trainer([])
+    held_out = StepEvaluator(lambda: evaluate(trainer.model, xt, yt)["loss"], every=5,
+                             last_step=8, log=lambda step, value: logged.append((step, value)))
+    trainer.callbacks.append(held_out)
+    trainer.fit(ArrayLoader(x, y, 16, seed=0), epochs=1)  # 8 steps
+    assert [s for s, _ in held_out.history] == [0, 5, 8]
+    assert held_out.history[-1][1] == pytest.approx(evaluate(trainer.model, xt, yt)["loss"])
+    assert held_out.history[-1][1] < held_out.history[0][1]
+    assert logged == held_out.history
+    assert StepEvaluator(lambda: 1.0, every=3, at_start=False).history == []
+    with pytest.raises(ValueError, match="StepEvaluator: every must be a positive integer"):
+        StepEvaluator(lambda: 1.0, every=0)
 
 
 class MeanColour(nn.Module):
