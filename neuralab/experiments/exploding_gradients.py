@@ -26,63 +26,41 @@ from neuralab.diagnostics.sequence import hidden_gradient_norms
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
-from neuralab.nn.utils import clip_grad_norm_
+from neuralab.nn.init import spectral_normal_
 from neuralab.optim import SGD
 from neuralab.plotting import colors
-from neuralab.train import Callback, Trainer, TrainingDiverged
-
-
-def set_spectral_radius(model: Any, radius: float, seed: int) -> None:
-    """Draw W_hh ~ N(0, 1/H) and rescale it so that its largest |eigenvalue| is ``radius``."""
-    w = model.layer.weight_hh_l0.array
-    draw = xp.random.default_rng(seed).standard_normal(w.shape) / math.sqrt(w.shape[0])
-    w[...] = (draw * (radius / float(xp.abs(xp.linalg.eigvals(draw)).max()))).astype(w.dtype)
+from neuralab.train import LossRecorder, Trainer, TrainingDiverged
 
 
 def rnn(cfg: dict, radius: float, seed: int) -> Any:
+    """A tanh RNN, read out linearly; W_hh ~ N(0, 1/H) rescaled to spectral radius ``radius``."""
     manual_seed(seed)
     model = create("sequence_regressor", kind="rnn", hidden=cfg["hidden"])
-    set_spectral_radius(model, radius, seed)
+    spectral_normal_(model.layer.weight_hh_l0, radius, generator=xp.random.default_rng(seed))
     return model
 
 
-class LossAndNorm(Callback):
-    """Every step's loss and gradient norm ‖∂L/∂θ‖ before clipping."""
-
-    def __init__(self, ctx: Any, label: str, log_every: int):
-        self.ctx, self.label, self.log_every = ctx, label, log_every
-        self.losses: list[float] = []
-        self.norms: list[float] = []
-
-    def on_after_backward(self, trainer: Trainer, step: int) -> None:
-        # clip_grad_norm_ returns the norm before clipping; an infinite threshold clips nothing.
-        self.norms.append(float(clip_grad_norm_(trainer.model.parameters(), math.inf).item()))
-
-    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.losses.append(loss)
-        if step % self.log_every == 0:
-            self.ctx.log("train", step=step, seed=self.label[1], run=self.label[0], loss=loss,
-                         grad_norm=self.norms[-1])
+def _max(values: list[float]) -> float:
+    return float(max(values)) if all(map(math.isfinite, values)) else math.inf
 
 
 def train_one(cfg: dict, seed: int, batches: list, clip: float | None, ctx: Any) -> dict:
     """Train one RNN with ρ(W_hh) = cfg['radius'] by SGD; ``clip=None`` means no clipping."""
+    label = "unclipped" if clip is None else "clipped"
     model = rnn(cfg, cfg["radius"], seed)
-    label = "clipped" if clip is not None else "unclipped"
-    record = LossAndNorm(ctx, (label, seed), cfg["log_every"])
-    trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
-                      grad_clip=clip, progress=False, log=None, callbacks=[record])
+    record = LossRecorder(lambda step, **v: ctx.log("train", step=step, seed=seed, run=label, **v),
+                          every=cfg["log_every"], grad_norm=True)  # ‖g‖ before clipping
     try:
         with xp.errstate(all="ignore"):
-            trainer.fit(batches, epochs=1)
+            Trainer(model, SGD(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
+                    grad_clip=clip, progress=False, log=None, callbacks=[record]
+                    ).fit(batches, epochs=1)
     except TrainingDiverged:  # the weights became NaN/inf: every later step would be too
-        record.losses += [math.inf] * (len(batches) - len(record.losses))
-        record.norms += [math.inf] * (len(batches) - len(record.norms))
-    losses, norms = record.losses, record.norms
+        for values in (record.losses, record.grad_norms):
+            values += [math.inf] * (len(batches) - len(values))
+    losses, norms = record.losses, record.grad_norms
     applied = [min(n, clip) if clip is not None and math.isfinite(n) else n for n in norms]
-    tail = losses[-cfg["final_window"]:]
-    finite = [n for n in norms if math.isfinite(n)]
+    tail, finite = losses[-cfg["final_window"]:], [n for n in norms if math.isfinite(n)]
     return {"seed": seed, "run": label, "losses": losses, "norms": norms,
             "final_loss": float(xp.mean(tail)) if all(map(math.isfinite, tail)) else math.inf,
             "initial_loss": losses[0], "max_loss": _max(losses), "max_norm": _max(norms),
@@ -95,31 +73,25 @@ def train_one(cfg: dict, seed: int, batches: list, clip: float | None, ctx: Any)
                           for i in range(20, len(losses)))}
 
 
-def _max(values: list[float]) -> float:
-    return math.inf if not all(map(math.isfinite, values)) else float(max(values))
-
-
-def radius_sweep(cfg: dict, seed: int) -> list[dict]:
+def radius_sweep(cfg: dict, ctx: Any) -> list[dict]:
     """‖∂L/∂h_t‖ over t and ‖∂L/∂W_hh‖ at initialization for several spectral radii."""
-    x, y = adding_problem(cfg["grad_examples"], cfg["T"], xp.random.default_rng(seed))
+    x, y = adding_problem(cfg["grad_examples"], cfg["T"], xp.random.default_rng(ctx.seed))
     rows = []
-    for radius in cfg["sweep_radii"]:
-        model = rnn(cfg, float(radius), seed)
+    for radius in map(float, cfg["sweep_radii"]):
+        model = rnn(cfg, radius, ctx.seed)
         with xp.errstate(all="ignore"):
             norms, _ = hidden_gradient_norms(model, x, y)
             # hidden_gradient_norms clears the parameter gradients; rerun for ‖∂L/∂W_hh‖.
             mse_loss(model(Tensor(x)), Tensor(y)).backward()
-        rows.append({"radius": float(radius), "norms": norms,
+        rows.append({"radius": radius, "norms": norms,
                      "growth": norms[0] / norms[-1] if norms[-1] > 0 else math.inf,
                      "w_hh_grad_norm": float(xp.linalg.norm(model.layer.weight_hh_l0.grad.array))})
+        ctx.log("radius_sweep", **{k: v for k, v in rows[-1].items() if k != "norms"})
     return rows
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    sweep = radius_sweep(cfg, ctx.seed)
-    for row in sweep:
-        ctx.log("radius_sweep", radius=row["radius"], growth=row["growth"],
-                w_hh_grad_norm=row["w_hh_grad_norm"])
+    sweep = radius_sweep(cfg, ctx)
     pairs = []
     for seed in ctx.progress(range(ctx.seed, ctx.seed + cfg["seeds"]), desc="seeds"):
         generator = xp.random.default_rng(seed + 1)  # the same batches with and without clipping
@@ -127,13 +99,13 @@ def run(cfg: dict, ctx: Any) -> dict:
                    for _ in range(cfg["steps"])]
         pairs.append([train_one(cfg, seed, batches, clip, ctx) for clip in (None, cfg["clip"])])
 
-    ctx.table("runs", ["seed", "run", "max ‖g‖ before clipping", "median ‖g‖",
-                       "largest step ‖g‖ applied", "initial loss", "max loss",
-                       f"loss spikes (> {cfg['spike_factor']:g}× recent median)",
-                       "non-finite steps", f"final loss (last {cfg['final_window']})"],
-              [[r["seed"], r["run"], r["max_norm"], r["median_norm"], r["max_applied"],
-                r["initial_loss"], r["max_loss"], r["spikes"], r["nonfinite_steps"],
-                r["final_loss"]] for pair in pairs for r in pair],
+    columns = {"seed": "seed", "run": "run", "max_norm": "max ‖g‖ before clipping",
+               "median_norm": "median ‖g‖", "max_applied": "largest step ‖g‖ applied",
+               "initial_loss": "initial loss", "max_loss": "max loss",
+               "spikes": f"loss spikes (> {cfg['spike_factor']:g}× recent median)",
+               "nonfinite_steps": "non-finite steps",
+               "final_loss": f"final loss (last {cfg['final_window']})"}
+    ctx.table("runs", list(columns.values()), [[r[k] for k in columns] for p in pairs for r in p],
               caption=f"tanh RNN, {cfg['hidden']} units, ρ(W_hh) = {cfg['radius']}, SGD lr "
                       f"{cfg['lr']}, batch {cfg['batch_size']}, adding problem T = {cfg['T']} "
                       f"(predicting the mean: MSE {TRIVIAL_MSE:.3f}); clipping threshold "
@@ -160,15 +132,12 @@ def run(cfg: dict, ctx: Any) -> dict:
 
 
 def figures(ctx: Any, cfg: dict, pairs: list, sweep: list) -> None:
-    colours = {"unclipped": "#c44e52", "clipped": "#4c72b0"}
-    cap = 1e12  # a diverged run is drawn at the top of the axis
+    colours, cap = {"unclipped": "#c44e52", "clipped": "#4c72b0"}, 1e12  # diverged: at the top
     fig, (a1, a2) = ctx.subplots(1, 2, figsize=(12, 4))
-    for i, pair in enumerate(pairs):
-        for r in pair:
-            for ax, values in ((a1, r["losses"]), (a2, r["norms"])):
-                ax.plot([min(v, cap) if math.isfinite(v) else cap for v in values],
-                        color=colours[r["run"]], lw=0.8, alpha=0.8,
-                        label=r["run"] if i == 0 else None)
+    for i, r in enumerate(r for pair in pairs for r in pair):
+        for ax, values in ((a1, r["losses"]), (a2, r["norms"])):
+            ax.plot([min(v, cap) if math.isfinite(v) else cap for v in values], lw=0.8,
+                    color=colours[r["run"]], alpha=0.8, label=r["run"] if i < 2 else None)
     a1.axhline(TRIVIAL_MSE, color="gray", ls="--", lw=1, label="predict the mean")
     a2.axhline(cfg["clip"], color="k", ls=":", lw=1, label="clipping threshold")
     a1.set(yscale="log", xlabel="SGD step", ylabel="training loss (MSE)",

@@ -38,20 +38,6 @@ def test_the_four_experiments_are_registered():
 
 
 # ------------------------------------------------------------------ helpers
-def test_spectral_radius_is_set():
-    import neuralab as nl
-    from neuralab.experiments.exploding_gradients import set_spectral_radius
-    from neuralab.models.rnn import SequenceRegressor
-
-    nl.manual_seed(0)
-    model = SequenceRegressor("rnn", 16)
-    set_spectral_radius(model, 2.5, seed=3)
-    w = model.layer.weight_hh_l0.array
-    assert w.dtype == np.float32
-    assert float(np.abs(np.linalg.eigvals(w.astype(np.float64))).max()) == pytest.approx(2.5,
-                                                                                         rel=1e-5)
-
-
 def test_deep_mlp_builder_layers_and_scales():
     import neuralab as nl
     from neuralab.experiments.deep_mlp_gradients import build_mlp
