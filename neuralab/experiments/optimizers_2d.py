@@ -11,22 +11,20 @@ start from the same point on three surfaces:
   along y is tiny there, so gradient descent lingers, while Adam divides by the gradient's
   running scale and moves at about its learning rate per step, escaping quickly.
 
-Each surface is a ``Module`` whose one parameter is the point p = (x, y) and whose output is
-f(p); ``Trainer`` minimises it over a "data set" of one empty batch, as it trains any network.
+``neuralab.train.trajectory`` makes the point p = (x, y) the one parameter of a module whose
+output is f(p), and ``Trainer`` minimises it as it trains any network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from neuralab.autograd import Tensor
 from neuralab.backend import xp
 from neuralab.lab import Comparison, Experiment, Verdict, judge
-from neuralab.nn import Module, Parameter
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
-from neuralab.train import Trainer, TrainingDiverged
-from neuralab.train.callbacks import DivergenceStop, LambdaCallback
+from neuralab.train.trajectory import trajectory
 
 # Each optimizer from (parameters, lr, adaptive lr, momentum).
 OPTIMIZERS: dict[str, Callable] = {
@@ -54,42 +52,15 @@ def surfaces(kappa: float, saddle_y0: float) -> dict[str, tuple]:
     }
 
 
-class Surface(Module):
-    """f(p) of the point p = (x, y), the one parameter (float64); the batch is ignored."""
-
-    def __init__(self, f: Callable, start: tuple[float, float]):
-        super().__init__()
-        self.f, self.p = f, Parameter(xp.array(start, dtype=xp.float64))
-
-    def forward(self, batch: Any) -> Any:
-        return self.f(self.p[0], self.p[1])
-
-
-def trajectory(f: Callable, start: tuple, name: str, steps: int, lr: float, adaptive_lr: float,
-               momentum: float) -> tuple[Any, list[float]]:
-    """One optimizer on f from ``start`` through ``Trainer``: the points visited and f there.
-    A diverging run stops once f exceeds 10¹², before it overflows."""
-    surface = Surface(f, start)
-    points = [surface.p.array.copy()]
-    path = LambdaCallback(on_batch_end=lambda *_: points.append(surface.p.array.copy()))
-    trainer = Trainer(surface, OPTIMIZERS[name]([surface.p], lr, adaptive_lr, momentum),
-                      loss_fn=lambda value, _: value, progress=False, log=None,
-                      callbacks=[path, DivergenceStop(threshold=1e12)])
-    try:
-        trainer.fit([(Tensor([0.0]), Tensor([0.0]))] * steps, epochs=1)
-    except TrainingDiverged:
-        pass  # f became infinite: the path so far is the result
-    return xp.array(points), [float(f(x, y)) for x, y in points]
-
-
 def run(cfg: dict, ctx: Any) -> dict:
     problems = surfaces(cfg["kappa"], cfg["saddle_y0"])
     results, rows, paths = {}, [], {}
     for key, (title, f, start, _, _) in ctx.progress(problems.items(), desc="surfaces"):
         paths[key] = {}
-        for name in OPTIMIZERS:
-            points, losses = trajectory(f, start, name, cfg[f"{key}_steps"], cfg[f"{key}_lr"],
-                                        cfg[f"{key}_adaptive_lr"], cfg["momentum"])
+        for name, make in OPTIMIZERS.items():
+            optimizer = partial(make, lr=cfg[f"{key}_lr"], alr=cfg[f"{key}_adaptive_lr"],
+                                mu=cfg["momentum"])
+            points, losses = trajectory(f, start, optimizer, cfg[f"{key}_steps"])
             paths[key][name] = (points, losses)
             for step in range(0, len(losses), max(1, len(losses) // 100)):
                 ctx.log(key, step=step, optimizer=name, loss=losses[step])
