@@ -23,55 +23,53 @@ from neuralab.experiments.toolkit import load_mnist
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD
-from neuralab.train import Callback, Trainer, TrainingDiverged
+from neuralab.train import Trainer, TrainingDiverged
+from neuralab.train.callbacks import DivergenceStop, LambdaCallback, StepLimit
 from neuralab.train.metrics import evaluate
 
 ROLES = {"small": "too small", "right": "about right", "large": "too large",
          "divergent": "divergent"}
-
-
-class StepsOrDivergence(Callback):
-    """Records every step's loss; ends training after ``steps`` steps, or as soon as the loss
-    exceeds ``explode_factor`` times the first one (divergence: the point is made)."""
-
-    def __init__(self, cfg: dict, lr: float, recorder: Any, ctx: Any):
-        self.cfg, self.lr, self.recorder, self.ctx = cfg, lr, recorder, ctx
-        self.losses: list[float] = []
-        self.diverged = False
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.losses.append(loss)
-        self.ctx.log("train", step=step, lr=self.lr, loss=loss)
-        self.recorder.set_step(step + 1)
-        self.diverged = loss > self.cfg["explode_factor"] * self.losses[0]
-        trainer.should_stop = self.diverged or step + 1 >= self.cfg["steps"]
+# The table's columns: a run's value and its heading.
+COLUMNS = {"lr": "learning rate", "steps": "steps run", "diverged": "diverged",
+           "max_loss": "max loss", "final_train_loss": "final train loss (last 10)",
+           "eval_loss": "held-out loss", "eval_accuracy": "held-out accuracy",
+           "fraction_of_steps_up": "fraction of steps where loss rose",
+           "update_ratio": "median ‖Δw‖/‖w‖ (first layer)"}
 
 
 def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any) -> dict:
+    """SGD at ``lr`` for ``steps`` steps, or until the loss exceeds ``explode_factor`` times
+    its first value (divergence: the point is made)."""
     manual_seed(ctx.seed)  # the same initial weights for every learning rate
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     opt = SGD(model.parameters(), lr=lr)
     recorder = Recorder(model, every=cfg["record_every"])  # ‖Δw‖/‖w‖ per recorded step
     recorder.wrap(opt)
-    budget = StepsOrDivergence(cfg, lr, recorder, ctx)
-    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
     recorder.set_step(0)
+    losses = []
+
+    def record(trainer: Any, step: int, loss: float, output: Any, target: Any) -> None:
+        losses.append(loss)
+        ctx.log("train", step=step, lr=lr, loss=loss)
+        recorder.set_step(step + 1)
+
+    stop = DivergenceStop(factor=cfg["explode_factor"])
+    trainer = Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
+                      callbacks=[LambdaCallback(on_batch_end=record), stop,
+                                 StepLimit(cfg["steps"])])
+    loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
     try:
         with xp.errstate(all="ignore"):
-            Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
-                    callbacks=[budget]).fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
+            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:  # the loss overflowed to inf or nan
-        budget.losses.append(math.inf)
-        budget.diverged = True
+        losses.append(math.inf)
     recorder.detach()
     ctx.log_rows([dict(r, lr=lr) for r in recorder.records if r["series"] in ("grads", "updates")])
     first = next(name for name, p in model.named_parameters() if p.ndim >= 2)
     ratios = [r["ratio"] for r in recorder.records
               if r["series"] == "updates" and r["param"] == first and math.isfinite(r["ratio"])]
     held = evaluate(model, *held_out, batch_size=500, topk=(1,))
-    losses = budget.losses
-    return {"lr": lr, "steps": len(losses), "diverged": budget.diverged,
+    return {"lr": lr, "steps": len(losses), "diverged": stop.diverged or math.isinf(losses[-1]),
             "max_loss": max(losses), "final_train_loss": float(xp.mean(losses[-10:])),
             "eval_loss": held["loss"], "eval_accuracy": held["acc1"],
             "fraction_of_steps_up": sum(b > a for a, b in zip(losses, losses[1:]))
@@ -87,13 +85,8 @@ def run(cfg: dict, ctx: Any) -> dict:
     held_out = dataset_arrays(test, slice(min(cfg["eval_examples"], len(test))))
     runs = {key: train_one(cfg, float(lr), train, held_out, ctx)
             for key, lr in zip(ROLES, cfg["lrs"])}
-    keys = ("lr", "steps", "diverged", "max_loss", "final_train_loss", "eval_loss",
-            "eval_accuracy", "fraction_of_steps_up", "update_ratio")
-    ctx.table("learning_rates", ["role", "learning rate", "steps run", "diverged", "max loss",
-                                 "final train loss (last 10)", "held-out loss",
-                                 "held-out accuracy", "fraction of steps where loss rose",
-                                 "median ‖Δw‖/‖w‖ (first layer)"],
-              [[ROLES[key], *(r[k] for k in keys)] for key, r in runs.items()],
+    ctx.table("learning_rates", ["role", *COLUMNS.values()],
+              [[ROLES[key], *(r[k] for k in COLUMNS)] for key, r in runs.items()],
               caption=f"SGD on an MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, "
                       f"{cfg['steps']} steps; held-out loss on {len(held_out[0])} test images")
     fig, ax = ctx.subplots(figsize=(8, 4.5))

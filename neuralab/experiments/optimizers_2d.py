@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from neuralab.backend import xp
+from neuralab.experiments.toolkit import log_curve
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 from neuralab.train.trajectory import trajectory
@@ -62,8 +63,7 @@ def run(cfg: dict, ctx: Any) -> dict:
                                 mu=cfg["momentum"])
             points, losses = trajectory(f, start, optimizer, cfg[f"{key}_steps"])
             paths[key][name] = (points, losses)
-            for step in range(0, len(losses), max(1, len(losses) // 100)):
-                ctx.log(key, step=step, optimizer=name, loss=losses[step])
+            log_curve(ctx, key, losses, points=100, optimizer=name)
             results[f"{key}_{name}_final_loss"] = losses[-1]
             rows.append([title, name, cfg[f"{key}_steps"], losses[0], losses[-1],
                          float(xp.linalg.norm(points[-1] - points[0]))])

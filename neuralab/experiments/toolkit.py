@@ -4,7 +4,8 @@
   ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays;
 * ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
   the test error at chosen epochs, returned as the curves the experiments plot;
-* ``tail_mean``: the mean of a noisy curve's last part (its "final" value).
+* ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
+* ``log_curve``: a long curve logged at about fifty evenly spaced steps.
 
 The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``dataset_arrays``,
 ``balanced_subset``), ``optim.lr_scheduler.WarmupCosineLR``, ``train.callbacks``
@@ -28,7 +29,7 @@ from neuralab.train.callbacks import Evaluator, StepRecorder
 from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer
 
-__all__ = ["load_mnist", "prepare_cifar", "tail_mean", "train_classifier"]
+__all__ = ["load_mnist", "log_curve", "prepare_cifar", "tail_mean", "train_classifier"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -142,3 +143,10 @@ def tail_mean(values: list[float], fraction: float = 0.2) -> float:
     """Mean of the last ``fraction`` of ``values`` (a noise-robust "final" training loss)."""
     k = max(1, int(len(values) * fraction))
     return float(sum(values[-k:]) / k)
+
+
+def log_curve(ctx: Any, series: str, losses: list[float], points: int = 50, **fields: Any) -> None:
+    """Log ``losses`` (one per step) to ``series`` at about ``points`` evenly spaced steps
+    (every step of a short curve), each row with ``fields``."""
+    for step in range(0, len(losses), max(1, len(losses) // points)):
+        ctx.log(series, step=step, **fields, loss=losses[step])

@@ -13,6 +13,7 @@ from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
 from neuralab.backend import manual_seed, xp
+from neuralab.experiments.toolkit import log_curve
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Tanh
 from neuralab.ops.elementwise import softplus
@@ -62,6 +63,10 @@ def logits(model: Any, points: Any) -> Any:
         return model(Tensor(points)).array.reshape(-1)
 
 
+def accuracy(z: Any) -> float:
+    return float(((z > 0) == T).mean())
+
+
 def run(cfg: dict, ctx: Any) -> dict:
     # 1. A linear threshold unit with the perceptron rule, and the best of many random units.
     w_perc, hist_perc = perceptron(X, T, cfg["perceptron_epochs"])
@@ -76,19 +81,16 @@ def run(cfg: dict, ctx: Any) -> dict:
         manual_seed(ctx.seed + restart)
         mlps.append(Sequential(Linear(2, cfg["hidden"]), Tanh(), Linear(cfg["hidden"], 1)))
         losses = train(mlps[-1], cfg)
-        for step in range(0, len(losses), max(1, len(losses) // 50)):
-            ctx.log("mlp_train", step=step, restart=restart, loss=losses[step])
+        log_curve(ctx, "mlp_train", losses, restart=restart)
         mlp_loss.append(losses[-1])
-    for step in range(0, len(loss_logistic), max(1, len(loss_logistic) // 50)):
-        ctx.log("logistic_train", step=step, loss=loss_logistic[step])
-    mlp_acc = [float(((logits(m, X) > 0) == T).mean()) for m in mlps]
+    log_curve(ctx, "logistic_train", loss_logistic)
+    mlp_acc = [accuracy(logits(m, X)) for m in mlps]
     best = int(xp.argmax(xp.array(mlp_acc) - 1e-6 * xp.array(mlp_loss)))
     results = {"perceptron_accuracy": hist_perc[-1], "best_random_linear_accuracy": best_random,
-               "logistic_accuracy": float(((logits(logistic, X) > 0) == T).mean()),
+               "logistic_accuracy": accuracy(logits(logistic, X)),
                "logistic_final_loss": loss_logistic[-1], "mlp_accuracy": mlp_acc[best],
                "mlp_final_loss": mlp_loss[best],
                "mlp_restarts_solved": sum(a == 1.0 for a in mlp_acc)}
-
     ctx.table("accuracy", ["model", "accuracy on the 4 XOR points", "final loss"], [
         ["linear threshold unit (perceptron rule)", results["perceptron_accuracy"], None],
         [f"best of {cfg['random_linear_units']} random linear units", best_random, None],
@@ -99,12 +101,8 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.note(f"{results['mlp_restarts_solved']} of {cfg['restarts']} MLP restarts reached 100% "
              f"accuracy; a hidden layer of {cfg['hidden']} tanh units, {cfg['steps']} full-batch "
              f"Adam steps (lr {cfg['lr']}).")
-    figures(ctx, w_perc, logistic, mlps[best], hist_perc, loss_logistic)
-    return results
 
-
-def figures(ctx: Any, w_perc: Any, logistic: Any, mlp: Any, hist_perc: list,
-            loss_logistic: list) -> None:
+    # Figures: the decision regions, the hidden layer's view, the linear models' training.
     grid = xp.linspace(-0.5, 1.5, 201)
     gx, gy = xp.meshgrid(grid, grid)
     points = xp.stack([gx.ravel(), gy.ravel()], axis=1)
@@ -112,33 +110,27 @@ def figures(ctx: Any, w_perc: Any, logistic: Any, mlp: Any, hist_perc: list,
     for ax, title, z in zip(axes, ["linear threshold unit (perceptron)", "logistic unit",
                                    "two-layer MLP"],
                             [points @ w_perc[:2] + w_perc[2], logits(logistic, points),
-                             logits(mlp, points)]):
+                             logits(mlps[best], points)]):
         z = z.reshape(gx.shape)
         ax.contourf(gx, gy, (z > 0).astype(float), levels=[-0.5, 0.5, 1.5],
                     colors=["#cfe2ff", "#ffd8cc"], alpha=0.9)
         ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.5)
-        for xi, ti in zip(X, T):
-            ax.scatter(*xi, s=160, c="#d62728" if ti else "#1f77b4", marker="o" if ti else "s",
-                       edgecolors="k", zorder=3)
+        draw_points(ax, X, zorder=3)
         ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     fig.tight_layout()  # the equal aspect leaves no room for the y labels otherwise
     ctx.figure("decision_boundaries", fig, "Decision regions (orange: predicts 1) and boundary; "
                "red circles are XOR = 1, blue squares XOR = 0.")
-
-    # The hidden layer's view: in feature space the classes become linearly separable.
-    with no_grad():
-        h = mlp[1](mlp[0](Tensor(X))).array
+    with no_grad():  # in the hidden layer's space the classes become linearly separable
+        h = mlps[best][1](mlps[best][0](Tensor(X))).array
     if h.shape[1] >= 2:
         fig, ax = ctx.subplots(figsize=(4.5, 4.2))
-        for hi, ti, xi in zip(h, T, X):
-            ax.scatter(hi[0], hi[1], s=160, c="#d62728" if ti else "#1f77b4",
-                       marker="o" if ti else "s", edgecolors="k")
+        draw_points(ax, h)
+        for hi, xi in zip(h, X):
             ax.annotate(f"({int(xi[0])},{int(xi[1])})", (hi[0], hi[1]), textcoords="offset points",
                         xytext=(6, 6))
         ax.set(xlabel="hidden unit 1", ylabel="hidden unit 2",
                title="inputs in the hidden layer's space")
         ctx.figure("hidden_space", fig, "The four inputs as seen by the first two hidden units.")
-
     fig, (a1, a2) = ctx.subplots(1, 2, figsize=(10, 3.5))
     a1.plot(range(1, len(hist_perc) + 1), hist_perc)
     a1.axhline(0.75, ls="--", c="gray")
@@ -148,6 +140,14 @@ def figures(ctx: Any, w_perc: Any, logistic: Any, mlp: Any, hist_perc: list,
     a2.set(xlabel="step", ylabel="cross-entropy", title="logistic unit: loss stalls at log 2")
     a2.legend()
     ctx.figure("training", fig, "Training curves of the linear models.")
+    return results
+
+
+def draw_points(ax: Any, xy: Any, **style: Any) -> None:
+    """The four XOR points at ``xy``: red circles are XOR = 1, blue squares XOR = 0."""
+    for p, ti in zip(xy, T):
+        ax.scatter(p[0], p[1], s=160, c="#d62728" if ti else "#1f77b4", marker="o" if ti else "s",
+                   edgecolors="k", **style)
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
