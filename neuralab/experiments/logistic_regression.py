@@ -21,7 +21,8 @@ from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Module, Parameter
 from neuralab.ops.elementwise import log, sigmoid
 from neuralab.optim import SGD
-from neuralab.train import Callback, Trainer
+from neuralab.train import Trainer
+from neuralab.train.callbacks import LambdaCallback
 
 # The losses of y = σ(z) against t, as autograd computes them (1e-300 keeps log finite).
 LOSSES = {
@@ -29,6 +30,9 @@ LOSSES = {
                                      + (1.0 - t) * log(1.0 - sigmoid(z) + 1e-300))).mean(),
     "squared error": lambda z, t: (0.5 * (sigmoid(z) - t) ** 2).mean(),
 }
+# Their gradients ∂L/∂z for one example, derived by hand (the module docstring).
+DL_DZ = {"cross-entropy": lambda y, t: y - t,
+         "squared error": lambda y, t: (y - t) * y * (1 - y)}
 
 
 def sigmoid_np(z: Any) -> Any:
@@ -41,13 +45,6 @@ def losses_on_grid(x: Any, t: Any, w: Any, b: Any) -> tuple[Any, Any]:
     # log σ(z) = −softplus(−z), written stably with logaddexp.
     ce = (t * xp.logaddexp(0.0, -z) + (1 - t) * xp.logaddexp(0.0, z)).mean(axis=-1)
     return ce, (0.5 * (sigmoid_np(z) - t) ** 2).mean(axis=-1)
-
-
-def hand_gradients(x: Any, t: Any, w: float, b: float) -> dict[str, tuple[float, float]]:
-    """(∂L/∂w, ∂L/∂b) of both losses by the formulas of the module docstring."""
-    y = sigmoid_np(w * x + b)
-    return {name: (float((dz * x).mean()), float(dz.mean()))
-            for name, dz in (("cross-entropy", y - t), ("squared error", (y - t) * y * (1 - y)))}
 
 
 def smallest_hessian_eigenvalues(x: Any, t: Any, w: Any, b: Any) -> tuple[Any, Any]:
@@ -78,15 +75,19 @@ class LogisticUnit(Module):
         return self.w * x + self.b
 
 
-class Accuracy(Callback):
-    """The training accuracy at each step (y > ½ ⇔ z > 0), before the update."""
+def descend(loss: Any, x: Tensor, t: Tensor, cfg: dict) -> list[float]:
+    """Full-batch gradient descent from (w0, b0) through ``Trainer``: the training accuracy
+    (y > ½ ⇔ z > 0) before each step, and at the end."""
+    unit, values = LogisticUnit(cfg["w0"], cfg["b0"]), []
 
-    def __init__(self):
-        self.values: list[float] = []
+    def accuracy(z: Tensor) -> float:
+        return float(((z.array > 0) == (t.array > 0.5)).mean())
 
-    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.values.append(float(((output.array > 0) == (target.array > 0.5)).mean()))
+    record = LambdaCallback(on_batch_end=lambda trainer, step, value, z, target:
+                            values.append(accuracy(z)))
+    Trainer(unit, SGD(unit.parameters(), lr=cfg["lr"]), loss_fn=loss, progress=False, log=None,
+            callbacks=[record]).fit([(x, t)] * cfg["steps"], epochs=1)
+    return values + [accuracy(unit(x))]
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -107,48 +108,28 @@ def run(cfg: dict, ctx: Any) -> dict:
     on_mids = losses_on_grid(x, t, mids[:, 0], mids[:, 1])
     nonconvex = [float((m > e.mean(axis=1) + 1e-12).mean()) for e, m in zip(on_ends, on_mids)]
 
-    # The gradient formulas against autograd at a few points.
-    rows, worst = [], 0.0
+    # The derived gradients, ∂L/∂w = mean(∂L/∂z · x) and ∂L/∂b = mean(∂L/∂z), against autograd.
+    rows = []
     for wp, bp in [(0.5, -0.2), (2.0, 1.0), (-3.0, 2.5)]:
-        hand = hand_gradients(x, t, wp, bp)
+        y = sigmoid_np(wp * x + bp)
         for name, loss in LOSSES.items():
+            dz = DL_DZ[name](y, t)
+            hand = (float((dz * x).mean()), float(dz.mean()))
             unit = LogisticUnit(wp, bp)
             loss(unit(xs), ts).backward()
             auto = (float(unit.w.grad.item()), float(unit.b.grad.item()))
-            err = max(abs(h - a) / max(abs(h), abs(a), 1e-15) for h, a in zip(hand[name], auto))
-            worst = max(worst, err)
-            rows.append([f"({wp}, {bp})", name, hand[name][0], auto[0], hand[name][1], auto[1],
-                         err])
+            err = max(abs(h - a) / max(abs(h), abs(a), 1e-15) for h, a in zip(hand, auto))
+            rows.append([f"({wp}, {bp})", name, hand[0], auto[0], hand[1], auto[1], err])
     ctx.table("gradient_check", ["(w, b)", "loss", "∂L/∂w by hand", "∂L/∂w autograd",
                                  "∂L/∂b by hand", "∂L/∂b autograd", "relative error"], rows,
               caption="The derived gradients against autograd (float64)")
 
-    # Gradient descent from a confidently wrong start, through Trainer (full batch).
-    accuracy = {}
-    for name, loss in LOSSES.items():
-        unit, recorder = LogisticUnit(cfg["w0"], cfg["b0"]), Accuracy()
-        Trainer(unit, SGD(unit.parameters(), lr=cfg["lr"]), loss_fn=loss, progress=False,
-                log=None, callbacks=[recorder]).fit([(xs, ts)] * cfg["steps"], epochs=1)
-        accuracy[name] = recorder.values + [float(((unit(xs).array > 0) == (t > 0.5)).mean())]
-        for step, acc in enumerate(accuracy[name]):
+    # Gradient descent from a confidently wrong start.
+    accuracy = {name: descend(loss, xs, ts, cfg) for name, loss in LOSSES.items()}
+    for name, values in accuracy.items():
+        for step, acc in enumerate(values):
             ctx.log("train", step=step, loss=name, accuracy=acc)
 
-    y_wrong = float(sigmoid_np(cfg["confident_z"]))  # a confidently wrong prediction of t = 1
-    figures(ctx, w, b, ce, se, h_se, accuracy, cfg)
-    return {"ce_min_hessian_eigenvalue": float(h_ce.min()),
-            "se_min_hessian_eigenvalue": float(h_se.min()),
-            "se_fraction_grid_nonconvex": float((h_se < -1e-12).mean()),
-            "ce_fraction_lines_nonconvex": nonconvex[0],
-            "se_fraction_lines_nonconvex": nonconvex[1],
-            "gradient_max_rel_error": worst,
-            "ce_dL_dz_confidently_wrong": y_wrong - 1.0,
-            "se_dL_dz_confidently_wrong": (y_wrong - 1.0) * y_wrong * (1 - y_wrong),
-            "ce_final_accuracy": accuracy["cross-entropy"][-1],
-            "se_final_accuracy": accuracy["squared error"][-1]}
-
-
-def figures(ctx: Any, w: Any, b: Any, ce: Any, se: Any, h_se: Any, accuracy: dict,
-            cfg: dict) -> None:
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.6))
     for ax, z, title in [(axes[0], ce, "cross-entropy"), (axes[1], se, "squared error")]:
         fig.colorbar(ax.contourf(w, b, z, levels=30, cmap="viridis"), ax=ax)
@@ -161,12 +142,12 @@ def figures(ctx: Any, w: Any, b: Any, ce: Any, se: Any, h_se: Any, accuracy: dic
     ctx.figure("loss_surfaces", fig, "Loss surfaces of logistic regression on the 1-D data "
                "(red star: the confidently wrong start). Cross-entropy is a convex bowl; squared "
                "error has flat plateaus and regions of negative curvature (white line, red area).")
-
     fig, (a1, a2) = ctx.subplots(1, 2, figsize=(12, 4))
     z = xp.linspace(-10, 10, 400)
     y = sigmoid_np(z)
-    a1.plot(z, xp.abs(y - 1), label="cross-entropy |∂L/∂z| = |y − t|")
-    a1.plot(z, xp.abs((y - 1) * y * (1 - y)), label="squared error |∂L/∂z| = |(y − t) y (1 − y)|")
+    a1.plot(z, xp.abs(DL_DZ["cross-entropy"](y, 1)), label="cross-entropy |∂L/∂z| = |y − t|")
+    a1.plot(z, xp.abs(DL_DZ["squared error"](y, 1)),
+            label="squared error |∂L/∂z| = |(y − t) y (1 − y)|")
     a1.axvspan(-10, -4, color="#fce8e6", label="confidently wrong")
     a1.set(yscale="log", xlabel="z (target t = 1)", ylabel="|∂L/∂z|",
            title="gradient for one example with t = 1")
@@ -179,6 +160,18 @@ def figures(ctx: Any, w: Any, b: Any, ce: Any, se: Any, h_se: Any, accuracy: dic
     ctx.figure("gradients", fig, "Left: squared error's gradient vanishes where the prediction is "
                "confidently wrong. Right: so, from a confidently wrong start, squared error "
                "barely moves while cross-entropy recovers.")
+
+    y_wrong = float(sigmoid_np(cfg["confident_z"]))  # a confidently wrong prediction of t = 1
+    return {"ce_min_hessian_eigenvalue": float(h_ce.min()),
+            "se_min_hessian_eigenvalue": float(h_se.min()),
+            "se_fraction_grid_nonconvex": float((h_se < -1e-12).mean()),
+            "ce_fraction_lines_nonconvex": nonconvex[0],
+            "se_fraction_lines_nonconvex": nonconvex[1],
+            "gradient_max_rel_error": max(row[-1] for row in rows),
+            "ce_dL_dz_confidently_wrong": DL_DZ["cross-entropy"](y_wrong, 1.0),
+            "se_dL_dz_confidently_wrong": DL_DZ["squared error"](y_wrong, 1.0),
+            "ce_final_accuracy": accuracy["cross-entropy"][-1],
+            "se_final_accuracy": accuracy["squared error"][-1]}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
