@@ -36,7 +36,7 @@ from neuralab.backend import as_rng, xp
 
 __all__ = [
     "CenterCrop", "Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-    "RandomResizedCrop", "Resize", "ScaleJitter", "ToTensor", "batch_transform",
+    "RandomResizedCrop", "RandomShift", "Resize", "ScaleJitter", "ToTensor", "batch_transform",
 ]
 
 
@@ -428,6 +428,51 @@ class RandomHorizontalFlip:
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomShift:
+    """Translate each sample by its own random offset of up to ``max_shift`` pixels each way.
+
+    The augmentation of Lecture 9 for digits: a digit moved by a pixel or two is the same digit,
+    so every shifted copy is a new training example. Sample n is moved by (dy_n, dx_n), each
+    uniform in {−s, ..., s}; the uncovered border takes the value ``fill`` (the background:
+    0 for raw images, the normalised value of black for normalised ones):
+
+        out[n, c, i, j] = x[n, c, i − dy_n, j − dx_n], or ``fill`` outside the image.
+
+    This is ``RandomCrop(size=(H, W), padding=s, fill=fill)`` (a window of the padded image at a
+    random position) computed as one gather over the whole batch.
+
+    Args:
+        max_shift: s, the largest shift in pixels (0: the input is returned unchanged).
+        fill: the value of the uncovered border.
+        generator: a ``numpy.random.Generator`` or ``neuralab.Generator``; default
+            ``neuralab.backend.rng()``.
+    """
+
+    def __init__(self, max_shift: int, fill: float = 0.0, generator: Any = None):
+        if isinstance(max_shift, bool) or not isinstance(max_shift, (int, xp.integer)) \
+                or max_shift < 0:
+            raise ValueError(f"RandomShift: max_shift must be a non-negative integer, got "
+                             f"{max_shift!r}")
+        self.max_shift, self.fill, self.generator = int(max_shift), fill, generator
+
+    def __call__(self, x: Any) -> Any:
+        s = self.max_shift
+        if s == 0:
+            return x
+        array, kind, single = _unwrap(x, "RandomShift")
+        N, C, H, W = array.shape
+        padded = xp.pad(array, ((0, 0), (0, 0), (s, s), (s, s)), constant_values=self.fill)
+        top, left = _generator(self.generator).integers(0, 2 * s + 1, size=(2, N))  # s − dy, s − dx
+        rows = top[:, None] + xp.arange(H)  # (N, H)
+        cols = left[:, None] + xp.arange(W)  # (N, W)
+        out = padded[xp.arange(N)[:, None, None, None], xp.arange(C)[None, :, None, None],
+                     rows[:, None, :, None], cols[:, None, None, :]]  # (N, C, H, W)
+        return _wrap(out, kind, single)
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"
 
 
 class RandomResizedCrop:

@@ -8,6 +8,7 @@ Example:
 
 from neuralab.train import callbacks, checkpoint, metrics  # noqa: F401
 from neuralab.train.callbacks import (
+    BestWeights,
     Evaluator,
     LossRecorder,
     StepEvaluator,
@@ -28,8 +29,8 @@ from neuralab.train.restore import load_model
 from neuralab.train.rundir import read_metrics
 
 __all__ = [
-    "Callback", "EarlyStopping", "Evaluator", "FitResult", "LossRecorder", "StepEvaluator",
-    "StepLimit", "StepRecorder", "Trainer",
-    "TrainingDiverged", "accuracy", "callbacks", "checkpoint", "fit", "load_model",
-    "load_state_dict", "metrics", "read_metrics", "save_state_dict",
+    "BestWeights", "Callback", "EarlyStopping", "Evaluator", "FitResult", "LossRecorder",
+    "StepEvaluator", "StepLimit", "StepRecorder", "Trainer", "TrainingDiverged", "accuracy",
+    "callbacks", "checkpoint", "fit", "load_model", "load_state_dict", "metrics", "read_metrics",
+    "save_state_dict",
 ]

@@ -1,4 +1,5 @@
-"""Callbacks for ``Trainer``: the loss of every step, and evaluations at chosen epochs.
+"""Callbacks for ``Trainer``: the loss of every step, evaluations at chosen epochs or steps, and
+the weights of the best epoch on a validation set.
 
 ``Trainer`` records one line per epoch; the curves of the lectures (the noisy loss of SGD,
 Lecture 7; the test error as training goes on, Lecture 9) need more:
@@ -15,7 +16,8 @@ a value per step without writing a class).
 
 Any model (a regression, a language model) gets its loss and gradient norm per step from
 ``LossRecorder``, a held-out measure every few steps from ``StepEvaluator``, and a budget counted
-in steps rather than epochs from ``StepLimit``.
+in steps rather than epochs from ``StepLimit``. ``BestWeights`` keeps the weights of the epoch
+with the lowest validation error (early stopping's choice, Lecture 9).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from neuralab.nn.utils import clip_grad_norm_
 from neuralab.train.loop import Callback, Trainer
 from neuralab.train.metrics import evaluate
 
-__all__ = ["DivergenceStop", "Evaluator", "LambdaCallback", "LossRecorder", "StepEvaluator",
-           "StepLimit", "StepRecorder"]
+__all__ = ["BestWeights", "DivergenceStop", "Evaluator", "LambdaCallback", "LossRecorder",
+           "StepEvaluator", "StepLimit", "StepRecorder"]
 
 
 def _logits(output: Any) -> Any:
@@ -269,3 +271,37 @@ class StepEvaluator(Callback):
                      target: Any) -> None:
         if (step + 1) % self.every == 0 or step + 1 == self.last_step:
             self._record(step + 1)
+
+
+class BestWeights(Callback):
+    """Evaluates on a validation set after every epoch and keeps a copy of the weights of the
+    best epoch: the lowest validation error, ties broken by the lower validation loss.
+
+    Early stopping (Lecture 9) returns the weights of the epoch where the validation error was
+    lowest, before the net starts to fit the noise of its training set. Training on to the end
+    while keeping those weights gives the same model and also shows the validation curve past
+    it. ``model.load_state_dict(best.best_state)`` returns a model to them.
+
+    Args:
+        x, y: the validation inputs and labels, held in memory (never the test set: choosing
+            the epoch on the test set would make its error an optimistic estimate).
+        batch_size: rows evaluated at a time.
+
+    Attributes:
+        history: one dict per epoch: ``epoch`` and ``evaluate``'s ``loss``, ``acc1``, ``err1``.
+        best_epoch: the chosen epoch (1-based; 0 before the first).
+        best_state: the model's ``state_dict()`` at that epoch (None before the first).
+    """
+
+    def __init__(self, x: Any, y: Any, batch_size: int = 250):
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.history: list[dict[str, float]] = []
+        self.best_epoch, self.best_state = 0, None
+        self._best = (math.inf, math.inf)  # (validation error, validation loss)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict) -> None:
+        result = evaluate(trainer.model, self.x, self.y, self.batch_size, topk=(1,))
+        self.history.append({"epoch": epoch, **result})
+        if (result["err1"], result["loss"]) < self._best:
+            self._best, self.best_epoch = (result["err1"], result["loss"]), epoch
+            self.best_state = trainer.model.state_dict()

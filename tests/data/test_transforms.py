@@ -136,3 +136,27 @@ def test_compose_cifar_pipeline():
     out = pipeline(x)
     assert out.shape == (8, 3, 32, 32) and out.dtype == np.float32
     assert "RandomCrop" in repr(pipeline)
+
+
+def test_random_shift_moves_each_sample_within_bounds_and_fills_the_border():
+    x = np.zeros((64, 2, 28, 28), np.float32)
+    x[:, :, 13, 13] = 1.0  # one bright pixel in the middle of each channel
+    out = T.RandomShift(2, fill=-0.5, generator=np.random.default_rng(0))(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert np.all((out == 1.0).reshape(64, -1).sum(1) == 2)  # nothing lost within ±2 px
+    assert np.array_equal(out[:, 0], out[:, 1])  # one shift per sample, for all channels
+    n, rows, cols = np.nonzero(out[:, 0] == 1.0)
+    assert rows.min() >= 11 and rows.max() <= 15 and cols.min() >= 11 and cols.max() <= 15
+    assert len(set(zip(rows.tolist(), cols.tolist()))) > 10  # different shifts per image
+    # Each sample is the input moved by (dy, dx), the uncovered border filled.
+    for k in range(8):
+        dy, dx = rows[k] - 13, cols[k] - 13
+        padded = np.pad(x[k], ((0, 0), (2, 2), (2, 2)), constant_values=-0.5)
+        np.testing.assert_array_equal(out[k], padded[:, 2 - dy:30 - dy, 2 - dx:30 - dx])
+    # The same seed, the same shifts; a single image works; s = 0 returns the input.
+    again = T.RandomShift(2, fill=-0.5, generator=np.random.default_rng(0))(x)
+    np.testing.assert_array_equal(out, again)
+    assert T.RandomShift(1)(x[0]).shape == (2, 28, 28)
+    assert T.RandomShift(0)(x) is x
+    with pytest.raises(ValueError, match="RandomShift: max_shift"):
+        T.RandomShift(-1)

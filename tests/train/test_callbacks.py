@@ -1,5 +1,5 @@
 """Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop, LossRecorder,
-StepLimit, StepEvaluator) and the multi-scale evaluation of train.metrics."""
+StepLimit, StepEvaluator, BestWeights) and the multi-scale evaluation of train.metrics."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from neuralab import nn, optim
 from neuralab.data.arrays import ArrayLoader
 from neuralab.nn import functional as F
 from neuralab.nn.utils import clip_grad_norm_
-from neuralab.train import Trainer, TrainingDiverged
+from neuralab.train import Trainer, TrainingDiverged, callbacks
 from neuralab.train.callbacks import (
+    BestWeights,
     DivergenceStop,
     Evaluator,
     LambdaCallback,
@@ -211,3 +212,31 @@ def test_divergence_stop_validates_its_limits():
         DivergenceStop(factor=float("inf"))
     with pytest.raises(TrainingDiverged), np.errstate(all="ignore"):
         _sgd_run(1e30, DivergenceStop(factor=1e300))  # overflowing to inf: Trainer reports it
+
+
+def test_best_weights_keeps_the_epoch_of_lowest_validation_error():
+    x, y = blobs()
+    xv, yv = blobs(seed=2)
+    best = BestWeights(xv, yv, batch_size=40)
+    trainer = _trainer([best])
+    trainer.fit(ArrayLoader(x, y, 16, seed=0), epochs=6)
+    assert [r["epoch"] for r in best.history] == list(range(1, 7))
+    keys = [(r["err1"], r["loss"]) for r in best.history]
+    assert best.best_epoch == 1 + keys.index(min(keys))
+    # The kept weights are a copy: the model trained on, and reloading them gives that epoch's
+    # validation error and loss.
+    chosen = best.history[best.best_epoch - 1]
+    trainer.model.load_state_dict(best.best_state)
+    again = evaluate(trainer.model, xv, yv, batch_size=40, topk=(1,))
+    assert again["err1"] == chosen["err1"] and again["loss"] == pytest.approx(chosen["loss"])
+
+
+def test_best_weights_breaks_ties_on_the_validation_loss(monkeypatch):
+    # Validation results given in advance, to test the choice alone.
+    results = [{"loss": 0.5, "acc1": 0.9, "err1": 0.1}, {"loss": 0.4, "acc1": 0.9, "err1": 0.1},
+               {"loss": 0.3, "acc1": 0.8, "err1": 0.2}]
+    monkeypatch.setattr(callbacks, "evaluate", lambda *args, **kwargs: results.pop(0))
+    best, trainer = BestWeights(None, None), _trainer([])
+    for epoch in (1, 2, 3):
+        best.on_epoch_end(trainer, epoch, {})
+    assert best.best_epoch == 2  # epoch 1's error with a lower loss; epoch 3 has more error
