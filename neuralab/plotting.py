@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["colors", "moving_average", "plot_smoothed", "subplots", "tidy_figure"]
+__all__ = ["colors", "moving_average", "plot_smoothed", "show_images", "subplots", "tidy_figure"]
 
 
 def subplots(*args: Any, **kwargs: Any) -> Any:
@@ -42,6 +42,35 @@ def plot_smoothed(ax: Any, values: Any, window: int | None = None, x0: int = 0,
     window = max(1, len(values) // 15 if window is None else int(window))
     ax.plot(range(x0, x0 + len(values)), moving_average(values, window), **style)
     return window
+
+
+def show_images(axes: Any, images: Any, titles: Any = (), symmetric: bool = False,
+                fontsize: int = 8, **imshow: Any) -> None:
+    """Draw one image per axes, in order, without ticks or frames: filters, feature maps,
+    examples of a data set.
+
+    Args:
+        axes: the axes, in order (a grid's ``axes.ravel()``); those without an image are blanked.
+        images: 2-D arrays (grey or one channel, drawn with ``cmap``) or (H, W, 3) colour images;
+            None leaves its axes blank.
+        titles: one title per image (fewer: the rest untitled).
+        symmetric: draw each image on its own scale symmetric about 0, from −max|v| to max|v|
+            (filters and weights, whose sign matters: with ``cmap="gray"`` zero is mid-grey),
+            without smoothing between pixels.
+        fontsize: the titles' font size.
+        **imshow: passed to ``Axes.imshow`` (``cmap``...).
+    """
+    images, titles = list(images), list(titles)
+    for k, ax in enumerate(axes):
+        ax.set_axis_off()
+        if k >= len(images) or images[k] is None:
+            continue
+        if symmetric:
+            m = float(abs(images[k]).max()) or 1.0
+            imshow = {**imshow, "vmin": -m, "vmax": m, "interpolation": "nearest"}
+        ax.imshow(images[k], **imshow)
+        if k < len(titles):
+            ax.set_title(titles[k], fontsize=fontsize)
 
 
 def tidy_figure(fig: Any) -> None:

@@ -1,11 +1,12 @@
-"""The figure helpers every experiment shares: the trailing moving average and its plot."""
+"""The figure helpers every experiment shares: the trailing moving average and its plot, image
+grids, the finishing touches."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from neuralab.plotting import moving_average, plot_smoothed, subplots, tidy_figure
+from neuralab.plotting import moving_average, plot_smoothed, show_images, subplots, tidy_figure
 
 
 def test_moving_average_is_trailing_and_starts_with_what_exists():
@@ -40,3 +41,23 @@ def test_tidy_figure_widens_plots_but_not_image_grids():
         ax.axis("off")
     tidy_figure(grid)
     assert grid.get_size_inches()[0] == pytest.approx(6)  # images keep the size they were given
+
+
+def test_show_images_draws_in_order_and_blanks_the_rest():
+    pytest.importorskip("matplotlib")
+    fig, axes = subplots(2, 3)
+    weights = [np.array([[1.0, -2.0], [0.5, 0.0]]), None, np.zeros((3, 3))]
+    show_images(axes.ravel(), weights, ["a", "b", "c"], symmetric=True, cmap="gray")
+    cells = axes.ravel()
+    assert [len(ax.get_images()) for ax in cells] == [1, 0, 1, 0, 0, 0]
+    assert not any(ax.axison for ax in cells)
+    first = cells[0].get_images()[0]
+    assert first.get_clim() == (-2.0, 2.0)  # symmetric about 0: zero is mid-grey
+    assert cells[2].get_images()[0].get_clim() == (-1.0, 1.0)  # all zero: a unit scale
+    assert first.get_interpolation() == "nearest" and first.get_cmap().name == "gray"
+    assert [ax.get_title() for ax in cells[:3]] == ["a", "", "c"]
+    colour = np.random.default_rng(0).random((4, 4, 3))
+    fig, axes = subplots(1, 2)
+    show_images(axes, [colour])
+    np.testing.assert_array_equal(axes[0].get_images()[0].get_array(), colour)
+    assert axes[0].get_title() == ""

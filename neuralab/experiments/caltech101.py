@@ -1,32 +1,21 @@
 """Lecture 12: training a convolutional network on Caltech-101 with scale jittering.
 
-Caltech-101 (Fei-Fei, Fergus & Perona, 2004) has 101 object categories with 31 to 800 images each,
-of varying size, most objects centred. The usual protocol trains on 30 images per class and tests
-on the rest, reporting the mean top-1 accuracy; with so few images per class, augmentation matters.
-Here training uses VGG's scale jittering (``neuralab.data.transforms.ScaleJitter``: rescale each
-image so its shorter side is a random S in [S_min, S_max], then take a random crop) plus
-horizontal flips, and testing uses whole images at a few scales with the softmax averaged.
+Caltech-101 (Fei-Fei, Fergus & Perona, 2004): 101 object categories of 31 to 800 images each, of
+varying size, most objects centred; the usual protocol trains on 30 images per class, tests on
+the rest and reports the mean top-1 accuracy. With so few images augmentation matters: training
+uses VGG's scale jittering (``ScaleJitter``: rescale each image so its shorter side is a random S
+in [S_min, S_max], then take a random crop) and flips; testing averages the softmax over whole
+images at a few scales. The full mode reads the real data where ``neuralab data`` finds it (the
+101 object classes, 30 training and at most 50 test images each); the quick mode generates a
+small synthetic stand-in with the same folder layout (coloured shapes on cluttered backgrounds,
+images of different sizes, some grey), so that the whole pipeline, decoding included, runs
+anywhere.
 
-The real data set is not shipped: the full mode reads it where ``neuralab data`` finds it
-(``data_root``, else ``$NEURALAB_DATA`` and the cache; the class-folder tree or its archive,
-e.g. the downscaled ``caltech101-160px.tar.gz``). The 101 object classes are used
-(``BACKGROUND_Google`` left out), 30 training images per class and at most 50 test images of
-each of the others. The quick mode generates a small synthetic stand-in with the same folder
-layout (coloured shapes on cluttered backgrounds, images of different sizes, some grey) so that
-the whole pipeline, decoding included, runs anywhere.
-
-The default network is the CIFAR ResNet-8 (75k parameters, three stages of one residual block)
-on 48x48 crops of images decoded at 56x56, 30 epochs with a cosine schedule: a from-scratch
-network sized to the 3,030 training images and to a CPU (VGG-style networks without residual
-connections stayed near chance here). Measured on the downscaled copy: ResNet-8 at 40 px reached
-26.7% top-1 / 46.0% top-5 in 15 epochs; this configuration (the full mode) 33.5% top-1 / 58.3%
-top-5 on 2,945 test images (softmax averaged over 48 and 56 px; 16.6% / 36.1% after 10 epochs,
-28.1% / 50.3% after 20), against chance 1.0% / 5.0%, in 7.5 minutes of one core. A larger network
-(``model=resnet20``) or larger images (``size``, ``crop``) cost proportionally more time.
-
-Runtime: quick mode about 10 s; full mode about 8 min of one core (measured: 6 min 53 s user +
-36 s system for decoding, 2,850 steps of 32 crops and the evaluations), so well under an hour
-on two cores.
+The default network, the CIFAR ResNet-8 (75k parameters) on 48x48 crops of images decoded at
+56x56, is sized to the 3,030 training images and a CPU (VGG-style networks without residual
+connections stayed near chance here). Measured on the downscaled copy ``caltech101-160px``: 33.5%
+top-1 / 58.3% top-5 on 2,945 test images after 30 epochs (16.6% / 36.1% after 10, 28.1% / 50.3%
+after 20), against chance 1.0% / 5.0%, in about 8 minutes of one core.
 """
 
 from __future__ import annotations
@@ -41,7 +30,7 @@ from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.toolkit import tail_mean, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
-from neuralab.plotting import plot_smoothed
+from neuralab.plotting import plot_smoothed, show_images
 from neuralab.train.datasets import caltech101_folder
 from neuralab.train.metrics import multiscale_evaluate
 
@@ -50,9 +39,8 @@ IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 def load(cfg: dict, seed: int) -> tuple[Any, Any, str]:
     """The training and test sets (decoded in memory), and where they came from."""
-    size = (int(cfg["size"]), int(cfg["size"]))
-    common = dict(train_per_class=cfg["train_per_class"], size=size, seed=seed,
-                  normalize=IMAGENET_NORM, cache=not cfg["synthetic"])
+    common = dict(train_per_class=cfg["train_per_class"], size=(cfg["size"], cfg["size"]),
+                  seed=seed, normalize=IMAGENET_NORM, cache=not cfg["synthetic"])
     with tempfile.TemporaryDirectory(prefix="neuralab-caltech-") as scratch:
         if cfg["synthetic"]:
             root = make_synthetic_caltech(scratch, cfg["synthetic_classes"],
@@ -102,12 +90,9 @@ def run(cfg: dict, ctx: Any) -> dict:
 
     shown = min(len(classes), 8)
     fig, axes = ctx.subplots(2, shown, figsize=(1.6 * shown, 3.6), squeeze=False)
-    for c in range(shown):
-        for r, row in enumerate(xp.flatnonzero(train.targets == c)[:2]):
-            axes[r, c].imshow(train.data[row])
-        axes[0, c].set_title(classes[c][:12], fontsize=8)
-    for ax in axes.ravel():
-        ax.set_axis_off()
+    for c in range(shown):  # two images of each class, one class a column
+        show_images(axes[:, c], train.data[xp.flatnonzero(train.targets == c)[:2]],
+                    [classes[c][:12]])
     ctx.figure("examples", fig, "Training images of the first classes (as decoded).")
     fig, ax = ctx.subplots(figsize=(7, 4))
     window = plot_smoothed(ax, out["losses"], label="training loss")

@@ -1,28 +1,25 @@
 """Lecture 9: generalization — capacity, data, regularization, early stopping, augmentation and
 ensembles.
 
-Two tasks:
+**A synthetic task with a known Bayes error** (``neuralab.data.datasets.TwoGaussians``): two
+Gaussian classes with a shared covariance Σ, whose Bayes-optimal rule is linear with the error
 
-**A synthetic task with a known Bayes error.** Two classes with equal priors, x | y=k ~ N(μ_k, Σ)
-in d dimensions with a shared covariance Σ. The Bayes-optimal rule is linear, and its error is
+    Bayes error = Φ(−Δ/2),   Δ² = (μ₁ − μ₀)ᵀ Σ⁻¹ (μ₁ − μ₀).
 
-    Bayes error = Φ(−Δ/2),   Δ² = (μ₁ − μ₀)ᵀ Σ⁻¹ (μ₁ − μ₀)
-
-(Δ is the Mahalanobis distance between the means, Φ the standard normal CDF). No classifier,
-however large, can have an expected test error below it; the measured test error can only dip
-below by sampling noise, about one standard error √(p(1 − p)/n_test). Sweeping the hidden units
-shows the lecture's picture: the training error keeps falling as capacity grows (the net fits the
-noise of the overlapping classes), while the test error stops falling and rises, so the
+No classifier, however large, has an expected test error below it; the measured test error dips
+below only by sampling noise, about one standard error √(p(1 − p)/n_test). Sweeping the hidden
+units shows the lecture's picture: the training error keeps falling as capacity grows (the net
+fits the noise of the overlapping classes), while the test error stops falling and rises, so the
 generalization gap (test − train) grows. Sweeping the training-set size shows both errors
 converging to the Bayes error from either side.
 
 **MNIST with few training images**, where an MLP overfits: L2 (weight decay) and L1 sweeps with
 histograms of the first-layer weights (L1 drives many weights to about zero, L2 shrinks them
-all), dropout, early stopping (the validation loss curve with the chosen epoch marked), data
-augmentation by random shifts of up to a few pixels, and an ensemble that averages the predicted
-probabilities of several nets trained from different initialisations. By convexity of −log, the
-ensemble's cross-entropy is never above its members' average, and its error is in practice at
-least as good as the average member's.
+all), dropout, early stopping (the validation curve with the chosen epoch marked), random shifts
+of up to a few pixels, and an ensemble averaging the predicted probabilities of several nets
+trained from different initialisations. By convexity of −log, the ensemble's cross-entropy is
+never above its members' average, and its error is in practice at least as good as the average
+member's.
 """
 
 from __future__ import annotations
@@ -33,58 +30,22 @@ from typing import Any
 from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader, dataset_arrays
-from neuralab.experiments.toolkit import load_mnist
+from neuralab.data.datasets import TwoGaussians
+from neuralab.data.transforms import RandomShift
+from neuralab.experiments.toolkit import load_mnist, mnist_source
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import cross_entropy
 from neuralab.nn.utils import l1_penalty
 from neuralab.optim import SGD, Adam
-from neuralab.train import Callback, Trainer, fit
+from neuralab.train import BestWeights, Trainer, fit
 from neuralab.train.metrics import evaluate
 
 
 # ------------------------------------------------------------------ the synthetic task
-def normal_cdf(z: float) -> float:
-    """Φ(z), the standard normal cumulative distribution function."""
-    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
-
-
-class GaussianTask:
-    """Two equal-covariance Gaussian classes with a chosen Mahalanobis distance Δ.
-
-    Σ = Q diag(λ) Qᵀ with a random rotation Q and eigenvalues λ spread over [0.5, 2]; the mean
-    difference points in a random direction, scaled so that √(δᵀΣ⁻¹δ) = Δ exactly.
-    """
-
-    def __init__(self, dim: int, delta: float, seed: int):
-        g = xp.random.default_rng(seed)
-        q, _ = xp.linalg.qr(g.standard_normal((dim, dim)))
-        eig = xp.linspace(0.5, 2.0, dim)
-        self.cov = (q * eig) @ q.T
-        self.chol = xp.linalg.cholesky(self.cov)
-        direction = g.standard_normal(dim)
-        maha = math.sqrt(float(direction @ xp.linalg.solve(self.cov, direction)))
-        diff = direction * (delta / maha)
-        self.mu = xp.stack([-diff / 2, diff / 2])  # (2, d)
-        self.dim = dim
-        self.delta = math.sqrt(float(diff @ xp.linalg.solve(self.cov, diff)))
-        self.bayes_error = normal_cdf(-self.delta / 2)
-        # The Bayes rule: w·x + b > 0 ⇔ class 1, with w = Σ⁻¹(μ₁ − μ₀), b = −w·(μ₀ + μ₁)/2.
-        self.w = xp.linalg.solve(self.cov, diff)
-        self.b = -float(self.w @ self.mu.sum(0)) / 2
-
-    def sample(self, n: int, g: Any) -> tuple[Any, Any]:
-        y = g.integers(0, 2, n)
-        x = self.mu[y] + g.standard_normal((n, self.dim)) @ self.chol.T
-        return x.astype(xp.float32), y.astype(xp.int64)
-
-    def bayes_predict(self, x: Any) -> Any:
-        return (x @ self.w + self.b > 0).astype(xp.int64)
-
-
 def fit_synthetic(x: Any, y: Any, hidden: tuple[int, ...], cfg: dict, seed: int) -> Any:
-    """A (d → hidden → 2) ReLU MLP trained through ``Trainer`` by full-batch Adam, long enough
-    to fit what it can (one epoch of ``synthetic_steps`` steps on the whole training set)."""
+    """A (d → hidden → 2) ReLU MLP trained by full-batch Adam, long enough to fit what it can
+    (one epoch of ``synthetic_steps`` steps on the whole training set)."""
     manual_seed(seed)
     model = create("mlp", in_features=x.shape[1], hidden=hidden, num_classes=2)
     fit(model, [(Tensor(x), Tensor(y))] * cfg["synthetic_steps"], epochs=1, progress=False,
@@ -97,24 +58,22 @@ def error_rate(model: Any, x: Any, y: Any) -> float:
 
 
 def synthetic_part(cfg: dict, ctx: Any) -> dict:
-    task = GaussianTask(cfg["dim"], cfg["delta"], ctx.seed)
+    task = TwoGaussians(cfg["dim"], cfg["delta"], ctx.seed)
     bayes, n_test = task.bayes_error, cfg["test_examples"]
     se = math.sqrt(bayes * (1 - bayes) / n_test)
+    hs, ns = cfg["hidden_sweep"], cfg["size_sweep"]
     # errors[sweep][setting] = [(train error, test error) for each data draw]
-    errors: dict[str, dict[int, list]] = {"capacity": {h: [] for h in cfg["hidden_sweep"]},
-                                          "train_size": {n: [] for n in cfg["size_sweep"]}}
+    errors: dict = {"capacity": {h: [] for h in hs}, "train_size": {n: [] for n in ns}}
     bayes_rule_errors = []
-    bar = ctx.progress(total=cfg["repeats"] * (len(errors["capacity"]) + len(errors["train_size"])),
-                       desc="synthetic")
+    bar = ctx.progress(total=cfg["repeats"] * (len(hs) + len(ns)), desc="synthetic")
     for rep in range(cfg["repeats"]):
         g = xp.random.default_rng([ctx.seed, rep])
         x_test, y_test = task.sample(n_test, g)
         bayes_rule_errors.append(float((task.bayes_predict(x_test) != y_test).mean()))
-        x_train, y_train = task.sample(cfg["train_examples"], g)
-        jobs = [("capacity", h, x_train, y_train, (h,) if h else ()) for h in cfg["hidden_sweep"]]
-        jobs += [("train_size", n, *task.sample(n, g), (cfg["size_hidden"],))
-                 for n in cfg["size_sweep"]]
-        for sweep, key, x, y, hidden in jobs:
+        train = task.sample(cfg["train_examples"], g)
+        jobs = [("capacity", h, train, (h,) if h else ()) for h in hs]
+        jobs += [("train_size", n, task.sample(n, g), (cfg["size_hidden"],)) for n in ns]
+        for sweep, key, (x, y), hidden in jobs:
             model = fit_synthetic(x, y, hidden, cfg, ctx.seed + rep)
             errors[sweep][key].append((error_rate(model, x, y), error_rate(model, x_test, y_test)))
             ctx.log(sweep, step=key, repeat=rep, train_error=errors[sweep][key][-1][0],
@@ -125,7 +84,6 @@ def synthetic_part(cfg: dict, ctx: Any) -> dict:
     (cap_train, cap_test), (size_train, size_test) = (
         [[float(xp.mean([e[i] for e in runs])) for runs in errors[sweep].values()]
          for i in (0, 1)] for sweep in ("capacity", "train_size"))
-    hs, ns = cfg["hidden_sweep"], cfg["size_sweep"]
 
     fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(12, 4.3))
     labels = ["linear" if h == 0 else str(h) for h in hs]
@@ -153,45 +111,13 @@ def synthetic_part(cfg: dict, ctx: Any) -> dict:
               caption=f"Synthetic task, {cfg['size_hidden']} hidden units")
     return {"bayes_error": bayes, "delta": task.delta, "test_standard_error": se,
             "bayes_rule_test_error": float(xp.mean(bayes_rule_errors)),
-            "min_synthetic_test_error": min(test for runs in (*errors["capacity"].values(),
-                                                              *errors["train_size"].values())
-                                            for _, test in runs),
+            "min_synthetic_test_error": min(test for sweep in errors.values()
+                                            for runs in sweep.values() for _, test in runs),
             "capacity_train_error": cap_train, "capacity_test_error": cap_test,
             "size_train_error": size_train, "size_test_error": size_test}
 
 
 # ------------------------------------------------------------------ MNIST
-def random_shift(x: Any, max_shift: int, g: Any) -> Any:
-    """Shift each image (N, 1, H, W) by its own random offset in [−s, s]² pixels, filling the
-    uncovered border with the background value (one fancy-indexing gather, no loop)."""
-    if max_shift <= 0:
-        return x
-    n, _, h, w = x.shape
-    s = max_shift
-    padded = xp.pad(x[:, 0], ((0, 0), (s, s), (s, s)), constant_values=float(x.min()))
-    dy, dx = g.integers(0, 2 * s + 1, size=(2, n))
-    rows = dy[:, None] + xp.arange(h)  # (N, H)
-    cols = dx[:, None] + xp.arange(w)  # (N, W)
-    out = padded[xp.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, H, W)
-    return out[:, None]
-
-
-class BestOnValidation(Callback):
-    """After every epoch: the validation loss and error, and the weights of the epoch with the
-    lowest validation error (ties: lower loss), which early stopping returns to."""
-
-    def __init__(self, val: tuple):
-        self.val, self.curve = val, []
-        self.key, self.epoch, self.state = (math.inf, math.inf), 0, None
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict) -> None:
-        val = evaluate(trainer.model, *self.val, batch_size=1000, topk=(1,))
-        self.curve.append((epoch, val["loss"], val["err1"]))
-        if (val["err1"], val["loss"]) < self.key:
-            self.key, self.epoch = (val["err1"], val["loss"]), epoch
-            self.state = trainer.model.state_dict()
-
-
 def fit_mnist(cfg: dict, data: dict, label: str, seed: int, hidden: tuple[int, ...] = (),
               weight_decay: float = 0.0, l1: float = 0.0, dropout: float = 0.0,
               shift: int = 0) -> dict:
@@ -205,19 +131,19 @@ def fit_mnist(cfg: dict, data: dict, label: str, seed: int, hidden: tuple[int, .
     manual_seed(seed)
     model = create("mlp", hidden=hidden or tuple(cfg["mnist_hidden"]), dropout=dropout)
     weights = [p for p in model.parameters() if p.ndim >= 2]
+    x, y = data["train"]
     g = xp.random.default_rng(seed)  # the batch order and the shifts
-    loader = ArrayLoader(*data["train"], cfg["batch_size"], seed, generator=g,
-                         augment=lambda xb: random_shift(xb, shift, g))
-    best = BestOnValidation(data["val"])
+    shifts = RandomShift(shift, fill=float(x.min()), generator=g)  # fill: the background
+    best = BestWeights(*data["val"], batch_size=1000)
     Trainer(model, SGD(model.parameters(), lr=cfg["mnist_lr"], momentum=0.9,
                        weight_decay=weight_decay),
-            loss_fn=lambda z, y: cross_entropy(z, y) + (l1_penalty(weights, l1) if l1 else 0.0),
+            loss_fn=lambda z, t: cross_entropy(z, t) + (l1_penalty(weights, l1) if l1 else 0.0),
             progress=False, log=None, topk=(1,), callbacks=[best]).fit(
-        loader, epochs=cfg["mnist_epochs"])
+        ArrayLoader(x, y, cfg["batch_size"], generator=g, augment=shifts),
+        epochs=cfg["mnist_epochs"])
     test = evaluate(model, *data["test"], batch_size=1000, topk=(1,), probs=True)
-    return {"label": label, "curve": best.curve, "best_epoch": best.epoch,
-            "best_state": best.state, "test_error": 1 - test["acc1"], "test_loss": test["loss"],
-            "train_error": 1 - evaluate(model, *data["train"], batch_size=1000, topk=(1,))["acc1"],
+    return {"label": label, "best": best, "test_error": test["err1"], "test_loss": test["loss"],
+            "train_error": evaluate(model, x, y, batch_size=1000, topk=(1,))["err1"],
             "probs": test["probs"], "first_weights": weights[0].array.ravel().copy()}
 
 
@@ -253,12 +179,12 @@ def mnist_part(cfg: dict, ctx: Any) -> dict:
     ensemble_error = float((probs.argmax(1) != y_test).mean())
     # Early stopping: the baseline's weights at the epoch of lowest validation error.
     stopped = create("mlp", hidden=tuple(cfg["mnist_hidden"]))
-    stopped.load_state_dict(base["best_state"])
+    stopped.load_state_dict(base["best"].best_state)
     early = evaluate(stopped, *data["test"], batch_size=1000, topk=(1,))
 
-    rows = [[r["label"], r["train_error"], r["test_error"]] for r in widths + [base] + l2 + l1
-            + others]
-    rows += [[f"early stopping (epoch {base['best_epoch']})", None, 1 - early["acc1"]],
+    rows = [[r["label"], r["train_error"], r["test_error"]]
+            for r in widths + [base] + l2 + l1 + others]
+    rows += [[f"early stopping (epoch {base['best'].best_epoch})", None, early["err1"]],
              [f"ensemble of {len(members)}", None, ensemble_error]]
     ctx.table("mnist", ["model", "training error", "test error"], rows,
               caption=f"MLP on {n} MNIST training images, SGD momentum 0.9 lr {cfg['mnist_lr']}, "
@@ -274,7 +200,7 @@ def mnist_part(cfg: dict, ctx: Any) -> dict:
             "near_zero_fraction_none": near_zero(base),
             "near_zero_fraction_l2": near_zero(l2[-1]) if l2 else None,
             "near_zero_fraction_l1": near_zero(l1[-1]) if l1 else None,
-            "early_stop_epoch": base["best_epoch"], "early_stop_test_error": 1 - early["acc1"],
+            "early_stop_epoch": base["best"].best_epoch, "early_stop_test_error": early["err1"],
             "early_stop_test_loss": early["loss"], "final_test_loss": base["test_loss"],
             "ensemble_test_error": ensemble_error,
             "ensemble_test_loss": float(-xp.log(xp.maximum(
@@ -298,24 +224,23 @@ def figures_mnist(ctx: Any, cfg: dict, base: dict, widths: list, penalties: list
     fig, axes = ctx.subplots(1, 3, figsize=(13, 3.6), sharey=True)
     span = max(float(xp.abs(r["first_weights"]).max()) for r in penalties)
     for ax, r in zip(axes, penalties):
-        w = r["first_weights"]
-        frac = float((xp.abs(w) < cfg["zero_threshold"]).mean())
-        ax.hist(w, bins=xp.linspace(-span, span, 81), log=True)
-        title = "no penalty" if r is base else r["label"]
+        frac = float((xp.abs(r["first_weights"]) < cfg["zero_threshold"]).mean())
+        ax.hist(r["first_weights"], bins=xp.linspace(-span, span, 81), log=True)
+        name = "no penalty" if r is base else r["label"]
         ax.set(xlabel="first-layer weight",
-               title=f"{title}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
+               title=f"{name}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
     ctx.figure("weight_histograms", fig, "Histograms (log counts) of the first layer's weights "
                "after training: L2 shrinks all weights, L1 drives most of them to about zero.")
 
     fig, (ax1, ax2) = ctx.subplots(1, 2, figsize=(13, 4.2))
-    epochs, val_loss, val_err = zip(*base["curve"])
-    ax1.plot(epochs, [100 * e for e in val_err], "o-", ms=3, label="validation error")
-    ax1.axvline(base["best_epoch"], color="r", ls="--",
-                label=f"early stopping: epoch {base['best_epoch']}")
+    curve, best_epoch = base["best"].history, base["best"].best_epoch
+    epochs = [r["epoch"] for r in curve]
+    ax1.plot(epochs, [100 * r["err1"] for r in curve], "o-", ms=3, label="validation error")
+    ax1.axvline(best_epoch, color="r", ls="--", label=f"early stopping: epoch {best_epoch}")
     ax1.set(xlabel="epoch", ylabel="validation error (%)",
             title="Early stopping on the validation error")
     ax1b = ax1.twinx()
-    ax1b.plot(epochs, val_loss, color="gray", alpha=0.6)
+    ax1b.plot(epochs, [r["loss"] for r in curve], color="gray", alpha=0.6)
     ax1b.set_ylabel("validation cross-entropy", color="gray")
     ax1.legend(loc="upper center")
     # Every regularizer's test error side by side (the width sweep is in its own figure).
@@ -342,12 +267,11 @@ def run(cfg: dict, ctx: Any) -> dict:
              f"scored {results['bayes_rule_test_error']:.2%} on the test points, and the best "
              f"trained network {results['min_synthetic_test_error']:.2%} (standard error "
              f"{results['test_standard_error']:.2%}).")
-    ctx.note(("MNIST: the shipped subset was used." if results["mnist_is_subset"] else
-              "MNIST: images drawn from the full training set were used.")
-             + f" Early stopping chose epoch {results['early_stop_epoch']} of "
-               f"{cfg['mnist_epochs']}: test loss {results['early_stop_test_loss']:.3f} against "
-               f"{results['final_test_loss']:.3f} at the last epoch; test error "
-               f"{results['early_stop_test_error']:.2%} against {results['base_test_error']:.2%}.")
+    ctx.note(f"{mnist_source(results['mnist_is_subset'])} Early stopping chose epoch "
+             f"{results['early_stop_epoch']} of {cfg['mnist_epochs']}: test loss "
+             f"{results['early_stop_test_loss']:.3f} against {results['final_test_loss']:.3f} "
+             f"at the last epoch; test error {results['early_stop_test_error']:.2%} against "
+             f"{results['base_test_error']:.2%}.")
     widths, errors = cfg["mnist_hidden_sweep"], results["mnist_capacity_test_error"]
     if widths and errors[-1] <= min(errors):
         ctx.note(f"On MNIST the widest net ({widths[-1]} hidden units) had the lowest test "

@@ -23,13 +23,13 @@ import math
 from typing import Any
 
 from neuralab.backend import manual_seed, xp
-from neuralab.data.arrays import ArrayLoader, dataset_arrays
-from neuralab.experiments.toolkit import load_mnist
+from neuralab.data.arrays import ArrayLoader
+from neuralab.experiments.toolkit import mnist_arrays, mnist_source
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 from neuralab.plotting import moving_average
-from neuralab.train import Callback, Trainer, TrainingDiverged
+from neuralab.train import StepEvaluator, StepLimit, StepRecorder, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
 # Display name -> (optimizer class, fixed keyword arguments), in the lecture's order.
@@ -38,46 +38,38 @@ OPTIMIZERS = {"SGD": (SGD, {}), "momentum": (SGD, {"momentum": 0.9}),
               "RMSprop": (RMSprop, {}), "Adam": (Adam, {})}
 
 
-class LossAndTest(Callback):
-    """Every step's training loss; the test loss and accuracy every ``eval_every`` steps and
-    at the end of training after ``steps`` steps."""
-
-    def __init__(self, name: str, cfg: dict, test: tuple, ctx: Any):
-        self.name, self.cfg, self.test, self.ctx = name, cfg, test, ctx
-        self.losses: list[float] = []
-        self.evals: list[tuple[int, float]] = []  # (step, test accuracy)
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.losses.append(loss)
-        self.ctx.log("train", step=step, optimizer=self.name, loss=loss)
-        trainer.should_stop = step + 1 >= self.cfg["steps"]
-        if (step + 1) % self.cfg["eval_every"] == 0 or trainer.should_stop:
-            test = evaluate(trainer.model, *self.test, batch_size=1000, topk=(1,))
-            self.evals.append((step + 1, test["acc1"]))
-            self.ctx.log("test", step=step + 1, optimizer=self.name, loss=test["loss"],
-                         accuracy=test["acc1"])
-
-
 def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
-    """``cfg['steps']`` mini-batch steps of optimizer ``name`` through ``Trainer``; the same
-    initial weights and the same mini-batches for every optimizer."""
+    """``cfg['steps']`` mini-batch steps of optimizer ``name`` through ``Trainer``, the test
+    accuracy every ``eval_every`` steps; the same initial weights and the same mini-batches for
+    every optimizer."""
     manual_seed(ctx.seed)
     model = create("mlp", hidden=tuple(cfg["hidden"]))
-    loader = ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed)
-    record = LossAndTest(name, cfg, data["test"], ctx)
     optimizer, options = OPTIMIZERS[name]
-    trainer = Trainer(model, optimizer(model.parameters(), lr=lr, **options),
-                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[record])
+
+    def test_accuracy() -> float:  # logged beside the test loss, at the number of steps done
+        test = evaluate(model, *data["test"], batch_size=1000, topk=(1,))
+        ctx.log("test", step=trainer.global_step + 1, optimizer=name, loss=test["loss"],
+                accuracy=test["acc1"])
+        return test["acc1"]
+
+    steps = StepRecorder(lambda step, loss, error: ctx.log("train", step=step, optimizer=name,
+                                                           loss=loss), every=1)
+    tests = StepEvaluator(test_accuracy, cfg["eval_every"], last_step=cfg["steps"],
+                          at_start=False)
+    loader = ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed)
+    trainer = Trainer(model, optimizer(model.parameters(), lr=lr, **options), log=None,
+                      progress=ctx.show_progress, topk=(1,),
+                      callbacks=[steps, tests, StepLimit(cfg["steps"])])
     try:
         trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:
-        record.losses.append(math.inf)  # the step whose loss was no longer finite
-    smoothed = moving_average(record.losses, cfg["smooth"])
-    return {"name": name, "lr": lr, "smoothed": smoothed, "evals": record.evals,
-            "initial_loss": float(xp.mean(record.losses[:cfg["smooth"]])),
-            "final_loss": smoothed[-1], "test_accuracy": record.evals[-1][1] if record.evals
-            else 0.0, "diverged": not all(map(math.isfinite, record.losses))}
+        steps.losses.append(math.inf)  # the step whose loss was no longer finite
+    smoothed = moving_average(steps.losses, cfg["smooth"])
+    return {"name": name, "lr": lr, "smoothed": smoothed, "evals": tests.history,
+            "initial_loss": float(xp.mean(steps.losses[:cfg["smooth"]])),
+            "final_loss": smoothed[-1],
+            "test_accuracy": tests.history[-1][1] if tests.history else 0.0,
+            "diverged": not all(map(math.isfinite, steps.losses))}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -89,15 +81,13 @@ def run(cfg: dict, ctx: Any) -> dict:
     if len(lrs) != len(names):
         raise ValueError(f"optimizers-mnist: lrs must give one learning rate per optimizer "
                          f"({len(names)}: {names}), got {len(lrs)}: {lrs}")
-    train, test, is_subset = load_mnist(cfg, "optimizers-mnist")
-    data = {"train": dataset_arrays(train, slice(cfg["train_examples"] or None)),
-            "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}
+    data, is_subset = mnist_arrays(cfg, "optimizers-mnist")
     runs = [train_one(name, lr, cfg, data, ctx) for name, lr in zip(names, lrs)]
 
     fig, (ax_loss, ax_acc) = ctx.subplots(1, 2, figsize=(12, 4.5))
     for r in runs:
         ax_loss.plot(r["smoothed"], label=f"{r['name']} (lr {r['lr']:g})")
-        ax_acc.plot(*zip(*[(s, 100 * a) for s, a in r["evals"]]), marker="o", ms=3)
+        ax_acc.plot(*zip(*[(step, 100 * acc) for step, acc in r["evals"]]), marker="o", ms=3)
     ax_loss.set(yscale="log", xlabel="iteration", title="Training loss",
                 ylabel=f"training loss (moving average of {cfg['smooth']})")
     ax_acc.set(xlabel="iteration", ylabel="test accuracy (%)",
@@ -113,12 +103,10 @@ def run(cfg: dict, ctx: Any) -> dict:
               caption=f"MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, {cfg['steps']} "
                       f"iterations; final training loss = moving average of the last "
                       f"{cfg['smooth']} mini-batch losses")
-    ctx.note(("The shipped 5,000-image MNIST subset was used." if is_subset else
-              "The full MNIST training set was used.")
-             + " Momentum's effective step along a consistent gradient is lr/(1 − 0.9) = 10 × "
-               "lr, which is why it outpaces SGD at the same lr; the adaptive methods divide "
-               "each step by a running gradient scale, so their good learning rates are ~100× "
-               "smaller.")
+    ctx.note(f"{mnist_source(is_subset)} Momentum's effective step along a consistent gradient "
+             "is lr/(1 − 0.9) = 10 × lr, which is why it outpaces SGD at the same lr; the "
+             "adaptive methods divide each step by a running gradient scale, so their good "
+             "learning rates are ~100× smaller.")
     return {"data_is_subset": is_subset, "steps": cfg["steps"],
             "train_examples": len(data["train"][0]),
             **{f"{r['name']}_{k}": r[k] for r in runs for k in keys}}
@@ -127,12 +115,12 @@ def run(cfg: dict, ctx: Any) -> dict:
 def verdict(results: dict, cfg: dict) -> Verdict:
     """Every optimizer at least halves its initial loss without diverging; momentum's and
     Adam's final training losses below plain SGD's."""
-    names = [n for n in OPTIMIZERS if f"{n}_final_loss" in results]
-    final = {n: float(results[f"{n}_final_loss"]) for n in names}
-    checks = [Comparison(f"{n} final loss", final[n] if not results[f"{n}_diverged"]
-                         else math.inf, "<", "half its initial loss",
+    final = {n: float(results[f"{n}_final_loss"]) for n in OPTIMIZERS
+             if f"{n}_final_loss" in results}
+    checks = [Comparison(f"{n} final loss", math.inf if results[f"{n}_diverged"] else loss,
+                         "<", "half its initial loss",
                          0.5 * float(results[f"{n}_initial_loss"]), bound=True)
-              for n in names]
+              for n, loss in final.items()]
     checks += [Comparison(f"{n}'s final loss", final[n], "<", "SGD's", final["SGD"])
                for n in ("momentum", "Adam") if n in final and "SGD" in final]
     untested = "" if {"SGD", "momentum", "Adam"} <= set(final) else \

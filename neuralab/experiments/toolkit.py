@@ -1,7 +1,8 @@
 """What several experiments share and the library has no reason to hold.
 
-* ``load_mnist`` / ``prepare_cifar``: an experiment's configuration keys (``data``,
-  ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays;
+* ``load_mnist`` / ``mnist_arrays`` / ``prepare_cifar``: an experiment's configuration keys
+  (``data``, ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays,
+  and ``mnist_source``, the report's sentence saying which MNIST was used;
 * ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
   the test error at chosen epochs, returned as the curves the experiments plot;
 * ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
@@ -29,7 +30,8 @@ from neuralab.train.callbacks import Evaluator, StepRecorder
 from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer
 
-__all__ = ["load_mnist", "log_curve", "prepare_cifar", "tail_mean", "train_classifier"]
+__all__ = ["load_mnist", "log_curve", "mnist_arrays", "mnist_source", "prepare_cifar",
+           "tail_mean", "train_classifier"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -45,6 +47,24 @@ def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
     options = {"root": cfg["data_root"] or None, "subset": subset, "download": cfg["download"]}
     train, test = MNIST(train=True, **options), MNIST(train=False, **options)
     return train, test, bool(train.is_subset)
+
+
+def mnist_arrays(cfg: dict, who: str) -> tuple[dict, bool]:
+    """``load_mnist``'s sets as arrays: the first ``cfg['train_examples']`` training and
+    ``cfg['eval_examples']`` test images (0: all).
+
+    Returns:
+        (``{"train": (x, y), "test": (x, y)}``, is_subset).
+    """
+    train, test, is_subset = load_mnist(cfg, who)
+    return {"train": dataset_arrays(train, slice(cfg["train_examples"] or None)),
+            "test": dataset_arrays(test, slice(cfg["eval_examples"] or None))}, is_subset
+
+
+def mnist_source(is_subset: bool) -> str:
+    """The report's sentence saying which MNIST training set was used."""
+    return ("The shipped 5,000-image MNIST subset was used." if is_subset else
+            "The full MNIST training set was used.")
 
 
 def _cifar_splits(root: str | None) -> Any:

@@ -3,9 +3,6 @@ directory, checking the outcomes the lectures predict; plus unit checks of their
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
 
 from neuralab import experiments as base
@@ -58,38 +55,6 @@ def test_optimizers_mnist_rejects_bad_config(tmp_path):
 
 
 # ------------------------------------------------------------------ generalization (L9)
-def test_gaussian_task_bayes_error_is_analytic():
-    from neuralab.experiments.generalization import GaussianTask, normal_cdf
-
-    task = GaussianTask(dim=5, delta=2.0, seed=3)
-    assert task.delta == pytest.approx(2.0, rel=1e-10)
-    assert task.bayes_error == pytest.approx(0.15865525393145707, rel=1e-12)  # Φ(−1)
-    assert normal_cdf(0.0) == 0.5
-    # The Bayes rule's empirical error on many samples matches Φ(−Δ/2) within sampling noise.
-    x, y = task.sample(200_000, np.random.default_rng(0))
-    err = float((task.bayes_predict(x) != y).mean())
-    se = math.sqrt(task.bayes_error * (1 - task.bayes_error) / len(y))
-    assert abs(err - task.bayes_error) < 4 * se
-    # ... and any other linear rule (here: ignoring the covariance) does worse.
-    diff = task.mu[1] - task.mu[0]
-    naive = ((x - task.mu.mean(0)) @ diff > 0).astype(np.int64)
-    assert float((naive != y).mean()) > err
-
-
-def test_random_shift_moves_digits_within_bounds():
-    from neuralab.experiments.generalization import random_shift
-
-    x = np.zeros((64, 1, 28, 28), np.float32)
-    x[:, 0, 13, 13] = 1.0  # one bright pixel in the middle
-    out = random_shift(x, 2, np.random.default_rng(0))
-    assert out.shape == x.shape
-    assert np.all(out.reshape(64, -1).sum(1) == 1.0)  # nothing lost within ±2 px
-    rows, cols = np.nonzero(out[:, 0].max(axis=2))[1], np.nonzero(out[:, 0].max(axis=1))[1]
-    assert rows.min() >= 11 and rows.max() <= 15 and cols.min() >= 11 and cols.max() <= 15
-    assert len(set(zip(rows.tolist(), cols.tolist()))) > 10  # different shifts per image
-    assert random_shift(x, 0, np.random.default_rng(0)) is x
-
-
 def test_generalization(tmp_path):
     out, r, saved = _run("generalization", tmp_path)
     for fig in ("synthetic", "weight_histograms", "regularization", "mnist_capacity"):
