@@ -16,15 +16,13 @@ LSTM's memory cell carries its error back as c̄_{t−1} = c̄_t ⊙ f_t, a prod
 no weight matrix and no squashing derivative, which can stay close to 1 for many steps.
 
 The experiment trains both on sequences of several lengths and plots ‖∂L/∂h_t‖ against t, the
-gradient of the loss with respect to every hidden state, at initialization and after training.
-The per-step states are hidden inside the sequence-level op, so the diagnostic runs the same
-weights one cell at a time and keeps each h_t's gradient with ``Tensor.retain_grad``.
+gradient of the loss with respect to every hidden state (``diagnostics.hidden_gradient_norms``),
+at initialization and after training.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
@@ -35,7 +33,7 @@ from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
 from neuralab.optim import Adam
-from neuralab.train import Callback, Trainer
+from neuralab.train import LossRecorder, StepEvaluator, Trainer
 
 COLORS = {"rnn": "#c44e52", "lstm": "#4c72b0"}
 
@@ -45,37 +43,6 @@ def held_out_mse(model: Any, x: Any, y: Any) -> float:
         return float(mse_loss(model(Tensor(x)), Tensor(y)).item())
 
 
-def fresh_batches(steps: int, batch_size: int, T: int, generator: Any) -> Iterator:  # noqa: N803
-    """``steps`` new mini-batches ``(Tensor x, Tensor y)`` of the adding problem."""
-    for _ in range(steps):
-        yield tuple(map(Tensor, adding_problem(batch_size, T, generator)))
-
-
-class HeldOutCurve(Callback):
-    """The loss and the gradient norm before clipping every ``log_every`` steps; the held-out
-    MSE every ``eval_every`` steps and at the end."""
-
-    def __init__(self, cfg: dict, label: dict, held_out: tuple, ctx: Any, model: Any):
-        self.cfg, self.label, self.held_out, self.ctx = cfg, label, held_out, ctx
-        self.curve = [(0, held_out_mse(model, *held_out))]  # step 0: the untrained model
-        self.grad_norm = 0.0
-
-    def on_after_backward(self, trainer: Any, step: int) -> None:
-        if (step + 1) % self.cfg["log_every"] == 0:
-            self.grad_norm = math.sqrt(sum(float((p.grad.array.astype(xp.float64) ** 2).sum())
-                                           for p in trainer.model.parameters()
-                                           if p.grad is not None))
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        step += 1
-        if step % self.cfg["log_every"] == 0:
-            self.ctx.log("train", step=step, **self.label, loss=loss, grad_norm=self.grad_norm)
-        if step % self.cfg["eval_every"] == 0 or step == self.cfg["steps"]:
-            self.curve.append((step, held_out_mse(trainer.model, *self.held_out)))
-            self.ctx.log("eval", step=step, **self.label, mse=self.curve[-1][1])
-
-
 def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict:  # noqa: N803
     """Train one model on the adding problem of length T (Adam, gradient norm clipped); its
     held-out curve and ‖∂L/∂h_t‖ before and after training."""
@@ -83,30 +50,33 @@ def train_one(cfg: dict, kind: str, T: int, ctx: Any, held_out: tuple) -> dict: 
     model = create("sequence_regressor", kind=kind, hidden=cfg["hidden"])
     probe = adding_problem(cfg["grad_examples"], T, xp.random.default_rng(ctx.seed))
     norms = {"init": hidden_gradient_norms(model, *probe)[0]}
-    record = HeldOutCurve(cfg, {"model": kind, "T": T}, held_out, ctx, model)
-    # The same batches for both models: a generator seeded by the length alone.
-    batches = fresh_batches(cfg["steps"], cfg["batch_size"], T,
-                            xp.random.default_rng(ctx.seed + T))
+    label = {"model": kind, "T": T}
+    losses = LossRecorder(lambda step, **v: ctx.log("train", step=step, **label, **v),
+                          every=cfg["log_every"], grad_norm=True)
+    curve = StepEvaluator(lambda: held_out_mse(model, *held_out), cfg["eval_every"], cfg["steps"],
+                          log=lambda step, mse: ctx.log("eval", step=step, **label, mse=mse))
+    generator = xp.random.default_rng(ctx.seed + T)  # fresh batches, the same for both models
+    batches = (tuple(map(Tensor, adding_problem(cfg["batch_size"], T, generator)))
+               for _ in range(cfg["steps"]))
     Trainer(model, Adam(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
             grad_clip=cfg["clip"], progress=ctx.show_progress, log=None,
-            callbacks=[record]).fit(batches, epochs=1)
+            callbacks=[losses, curve]).fit(batches, epochs=1)
     norms["trained"] = hidden_gradient_norms(model, *probe)[0]
     for when, values in norms.items():
         ctx.log("hidden_grads", model=kind, T=T, when=when, norms=values)
     # ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: how much of the gradient reaches the first step.
     decay = {when: v[0] / v[-1] if v[-1] > 0 else math.nan for when, v in norms.items()}
-    return {"curve": record.curve, "norms": norms, "final_mse": record.curve[-1][1],
-            "best_mse": min(m for _, m in record.curve), "grad_decay_init": decay["init"],
+    return {"curve": curve.history, "norms": norms, "final_mse": curve.history[-1][1],
+            "best_mse": min(m for _, m in curve.history), "grad_decay_init": decay["init"],
             "grad_decay_trained": decay["trained"]}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    lengths = [int(T) for T in cfg["lengths"]]
+    lengths, kinds = [int(T) for T in cfg["lengths"]], cfg["models"]
     runs = {}
     for T in lengths:
         held_out = adding_problem(cfg["eval_examples"], T, xp.random.default_rng(10_000 + T))
-        for kind in cfg["models"]:
-            runs[kind, T] = train_one(cfg, kind, T, ctx, held_out)
+        runs.update({(kind, T): train_one(cfg, kind, T, ctx, held_out) for kind in kinds})
     keys = ("final_mse", "best_mse", "grad_decay_init", "grad_decay_trained")
     ctx.table("mse", ["model", "T", "final held-out MSE", "best held-out MSE",
                       "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init", "same after training"],
@@ -118,7 +88,7 @@ def run(cfg: dict, ctx: Any) -> dict:
 
     fig, axes = ctx.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.7), squeeze=False)
     for ax, T in zip(axes[0], lengths):
-        for kind in cfg["models"]:
+        for kind in kinds:
             ax.plot(*zip(*runs[kind, T]["curve"]), color=COLORS[kind], label=kind.upper())
         ax.axhline(TRIVIAL_MSE, color="gray", ls="--", lw=1, label="predict the mean")
         ax.set(yscale="log", xlabel="training step", ylabel="held-out MSE",
@@ -127,11 +97,10 @@ def run(cfg: dict, ctx: Any) -> dict:
                "is the MSE of always predicting 1.")
     fig, axes = ctx.subplots(1, len(lengths), figsize=(4.6 * len(lengths), 3.7), squeeze=False)
     for ax, T in zip(axes[0], lengths):
-        for kind in cfg["models"]:
+        for kind in kinds:
             for when, style in (("init", ":"), ("trained", "-")):
-                values = runs[kind, T]["norms"][when]
-                ax.plot(range(1, T + 1), [max(v, 1e-45) for v in values], style,
-                        color=COLORS[kind], label=f"{kind.upper()} {when}")
+                ax.plot(range(1, T + 1), [max(v, 1e-45) for v in runs[kind, T]["norms"][when]],
+                        style, color=COLORS[kind], label=f"{kind.upper()} {when}")
         ax.set(yscale="log", xlabel="time step t", ylabel="‖∂L/∂h_t‖", title=f"T = {T}")
     ctx.figure("hidden_gradients", fig, "The norm of the loss's gradient with respect to each "
                "hidden state, for a batch of sequences (loss read at t = T). The first marker lies "
