@@ -21,8 +21,7 @@ import math
 import time
 from typing import Any
 
-from neuralab.autograd import no_grad
-from neuralab.backend import manual_seed, xp
+from neuralab.backend import manual_seed
 from neuralab.data import BPTTLoader
 from neuralab.data.datasets.text import CharCorpus
 from neuralab.lab import Comparison, Experiment, Verdict, judge
@@ -31,7 +30,9 @@ from neuralab.nn.functional import cross_entropy
 from neuralab.nn.rnn import CarryState
 from neuralab.optim import Adam
 from neuralab.plotting import plot_smoothed
-from neuralab.train import Callback, Trainer
+from neuralab.train import LossRecorder, StepEvaluator, StepLimit, Trainer
+from neuralab.train.callbacks import LambdaCallback
+from neuralab.train.metrics import bits_per_character, unigram_bits_per_character
 
 LN2 = math.log(2.0)
 
@@ -45,99 +46,54 @@ def load_corpus(cfg: dict) -> Any:
                                       excerpt=excerpt, val_fraction=cfg["val_fraction"])
 
 
-def unigram_bpc(train: Any, held_out: Any, vocab_size: int) -> tuple[float, float]:
-    """The unigram entropy of the training text, and the held-out cross-entropy of its
-    character frequencies (add-one smoothed so that no held-out character has probability 0)."""
-    counts = xp.bincount(train, minlength=vocab_size).astype(xp.float64)
-    p = counts / counts.sum()
-    entropy = float(-(p[p > 0] * xp.log2(p[p > 0])).sum())
-    smoothed = (counts + 1) / (counts.sum() + vocab_size)
-    return entropy, float(-xp.log2(smoothed[held_out]).mean())
-
-
-def sequence_loss(logits: Any, y: Any, reduction: str = "mean") -> Any:
+def sequence_loss(logits: Any, y: Any) -> Any:
     """Cross-entropy of logits (N, T, V) against the next characters y (N, T)."""
-    return cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),  # (N·T, V)
-                         reduction=reduction)
-
-
-def evaluate_bpc(net: Any, val: BPTTLoader, limit: int) -> float:
-    """Held-out bits per character, carrying the state across chunks as in training (the first
-    ``limit`` characters; 0: all)."""
-    net.eval()
-    total, count, state = 0.0, 0, None
-    with no_grad():
-        for x, y in val:
-            logits, state = net(x, state)
-            total += float(sequence_loss(logits, y, "sum").item())
-            count += y.array.size
-            if limit and count >= limit:
-                break
-    net.train()
-    return total / count / LN2
-
-
-class BitsPerChar(Callback):
-    """Every step's training bpc; held-out bpc every ``eval_every`` steps; stops at ``steps``;
-    each pass over the text starts from a zero state."""
-
-    def __init__(self, cfg: dict, net: Any, val: BPTTLoader, ctx: Any):
-        self.cfg, self.net, self.val, self.ctx = cfg, net, val, ctx
-        self.train_bpc: list[float] = []
-        self.val_curve = [(0, evaluate_bpc(net, val, cfg["max_val_chars"]))]
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        step += 1
-        self.train_bpc.append(loss / LN2)
-        if step % self.cfg["log_every"] == 0:
-            self.ctx.log("train", step=step, epoch=trainer.epoch, bpc=loss / LN2)
-        if step % self.cfg["eval_every"] == 0 or step == self.cfg["steps"]:
-            self.val_curve.append((step, evaluate_bpc(self.net, self.val,
-                                                      self.cfg["max_val_chars"])))
-            self.ctx.log("val", step=step, bpc=self.val_curve[-1][1])
-        trainer.should_stop = step >= self.cfg["steps"]
-
-    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
-        trainer.model.reset()
+    return cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))  # (N·T, V)
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     corpus = load_corpus(cfg)
-    entropy, unigram = unigram_bpc(corpus.train_data, corpus.val_data, corpus.vocab_size)
+    entropy, unigram = unigram_bits_per_character(corpus.train_data, corpus.val_data,
+                                                  corpus.vocab_size)
     manual_seed(ctx.seed)
     net = CharRNN(corpus.vocab_size, embed=cfg["embed"], hidden=cfg["hidden"],
                   layers=cfg["layers"], cell=cfg["cell"], dropout=cfg["dropout"],
                   chars=corpus.chars)
     train = BPTTLoader(corpus.train_data, cfg["batch_size"], cfg["seq_len"], drop_last=True)
     streams = max(1, min(cfg["batch_size"], (len(corpus.val_data) - 1) // cfg["seq_len"]))
-    record = BitsPerChar(cfg, net, BPTTLoader(corpus.val_data, streams, cfg["seq_len"]), ctx)
-    trainer = Trainer(CarryState(net), Adam(net.parameters(), lr=cfg["lr"]),
-                      loss_fn=sequence_loss, grad_clip=cfg["clip"], progress=ctx.show_progress,
-                      log=None, callbacks=[record])
+    val = BPTTLoader(corpus.val_data, streams, cfg["seq_len"])
+    losses = LossRecorder(lambda step, loss: ctx.log("train", step=step, bpc=loss / LN2),
+                          every=cfg["log_every"])
+    held_out = StepEvaluator(lambda: bits_per_character(net, val, cfg["max_val_chars"]),
+                             cfg["eval_every"], cfg["steps"],
+                             log=lambda step, bpc: ctx.log("val", step=step, bpc=bpc))
+    carry = CarryState(net)  # truncated BPTT: each chunk starts from the last one's state,
+    restart = LambdaCallback(on_epoch_end=lambda *_: carry.reset())  # each pass from zeros
+    trainer = Trainer(carry, Adam(net.parameters(), lr=cfg["lr"]), loss_fn=sequence_loss,
+                      grad_clip=cfg["clip"], progress=ctx.show_progress, log=None,
+                      callbacks=[losses, held_out, StepLimit(cfg["steps"]), restart])
     start = time.perf_counter()
     trainer.fit(train, epochs=math.ceil(cfg["steps"] / len(train)))
     seconds = time.perf_counter() - start
     epochs = cfg["steps"] * cfg["batch_size"] * cfg["seq_len"] / len(corpus.train_data)
-    final = record.val_curve[-1][1]
+    initial, final = held_out.history[0][1], held_out.history[-1][1]
 
     prime = "".join(c for c in cfg["prime"] if c in corpus.chars) or corpus.chars[0]
     samples = {}
     for t in dict.fromkeys([float(cfg["temperature"]), *map(float, cfg["compare_temperatures"])]):
         manual_seed(ctx.seed)
-        samples[f"{t:g}"] = net.sample(prime, length=cfg["sample_length"], temperature=t)[
-            len(prime):]
+        text = net.sample(prime, length=cfg["sample_length"], temperature=t)
+        samples[f"{t:g}"] = text[len(prime):]
     (ctx.out_dir / "samples.txt").write_text("".join(
         f"===== temperature {t} (primed with {prime!r}) =====\n{prime}{text}\n\n"
         for t, text in samples.items()), encoding="utf-8")
     main = samples[f"{float(cfg['temperature']):g}"]
 
-    uniform = math.log2(corpus.vocab_size)
+    uniform, cell = math.log2(corpus.vocab_size), cfg["cell"].upper()
     ctx.table("bpc", ["model", "held-out bits per character"], [
         ["uniform over the vocabulary", uniform],
         ["unigram (character frequencies of the training text)", unigram],
-        [f"{cfg['cell'].upper()} at initialization", record.val_curve[0][1]],
-        [f"{cfg['cell'].upper()} after {cfg['steps']} steps", final],
+        [f"{cell} at initialization", initial], [f"{cell} after {cfg['steps']} steps", final],
     ], caption=f"{len(corpus.val_data):,} held-out characters (the last "
                f"{cfg['val_fraction']:.0%} of the text); vocabulary of {corpus.vocab_size}.")
     ctx.table("samples", ["temperature", f"{cfg['sample_length']} sampled characters (↵ = "
@@ -150,20 +106,20 @@ def run(cfg: dict, ctx: Any) -> dict:
              f"{entropy:.2f} bits; the model reaches {final:.2f} bits per held-out character.")
 
     fig, ax = ctx.subplots(figsize=(8, 4.2))
-    plot_smoothed(ax, record.train_bpc, len(record.train_bpc) // 50, x0=1,
+    plot_smoothed(ax, [v / LN2 for v in losses.losses], len(losses.losses) // 50, x0=1,
                   color="#4c72b0", alpha=0.8, label="training (moving average)")
-    ax.plot(*zip(*record.val_curve), "o-", color="#c44e52", label="held-out")
+    ax.plot(*zip(*held_out.history), "o-", color="#c44e52", label="held-out")
     ax.axhline(unigram, color="gray", ls="--", lw=1, label=f"unigram ({unigram:.2f})")
     ax.axhline(uniform, color="gray", ls=":", lw=1, label=f"uniform ({uniform:.2f})")
     ax.set(xlabel="training step (one chunk of T characters per stream)",
            ylabel="bits per character", ylim=(None, uniform + 0.5),
-           title=f"character-level {cfg['cell'].upper()} on Tiny Shakespeare")
+           title=f"character-level {cell} on Tiny Shakespeare")
     ax.legend(fontsize=8)
     ctx.figure("bpc", fig, "Cross-entropy in bits per character during training; below the "
                "unigram line the model uses context.")
     return {"data_is_excerpt": bool(corpus.is_excerpt), "epochs": epochs,
             "unigram_entropy_bits": entropy, "unigram_val_bpc": unigram,
-            "initial_val_bpc": record.val_curve[0][1], "final_val_bpc": final,
+            "initial_val_bpc": initial, "final_val_bpc": final,
             "sample_length": len(main), "sample_in_vocabulary": set(main) <= set(corpus.chars),
             "samples": samples}
 

@@ -59,17 +59,6 @@ def test_deep_mlp_builder_layers_and_scales():
         build_mlp(4, 8, "relu", "lecun", 0.01)
 
 
-def test_unigram_bits_per_character():
-    from neuralab.experiments.char_rnn import unigram_bpc
-
-    train = np.array([0, 1, 0, 1, 2, 3, 2, 3])  # four characters, equally frequent: 2 bits
-    entropy, cross = unigram_bpc(train, np.array([0, 1, 2, 3]), 4)
-    assert entropy == pytest.approx(2.0)
-    assert cross == pytest.approx(2.0)
-    entropy, _ = unigram_bpc(np.array([0, 0, 0, 0]), np.array([0]), 2)
-    assert entropy == pytest.approx(0.0)
-
-
 # ------------------------------------------------------------------ quick modes, end to end
 def test_deep_mlp_gradients_quick(tmp_path):
     out, saved = _run_quick("deep-mlp-gradients", tmp_path)
