@@ -43,9 +43,9 @@ from neuralab.autograd import Tensor
 from neuralab.backend import xp
 from neuralab.nn.functional import cross_entropy
 from neuralab.nn.module import Module
-from neuralab.plotting import subplots
+from neuralab.plotting import colors, subplots
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "plot_layer_histograms"]
 
 _SATURATING = {"Sigmoid", "Tanh", "Hardtanh", "Hardsigmoid"}
 _RECTIFYING = {"ReLU", "ReLU6"}
@@ -398,3 +398,42 @@ class Recorder:
         fig.suptitle(f"activation histograms at step {step}")
         fig.tight_layout()
         return fig
+
+
+def plot_layer_histograms(ax: Any, samples: list[Any], layers: int = 5, bins: int = 40,
+                          value_range: tuple[float, float] | None = None) -> list[int]:
+    """Overlaid histograms of the outputs of a few layers spread over the depth of a network.
+
+    Glorot & Bengio (2010) read the health of a deep network off these: with well-scaled
+    weights every layer's activations keep their spread; with weights too small they collapse
+    towards the activation's value at 0 (0.5 for a sigmoid, 0 for tanh) as depth grows, and
+    with weights too large they pile up in the saturated tails. All histograms share one range,
+    so that the layers' spreads can be compared; the colour goes with depth.
+
+    Args:
+        ax: the matplotlib axes to draw on.
+        samples: one array of sampled outputs per layer, first layer first (a ``Recorder``'s
+            ``samples[step]`` values, say).
+        layers: how many layers to show (at most): the first, the last and evenly spaced ones
+            between (for 5: 1, L/4, L/2, 3L/4 and L).
+        bins: the number of bins of each histogram.
+        value_range: the range of the bins (default: from the smallest to the largest value
+            shown).
+
+    Returns:
+        The indices of the layers drawn.
+    """
+    n = len(samples)
+    # Layers 1, L/k, 2L/k, ... and L, for k = layers − 1 (indices from 0).
+    chosen = sorted({i * n // max(1, layers - 1) for i in range(layers - 1)} | {n - 1}) if n else []
+    lo = min((float(samples[i].min()) for i in chosen), default=0.0)
+    hi = max((float(samples[i].max()) for i in chosen), default=1.0)
+    if value_range is not None:
+        lo, hi = value_range
+    elif hi - lo < 1e-12:  # every value equal: a narrow range around it
+        lo, hi = lo - 1e-3, hi + 1e-3
+    palette = colors(n)
+    for i in chosen:
+        ax.hist(samples[i], bins=bins, range=(lo, hi), histtype="step", density=True,
+                color=palette[i], label=f"layer {i + 1}")
+    return chosen

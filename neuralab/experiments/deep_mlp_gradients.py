@@ -27,15 +27,14 @@ from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
-from neuralab.diagnostics.recorder import Recorder
+from neuralab.diagnostics.recorder import Recorder, plot_layer_histograms
 from neuralab.experiments.toolkit import load_mnist
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
-from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
-from neuralab.plotting import colors, plot_smoothed
-from neuralab.train import Callback, Trainer, TrainingDiverged
+from neuralab.plotting import plot_smoothed
+from neuralab.train import LossRecorder, StepLimit, Trainer, TrainingDiverged
 from neuralab.train.metrics import evaluate
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
@@ -43,6 +42,7 @@ INITS = {"small": lambda w, std: nninit.normal_(w, 0.0, std),  # N(0, std²)
          "xavier": lambda w, std: nninit.xavier_normal_(w),  # normal, gain 1 (Glorot & Bengio)
          "he": lambda w, std: nninit.kaiming_normal_(w, nonlinearity="relu")}  # fan_in, gain √2
 INIT_LABELS = {"small": "N(0, 0.01²)", "xavier": "Xavier (Glorot)", "he": "He (Kaiming)"}
+COLOURS = {"small": "#c44e52", "xavier": "#4c72b0", "he": "#55a868"}
 FINAL = 10**9  # the recorder's step number for the measurement after training
 
 
@@ -67,66 +67,41 @@ def build_mlp(depth: int, width: int, activation: str, init: str, small_std: flo
     return Sequential(*layers)
 
 
-def measure(model: Any, rec: Recorder, x: Any, y: Any, step: int) -> float:
-    """One recorded forward/backward pass on the fixed probe batch; returns the loss."""
-    rec.set_step(step)
-    model.zero_grad()
-    with xp.errstate(all="ignore"):
-        loss = cross_entropy(model(x), y)
-        loss.backward()
-    model.zero_grad()
-    rec.set_step(1)  # not a recorded step: the hooks stay idle while training
-    return float(loss.item())
-
-
-class StepBudget(Callback):
-    """Every step's loss; ends training after ``steps`` steps."""
-
-    def __init__(self, steps: int):
-        self.steps, self.losses = steps, []
-
-    def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
-                     target: Any) -> None:
-        self.losses.append(loss)
-        trainer.should_stop = len(self.losses) >= self.steps
-
-
 def run_one(cfg: dict, activation: str, init: str, data: dict, ctx: Any) -> dict:
     """Build, measure at initialization, train, and measure again one (activation, init) pair."""
     manual_seed(ctx.seed)
     model = build_mlp(cfg["depth"], cfg["width"], activation, init, cfg["small_std"])
     rec = Recorder(model, steps={0, FINAL}, vanish_ratio=cfg["vanish_ratio"],
                    histogram_samples=cfg["histogram_samples"])
-    probe_loss = measure(model, rec, *data["probe"], 0)
+    probe_loss = rec.probe(*data["probe"], 0)  # the hooks stay idle while training
     loader = DataLoader(data["train"], batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
-    budget = StepBudget(cfg["steps"])
+    label = {"activation": activation, "init": init}
+    losses = LossRecorder(lambda step, loss: ctx.log("train", step=step, **label, loss=loss),
+                          every=max(1, cfg["steps"] // 100))
     trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"]),
-                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[budget])
+                      progress=ctx.show_progress, log=None, topk=(1,),
+                      callbacks=[losses, StepLimit(cfg["steps"])])
     try:
         with xp.errstate(all="ignore"):
             trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
     except TrainingDiverged:
-        budget.losses.append(math.inf)
-    measure(model, rec, *data["probe"], FINAL)
+        losses.losses.append(math.inf)
+    rec.probe(*data["probe"], FINAL)
     rec.detach()
     weights = [name for name, p in model.named_parameters() if p.ndim >= 2]
-    kinds = {name: type(m).__name__ for name, m in model.named_modules()}
-    for step in range(0, len(budget.losses), max(1, len(budget.losses) // 100)):
-        ctx.log("train", step=step, activation=activation, init=init, loss=budget.losses[step])
-    run = {"losses": budget.losses, "probe_loss_init": probe_loss, "flags_init": rec.diagnose(0),
-           "final_train_loss": float(xp.mean(budget.losses[-20:])),
+    hidden = [name for name, m in model.named_modules() if isinstance(m, (Sigmoid, Tanh, ReLU))]
+    run = {"losses": losses.losses, "probe_loss_init": probe_loss, "flags_init": rec.diagnose(0),
+           "final_train_loss": float(xp.mean(losses.losses[-20:])),
            "test_accuracy": evaluate(model, *data["test"], batch_size=1000, topk=(1,))["acc1"]}
     for when, step in (("init", 0), ("trained", FINAL)):
         norms = rec.gradient_norms(step)
         run[f"grad_norms_{when}"] = [norms.get(name, 0.0) for name in weights]
         for layer, name in enumerate(weights, start=1):
-            ctx.log("grad_norms", activation=activation, init=init, when=when, layer=layer,
-                    param=name, norm=norms.get(name, 0.0))
+            ctx.log("grad_norms", **label, when=when, layer=layer, param=name,
+                    norm=norms.get(name, 0.0))
         ratio = rec.weight_gradient_ratio(step)
         run[f"ratio_{when}"] = math.nan if ratio is None else float(ratio)
-        # A sample of each activation layer's outputs (not the Linear layers'), for histograms.
-        run[f"samples_{when}"] = {name: v for name, v in rec.samples.get(step, {}).items()
-                                  if kinds.get(name) in ("Sigmoid", "Tanh", "ReLU")}
+        run[f"samples_{when}"] = [rec.samples[step][name] for name in hidden]  # for histograms
     return run
 
 
@@ -166,7 +141,6 @@ def run(cfg: dict, ctx: Any) -> dict:
 
 def figures(ctx: Any, cfg: dict, runs: dict) -> None:
     activations, inits = cfg["activations"], cfg["inits"]
-    colours = {"small": "#c44e52", "xavier": "#4c72b0", "he": "#55a868"}
     tiny = 1e-45  # float32's smallest subnormal: an exactly-zero gradient is drawn at the floor
     fig, axes = ctx.subplots(1, len(activations), figsize=(4.6 * len(activations), 3.9),
                              squeeze=False)
@@ -175,9 +149,9 @@ def figures(ctx: Any, cfg: dict, runs: dict) -> None:
             r = runs[(activation, init)]
             layers = range(1, len(r["grad_norms_init"]) + 1)
             ax.plot(layers, [max(v, tiny) for v in r["grad_norms_init"]], "-o", ms=3,
-                    color=colours[init], label=f"{INIT_LABELS[init]}, init")
+                    color=COLOURS[init], label=f"{INIT_LABELS[init]}, init")
             ax.plot(layers, [max(v, tiny) for v in r["grad_norms_trained"]], "--", ms=3,
-                    color=colours[init], alpha=0.7, label="  after training")
+                    color=COLOURS[init], alpha=0.7, label="  after training")
         ax.set(yscale="log", xlabel="layer l (1 = input side)", ylabel="‖∂L/∂W_l‖",
                title=activation)
         ax.legend(fontsize=7)
@@ -189,21 +163,9 @@ def figures(ctx: Any, cfg: dict, runs: dict) -> None:
     for when in ("init", "trained"):
         fig, axes = ctx.subplots(len(activations), len(inits), squeeze=False,
                                  figsize=(3.6 * len(inits), 2.7 * len(activations)))
-        for (activation, init), ax in zip(runs, axes.ravel()):
-            samples = list(runs[(activation, init)][f"samples_{when}"].values())
-            n = len(samples)
-            chosen = sorted({0, n // 4, n // 2, 3 * n // 4, n - 1}) if n else []
-            # One range per panel, so that the layers' spreads can be compared.
-            lo = min((float(samples[i].min()) for i in chosen), default=0.0)
-            hi = max((float(samples[i].max()) for i in chosen), default=1.0)
-            if activation == "sigmoid":
-                lo, hi = 0.0, 1.0
-            elif hi - lo < 1e-12:
-                lo, hi = lo - 1e-3, hi + 1e-3
-            palette = colors(n)  # colour: depth
-            for i in chosen:
-                ax.hist(samples[i], bins=40, range=(lo, hi), histtype="step", density=True,
-                        color=palette[i], label=f"layer {i + 1}")
+        for ((activation, init), r), ax in zip(runs.items(), axes.ravel()):
+            plot_layer_histograms(ax, r[f"samples_{when}"],
+                                  value_range=(0.0, 1.0) if activation == "sigmoid" else None)
             ax.set_title(f"{activation}, {INIT_LABELS[init]}", fontsize=9)
             ax.tick_params(labelsize=7)
             ax.set_yticks([])
@@ -217,7 +179,7 @@ def figures(ctx: Any, cfg: dict, runs: dict) -> None:
 
     fig, ax = ctx.subplots(figsize=(8, 4.2))
     for (activation, init), r in runs.items():
-        plot_smoothed(ax, r["losses"], max(1, len(r["losses"]) // 50), color=colours[init],
+        plot_smoothed(ax, r["losses"], max(1, len(r["losses"]) // 50), color=COLOURS[init],
                       label=f"{activation}, {INIT_LABELS[init]}",
                       ls={"sigmoid": ":", "tanh": "--", "relu": "-"}[activation])
     ax.axhline(math.log(10), color="gray", lw=0.8)

@@ -12,6 +12,8 @@ import neuralab.nn as nn
 import neuralab.nn.functional as F
 from neuralab import optim
 from neuralab.diagnostics import Recorder
+from neuralab.diagnostics.recorder import plot_layer_histograms
+from neuralab.plotting import subplots
 
 
 def _mlp(depth, width, activation, std_fn, seed=0):
@@ -142,6 +144,25 @@ def test_probe_measures_a_fixed_batch_outside_training():
     assert rec.recorded_steps() == [0, 99]
     doubled = rec.gradient_norms(99)
     assert doubled["0.weight"] == pytest.approx(2 * norms["0.weight"], rel=1e-5)
+
+
+def test_layer_histograms_pick_layers_over_the_depth_on_one_range():
+    rng = np.random.default_rng(0)
+    samples = [rng.normal(0, 0.5 ** i, 500) for i in range(19)]  # spread shrinking with depth
+    fig, ax = subplots()
+    assert plot_layer_histograms(ax, samples) == [0, 4, 9, 14, 18]  # 1, L/4, L/2, 3L/4, L
+    assert [p.get_label() for p in ax.patches] == ["layer 1", "layer 5", "layer 10", "layer 15",
+                                                   "layer 19"]
+    edges = [p.get_xy()[:, 0] for p in ax.patches]  # one shared range: the widest layer's
+    assert all(e.min() == pytest.approx(samples[0].min()) for e in edges)
+    assert all(e.max() == pytest.approx(samples[0].max()) for e in edges)
+    fig, ax = subplots()
+    assert plot_layer_histograms(ax, samples[:3], layers=2, value_range=(0.0, 1.0)) == [0, 2]
+    assert ax.patches[0].get_xy()[:, 0].min() == 0.0 and ax.patches[0].get_xy()[:, 0].max() == 1
+    fig, ax = subplots()
+    plot_layer_histograms(ax, [np.full(10, 0.5)] * 4)  # all equal: a narrow range around them
+    assert ax.patches[0].get_xy()[:, 0].min() == pytest.approx(0.499)
+    assert plot_layer_histograms(subplots()[1], []) == []
 
 
 def test_exploding_gradients_are_flagged():
