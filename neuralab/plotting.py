@@ -1,16 +1,21 @@
 """Figures without a display: matplotlib's ``subplots`` on the Agg backend, imported lazily.
 
-A leaf utility (it imports nothing of neuralab), so that the diagnostics' plots and the
-experiments' figures share it without a higher layer being imported by a lower one. matplotlib
-is an optional dependency (the ``train`` extra) and is imported only when a figure is drawn.
+A leaf utility (it imports nothing of neuralab but the array backend), so that the diagnostics'
+plots and the experiments' figures share it without a higher layer being imported by a lower
+one. matplotlib is an optional dependency (the ``train`` extra) and is imported only when a
+figure is drawn.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["colors", "moving_average", "plot_smoothed", "show_images", "subplots", "tidy_figure"]
+from neuralab.backend import xp
+
+__all__ = ["bar_groups", "colors", "moving_average", "plot_decision_regions", "plot_smoothed",
+           "show_images", "subplots", "tidy_figure"]
 
 
 def subplots(*args: Any, **kwargs: Any) -> Any:
@@ -164,3 +169,47 @@ def colors(n: int, name: str = "viridis") -> list:
 
     cmap = matplotlib.colormaps[name]
     return [cmap(i / max(1, n - 1)) for i in range(n)]
+
+
+def plot_decision_regions(ax: Any, decision: Callable[[Any], Any], xlim: tuple[float, float],
+                          ylim: tuple[float, float], resolution: int = 201,
+                          region_colors: tuple[str, str] = ("#cfe2ff", "#ffd8cc")) -> None:
+    """Shade where a binary classifier of the plane predicts 1 and draw its decision boundary.
+
+    A classifier thresholds a score: y = [s(x) > 0] (a linear unit's s = w·x + b, Lecture 3;
+    a network's logit). The boundary is the level set s(x) = 0: a straight line for a linear
+    unit, any curve for a network with a hidden layer (Lecture 5's XOR).
+
+    Args:
+        ax: the matplotlib axes.
+        decision: the score s of a batch of points, an array (N, 2) -> (N,).
+        xlim, ylim: the square of the plane to draw.
+        resolution: grid points per side.
+        region_colors: the colours of the regions predicted 0 and 1.
+    """
+    gx, gy = xp.meshgrid(xp.linspace(*xlim, resolution), xp.linspace(*ylim, resolution))
+    z = xp.asarray(decision(xp.stack([gx.ravel(), gy.ravel()], axis=1))).reshape(gx.shape)
+    ax.contourf(gx, gy, (z > 0).astype(float), levels=[-0.5, 0.5, 1.5], colors=region_colors,
+                alpha=0.9)
+    ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.5)
+
+
+def bar_groups(ax: Any, groups: Sequence[str], series: dict[str, Sequence[float]],
+               width: float = 0.8) -> None:
+    """One group of side-by-side bars per entry of ``groups``, one bar per series (labelled
+    for the legend): ``bar_groups(ax, ["w1", "b1"], {"method A": [..], "method B": [..]})``.
+
+    Args:
+        ax: the matplotlib axes.
+        groups: the group names under the x axis.
+        series: each series' label and its value in every group.
+        width: the width of a whole group (the bars share it).
+    """
+    bar = width / max(1, len(series))
+    for j, (label, values) in enumerate(series.items()):
+        if len(values) != len(groups):
+            raise ValueError(f"bar_groups: series {label!r} has {len(values)} values for "
+                             f"{len(groups)} groups")
+        ax.bar([i + bar * (j - (len(series) - 1) / 2) for i in range(len(groups))], values,
+               width=bar, label=label)
+    ax.set_xticks(range(len(groups)), list(groups))

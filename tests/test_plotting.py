@@ -1,12 +1,20 @@
 """The figure helpers every experiment shares: the trailing moving average and its plot, image
-grids, the finishing touches."""
+grids, the finishing touches, decision regions, groups of bars."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from neuralab.plotting import moving_average, plot_smoothed, show_images, subplots, tidy_figure
+from neuralab.plotting import (
+    bar_groups,
+    moving_average,
+    plot_decision_regions,
+    plot_smoothed,
+    show_images,
+    subplots,
+    tidy_figure,
+)
 
 
 def test_moving_average_is_trailing_and_starts_with_what_exists():
@@ -61,3 +69,37 @@ def test_show_images_draws_in_order_and_blanks_the_rest():
     show_images(axes, [colour])
     np.testing.assert_array_equal(axes[0].get_images()[0].get_array(), colour)
     assert axes[0].get_title() == ""
+
+
+def test_decision_regions_shade_the_positive_side_and_draw_the_boundary():
+    pytest.importorskip("matplotlib")
+    fig, ax = subplots()
+    seen = []
+
+    def decision(points):  # the line x + y = 1
+        seen.append(points.shape)
+        return points[:, 0] + points[:, 1] - 1.0
+
+    plot_decision_regions(ax, decision, (0.0, 1.0), (0.0, 2.0), resolution=11)
+    assert seen == [(121, 2)]  # one call on the whole grid
+    assert len(ax.collections) == 2  # the shaded regions, then the boundary
+    # The boundary's one level is s = 0; its vertices lie on x + y = 1.
+    vertices = np.concatenate([path.vertices for path in ax.collections[1].get_paths()])
+    np.testing.assert_allclose(vertices.sum(axis=1), 1.0, atol=1e-9)
+    assert ax.get_xlim() == (0.0, 1.0) and ax.get_ylim() == (0.0, 2.0)
+
+
+def test_bar_groups_place_each_series_side_by_side():
+    pytest.importorskip("matplotlib")
+    fig, ax = subplots()
+    bar_groups(ax, ["w1", "b1"], {"A": [1.0, 2.0], "B": [3.0, 4.0], "C": [5.0, 6.0]},
+               width=0.9)
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    centres = [b.get_x() + b.get_width() / 2 for b in bars]
+    np.testing.assert_allclose(centres, [-0.3, 0.7, 0.0, 1.0, 0.3, 1.3])
+    assert all(b.get_width() == pytest.approx(0.3) for b in bars)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["w1", "b1"]
+    assert ax.get_legend_handles_labels()[1] == ["A", "B", "C"]
+    with pytest.raises(ValueError, match="bar_groups: series 'A' has 1 values for 2 groups"):
+        bar_groups(ax, ["w1", "b1"], {"A": [1.0]})

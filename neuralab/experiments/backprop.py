@@ -27,6 +27,7 @@ from neuralab.diagnostics.graph import draw_graph, trace_graph
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Sigmoid
 from neuralab.ops.elementwise import sigmoid
+from neuralab.plotting import bar_groups
 
 
 def rel_error(a: Any, b: Any) -> float:
@@ -113,10 +114,10 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
               caption=f"Relative errors (max over elements) for a {d}-{hdim}-{k} MLP, batch {n}, "
                       f"float64, ε = {cfg['eps']:g}")
     fig, ax = ctx.subplots(figsize=(7, 3.6))
-    for j, label in enumerate(["hand vs autograd", "hand vs FD", "autograd vs FD"]):
-        ax.bar([i + 0.27 * (j - 1) for i in range(len(rows))],
-               [max(r[2 + j], 1e-18) for r in rows], width=0.27, label=label)
-    ax.set_xticks(range(len(rows)), [r[0] for r in rows])
+    bar_groups(ax, [r[0] for r in rows], {  # 1e-18: an exact zero has no place on a log axis
+        label: [max(r[2 + j], 1e-18) for r in rows]
+        for j, label in enumerate(["hand vs autograd", "hand vs FD", "autograd vs FD"])},
+        width=0.81)
     ax.set(yscale="log", ylabel="max relative error",
            title="hand-derived gradients = backprop = finite differences")
     ax.legend(fontsize=8)

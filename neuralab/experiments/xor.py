@@ -9,6 +9,7 @@ space where the classes are linearly separable, and the output unit separates th
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from neuralab.autograd import Tensor, no_grad
@@ -18,6 +19,7 @@ from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Tanh
 from neuralab.ops.elementwise import softplus
 from neuralab.optim import Adam
+from neuralab.plotting import plot_decision_regions
 from neuralab.train import fit
 
 X = xp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -103,18 +105,12 @@ def run(cfg: dict, ctx: Any) -> dict:
              f"Adam steps (lr {cfg['lr']}).")
 
     # Figures: the decision regions, the hidden layer's view, the linear models' training.
-    grid = xp.linspace(-0.5, 1.5, 201)
-    gx, gy = xp.meshgrid(grid, grid)
-    points = xp.stack([gx.ravel(), gy.ravel()], axis=1)
     fig, axes = ctx.subplots(1, 3, figsize=(13, 4.2))
-    for ax, title, z in zip(axes, ["linear threshold unit (perceptron)", "logistic unit",
-                                   "two-layer MLP"],
-                            [points @ w_perc[:2] + w_perc[2], logits(logistic, points),
-                             logits(mlps[best], points)]):
-        z = z.reshape(gx.shape)
-        ax.contourf(gx, gy, (z > 0).astype(float), levels=[-0.5, 0.5, 1.5],
-                    colors=["#cfe2ff", "#ffd8cc"], alpha=0.9)
-        ax.contour(gx, gy, z, levels=[0.0], colors="k", linewidths=1.5)
+    for ax, title, decision in zip(axes, ["linear threshold unit (perceptron)", "logistic unit",
+                                          "two-layer MLP"],
+                                   [lambda p: p @ w_perc[:2] + w_perc[2],
+                                    partial(logits, logistic), partial(logits, mlps[best])]):
+        plot_decision_regions(ax, decision, (-0.5, 1.5), (-0.5, 1.5))
         draw_points(ax, X, zorder=3)
         ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     fig.tight_layout()  # the equal aspect leaves no room for the y labels otherwise
