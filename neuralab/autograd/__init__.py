@@ -5,7 +5,12 @@ from neuralab.autograd import views
 from neuralab.autograd.function import Context, Function, unbroadcast
 from neuralab.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from neuralab.autograd.grad_mode import is_enabled as is_grad_enabled
-from neuralab.autograd.gradcheck import GradcheckError, central_differences, gradcheck
+from neuralab.autograd.gradcheck import (
+    GradcheckError,
+    central_differences,
+    gradcheck,
+    relative_error,
+)
 from neuralab.autograd.gradients import grad
 from neuralab.autograd.tensor import RemovableHandle, Tensor
 
@@ -14,5 +19,5 @@ views.install()
 __all__ = [
     "Context", "Function", "GradcheckError", "RemovableHandle", "Tensor", "central_differences",
     "enable_grad", "grad", "gradcheck", "inference_mode", "is_grad_enabled", "no_grad",
-    "set_grad_enabled", "unbroadcast",
+    "relative_error", "set_grad_enabled", "unbroadcast",
 ]

@@ -43,6 +43,20 @@ def central_differences(loss: Callable[[], float], x: Any, indices: Sequence[int
     return numeric
 
 
+def relative_error(a: Any, b: Any, floor: float = 1e-12) -> float:
+    """max over elements of |a − b| / max(|a|, |b|): how many digits two gradients share
+    (1e-16 is float64 rounding; a central difference agrees to about ε² plus round-off / ε).
+
+    Args:
+        a, b: arrays (or numbers) of the same shape.
+        floor: the smallest denominator, so that two zeros agree (0/0 would be NaN).
+    """
+    a, b = xp.asarray(a, dtype=xp.float64), xp.asarray(b, dtype=xp.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error: the shapes differ, {a.shape} and {b.shape}")
+    return float((xp.abs(a - b) / xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), floor)).max())
+
+
 class GradcheckError(AssertionError):
     """Raised by ``gradcheck`` when an analytic gradient disagrees with finite differences."""
 

@@ -21,19 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.autograd import Tensor, central_differences
+from neuralab.autograd import Tensor, central_differences, relative_error
 from neuralab.backend import xp
 from neuralab.diagnostics.graph import draw_graph, trace_graph
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Linear, Sequential, Sigmoid
 from neuralab.ops.elementwise import sigmoid
 from neuralab.plotting import bar_groups
-
-
-def rel_error(a: Any, b: Any) -> float:
-    """max |a − b| / max(|a|, |b|), elementwise, with a floor so that two zeros agree."""
-    a, b = xp.asarray(a, dtype=xp.float64), xp.asarray(b, dtype=xp.float64)
-    return float((xp.abs(a - b) / xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), 1e-12)).max())
 
 
 def univariate_graph(cfg: dict, ctx: Any) -> dict:
@@ -64,7 +58,7 @@ def univariate_graph(cfg: dict, ctx: Any) -> dict:
     z_bar = y_bar * yv * (1 - yv)
     hand = {"y": y_bar, "z": z_bar, "w": z_bar * cfg["x"], "b": z_bar}
     auto = {"y": y.grad.item(), "z": z.grad.item(), "w": w.grad.item(), "b": b.grad.item()}
-    rows = [[k, hand[k], auto[k], rel_error(hand[k], auto[k])] for k in hand]
+    rows = [[k, hand[k], auto[k], relative_error(hand[k], auto[k])] for k in hand]
     ctx.table("univariate", ["node", "chain rule by hand", "autograd", "relative error"], rows,
               caption="Gradients at the nodes of the univariate graph")
     return {"graph_ops": len(ops), "graph_max_rel_error": max(r[3] for r in rows)}
@@ -106,8 +100,8 @@ def mlp_check(cfg: dict, ctx: Any) -> dict:
     numeric = {name: central_differences(lambda: float(loss_fn().item()), p.array,
                                          eps=cfg["eps"]).reshape(p.shape)
                for name, p in ctx.progress(params.items(), desc="finite differences")}
-    rows = [[name, "x".join(map(str, p.shape)), rel_error(hand[name], auto[name]),
-             rel_error(hand[name], numeric[name]), rel_error(auto[name], numeric[name])]
+    rows = [[name, "x".join(map(str, p.shape)), relative_error(hand[name], auto[name]),
+             relative_error(hand[name], numeric[name]), relative_error(auto[name], numeric[name])]
             for name, p in params.items()]
     ctx.table("mlp", ["parameter", "shape", "hand vs autograd", "hand vs finite diff.",
                       "autograd vs finite diff."], rows,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.autograd import Tensor
+from neuralab.autograd import Tensor, relative_error
 from neuralab.backend import xp
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Module, Parameter
@@ -118,8 +118,8 @@ def run(cfg: dict, ctx: Any) -> dict:
             unit = LogisticUnit(wp, bp)
             loss(unit(xs), ts).backward()
             auto = (float(unit.w.grad.item()), float(unit.b.grad.item()))
-            err = max(abs(h - a) / max(abs(h), abs(a), 1e-15) for h, a in zip(hand, auto))
-            rows.append([f"({wp}, {bp})", name, hand[0], auto[0], hand[1], auto[1], err])
+            rows.append([f"({wp}, {bp})", name, hand[0], auto[0], hand[1], auto[1],
+                         relative_error(hand, auto)])
     ctx.table("gradient_check", ["(w, b)", "loss", "∂L/∂w by hand", "∂L/∂w autograd",
                                  "∂L/∂b by hand", "∂L/∂b autograd", "relative error"], rows,
               caption="The derived gradients against autograd (float64)")
