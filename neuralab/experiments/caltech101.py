@@ -1,21 +1,19 @@
 """Lecture 12: training a convolutional network on Caltech-101 with scale jittering.
 
 Caltech-101 (Fei-Fei, Fergus & Perona, 2004): 101 object categories of 31 to 800 images each, of
-varying size, most objects centred; the usual protocol trains on 30 images per class, tests on
-the rest and reports the mean top-1 accuracy. With so few images augmentation matters: training
-uses VGG's scale jittering (``ScaleJitter``: rescale each image so its shorter side is a random S
-in [S_min, S_max], then take a random crop) and flips; testing averages the softmax over whole
-images at a few scales. The full mode reads the real data where ``neuralab data`` finds it (the
-101 object classes, 30 training and at most 50 test images each); the quick mode generates a
-small synthetic stand-in with the same folder layout (coloured shapes on cluttered backgrounds,
-images of different sizes, some grey), so that the whole pipeline, decoding included, runs
-anywhere.
+varying size, most objects centred; the usual protocol trains on 30 images per class and reports
+the mean top-1 accuracy on the rest. With so few images augmentation matters: training uses VGG's
+scale jittering (``ScaleJitter``: rescale each image so its shorter side is a random S in
+[S_min, S_max], then take a random crop) and flips; testing averages the softmax over whole images
+at a few scales. The full mode reads the real data where ``neuralab data`` finds it (the 101
+object classes, at most 50 test images each); the quick mode writes a small synthetic stand-in
+with the same folder layout (shapes on cluttered backgrounds, of different sizes, some grey), so
+that the whole pipeline, decoding included, runs anywhere.
 
-The default network, the CIFAR ResNet-8 (75k parameters) on 48x48 crops of images decoded at
-56x56, is sized to the 3,030 training images and a CPU (VGG-style networks without residual
-connections stayed near chance here). Measured on the downscaled copy ``caltech101-160px``: 33.5%
-top-1 / 58.3% top-5 on 2,945 test images after 30 epochs (16.6% / 36.1% after 10, 28.1% / 50.3%
-after 20), against chance 1.0% / 5.0%, in about 8 minutes of one core.
+The default CIFAR ResNet-8 (75k parameters; VGG-style networks without residual connections
+stayed near chance here) on 48x48 crops of images decoded at 56x56 reached 33.5% top-1 / 58.3%
+top-5 on 2,945 test images of the downscaled ``caltech101-160px`` (chance: 1.0% / 5.0%) in about
+8 minutes of one core.
 """
 
 from __future__ import annotations

@@ -2,24 +2,18 @@
 ensembles.
 
 **A synthetic task with a known Bayes error** (``neuralab.data.datasets.TwoGaussians``): two
-Gaussian classes with a shared covariance Σ, whose Bayes-optimal rule is linear with the error
-
-    Bayes error = Φ(−Δ/2),   Δ² = (μ₁ − μ₀)ᵀ Σ⁻¹ (μ₁ − μ₀).
-
-No classifier, however large, has an expected test error below it; the measured test error dips
-below only by sampling noise, about one standard error √(p(1 − p)/n_test). Sweeping the hidden
-units shows the lecture's picture: the training error keeps falling as capacity grows (the net
-fits the noise of the overlapping classes), while the test error stops falling and rises, so the
-generalization gap (test − train) grows. Sweeping the training-set size shows both errors
-converging to the Bayes error from either side.
+Gaussian classes with a shared covariance Σ, whose Bayes error Φ(−Δ/2) (Δ the Mahalanobis distance
+between the means) no classifier can beat, except by the sampling noise of its test set, about
+√(p(1 − p)/n_test). As the hidden units grow, the training error keeps falling (the net fits the
+noise of the overlapping classes) while the test error stops falling and rises: the
+generalization gap grows. As the training set grows, both errors converge to the Bayes error.
 
 **MNIST with few training images**, where an MLP overfits: L2 (weight decay) and L1 sweeps with
 histograms of the first-layer weights (L1 drives many weights to about zero, L2 shrinks them
 all), dropout, early stopping (the validation curve with the chosen epoch marked), random shifts
-of up to a few pixels, and an ensemble averaging the predicted probabilities of several nets
-trained from different initialisations. By convexity of −log, the ensemble's cross-entropy is
-never above its members' average, and its error is in practice at least as good as the average
-member's.
+of up to a few pixels, and an ensemble averaging the predicted probabilities of nets trained from
+different initialisations: by convexity of −log its cross-entropy is never above its members'
+average, and its error is in practice at least as good as the average member's.
 """
 
 from __future__ import annotations
@@ -75,9 +69,9 @@ def synthetic_part(cfg: dict, ctx: Any) -> dict:
         jobs += [("train_size", n, task.sample(n, g), (cfg["size_hidden"],)) for n in ns]
         for sweep, key, (x, y), hidden in jobs:
             model = fit_synthetic(x, y, hidden, cfg, ctx.seed + rep)
-            errors[sweep][key].append((error_rate(model, x, y), error_rate(model, x_test, y_test)))
-            ctx.log(sweep, step=key, repeat=rep, train_error=errors[sweep][key][-1][0],
-                    test_error=errors[sweep][key][-1][1])
+            train_error, test_error = error_rate(model, x, y), error_rate(model, x_test, y_test)
+            errors[sweep][key].append((train_error, test_error))
+            ctx.log(sweep, step=key, repeat=rep, train_error=train_error, test_error=test_error)
             bar.update(1)
     bar.close()
     # Mean over the data draws: (train errors, test errors) along each sweep.
