@@ -117,7 +117,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.figure("decision_boundaries", fig, "Decision regions (orange: predicts 1) and boundary; "
                "red circles are XOR = 1, blue squares XOR = 0.")
     with no_grad():  # in the hidden layer's space the classes become linearly separable
-        h = mlps[best][1](mlps[best][0](Tensor(X))).array
+        h = mlps[best][:2](Tensor(X)).array  # the first two layers: linear, then tanh
     if h.shape[1] >= 2:
         fig, ax = ctx.subplots(figsize=(4.5, 4.2))
         draw_points(ax, h)
