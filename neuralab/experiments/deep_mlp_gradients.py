@@ -11,11 +11,8 @@ weights N(0, 0.01²) on 128 units that is 0.01 · 11 · 0.25 ≈ 0.03 per layer,
 layers: the first layers receive no gradient at all. Glorot & Bengio (2010) chose
 Var(w) = 2 / (fan_in + fan_out) so that activations and gradients keep their variance for a
 unit-slope activation such as tanh near 0; He et al. (2015) showed that a ReLU, which zeroes half
-of its inputs, needs Var(w) = 2 / fan_in.
-
-The experiment builds a 20-layer MLP on MNIST for every pair (activation, initialization) and
-records, with :class:`~neuralab.diagnostics.recorder.Recorder`, the gradient norm ‖W̄_l‖ of every
-layer and a histogram of every layer's activations, at initialization and after a short training.
+of its inputs, needs Var(w) = 2 / fan_in. A ``diagnostics.Recorder`` measures ‖W̄_l‖ and the
+activations of every layer on a fixed batch, at initialization and after a short training.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder, plot_layer_histograms
-from neuralab.experiments.toolkit import load_mnist
+from neuralab.experiments.toolkit import load_mnist, mnist_source
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
@@ -124,18 +121,16 @@ def run(cfg: dict, ctx: Any) -> dict:
                       f"batch {cfg['batch_size']}; test accuracy on {n_test} test images "
                       "(chance: 10%).")
     figures(ctx, cfg, runs)
+    results: dict[str, Any] = {"data_is_subset": is_subset}
     for (activation, init), r in runs.items():
         for flag in r["flags_init"]:
             ctx.note(f"**{activation}, {INIT_LABELS[init]}** at initialization: "
                      f"{flag['message']}.")
-    ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
-             "The full MNIST training set was used.")
-    results: dict[str, Any] = {"data_is_subset": is_subset}
-    for (activation, init), r in runs.items():
         results[f"{activation}_{init}_ratio_init"] = r["ratio_init"]
         results[f"{activation}_{init}_test_accuracy"] = r["test_accuracy"]
         results[f"{activation}_{init}_vanishing_flag"] = any(f["kind"] == "vanishing"
                                                              for f in r["flags_init"])
+    ctx.note(mnist_source(is_subset))
     return results
 
 

@@ -7,11 +7,9 @@ condition is necessary, not sufficient: saturated tanh units shrink it again). P
 a cliff the gradient is enormous, one SGD step of lr·‖g‖ throws the weights far away, and the
 loss spikes, sometimes beyond recovery. Their remedy rescales the gradient when its norm exceeds
 a threshold, g ← g · threshold / ‖g‖ (``nn.utils.clip_grad_norm_``): the direction is kept and
-only the step length is bounded.
-
-The experiment (1) measures at initialization how ‖∂L/∂h_t‖ and ‖∂L/∂W_hh‖ grow with ρ(W_hh), and
-(2) trains the same tanh RNN, with ρ(W_hh) set above 1, by plain SGD with and without clipping
-(``Trainer``'s ``grad_clip``) on the adding problem, from the same weights and the same batches.
+only the step length is bounded. The experiment measures how ‖∂L/∂h_t‖ and ‖∂L/∂W_hh‖ grow with
+ρ(W_hh) at initialization, then trains one RNN with ρ > 1 on the adding problem by SGD with and
+without clipping (``Trainer``'s ``grad_clip``), from the same weights and the same batches.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """Lecture 15: a vanilla RNN cannot learn long-range dependencies; an LSTM can.
 
-The adding problem (Hochreiter & Schmidhuber, 1997): each input step is a pair (value, marker),
-values uniform on [0, 1], and exactly two markers are 1, one in the first half of the sequence
-and one in the second. The target, read at the last step, is the sum of the two marked values.
-Predicting the mean sum, 1, scores MSE = Var(u₁ + u₂) = 2/12 ≈ 0.167; doing better requires
-carrying information across up to T steps.
+The adding problem (Hochreiter & Schmidhuber, 1997): each step is a pair (value, marker), values
+uniform on [0, 1]; the target, read at the last step, is the sum of the two marked values, one in
+each half of the sequence. Predicting the mean sum, 1, scores MSE = Var(u₁ + u₂) = 2/12 ≈ 0.167;
+doing better requires carrying information across up to T steps.
 
 Backpropagation through time multiplies the gradient by one Jacobian per step,
 
@@ -13,11 +12,8 @@ Backpropagation through time multiplies the gradient by one Jacobian per step,
 so ‖∂L/∂h_t‖ shrinks geometrically as t moves away from the loss when the Jacobians are
 contractive: the marked values at the start of a long sequence receive no gradient signal. The
 LSTM's memory cell carries its error back as c̄_{t−1} = c̄_t ⊙ f_t, a product of forget gates with
-no weight matrix and no squashing derivative, which can stay close to 1 for many steps.
-
-The experiment trains both on sequences of several lengths and plots ‖∂L/∂h_t‖ against t, the
-gradient of the loss with respect to every hidden state (``diagnostics.hidden_gradient_norms``),
-at initialization and after training.
+no weight matrix and no squashing derivative, which can stay close to 1 for many steps. Both are
+trained on several lengths; ``diagnostics.hidden_gradient_norms`` measures ‖∂L/∂h_t‖ for every t.
 """
 
 from __future__ import annotations
