@@ -6,7 +6,8 @@
 * ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
   the test error at chosen epochs, returned as the curves the experiments plot;
 * ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
-* ``log_curve``: a long curve logged at about fifty evenly spaced steps.
+* ``log_curve``: a long curve logged at about fifty evenly spaced steps;
+* ``train_steps``: a step budget that may end in a divergence, which is a result, not an error.
 
 The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``dataset_arrays``,
 ``balanced_subset``), ``optim.lr_scheduler.WarmupCosineLR``, ``train.callbacks``
@@ -16,22 +17,24 @@ The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``data
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from neuralab.backend import xp
 from neuralab.data.arrays import ArrayLoader, balanced_subset, dataset_arrays
 from neuralab.data.datasets import MNIST
 from neuralab.nn.functional import cross_entropy
 from neuralab.optim import SGD
 from neuralab.optim.lr_scheduler import WarmupCosineLR
-from neuralab.train.callbacks import Evaluator, StepRecorder
+from neuralab.train.callbacks import Evaluator, StepLimit, StepRecorder
 from neuralab.train.datasets import cifar10, cifar_augmentation
-from neuralab.train.loop import Trainer
+from neuralab.train.loop import Trainer, TrainingDiverged
 
 __all__ = ["load_mnist", "log_curve", "mnist_arrays", "mnist_source", "prepare_cifar",
-           "tail_mean", "train_classifier"]
+           "tail_mean", "train_classifier", "train_steps"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -170,3 +173,20 @@ def log_curve(ctx: Any, series: str, losses: list[float], points: int = 50, **fi
     (every step of a short curve), each row with ``fields``."""
     for step in range(0, len(losses), max(1, len(losses) // points)):
         ctx.log(series, step=step, **fields, loss=losses[step])
+
+
+def train_steps(trainer: Trainer, loader: Any, steps: int) -> bool:
+    """Train for ``steps`` mini-batches of ``loader`` (as many epochs as that takes; a
+    ``StepLimit`` is added to the trainer's callbacks), overflow warnings silenced.
+
+    Returns:
+        True when all the steps were taken, False when the run diverged (``TrainingDiverged``:
+        a loss or a weight no longer finite), which the experiments studying divergence record.
+    """
+    trainer.callbacks.append(StepLimit(steps))
+    try:
+        with xp.errstate(all="ignore"):
+            trainer.fit(loader, epochs=math.ceil(steps / len(loader)))
+    except TrainingDiverged:
+        return False
+    return True
