@@ -25,13 +25,13 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder, plot_layer_histograms
-from neuralab.experiments.toolkit import load_mnist, mnist_source
+from neuralab.experiments.toolkit import load_mnist, mnist_source, train_steps
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.nn import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 from neuralab.nn import init as nninit
 from neuralab.optim import SGD
 from neuralab.plotting import plot_smoothed
-from neuralab.train import LossRecorder, StepLimit, Trainer, TrainingDiverged
+from neuralab.train import LossRecorder, Trainer
 from neuralab.train.metrics import evaluate
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
@@ -76,13 +76,9 @@ def run_one(cfg: dict, activation: str, init: str, data: dict, ctx: Any) -> dict
     losses = LossRecorder(lambda step, loss: ctx.log("train", step=step, **label, loss=loss),
                           every=max(1, cfg["steps"] // 100))
     trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"]),
-                      progress=ctx.show_progress, log=None, topk=(1,),
-                      callbacks=[losses, StepLimit(cfg["steps"])])
-    try:
-        with xp.errstate(all="ignore"):
-            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
-    except TrainingDiverged:
-        losses.losses.append(math.inf)
+                      progress=ctx.show_progress, log=None, topk=(1,), callbacks=[losses])
+    if not train_steps(trainer, loader, cfg["steps"]):
+        losses.losses.append(math.inf)  # the step whose loss was no longer finite
     rec.probe(*data["probe"], FINAL)
     rec.detach()
     weights = [name for name, p in model.named_parameters() if p.ndim >= 2]

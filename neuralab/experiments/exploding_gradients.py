@@ -21,13 +21,14 @@ from neuralab.autograd import Tensor
 from neuralab.backend import manual_seed, xp
 from neuralab.data.datasets.adding import TRIVIAL_MSE, adding_problem
 from neuralab.diagnostics.sequence import hidden_gradient_norms
+from neuralab.experiments.toolkit import train_steps
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.nn.functional import mse_loss
 from neuralab.nn.init import spectral_normal_
 from neuralab.optim import SGD
 from neuralab.plotting import colors
-from neuralab.train import LossRecorder, Trainer, TrainingDiverged
+from neuralab.train import LossRecorder, Trainer
 
 
 def rnn(cfg: dict, radius: float, seed: int) -> Any:
@@ -48,12 +49,9 @@ def train_one(cfg: dict, seed: int, batches: list, clip: float | None, ctx: Any)
     model = rnn(cfg, cfg["radius"], seed)
     record = LossRecorder(lambda step, **v: ctx.log("train", step=step, seed=seed, run=label, **v),
                           every=cfg["log_every"], grad_norm=True)  # ‖g‖ before clipping
-    try:
-        with xp.errstate(all="ignore"):
-            Trainer(model, SGD(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
-                    grad_clip=clip, progress=False, log=None, callbacks=[record]
-                    ).fit(batches, epochs=1)
-    except TrainingDiverged:  # the weights became NaN/inf: every later step would be too
+    trainer = Trainer(model, SGD(model.parameters(), lr=cfg["lr"]), loss_fn=mse_loss,
+                      grad_clip=clip, progress=False, log=None, callbacks=[record])
+    if not train_steps(trainer, batches, len(batches)):  # NaN/inf: so would every later step be
         for values in (record.losses, record.grad_norms):
             values += [math.inf] * (len(batches) - len(values))
     losses, norms = record.losses, record.grad_norms
