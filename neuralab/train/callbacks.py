@@ -17,7 +17,8 @@ a value per step without writing a class).
 Any model (a regression, a language model) gets its loss and gradient norm per step from
 ``LossRecorder``, a held-out measure every few steps from ``StepEvaluator``, and a budget counted
 in steps rather than epochs from ``StepLimit``. ``BestWeights`` keeps the weights of the epoch
-with the lowest validation error (early stopping's choice, Lecture 9).
+with the lowest validation error (early stopping's choice, Lecture 9). ``GradientNormRecorder``
+follows the gradient reaching chosen layers (the lowest ones of a deep network, Lecture 15).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from neuralab.backend import xp
 from neuralab.nn.utils import clip_grad_norm_
 from neuralab.train.loop import Callback, Trainer
 from neuralab.train.metrics import evaluate
 
-__all__ = ["BestWeights", "DivergenceStop", "Evaluator", "LambdaCallback", "LossRecorder",
-           "StepEvaluator", "StepLimit", "StepRecorder"]
+__all__ = ["BestWeights", "DivergenceStop", "Evaluator", "GradientNormRecorder",
+           "LambdaCallback", "LossRecorder", "StepEvaluator", "StepLimit", "StepRecorder"]
 
 
 def _logits(output: Any) -> Any:
@@ -305,3 +307,39 @@ class BestWeights(Callback):
         if (result["err1"], result["loss"]) < self._best:
             self._best, self.best_epoch = (result["err1"], result["loss"]), epoch
             self.best_state = trainer.model.state_dict()
+
+
+class GradientNormRecorder(Callback):
+    """Records, after every backward pass, the norm of the gradient of chosen parameters:
+
+        ‖θ̄‖ = sqrt(Σ_θ Σ_i (∂L/∂θ_i)²)   over the parameters θ whose names start with a prefix
+
+    (summed in float64, before any clipping or optimizer step). With the first layers' names it
+    shows how much gradient reaches the bottom of a deep network (Lecture 15); for the norm over
+    every parameter, ``LossRecorder(grad_norm=True)`` records it beside the loss.
+
+    Args:
+        prefixes: parameter-name prefixes, as ``model.named_parameters()`` names them
+            (e.g. ``("conv1.", "layer1.")``); empty: every parameter.
+
+    Attributes:
+        norms: one norm per step, in order.
+    """
+
+    def __init__(self, prefixes: Sequence[str] = ()):
+        if isinstance(prefixes, str):
+            raise TypeError(f"GradientNormRecorder: prefixes must be a sequence of names, got "
+                            f"the string {prefixes!r}; write ({prefixes!r},)")
+        self.prefixes = tuple(prefixes)
+        self.norms: list[float] = []
+
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
+        chosen = [p for name, p in trainer.model.named_parameters()
+                  if (not self.prefixes or name.startswith(self.prefixes)) and p.grad is not None]
+        if not chosen:
+            names = [name for name, _ in trainer.model.named_parameters()]
+            raise ValueError(f"GradientNormRecorder: no parameter with a gradient has a name "
+                             f"starting with {self.prefixes}; the model's parameters are named "
+                             f"{', '.join(names[:6])}{', ...' if len(names) > 6 else ''}")
+        self.norms.append(math.sqrt(sum(float((p.grad.array.astype(xp.float64) ** 2).sum())
+                                        for p in chosen)))

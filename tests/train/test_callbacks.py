@@ -1,5 +1,6 @@
 """Trainer callbacks (StepRecorder, Evaluator, LambdaCallback, DivergenceStop, LossRecorder,
-StepLimit, StepEvaluator, BestWeights) and the multi-scale evaluation of train.metrics."""
+StepLimit, StepEvaluator, BestWeights, GradientNormRecorder) and the multi-scale evaluation of
+train.metrics."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from neuralab.train.callbacks import (
     BestWeights,
     DivergenceStop,
     Evaluator,
+    GradientNormRecorder,
     LambdaCallback,
     LossRecorder,
     StepEvaluator,
@@ -240,3 +242,32 @@ def test_best_weights_breaks_ties_on_the_validation_loss(monkeypatch):
     for epoch in (1, 2, 3):
         best.on_epoch_end(trainer, epoch, {})
     assert best.best_epoch == 2  # epoch 1's error with a lower loss; epoch 3 has more error
+
+
+class _GradsBeforeStep(nl.train.Callback):
+    """The gradients as the optimizer is about to use them (a copy per step)."""
+
+    def __init__(self):
+        self.grads = []
+
+    def on_after_backward(self, trainer, step):
+        self.grads.append({name: p.grad.array.astype(np.float64).copy()
+                           for name, p in trainer.model.named_parameters()})
+
+
+def test_gradient_norm_recorder_follows_the_chosen_parameters():
+    x, y = blobs()
+    first, every, seen = GradientNormRecorder(("0.",)), GradientNormRecorder(), _GradsBeforeStep()
+    trainer = _trainer([first, every, seen])
+    trainer.fit(ArrayLoader(x, y, 40, seed=0), epochs=2)
+    assert len(first.norms) == len(every.norms) == trainer.global_step == 6
+    for step, grads in enumerate(seen.grads):
+        lower = np.sqrt(sum((g ** 2).sum() for n, g in grads.items() if n.startswith("0.")))
+        total = np.sqrt(sum((g ** 2).sum() for g in grads.values()))
+        assert first.norms[step] == pytest.approx(lower, rel=1e-12)
+        assert every.norms[step] == pytest.approx(total, rel=1e-12)
+        assert first.norms[step] < every.norms[step]
+    with pytest.raises(TypeError, match="write \\('0.',\\)"):
+        GradientNormRecorder("0.")
+    with pytest.raises(ValueError, match="no parameter .*'conv1.'.* named 0.weight, 0.bias"):
+        _trainer([GradientNormRecorder(("conv1.",))]).fit(ArrayLoader(x, y, 40, seed=0), epochs=1)
