@@ -7,7 +7,8 @@
   the test error at chosen epochs, returned as the curves the experiments plot;
 * ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
 * ``log_curve``: a long curve logged at about fifty evenly spaced steps;
-* ``train_steps``: a step budget that may end in a divergence, which is a result, not an error.
+* ``train_steps``: a step budget that may end in a divergence, which is a result, not an error;
+* ``run_summary``: the numbers one ``train_classifier`` run contributes to the results.
 
 The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``dataset_arrays``,
 ``balanced_subset``), ``optim.lr_scheduler.WarmupCosineLR``, ``train.callbacks``
@@ -34,7 +35,7 @@ from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer, TrainingDiverged
 
 __all__ = ["load_mnist", "log_curve", "mnist_arrays", "mnist_source", "prepare_cifar",
-           "tail_mean", "train_classifier", "train_steps"]
+           "run_summary", "tail_mean", "train_classifier", "train_steps"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -190,3 +191,15 @@ def train_steps(trainer: Trainer, loader: Any, steps: int) -> bool:
     except TrainingDiverged:
         return False
     return True
+
+
+def run_summary(out: dict, tail_fraction: float = 0.2) -> dict:
+    """The numbers a ``train_classifier`` run contributes to an experiment's results: the first
+    mini-batch's loss, the training loss and error averaged over the last ``tail_fraction`` of
+    the steps (train mode), the final test loss and top-1/top-5 errors, the parameters, the steps
+    and the seconds."""
+    return {"first_loss": out["losses"][0], "train_loss": tail_mean(out["losses"], tail_fraction),
+            "train_error": tail_mean(out["errors"], tail_fraction),
+            "test_loss": out["test"]["loss"], "test_err1": out["test"]["err1"],
+            "test_err5": out["test"]["err5"], "params": out["params"], "steps": out["steps"],
+            "seconds": out["seconds"]}
