@@ -1,26 +1,19 @@
 """Lecture 12: five landmark architectures on CIFAR-10 for the same training budget.
 
-LeNet-5 (1998), AlexNet (2012), VGG (2014), GoogLeNet (2014) and ResNet (2015) each answered
-the question "how do we get more accuracy per parameter and per multiply-add?" differently:
+Each answered "how do we get more accuracy per parameter and per multiply-add?" differently:
 
-* LeNet: two 5x5 convolution + pooling stages and a small fully connected classifier;
-* AlexNet: wider and deeper, ReLU, overlapping max-pooling, dropout in a large classifier;
-* VGG: only 3x3 convolutions, stacked (two 3x3 see a 5x5 window with 2·9C² < 25C² weights);
-* GoogLeNet: Inception modules, 1x1 "bottleneck" convolutions before the expensive 3x3/5x5 ones,
-  global average pooling instead of big fully connected layers;
-* ResNet: residual blocks y = relu(F(x) + x), so depth stops hurting optimisation.
+* LeNet-5 (1998): two 5x5 convolution + pooling stages and a small fully connected classifier;
+* AlexNet (2012): wider and deeper, ReLU, overlapping max-pooling, dropout in a large classifier;
+* VGG (2014): only 3x3 convolutions, stacked (two 3x3 see a 5x5 window with 2·9C² < 25C² weights);
+* GoogLeNet (2014): Inception modules, 1x1 "bottleneck" convolutions before the expensive 3x3/5x5
+  ones, global average pooling instead of big fully connected layers;
+* ResNet (2015): residual blocks y = relu(F(x) + x), so depth stops hurting optimisation.
 
-The experiment trains one (scaled-down, for a CPU) member of each family on the same CIFAR-10
-images with the same optimiser and number of epochs, and tabulates parameters, multiply-adds
-(MACs, from ``neuralab.diagnostics.summary``), training time and top-1/top-5 test error.
-
-Runtime: the quick mode (2,000 training images at 16x16, widths x0.25, 2 epochs) takes about 30 s
-of one core; the full mode (50,000 images at 32x32, widths x0.5, 10 epochs) about 7 h (measured
-forward + backward per image on one core: LeNet 0.3 ms, AlexNet 5.7, VGG 5.1, GoogLeNet 32,
-ResNet-20 7.7).
-
-The scaled networks are the zoo's ``lenet5_rgb``, ``alexnet_small``, ``vgg_small``,
-``googlenet_small`` and ``resnet20`` (:mod:`neuralab.models.reduced`).
+One member of each family, scaled down for a CPU (the zoo's ``lenet5_rgb``, ``alexnet_small``,
+``vgg_small``, ``googlenet_small``, ``resnet20``), trains on the same CIFAR-10 mini-batches with
+the same optimiser and epochs; the table gives parameters and multiply-adds (from
+``diagnostics.summary``), training time and top-1/top-5 test error. The full mode (50,000 images
+at 32x32, widths x0.5, 10 epochs) takes about 7 h of one core, mostly GoogLeNet's 32 ms per image.
 """
 
 from __future__ import annotations
@@ -29,7 +22,7 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.diagnostics.summary import summary
-from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.experiments.toolkit import prepare_cifar, run_summary, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.reduced import scaled
@@ -44,16 +37,19 @@ ARCHITECTURES = {"lenet": ("LeNet-5 (RGB)", 1998), "alexnet": ("AlexNet (small)"
 def build(name: str, cfg: dict) -> Any:
     """One of ``ARCHITECTURES`` at the configured width and image size."""
     size, width = int(cfg["image_size"]), float(cfg["width"])
-    if name not in ARCHITECTURES:
-        raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
-                         f"{', '.join(ARCHITECTURES)}")
-    return {"lenet": lambda: create("lenet5_rgb", image_size=size),
-            "alexnet": lambda: create("alexnet_small", width=width, image_size=size),
-            "vgg": lambda: create("vgg_small", width=width, image_size=size,
-                                  batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width)),
-            "googlenet": lambda: create("googlenet_small",
-                                        width=width * cfg["googlenet_width_factor"]),
-            "resnet20": lambda: create("resnet20")}[name]()
+    if name == "lenet":
+        return create("lenet5_rgb", image_size=size)
+    if name == "alexnet":
+        return create("alexnet_small", width=width, image_size=size)
+    if name == "vgg":
+        return create("vgg_small", width=width, image_size=size,
+                      batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width))
+    if name == "googlenet":
+        return create("googlenet_small", width=width * cfg["googlenet_width_factor"])
+    if name == "resnet20":
+        return create("resnet20")
+    raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
+                     f"{', '.join(ARCHITECTURES)}")
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -68,25 +64,23 @@ def run(cfg: dict, ctx: Any) -> dict:
         out = train_classifier(model, data, cfg, ctx, name, augment=augment, order_seed=ctx.seed,
                                lr=cfg["lr"] * cfg.get(f"{name}_lr_factor", 1.0))
         losses[name] = out["losses"]
-        results[name] = {"params": info.total_params, "macs": info.total_macs,
-                         "counted_params": out["params"], "seconds": out["seconds"],
-                         "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
-                         "final_train_loss": tail_mean(out["losses"]), "steps": out["steps"]}
+        results[name] = {"macs": info.total_macs, "counted_params": out["params"],
+                         **run_summary(out), "params": info.total_params}
+    labels = {n: ARCHITECTURES[n][0] for n in names}
     ctx.table("architectures", ["network", "year", "parameters", "MACs per image",
                                 "training time (s)", "top-1 error (%)", "top-5 error (%)"],
-              [[*ARCHITECTURES[n], *(results[n][k] for k in ("params", "macs")),
+              [[*ARCHITECTURES[n], results[n]["params"], results[n]["macs"],
                 round(results[n]["seconds"], 1), round(100 * results[n]["test_err1"], 2),
                 round(100 * results[n]["test_err5"], 2)] for n in names],
               caption=f"{cfg['epochs']} epochs of SGD (lr {cfg['lr']}, momentum "
                       f"{cfg['momentum']}, batch {cfg['batch_size']}); MACs and parameters from "
                       "neuralab.diagnostics.summary at the training image size.")
 
-    labels = {n: ARCHITECTURES[n][0] for n in names}
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.4))
     at = xp.arange(len(names))
-    for shift, k in ((-0.2, "test_err1"), (0.2, "test_err5")):
-        axes[0].bar(at + shift, [100 * results[n][k] for n in names], 0.4,
-                    label=f"top-{k[-1]}")
+    for shift, k in ((-0.2, 1), (0.2, 5)):
+        axes[0].bar(at + shift, [100 * results[n][f"test_err{k}"] for n in names], 0.4,
+                    label=f"top-{k}")
     axes[0].axhline(90, ls="--", c="gray", lw=1, label="chance (top-1)")
     axes[0].set_xticks(at, list(labels.values()), rotation=20, ha="right", fontsize=8)
     axes[0].set(ylabel="test error (%)", title="test error after the same budget")

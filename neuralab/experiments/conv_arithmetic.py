@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.autograd import Tensor
-from neuralab.backend import manual_seed, xp
+from neuralab.backend import manual_seed
+from neuralab.diagnostics.arithmetic import conv_arithmetic, gradient_receptive_field
 from neuralab.diagnostics.summary import summary
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models.registry import create, get_entry
@@ -42,74 +42,36 @@ PUBLISHED_MACS = {"alexnet": 0.714e9, "vgg16": 15.47e9, "googlenet": 1.50e9, "re
 LENET = [("C1 conv 5x5", 5, 1, 0, 6), ("S2 pool 2x2", 2, 2, 0, None),
          ("C3 conv 5x5", 5, 1, 0, 16), ("S4 pool 2x2", 2, 2, 0, None),
          ("C5 conv 5x5", 5, 1, 0, 120)]
+# GoogLeNet's inception 3a on a 28x28x192 input, convolutions (k, C_in, C_out) and output
+# channels: naive, and with 1x1 reductions before the 3x3 and 5x5 and after the pooling.
+INCEPTION_3A = {
+    "naive (3a)": ([(1, 192, 64), (3, 192, 128), (5, 192, 32)], 64 + 128 + 32 + 192),
+    "with 1x1 reductions (3a)": ([(1, 192, 64), (1, 192, 96), (3, 96, 128), (1, 192, 16),
+                                  (5, 16, 32), (1, 192, 32)], 64 + 128 + 32 + 32)}
+# ResNet's basic block (two 3x3) and bottleneck (1x1 down, 3x3, 1x1 up).
+RESNET_BLOCKS = {"basic, 64-d": [(3, 64, 64)] * 2,
+                 "bottleneck, 256-d": [(1, 256, 64), (3, 64, 64), (1, 64, 256)],
+                 "basic, 256-d": [(3, 256, 256)] * 2}
 
 
-def walk(layers: list[tuple], n: int, c_in: int) -> list[dict[str, Any]]:
-    """Walk a chain of layers (name, k, s, p, C_out or None) with the docstring's formulas."""
-    rows, r, j = [], 1, 1
-    for name, k, s, p, c_out in layers:
-        n = (n + 2 * p - k) // s + 1
-        r, j = r + (k - 1) * j, j * s
-        conv = c_out is not None
-        c_out = c_out if conv else c_in
-        rows.append({"layer": name, "output": (c_out, n, n), "receptive_field": r, "jump": j,
-                     "params": (k * k * c_in + 1) * c_out if conv else 0,
-                     "macs": k * k * c_in * c_out * n * n if conv else 0})
-        c_in = c_out
-    return rows
-
-
-def measured_receptive_field(depth: int, k: int, size: int = 21) -> int:
-    """The receptive field measured by backpropagation: the input pixels that influence the
-    centre output of ``depth`` stacked k×k convolutions."""
-    net = Sequential(*[Conv2d(1, 1, k, padding=k // 2, bias=False) for _ in range(depth)])
-    for conv in net:
-        conv.weight.array[...] = 1.0  # positive weights: no accidental cancellation
-    x = Tensor(xp.ones((1, 1, size, size)), requires_grad=True)
-    y = net(x)
-    y[0, 0, size // 2, size // 2].backward()
-    touched = xp.nonzero(x.grad.array[0, 0].any(axis=0))[0]
-    return int(touched.max() - touched.min() + 1)
+def cost(convs: list[tuple[int, int, int]], size: int) -> list[int]:
+    """[weights, multiply-adds] of convolutions (k, C_in, C_out) on size×size maps, no biases."""
+    weights = sum(k * k * c_in * c_out for k, c_in, c_out in convs)
+    return [weights, weights * size * size]
 
 
 def factorization(c: int, size: int) -> list[list[Any]]:
     """VGG's argument: stacks of 3x3 versus one large kernel, c channels in and out, no biases:
     [layers, receptive field (formula), weights, multiply-adds, nonlinearities, (measured)]."""
     table = []
-    for depth, big in ((2, 5), (3, 7)):
-        for label, k, n in ((f"{depth} × 3x3", 3, depth), (f"1 × {big}x{big}", big, 1)):
-            rf = walk([("conv", k, 1, k // 2, c)] * n, size, c)[-1]["receptive_field"]
-            weights = n * k * k * c * c
-            table.append([label, rf, weights, weights * size * size, n,
-                          measured_receptive_field(n, k)])
+    for n, k in ((2, 3), (1, 5), (3, 3), (1, 7)):
+        net = Sequential(*[Conv2d(1, 1, k, padding=k // 2, bias=False) for _ in range(n)])
+        for conv in net:
+            conv.weight.array[...] = 1.0  # positive weights: no accidental cancellation
+        formula = conv_arithmetic([("conv", k, 1, k // 2, c)] * n, size, c)[-1]
+        table.append([f"{n} × {k}x{k}", formula["receptive_field"], *cost([(k, c, c)] * n, size),
+                      n, gradient_receptive_field(net, (1, 21, 21))[1]])
     return table
-
-
-def inception_cost(size: int = 28, c_in: int = 192, ch1: int = 64, red3: int = 96,
-                   ch3: int = 128, red5: int = 16, ch5: int = 32, proj: int = 32
-                   ) -> dict[str, list[int]]:
-    """[weights, multiply-adds, output channels] of GoogLeNet's inception 3a, naive and with
-    the 1x1 reductions (no biases)."""
-    def cost(convs: list[tuple[int, int, int]], out: int) -> list[int]:
-        weights = sum(k * k * a * b for k, a, b in convs)
-        return [weights, weights * size * size, out]
-
-    return {"naive": cost([(1, c_in, ch1), (3, c_in, ch3), (5, c_in, ch5)],
-                          ch1 + ch3 + ch5 + c_in),
-            "reduced": cost([(1, c_in, ch1), (1, c_in, red3), (3, red3, ch3), (1, c_in, red5),
-                             (5, red5, ch5), (1, c_in, proj)], ch1 + ch3 + ch5 + proj)}
-
-
-def block_cost(size: int = 56) -> list[list[Any]]:
-    """ResNet's basic block (two 3x3) against the bottleneck (1x1, 3x3, 1x1), no biases:
-    [block, weights, multiply-adds, receptive field growth]."""
-    rows = []
-    for label, convs in (("basic, 64-d", [(3, 64, 64), (3, 64, 64)]),
-                         ("bottleneck, 256-d", [(1, 256, 64), (3, 64, 64), (1, 64, 256)]),
-                         ("basic, 256-d", [(3, 256, 256), (3, 256, 256)])):
-        weights = sum(k * k * a * b for k, a, b in convs)
-        rows.append([label, weights, weights * size * size, 1 + sum(k - 1 for k, _, _ in convs)])
-    return rows
 
 
 def model_table(name: str, cfg: dict, ctx: Any) -> tuple[list, list]:
@@ -131,7 +93,7 @@ def model_table(name: str, cfg: dict, ctx: Any) -> tuple[list, list]:
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    lenet = walk(LENET, 32, 1)
+    lenet = conv_arithmetic(LENET, 32, 1)
     ctx.table("lenet_by_hand", ["layer", "output (C, H, W)", "receptive field", "jump", "params",
                                 "multiply-adds"],
               [[r["layer"], str(r["output"]), *list(r.values())[2:]] for r in lenet],
@@ -143,16 +105,18 @@ def run(cfg: dict, ctx: Any) -> dict:
               fact, caption=f"VGG's factorization, {cfg['channels']} channels in and out, "
                             f"{cfg['size']}x{cfg['size']} maps (measured: the input pixels with a "
                             "non-zero gradient of the centre output)")
-    inc = inception_cost()
+    inc = {label: [*cost(convs, 28), out] for label, (convs, out) in INCEPTION_3A.items()}
     ctx.table("inception", ["module", "weights", "multiply-adds", "output channels"],
-              [["naive (3a)", *inc["naive"]], ["with 1x1 reductions (3a)", *inc["reduced"]]],
+              [[label, *row] for label, row in inc.items()],
               caption="Inception 3a on a 28x28x192 input: 1x1 reductions before the 3x3 and 5x5 "
                       "convolutions and after the pooling")
-    blocks = block_cost()
+    blocks = [[label, *cost(convs, 56), 1 + sum(k - 1 for k, _, _ in convs)]
+              for label, convs in RESNET_BLOCKS.items()]
     ctx.table("resnet_blocks", ["block", "weights", "multiply-adds at 56x56",
                                 "receptive field growth"], blocks,
               caption="ResNet's blocks: the bottleneck on 256 channels costs about what the basic "
                       "block costs on 64, and ~17x less than a basic block on 256")
+    naive, reduced = (row[1] for row in inc.values())
     results: dict[str, Any] = {
         "lenet_c5_receptive_field": lenet[-1]["receptive_field"],
         "two_3x3_over_5x5_params": fact[0][2] / fact[1][2],
@@ -160,8 +124,8 @@ def run(cfg: dict, ctx: Any) -> dict:
         "factorized_receptive_fields_equal": fact[0][1] == fact[1][1] and fact[2][1] == fact[3][1],
         "measured_receptive_fields": [r[5] for r in fact],
         "receptive_fields_measured_match": all(r[5] == r[1] for r in fact),
-        "inception_naive_macs": inc["naive"][1], "inception_reduced_macs": inc["reduced"][1],
-        "inception_saving": inc["naive"][1] / inc["reduced"][1],
+        "inception_naive_macs": naive, "inception_reduced_macs": reduced,
+        "inception_saving": naive / reduced,
         "bottleneck_over_basic64_params": blocks[1][1] / blocks[0][1],
         "bottleneck_over_basic256_params": blocks[1][1] / blocks[2][1]}
 
@@ -192,8 +156,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     fig, axes = ctx.subplots(1, 3, figsize=(15, 4))
     axes[0].bar([r[0] for r in fact], [r[2] for r in fact], color=["#4c72b0", "#dd8452"] * 2)
     axes[0].set(ylabel="weights", title="weights: 3x3 stacks vs one large kernel")
-    axes[1].bar(["naive", "reduced"], [inc["naive"][1] / 1e6, inc["reduced"][1] / 1e6],
-                color=["#dd8452", "#4c72b0"])
+    axes[1].bar(["naive", "reduced"], [naive / 1e6, reduced / 1e6], color=["#dd8452", "#4c72b0"])
     axes[1].set(ylabel="million multiply-adds", title="Inception 3a")
     axes[2].bar([r[0] for r in blocks], [r[2] / 1e6 for r in blocks],
                 color=["#4c72b0", "#55a868", "#dd8452"])

@@ -2,65 +2,55 @@
 
 GoogLeNet is 22 layers deep. To "encourage discrimination in the lower stages, increase the
 gradient signal that gets propagated back, and provide additional regularization", two small
-classifiers sit on the outputs of inception4a and inception4d during training. Their
-cross-entropies are added to the main one with weight 0.3:
+classifiers sit on the outputs of inception4a and inception4d during training, their
+cross-entropies added to the main one with weight 0.3:
 
     L = CE(main) + 0.3·(CE(aux1) + CE(aux2))
 
 so the lower layers receive, besides the gradient through the whole upper network, a short-path
-gradient from a nearby classifier. At test time the heads are discarded. The paper reports the
-effect as minor (about 0.5% top-1), and the Inception-v3 paper later found they help as
-regularisers near the end of training rather than by speeding up early training.
+gradient from a nearby classifier. At test time the heads are discarded. The paper reports a minor
+effect (about 0.5% top-1); the Inception-v3 paper later found the heads help as regularisers near
+the end of training rather than by speeding up early training.
 
-Here a width-scaled GoogLeNet (all nine Inception modules, ``neuralab.models.googlenet``'s
-``Inception`` blocks and ``googlenet_loss``) trains on CIFAR-10 with and without the heads from
-the same initial weights on the same mini-batches. Learning curves, test errors, and the norm of
-the gradient reaching the lowest layers are compared.
-
-Runtime: quick mode (2,000 images at 16x16, width x0.125, 2 epochs) about 30 s of one core; full
-mode (50,000 images at 32x32, width x0.25, 10 epochs) about 9 h (31 ms per image per network).
+A width-scaled GoogLeNet (all nine Inception modules, ``models.googlenet``'s ``googlenet_loss``)
+trains on CIFAR-10 with and without the heads, from the same initial weights on the same
+mini-batches; we compare the main head's learning curve, the test error, and the norm of the
+gradient reaching the lowest layers.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from neuralab.backend import manual_seed, xp
-from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.backend import manual_seed
+from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.googlenet import googlenet_loss
 from neuralab.nn.functional import cross_entropy
 from neuralab.plotting import plot_smoothed
 from neuralab.train import Callback
+from neuralab.train.callbacks import GradientNormRecorder
 
 LOWER = ("conv1.", "inception3a.")  # the layers whose gradient the heads should strengthen
 LABELS = {"no_aux": "without aux heads", "aux": "with aux heads (0.3)"}
 COLOURS = {"no_aux": "#1f77b4", "aux": "#d62728"}
 
 
-class MainLossAndLowerGrad(Callback):
-    """Each step: the main head's loss alone, and the gradient norm of the lowest layers."""
+class MainHeadLoss(Callback):
+    """Every step's cross-entropy of the main classifier alone (training minimises it plus the
+    heads'; with the heads the output is a tuple in training)."""
 
     def __init__(self) -> None:
-        self.main_losses: list[float] = []
-        self.norms: list[float] = []
+        self.losses: list[float] = []
 
-    def on_after_backward(self, trainer: Any, step: int) -> None:
-        self.norms.append(math.sqrt(sum(
-            float((p.grad.array.astype(xp.float64) ** 2).sum())
-            for name, p in trainer.model.named_parameters()
-            if name.startswith(LOWER) and p.grad is not None)))
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any,
-                     target: Any) -> None:
+    def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any, y: Any) -> None:
         logits = output[0] if isinstance(output, tuple) else output
-        self.main_losses.append(float(cross_entropy(logits, target).item()))
+        self.losses.append(float(cross_entropy(logits, y).item()))
 
 
 def run(cfg: dict, ctx: Any) -> dict:
-    data, size, augment = prepare_cifar(cfg, ctx)
+    data, _, augment = prepare_cifar(cfg, ctx)
     models = {}
     for key in ("aux", "no_aux"):
         manual_seed(ctx.seed)  # the heads are built last: the shared weights agree
@@ -68,22 +58,19 @@ def run(cfg: dict, ctx: Any) -> dict:
     models["no_aux"].load_state_dict({k: v for k, v in models["aux"].state_dict().items()
                                       if not k.startswith("aux")})  # to be certain
     results: dict[str, Any] = {"aux_weight": cfg["aux_weight"]}
-    records = {}
+    curves = {}
     for key in ("no_aux", "aux"):
-        records[key] = record = MainLossAndLowerGrad()
+        main, grads = MainHeadLoss(), GradientNormRecorder(LOWER)
         out = train_classifier(models[key], data, cfg, ctx, key, augment=augment,
-                               order_seed=ctx.seed, callbacks=(record,),
+                               order_seed=ctx.seed, callbacks=(grads, main),
                                loss_fn=lambda z, y: googlenet_loss(z, y, cfg["aux_weight"]))
-        for step in range(0, len(record.norms), 10):
-            ctx.log("lower_grad_norm", step=step, model=key, norm=record.norms[step])
-        results[key] = {"first_loss": record.main_losses[0],
-                        "final_main_loss": tail_mean(record.main_losses),
-                        "final_total_loss": tail_mean(out["losses"]),
-                        "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
-                        "test_loss": out["test"]["loss"],
-                        "params": out["params"], "seconds": out["seconds"],
-                        "steps": out["steps"], "curve": out["curve"],
-                        "lower_grad_norm": sum(record.norms) / len(record.norms)}
+        for step in range(0, len(grads.norms), 10):
+            ctx.log("lower_grad_norm", step=step, model=key, norm=grads.norms[step])
+        curves[key] = {"main loss": main.losses, "norms": grads.norms}
+        results[key] = {**run_summary(out),  # its train_loss: the total, heads included
+                        "first_loss": main.losses[0],  # the main head's, as the verdict's
+                        "final_main_loss": tail_mean(main.losses), "curve": out["curve"],
+                        "lower_grad_norm": sum(grads.norms) / len(grads.norms)}
     results["grad_ratio"] = results["aux"]["lower_grad_norm"] / max(
         results["no_aux"]["lower_grad_norm"], 1e-30)
     ctx.table("aux", ["network", "parameters (training)", "main-head training loss",
@@ -92,7 +79,7 @@ def run(cfg: dict, ctx: Any) -> dict:
               [[LABELS[key], r["params"], round(r["final_main_loss"], 4),
                 round(100 * r["test_err1"], 2), round(100 * r["test_err5"], 2),
                 f"{r['lower_grad_norm']:.3g}", round(r["seconds"], 1)]
-               for key, r in ((k, results[k]) for k in records)],
+               for key, r in ((k, results[k]) for k in curves)],
               caption=f"Auxiliary heads on inception4a and inception4d, loss weight "
                       f"{cfg['aux_weight']}; the heads are dropped at test time, so the test "
                       "networks have the same parameters.")
@@ -100,10 +87,10 @@ def run(cfg: dict, ctx: Any) -> dict:
              "gradient norm of the network without them (mean over training).")
 
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
-    for key, record in records.items():
+    for key, curve in curves.items():
         style = {"color": COLOURS[key], "label": LABELS[key]}
-        window = plot_smoothed(axes[0], record.main_losses, **style)
-        plot_smoothed(axes[1], record.norms, **style)
+        window = plot_smoothed(axes[0], curve["main loss"], **style)
+        plot_smoothed(axes[1], curve["norms"], **style)
         axes[2].plot(*zip(*[(c[0], 100 * c[3]) for c in results[key]["curve"]]), "o-", **style)
     axes[0].set(xlabel="step", ylabel=f"main-head training loss (moving average of {window})")
     axes[1].set(xlabel="step", ylabel="gradient norm of conv1 + inception3a", yscale="log")
@@ -126,11 +113,10 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     checks.append(Comparison("top-1 error with heads", aux["test_err1"], "<=",
                              f"without (+{cfg['tolerance']:.1%})",
                              no["test_err1"] + cfg["tolerance"], fmt=".1%"))
-    note = (f"; with the heads the lowest layers' gradient norm is {results['grad_ratio']:.2f}x "
-            "that without")
     verdict = judge(checks, tested=f"{cfg['epochs']} epochs at {cfg['image_size']}x"
                                    f"{cfg['image_size']}")
-    return Verdict(verdict.supported, verdict.reason + note, verdict.status)
+    return Verdict(verdict.supported, f"{verdict.reason}; with the heads the lowest layers' "
+                   f"gradient norm is {results['grad_ratio']:.2f}x that without", verdict.status)
 
 
 EXPERIMENT = Experiment(

@@ -1,28 +1,22 @@
 """VGG session: training deep VGG nets by deepening a trained shallow one, and scale jittering.
 
 Simonyan & Zisserman (2015, Sec. 3.1) could not train their deeper configurations (VGG-13/16/19,
-without batch norm) well from a random start: "the initialisation of the network weights is
-important, since bad initialisation can stall learning due to the instability of gradient in deep
-nets". They first trained the shallow configuration A (VGG-11), then initialised the deeper nets'
-corresponding layers from it (the first four convolutional and the last three fully connected
-layers) and the new intermediate layers randomly. Here the layers that correspond are the convs at
-the same position within each stage (between two poolings), whose shapes agree, and the
-classifier; the extra convs of each stage start from He et al.'s random initialisation.
+without batch norm) well from a random start: "bad initialisation can stall learning due to the
+instability of gradient in deep nets". They first trained the shallow configuration A (VGG-11),
+then initialised the deeper nets' corresponding layers from it and the new intermediate layers
+randomly. Here the layers that correspond (``models.vgg.warm_start``) are the convolutions at the
+same position within each stage, whose shapes agree, and the classifier; the extra convolutions
+start from He et al.'s random initialisation.
 
-The paper's second training device is *scale jittering*: each training image is rescaled so that
-its shorter side is a random S in [S_min, S_max] before a fixed-size crop is taken, so the network
-sees objects at many sizes (``neuralab.data.transforms.ScaleJitter``). Against a single fixed
-training scale S it lowered the test error (Table 3: 25.6% -> 24.8% top-1 for VGG-16 at S = 256
-against S in [256, 512]).
+Their second device is *scale jittering*: each training image is rescaled so that its shorter
+side is a random S in [S_min, S_max] before a fixed-size crop is taken, so the network sees
+objects at many sizes (``data.transforms.ScaleJitter``). Against a single training scale S it
+lowered the test error (Table 3: 25.6% -> 24.8% top-1 for VGG-16, S = 256 against [256, 512]).
 
-Part 1 trains the shallow net, warm-starts a deeper one from it and compares it with the same deeper
-net from a random start on the same mini-batches. Part 2 trains the shallow net with fixed-scale
-crops and with scale-jittered crops and evaluates both on whole test images at several scales.
-Part 2 uses batch norm (``jitter_batch_norm``) so that the short runs train reliably; the
-comparison is about the data, not the optimisation.
-
-Runtime: quick mode (2,000 images at 16x16, widths x0.25) about 22 s of one core; full mode
-(50,000 images at 32x32, widths x0.5) about 2.5 h (VGG-11 4 ms, VGG-16 7.8 ms per image).
+Part 1 trains the shallow net, then the deeper net from it and from random weights on the same
+mini-batches. Part 2 trains the shallow net on fixed-scale and on scale-jittered crops and tests
+both on whole images at several scales; it uses batch norm (``jitter_batch_norm``) so that the
+short runs train reliably: the comparison is about the data, not the optimisation.
 """
 
 from __future__ import annotations
@@ -31,7 +25,7 @@ from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
-from neuralab.experiments.toolkit import prepare_cifar, tail_mean, train_classifier
+from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.vgg import warm_start
@@ -39,13 +33,6 @@ from neuralab.plotting import plot_smoothed
 from neuralab.train.metrics import evaluate, multiscale_evaluate
 
 DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
-
-
-def summarize(out: dict) -> dict:
-    """The numbers a run contributes to the results."""
-    return {"train_loss": tail_mean(out["losses"]), "first_loss": out["losses"][0],
-            "test_err1": out["test"]["err1"], "test_err5": out["test"]["err5"],
-            "params": out["params"], "steps": out["steps"], "seconds": out["seconds"]}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -70,7 +57,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     for key, model in deep.items():
         runs[key] = train_classifier(model, data, cfg, ctx, f"{deep_name} {key}",
                                      epochs=cfg["deep_epochs"], order_seed=ctx.seed + 1)
-    results: dict[str, Any] = {key: summarize(out) for key, out in runs.items()}
+    results: dict[str, Any] = {key: run_summary(out) for key, out in runs.items()}
     for key, loss in before.items():
         results[key]["initial_train_loss"] = loss
     labels = {"shallow": f"{shallow_name} (config {cfg['shallow_config']})",
@@ -85,12 +72,15 @@ def run(cfg: dict, ctx: Any) -> dict:
 
     # ---- part 2: scale jittering against a fixed training scale
     scales = [int(q) for q in cfg["test_scales"]]
-    for key in ("fixed", "jitter") if cfg["jitter_epochs"] > 0 else ():
+    names = {"fixed": f"fixed S = {cfg['s_min']}",
+             "jitter": f"S in [{cfg['s_min']}, {cfg['s_max']}]"}
+    for key in names if cfg["jitter_epochs"] > 0 else ():
         model = build(cfg["shallow_config"], ctx.seed + 2, int(cfg["crop"]),
                       cfg["jitter_batch_norm"])
         # A crop of the image rescaled to S: fixed S = s_min, or S uniform in [s_min, s_max].
-        augment = Compose([ScaleJitter(cfg["s_min"], cfg["s_max"] if key == "jitter"
-                                       else cfg["s_min"], cfg["crop"]), RandomHorizontalFlip()])
+        s_max = cfg["s_max"] if key == "jitter" else cfg["s_min"]
+        augment = Compose([ScaleJitter(cfg["s_min"], s_max, cfg["crop"]),
+                           RandomHorizontalFlip()])
         runs[key] = out = train_classifier(model, data, cfg, ctx, f"scale {key}",
                                            epochs=cfg["jitter_epochs"],
                                            order_seed=ctx.seed + 2, augment=augment)
@@ -98,15 +88,13 @@ def run(cfg: dict, ctx: Any) -> dict:
         results[key] = {"train_loss": tail_mean(out["losses"]), "test_err1": test["err1"],
                         "test_err5": test["err5"], "seconds": out["seconds"],
                         "per_scale_err1": {str(q): e for q, e in test["per_scale"].items()}}
-    if cfg["jitter_epochs"] > 0:
+    if "jitter" in results:
         ctx.table("scale_jittering", ["training scale S", "training loss", "test top-1 error "
                                       "(%)", "test top-5 error (%)"]
                   + [f"top-1 at Q = {q} (%)" for q in scales],
-                  [[f"fixed S = {cfg['s_min']}" if key == "fixed" else
-                    f"S in [{cfg['s_min']}, {cfg['s_max']}]", r["train_loss"],
-                    100 * r["test_err1"], 100 * r["test_err5"],
+                  [[names[key], r["train_loss"], 100 * r["test_err1"], 100 * r["test_err5"],
                     *(100 * r["per_scale_err1"][str(q)] for q in scales)]
-                   for key, r in ((k, results[k]) for k in ("fixed", "jitter"))],
+                   for key, r in ((k, results[k]) for k in names)],
                   caption=f"{shallow_name} trained on {cfg['crop']}x{cfg['crop']} crops of the "
                           "rescaled images; tested on whole images resized to each Q in "
                           f"{scales}, softmax averaged over the scales.")
@@ -114,18 +102,17 @@ def run(cfg: dict, ctx: Any) -> dict:
     fig, axes = ctx.subplots(1, 2, figsize=(12, 4.2))
     window = max(1, len(runs["warm"]["losses"]) // 15)
     start = len(runs["shallow"]["losses"])
-    plot_smoothed(axes[0], runs["shallow"]["losses"], window, color="#7f7f7f",
-                  label=f"{shallow_name} (trained first)")
-    for key, colour in (("warm", "#d62728"), ("random", "#1f77b4")):
-        plot_smoothed(axes[0], runs[key]["losses"], window, x0=start, color=colour,
-                      label=labels[key])
+    for key, colour, x0, label, ax in (
+            ("shallow", "#7f7f7f", 0, f"{shallow_name} (trained first)", axes[0]),
+            ("warm", "#d62728", start, labels["warm"], axes[0]),
+            ("random", "#1f77b4", start, labels["random"], axes[0]),
+            ("fixed", "#1f77b4", 0, "fixed scale", axes[1]),
+            ("jitter", "#d62728", 0, "scale jittering", axes[1])):
+        if key in runs:
+            plot_smoothed(ax, runs[key]["losses"], window, x0=x0, color=colour, label=label)
     axes[0].axvline(start, ls=":", c="gray")
     axes[0].set(xlabel="step", ylabel=f"training loss (moving average of {window})",
                 title="deepening a trained network")
-    for key, colour, label in (("fixed", "#1f77b4", "fixed scale"),
-                               ("jitter", "#d62728", "scale jittering")):
-        if key in runs:
-            plot_smoothed(axes[1], runs[key]["losses"], window, color=colour, label=label)
     axes[1].set(xlabel="step", ylabel="training loss",
                 title="fixed-scale versus scale-jittered training crops")
     ctx.figure("training_curves", fig, "Left: the deeper net starts after the shallow one "
@@ -140,14 +127,12 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     checks = [Comparison("training loss of the deep net from the shallow one",
                          results["warm"]["train_loss"], "<", "from random weights",
                          results["random"]["train_loss"])]
-    untested = ""
     if "jitter" in results:
         checks.append(Comparison("test top-1 error with scale jittering",
                                  results["jitter"]["test_err1"], "<=", "with a fixed scale",
                                  results["fixed"]["test_err1"], fmt=".1%"))
-    else:
-        untested = "scale jittering (jitter_epochs=0)"
-    return judge(checks, tested=f"after {results['warm']['steps']} steps", untested=untested)
+    return judge(checks, tested=f"after {results['warm']['steps']} steps",
+                 untested="" if "jitter" in results else "scale jittering (jitter_epochs=0)")
 
 
 EXPERIMENT = Experiment(
@@ -173,11 +158,10 @@ EXPERIMENT = Experiment(
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}. "
           "VGG configurations {shallow_config} (shallow) and {deep_config} (deep) without batch "
           "norm, widths x{width}, classifier {hidden}-{hidden} (dropout {dropout}), {init} "
-          "initialisation; SGD "
-          "(Nesterov momentum {momentum}, lr {lr} with cosine decay, weight decay "
-          "{weight_decay}, batch {batch_size}). Part 1: the shallow net trains {shallow_epochs} "
-          "epochs; the deep net trains {deep_epochs} epochs from it and from random weights. "
-          "Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains {jitter_epochs} "
-          "epochs on {crop}x{crop} crops of images rescaled to S = {s_min} or S in [{s_min}, "
-          "{s_max}], tested at Q in {test_scales}.",
+          "initialisation; SGD (Nesterov momentum {momentum}, lr {lr} with cosine decay, weight "
+          "decay {weight_decay}, batch {batch_size}). Part 1: the shallow net trains "
+          "{shallow_epochs} epochs; the deep net trains {deep_epochs} epochs from it and from "
+          "random weights. Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains "
+          "{jitter_epochs} epochs on {crop}x{crop} crops of images rescaled to S = {s_min} or S "
+          "in [{s_min}, {s_max}], tested at Q in {test_scales}.",
 )
