@@ -36,7 +36,6 @@ OPTIMIZERS: dict[str, Callable] = {
     "RMSprop": lambda p, lr, alr, mu: RMSprop(p, lr=alr),
     "Adam": lambda p, lr, alr, mu: Adam(p, lr=alr),
 }
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
 def surfaces(kappa: float, saddle_y0: float) -> dict[str, tuple]:
@@ -77,8 +76,8 @@ def run(cfg: dict, ctx: Any) -> dict:
         z = f(gx, gy)
         ax.contour(gx, gy, xp.log10(z + 1e-3) if key == "rosenbrock" else z, levels=30,
                    cmap="Greys", linewidths=0.6)
-        for (name, (points, _)), colour in zip(paths[key].items(), COLOURS):
-            ax.plot(points[:, 0], points[:, 1], "-", lw=1.3, color=colour, label=name, alpha=0.9)
+        for name, (points, _) in paths[key].items():  # one colour per optimizer, in order
+            ax.plot(points[:, 0], points[:, 1], "-", lw=1.3, label=name, alpha=0.9)
         ax.plot(*start, "k*", ms=12)
         ax.set(xlim=xr, ylim=yr, title=title)
     axes[0].legend(fontsize=8, loc="upper right")
@@ -86,8 +85,8 @@ def run(cfg: dict, ctx: Any) -> dict:
                "plots (Rosenbrock's contours are of log₁₀ f).")
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4))
     for ax, (key, (title, _, _, floor, _)) in zip(axes, problems.items()):
-        for (name, (_, losses)), colour in zip(paths[key].items(), COLOURS):
-            ax.plot(xp.maximum(xp.array(losses) - floor, 1e-12), color=colour, label=name)
+        for name, (_, losses) in paths[key].items():
+            ax.plot(xp.maximum(xp.array(losses) - floor, 1e-12), label=name)
         ax.set(yscale="log", xlabel="step", ylabel="f − f*", title=title)
     axes[0].legend(fontsize=8)
     ctx.figure("losses", fig, "Loss above the minimum value against the step.")
