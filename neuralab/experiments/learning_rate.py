@@ -19,12 +19,12 @@ from neuralab.backend import manual_seed, xp
 from neuralab.data import DataLoader
 from neuralab.data.arrays import dataset_arrays
 from neuralab.diagnostics.recorder import Recorder
-from neuralab.experiments.toolkit import load_mnist
+from neuralab.experiments.toolkit import load_mnist, mnist_source, train_steps
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD
-from neuralab.train import Trainer, TrainingDiverged
-from neuralab.train.callbacks import DivergenceStop, LambdaCallback, StepLimit
+from neuralab.train import Trainer
+from neuralab.train.callbacks import DivergenceStop, LambdaCallback
 from neuralab.train.metrics import evaluate
 
 ROLES = {"small": "too small", "right": "about right", "large": "too large",
@@ -55,13 +55,9 @@ def train_one(cfg: dict, lr: float, train: Any, held_out: Any, ctx: Any) -> dict
 
     stop = DivergenceStop(factor=cfg["explode_factor"])
     trainer = Trainer(model, opt, progress=ctx.show_progress, log=None, topk=(1,),
-                      callbacks=[LambdaCallback(on_batch_end=record), stop,
-                                 StepLimit(cfg["steps"])])
+                      callbacks=[LambdaCallback(on_batch_end=record), stop])
     loader = DataLoader(train, batch_size=cfg["batch_size"], shuffle=True, seed=ctx.seed)
-    try:
-        with xp.errstate(all="ignore"):
-            trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
-    except TrainingDiverged:  # the loss overflowed to inf or nan
+    if not train_steps(trainer, loader, cfg["steps"]):  # the loss overflowed to inf or nan
         losses.append(math.inf)
     recorder.detach()
     ctx.log_rows([dict(r, lr=lr) for r in recorder.records if r["series"] in ("grads", "updates")])
@@ -97,8 +93,7 @@ def run(cfg: dict, ctx: Any) -> dict:
            title="SGD on MNIST with four learning rates")
     ctx.figure("loss_curves", fig, "Training loss per step (clipped at 1e4); a diverged run stops "
                "where the loss explodes.")
-    ctx.note("The shipped 5,000-image MNIST subset was used." if is_subset else
-             "The full MNIST training set was used.")
+    ctx.note(mnist_source(is_subset))
     return {"data_is_subset": is_subset, **{f"{key}_{k}": r[k] for key, r in runs.items() for k
                                             in ("lr", "eval_loss", "eval_accuracy", "diverged",
                                                 "max_loss", "update_ratio")}}
