@@ -198,33 +198,31 @@ class _ChannelView:
         parts = self.over_blocks(work)
         return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
-    def affine_of_centered(self, mean: Any, scale: Any, shift: Any = None,
-                           minus: Any = None, minus_scale: Any = None) -> Any:
-        """(x − μ)·scale + shift per channel, block by block, in the view's layout.
+    def affine(self, scale: Any, shift: Any, plus: Any = None, plus_scale: Any = None) -> Any:
+        """x·scale + shift per channel, block by block, in the view's layout (two passes over
+        a block in cache; batch norm's y with scale = γ/σ, shift = β − μ·γ/σ, as PyTorch's CPU
+        kernel computes it).
 
-        With ``minus``: minus·minus_scale − ((x − μ)·scale + shift) instead (batch norm's x̄).
+        With ``plus`` (an array in the view): x·scale + shift + plus·plus_scale (batch norm's
+        x̄: four passes where (x − μ)·s + t and a subtraction took five).
         """
-        mean_t, scale_t = self.tile(mean), self.tile(scale)
-        shift_t = None if shift is None else self.tile(shift)
-        minus_t = None if minus is None else self.tile(minus_scale)
+        scale_t, shift_t = self.tile(scale), self.tile(shift)
+        plus_t = None if plus is None else self.tile(plus_scale)
         out = xp.empty_like(self.v)
 
         def work(blocks: list[slice]) -> None:
-            scratch = xp.empty_like(self.v[blocks[0]]) if minus is not None else None
+            scratch = xp.empty_like(self.v[blocks[0]]) if plus is not None else None
             for rows in blocks:
                 o = out[rows]
-                t = o if minus is None else scratch[:o.shape[0]]
-                xp.subtract(self.v[rows], mean_t, out=t)
-                t *= scale_t
-                if shift_t is not None:
-                    t += shift_t
-                if minus is not None:
-                    xp.multiply(minus[rows], minus_t, out=o)
-                    o -= t
+                xp.multiply(self.v[rows], scale_t, out=o)
+                o += shift_t
+                if plus is not None:
+                    t = scratch[:o.shape[0]]
+                    xp.multiply(plus[rows], plus_t, out=t)
+                    o += t
 
         self.over_blocks(work)
         return out
-
 
 
 def batch_norm_forward(ctx: Any, x: Any, w: Any, b: Any, stats: tuple[Any, Any] | None,
@@ -237,7 +235,9 @@ def batch_norm_forward(ctx: Any, x: Any, w: Any, b: Any, stats: tuple[Any, Any] 
     mean, var = view.mean_and_var() if stats is None else stats
     inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)  # 1/σ per channel
     scale = inv_std if w is None else w * inv_std  # γ/σ
-    y = view.affine_of_centered(mean, scale, b)
+    # y = x·γ/σ + (β − μ·γ/σ): per-channel vectors in float64, one multiply and one add per x
+    shift = -(mean.astype(xp.float64) * scale) + (0.0 if b is None else b)
+    y = view.affine(scale, shift.astype(x.dtype))
     ctx.view, ctx.mean, ctx.inv_std, ctx.w, ctx.training = view, mean, inv_std, w, stats is None
     return view.unview(y), mean, var
 
@@ -253,9 +253,11 @@ def batch_norm_backward(ctx: Any, dy: Any) -> tuple[Any, Any, Any]:
     if ctx.needs_input_grad[0]:
         scale = inv_std if w is None else w * inv_std  # γ/σ
         if ctx.training:
-            # x̄ = γ/σ·ȳ − ((x − μ)·γ/σ²·Σȳx̂/n + γ/σ·Σȳ/n)
-            dx = view.affine_of_centered(mean, scale * inv_std * sum_dy_xhat / n,
-                                         scale * sum_dy / n, minus=d, minus_scale=scale)
+            # x̄ = γ/σ·ȳ − (x − μ)·γ/σ²·Σȳx̂/n − γ/σ·Σȳ/n = x·k + (−μ·k − γ/σ·Σȳ/n) + ȳ·γ/σ
+            # with k = −γ/σ²·Σȳx̂/n (per-channel vectors in float64)
+            k = -(scale.astype(xp.float64) * inv_std * sum_dy_xhat / n)
+            shift = -mean.astype(xp.float64) * k - scale.astype(xp.float64) * sum_dy / n
+            dx = view.affine(k.astype(d.dtype), shift.astype(d.dtype), plus=d, plus_scale=scale)
         else:
             dx = d * view.tile(scale)
         dx = view.unview(dx)

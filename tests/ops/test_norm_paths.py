@@ -98,3 +98,30 @@ def test_channel_view_uses_long_rows_for_conv_outputs():
     view = fast_norm._ChannelView(x)
     assert view.k == 64 and view.v.shape == (2048, 1024, 1)
     assert np.shares_memory(view.v, x)  # a view, not a copy
+
+
+@pytest.mark.parametrize("memory", list(MEMORY_ORDERS))
+def test_batch_norm_float32_far_from_zero_mean(memory):
+    """y = x·γ/σ + (β − μ·γ/σ) and x̄ = x·k + c + ȳ·γ/σ (the fast kernel's one-multiply forms, as
+    PyTorch's CPU kernel) stay within float32's precision of the float64 reference when the
+    batch mean is far from zero (μ/σ = 200: x·γ/σ and μ·γ/σ cancel)."""
+    rng = np.random.default_rng(7)
+    shape = (16, 8, 6, 6)
+    x = (laid_out(shape, rng, MEMORY_ORDERS[memory]) * 0.25 + 100.0).astype(np.float32)
+    dy = laid_out(shape, rng, MEMORY_ORDERS[memory]).astype(np.float32)
+    w, b = rng.standard_normal(8).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    xo = nl.Tensor(x, requires_grad=True)
+    wo, bo = nl.tensor(w, requires_grad=True), nl.tensor(b, requires_grad=True)
+    out = nl.batch_norm(xo, None, None, wo, bo, training=True)
+    out.backward(nl.Tensor(dy))
+    assert out.dtype == nl.float32 and xo.grad.dtype == nl.float32
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    mean, var = x64.mean(axis=(0, 2, 3), keepdims=True), x64.var(axis=(0, 2, 3), keepdims=True)
+    xhat = (x64 - mean) / np.sqrt(var + 1e-5)
+    g = w.reshape(1, -1, 1, 1).astype(np.float64)
+    y = xhat * g + b.reshape(1, -1, 1, 1)
+    dxhat = dy64 * g
+    dx = (dxhat - dxhat.mean(axis=(0, 2, 3), keepdims=True)
+          - xhat * (dxhat * xhat).mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(var + 1e-5)
+    np.testing.assert_allclose(out.numpy(), y, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(xo.grad.numpy(), dx, rtol=0, atol=1e-4)  # |x̄| up to 30
