@@ -429,7 +429,10 @@ def run_chunks(n_items: int, work: Callable[[int, int], Any],
         _busy.release()
 
 
-def _product_threads(flops: int) -> int:
+def product_threads(flops: int) -> int:
+    """How many threads a matrix product of ``flops`` may be split between: at least
+    ``ParallelOptions.split_flops`` per thread, at most ``get_num_threads()`` (a ``max_threads``
+    for ``run_chunks``)."""
     return max(1, min(_state.threads, flops // max(1, _state.options.split_flops)))
 
 
@@ -444,7 +447,7 @@ def matmul_rows(a: Any, b: Any) -> Any:
     M, K = a.shape
     out = xp.empty((M, b.shape[1]), dtype=xp.result_type(a, b))
     run_chunks(M, lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]),
-               max_threads=_product_threads(2 * M * K * b.shape[1]))
+               max_threads=product_threads(2 * M * K * b.shape[1]))
     return out
 
 

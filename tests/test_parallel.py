@@ -311,8 +311,8 @@ def test_split_products_match_numpy():
     with parallel.options(split_flops=1):
         np.testing.assert_allclose(parallel.matmul_rows(a, b), a @ b, rtol=1e-12)
         assert len(parallel.run_chunks(50, lambda lo, hi: None,
-                                       max_threads=parallel._product_threads(100))) == 3
-    assert parallel._product_threads(parallel.get_options().split_flops * 2 - 1) == 1
+                                       max_threads=parallel.product_threads(100))) == 3
+    assert parallel.product_threads(parallel.get_options().split_flops * 2 - 1) == 1
 
 
 @pytest.mark.parametrize("value", ["two", "0", "-1"])
