@@ -20,7 +20,9 @@ VARIANTS = {
     "one-row-blocks": {"block_bytes": 1},
     "one-pixel-rows": {"row_numbers": 1},
     # one-row blocks shared between two threads (neuralab.parallel) however small the input
-    "two-threads": {"block_bytes": 1, "parallel_bytes": 0},
+    "two-threads": {"block_bytes": 1, "parallel_bytes": 0, "block_per_thread": False},
+    # shared between two threads, one block per thread
+    "two-threads-one-block-each": {"parallel_bytes": 0},
 }
 
 
@@ -58,7 +60,7 @@ def run_batch_norm(x, dy, w, b, mean, var, affine, training):
 
 
 def batch_norm_layout_matches(shape, affine, training, variant, grad_layout, memory):
-    nl.set_num_threads(2 if variant == "two-threads" else 1)  # conftest restores the default
+    nl.set_num_threads(2 if variant.startswith("two-threads") else 1)  # conftest restores it
     rng = np.random.default_rng(sum(shape))
     C = shape[1]
     x = laid_out(shape, rng, MEMORY_ORDERS[memory])
