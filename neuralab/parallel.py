@@ -436,8 +436,9 @@ def product_threads(flops: int) -> int:
     return max(1, min(_state.threads, flops // max(1, _state.options.split_flops)))
 
 
-def matmul_rows(a: Any, b: Any) -> Any:
-    """a (M, K) @ b (K, Q) with a's rows split between threads when the product is large.
+def matmul_rows(a: Any, b: Any, max_threads: int | None = None) -> Any:
+    """a (M, K) @ b (K, Q) with a's rows split between threads when the product is large
+    (between at most ``max_threads``).
 
     In neuralab's pool rather than the BLAS's threads, so that the BLAS's spinning workers are
     not left competing with the pool's threads in the loops that follow.
@@ -447,7 +448,7 @@ def matmul_rows(a: Any, b: Any) -> Any:
     M, K = a.shape
     out = xp.empty((M, b.shape[1]), dtype=xp.result_type(a, b))
     run_chunks(M, lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]),
-               max_threads=product_threads(2 * M * K * b.shape[1]))
+               max_threads=min(product_threads(2 * M * K * b.shape[1]), max_threads or M))
     return out
 
 

@@ -67,6 +67,14 @@ class ConvOptions:
             channels gain, 32 lose) ...
         shifted_block_bytes: ... in blocks of images of about this many bytes (192 KiB beat 96
             and 384).
+        batch_last_threads: the most threads the batch-last layout's loops and products use
+            (None: ``get_num_threads()``). One: with two threads from neuralab's pool LeNet-5's
+            layers ran slower than in one (2026-11-30, the process at real-time priority on
+            the loaded 2-core machine, medians of 60: at batch 64 the 1->6 layer's forward /
+            backward 0.97 / 0.46 ms against 0.51 / 0.32 in one thread, the 6->16 layer's
+            1.01 / 1.49 against 0.58 / 1.38; at batch 1024 31.3 / 28.6 against 16.6 / 8.4
+            and 23.1 / 46.1 against 13.2 / 27.0; on the quiet machine LeNet-5's two-thread
+            epoch was 5-10% slower than its one-thread epoch, BENCHMARKS.md).
     """
 
     block_bytes: int = 2 << 20
@@ -78,6 +86,7 @@ class ConvOptions:
     layout: str | None = None
     shifted_channels: tuple[int, int] = (16, 16)
     shifted_block_bytes: int = 192 << 10
+    batch_last_threads: int | None = 1
 
 
 class _Current:
@@ -105,6 +114,11 @@ def set_options(new: ConvOptions | None = None, **changes: Any) -> ConvOptions:
     if changes.get("layout", None) not in (None, "batch_last", "channels_last"):
         raise ValueError(f"set_options: layout must be None, 'batch_last' or 'channels_last', "
                          f"got {changes['layout']!r}")
+    threads = changes.get("batch_last_threads", None)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"set_options: batch_last_threads must be None or a positive int, "
+                         f"got {threads!r}")
     previous = _current.options
     base = ConvOptions() if new is None and not changes else (new or previous)
     _current.options = replace(base, **changes)
@@ -119,6 +133,11 @@ def options(**changes: Any) -> Iterator[ConvOptions]:
         yield _current.options
     finally:
         set_options(previous)
+
+
+def _batch_last_threads() -> int | None:
+    """``max_threads`` for the batch-last layout's loops (ConvOptions.batch_last_threads)."""
+    return _current.options.batch_last_threads
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
@@ -405,7 +424,7 @@ def _matmul_by_columns(a: Any, b: Any, out: Any = None) -> Any:
             for c0 in starts[k0:k1]:
                 xp.matmul(a, b[:, c0:c0 + step], out=out[:, c0:c0 + step])
 
-        run_chunks(len(starts), products)
+        run_chunks(len(starts), products, max_threads=_batch_last_threads())
         return out
 
     def sums(k0: int, k1: int) -> Any:
@@ -414,7 +433,7 @@ def _matmul_by_columns(a: Any, b: Any, out: Any = None) -> Any:
             total += a[:, c0:c0 + step] @ b[c0:c0 + step]
         return total
 
-    parts = run_chunks(len(starts), sums)
+    parts = run_chunks(len(starts), sums, max_threads=_batch_last_threads())
     for part in parts[1:]:  # in chunk order
         parts[0] += part
     return parts[0]
@@ -436,7 +455,7 @@ def _cols_batch_last(x_pad: Any, r0: int, r1: int, kernel, out_hw, stride, dilat
         for i, j, rows, cols_ in _offsets(kernel, out_hw, stride, dilation, r0 + lo, r0 + hi):
             view[:, i, j, lo:hi] = x_pad[:, rows, cols_, :]
 
-    run_chunks(r1 - r0, copies)
+    run_chunks(r1 - r0, copies, max_threads=_batch_last_threads())
     return cols
 
 
@@ -492,7 +511,7 @@ def _conv_batch_last_whole(x_pad: Any, w2: Any, bias: Any, kernel, out_hw, strid
         if bias is not None:
             out2[:, c0:c1] += bias.reshape(O, 1)
 
-    run_chunks(OH, rows)
+    run_chunks(OH, rows, max_threads=_batch_last_threads())
 
 
 def _weight_grad_batch_last(x_pad: Any, dz: Any, cols: Any, kernel, stride, dilation) -> Any:
@@ -544,17 +563,19 @@ def _input_grad_batch_last(dz: Any, w: Any, in_hw: tuple[int, int], padding: Any
             for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation):
                 dx_pad[c0:c1, rows, cols, :] += dcols[:, i, j]
 
-        run_chunks(C, channels, max_threads=product_threads(2 * K * O * OH * OW * N))
+        threads = min(product_threads(2 * K * O * OH * OW * N), _batch_last_threads() or C)
+        run_chunks(C, channels, max_threads=threads)
         return dx_pad[:, pt:pt + H, pl:pl + W, :].transpose(3, 0, 1, 2)
     for r0, r1 in blocks:
-        dcols = matmul_rows(w2t, dz[:, r0:r1].reshape(O, -1)).reshape(C, kh, kw, r1 - r0, OW, N)
+        dcols = matmul_rows(w2t, dz[:, r0:r1].reshape(O, -1), max_threads=_batch_last_threads())
+        dcols = dcols.reshape(C, kh, kw, r1 - r0, OW, N)
 
         def adds(c0: int, c1: int, r0: int = r0, r1: int = r1, dcols: Any = dcols) -> None:
             """Channels c0..c1 of x̄ (the channels are shared between threads)."""
             for i, j, rows, cols in _offsets((kh, kw), (OH, OW), stride, dilation, r0, r1):
                 dx_pad[c0:c1, rows, cols, :] += dcols[c0:c1, i, j]
 
-        run_chunks(C, adds)
+        run_chunks(C, adds, max_threads=_batch_last_threads())
     return dx_pad[:, pt:pt + H, pl:pl + W, :].transpose(3, 0, 1, 2)
 
 

@@ -49,8 +49,33 @@ def test_conv2d_path_with_three_threads_matches_reference(spec, case, variant):
     """Blocks, chunks of columns, rows of X_colᵀ and channels of x̄ shared between threads."""
     arrays = test_ops.make_inputs(spec, case)
     nl.set_num_threads(3)  # the conftest fixture restores the default
-    with fast_conv.options(**VARIANTS[variant]), parallel.options(split_flops=1):
+    with fast_conv.options(**VARIANTS[variant], batch_last_threads=None), \
+            parallel.options(split_flops=1):
         test_ops.fast_matches_reference(spec.fn, arrays, tuple(range(len(arrays))))
+
+
+def test_batch_last_layers_stay_in_one_thread_by_default(monkeypatch):
+    """ConvOptions.batch_last_threads (1) caps every loop of the batch-last layout; None lifts
+    the cap to get_num_threads()."""
+    seen = []
+    real = fast_conv.run_chunks
+
+    def spy(n_items, work, max_threads=None):
+        seen.append(max_threads)
+        return real(n_items, work, max_threads)
+
+    monkeypatch.setattr(fast_conv, "run_chunks", spy)
+    nl.set_num_threads(2)
+    x = nl.Tensor(np.random.default_rng(0).standard_normal((8, 1, 12, 12)), dtype=nl.float32,
+                  requires_grad=True)
+    w = nl.Tensor(np.ones((4, 1, 5, 5)), dtype=nl.float32, requires_grad=True)
+    with fast_conv.options(layout="batch_last", gemm_min_columns=8, gemm_chunk_bytes=1):
+        nl.conv2d(x, w).sum().backward()
+        assert seen and all(m == 1 for m in seen), seen
+        seen.clear()
+        with fast_conv.options(batch_last_threads=None), parallel.options(split_flops=1):
+            nl.conv2d(x, w).sum().backward()
+        assert seen and not all(m == 1 for m in seen), seen
 
 
 # The layers the fast kernel specialises for, at their real channel counts, in the layout a
@@ -84,4 +109,6 @@ def test_conv_options_reject_unknown_fields():
         fast_conv.set_options(blocks=1)
     with pytest.raises(ValueError, match="layout"):
         fast_conv.set_options(layout="nchw")
+    with pytest.raises(ValueError, match="batch_last_threads"):
+        fast_conv.set_options(batch_last_threads=0)
     assert fast_conv.get_options() == fast_conv.ConvOptions()
