@@ -9,24 +9,22 @@ Each answered "how do we get more accuracy per parameter and per multiply-add?" 
   ones, global average pooling instead of big fully connected layers;
 * ResNet (2015): residual blocks y = relu(F(x) + x), so depth stops hurting optimisation.
 
-One member of each family, scaled down for a CPU (the zoo's ``lenet5_rgb``, ``alexnet_small``,
-``vgg_small``, ``googlenet_small``, ``resnet20``), trains on the same CIFAR-10 mini-batches with
-the same optimiser and epochs; the table gives parameters and multiply-adds (from
-``diagnostics.summary``), training time and top-1/top-5 test error. The full mode (50,000 images
-at 32x32, widths x0.5, 10 epochs) takes about 7 h of one core, mostly GoogLeNet's 32 ms per image.
+One member of each family, scaled down for a CPU (``models.reduced``), trains on the same
+mini-batches with the same optimiser and epochs; parameters and multiply-adds come from
+``diagnostics.summary``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from neuralab.backend import manual_seed, xp
+from neuralab.backend import manual_seed
 from neuralab.diagnostics.summary import summary
 from neuralab.experiments.toolkit import prepare_cifar, run_summary, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.models.reduced import scaled
-from neuralab.plotting import plot_smoothed
+from neuralab.plotting import bar_groups, plot_smoothed
 
 # name -> (label, year)
 ARCHITECTURES = {"lenet": ("LeNet-5 (RGB)", 1998), "alexnet": ("AlexNet (small)", 2012),
@@ -37,35 +35,32 @@ ARCHITECTURES = {"lenet": ("LeNet-5 (RGB)", 1998), "alexnet": ("AlexNet (small)"
 def build(name: str, cfg: dict) -> Any:
     """One of ``ARCHITECTURES`` at the configured width and image size."""
     size, width = int(cfg["image_size"]), float(cfg["width"])
-    if name == "lenet":
-        return create("lenet5_rgb", image_size=size)
-    if name == "alexnet":
-        return create("alexnet_small", width=width, image_size=size)
-    if name == "vgg":
-        return create("vgg_small", width=width, image_size=size,
-                      batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width))
-    if name == "googlenet":
-        return create("googlenet_small", width=width * cfg["googlenet_width_factor"])
-    if name == "resnet20":
-        return create("resnet20")
-    raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
-                     f"{', '.join(ARCHITECTURES)}")
+    if name not in ARCHITECTURES:
+        raise ValueError(f"architectures-cifar: unknown architecture {name!r}; choose from "
+                         f"{', '.join(ARCHITECTURES)}")
+    return {"lenet": lambda: create("lenet5_rgb", image_size=size),
+            "alexnet": lambda: create("alexnet_small", width=width, image_size=size),
+            "vgg": lambda: create("vgg_small", width=width, image_size=size,
+                                  batch_norm=cfg["vgg_batch_norm"], hidden=scaled(512, width)),
+            "googlenet": lambda: create("googlenet_small",
+                                        width=width * cfg["googlenet_width_factor"]),
+            "resnet20": lambda: create("resnet20")}[name]()
 
 
 def run(cfg: dict, ctx: Any) -> dict:
     data, size, augment = prepare_cifar(cfg, ctx)
     names = list(cfg["architectures"])
-    results, losses = {"architectures": names, "chance_error": 0.9}, {}
+    results, runs = {"architectures": names, "chance_error": 0.9}, {}
     for name in names:
         manual_seed(ctx.seed)
         model = build(name, cfg)
         info = summary(model, (3, size, size))
         # AlexNet (no batch norm, 5x5 filters) diverges at 32x32 with the lr the others use.
-        out = train_classifier(model, data, cfg, ctx, name, augment=augment, order_seed=ctx.seed,
-                               lr=cfg["lr"] * cfg.get(f"{name}_lr_factor", 1.0))
-        losses[name] = out["losses"]
-        results[name] = {"macs": info.total_macs, "counted_params": out["params"],
-                         **run_summary(out), "params": info.total_params}
+        runs[name] = out = train_classifier(model, data, cfg, ctx, name, augment=augment,
+                                            order_seed=ctx.seed,
+                                            lr=cfg["lr"] * cfg.get(f"{name}_lr_factor", 1.0))
+        results[name] = {**run_summary(out), "counted_params": out["params"],
+                         "params": info.total_params, "macs": info.total_macs}  # the summary's
     labels = {n: ARCHITECTURES[n][0] for n in names}
     ctx.table("architectures", ["network", "year", "parameters", "MACs per image",
                                 "training time (s)", "top-1 error (%)", "top-5 error (%)"],
@@ -77,12 +72,11 @@ def run(cfg: dict, ctx: Any) -> dict:
                       "neuralab.diagnostics.summary at the training image size.")
 
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.4))
-    at = xp.arange(len(names))
-    for shift, k in ((-0.2, 1), (0.2, 5)):
-        axes[0].bar(at + shift, [100 * results[n][f"test_err{k}"] for n in names], 0.4,
-                    label=f"top-{k}")
+    bar_groups(axes[0], list(labels.values()),
+               {f"top-{k}": [100 * results[n][f"test_err{k}"] for n in names] for k in (1, 5)})
     axes[0].axhline(90, ls="--", c="gray", lw=1, label="chance (top-1)")
-    axes[0].set_xticks(at, list(labels.values()), rotation=20, ha="right", fontsize=8)
+    axes[0].set_xticks(range(len(names)), list(labels.values()), rotation=20, ha="right",
+                       fontsize=8)
     axes[0].set(ylabel="test error (%)", title="test error after the same budget")
     for ax, key, what in ((axes[1], "params", "parameters"),
                           (axes[2], "macs", "multiply-adds per image")):
@@ -96,8 +90,8 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.figure("error_vs_cost", fig, "Top-1 and top-5 test errors, and top-1 error against the "
                "number of parameters and of multiply-adds.")
     fig, ax = ctx.subplots(figsize=(7, 4))
-    for n in names:
-        window = plot_smoothed(ax, losses[n], len(losses[n]) // 20, label=labels[n])
+    for n, out in runs.items():
+        window = plot_smoothed(ax, out["losses"], len(out["losses"]) // 20, label=labels[n])
     ax.set(xlabel="step", ylabel=f"training loss (moving average of {window})")
     ctx.figure("training_loss", fig, "Training cross-entropy of each network on the same "
                "mini-batches.")

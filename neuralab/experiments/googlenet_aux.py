@@ -2,20 +2,17 @@
 
 GoogLeNet is 22 layers deep. To "encourage discrimination in the lower stages, increase the
 gradient signal that gets propagated back, and provide additional regularization", two small
-classifiers sit on the outputs of inception4a and inception4d during training, their
-cross-entropies added to the main one with weight 0.3:
+classifiers sit on inception4a and inception4d during training, their cross-entropies added to
+the main one (``models.googlenet.googlenet_loss``):
 
     L = CE(main) + 0.3·(CE(aux1) + CE(aux2))
 
-so the lower layers receive, besides the gradient through the whole upper network, a short-path
-gradient from a nearby classifier. At test time the heads are discarded. The paper reports a minor
-effect (about 0.5% top-1); the Inception-v3 paper later found the heads help as regularisers near
-the end of training rather than by speeding up early training.
-
-A width-scaled GoogLeNet (all nine Inception modules, ``models.googlenet``'s ``googlenet_loss``)
-trains on CIFAR-10 with and without the heads, from the same initial weights on the same
-mini-batches; we compare the main head's learning curve, the test error, and the norm of the
-gradient reaching the lowest layers.
+so the lower layers also receive a short-path gradient from a nearby classifier; at test time the
+heads are dropped. The paper reports a minor gain (about 0.5% top-1); Inception-v3 later found
+they act as regularisers near the end of training rather than speeding up early training. Here a
+width-scaled GoogLeNet trains with and without the heads from the same weights on the same
+mini-batches, and the main head's loss, the test error and the gradient reaching the lowest
+layers are compared.
 """
 
 from __future__ import annotations

@@ -1,20 +1,17 @@
 """ResNet session: the degradation problem, and how residual connections remove it.
 
 He et al. (2016, Fig. 1 and 6) trained "plain" CIFAR-10 networks (3x3 conv + batch norm + ReLU,
-6n + 2 layers): the deeper ones had a *higher training error* throughout training. That is not
-overfitting (the training error is worse) nor vanishing gradients (batch norm keeps the signals
-well scaled): a deeper net could copy the shallower one and make its extra layers the identity,
-but the optimiser does not find that solution. The residual twins (``resnetN`` against
-``plainN``: the same layers plus option-A identity shortcuts) compute y = relu(F(x) + x), so an
-extra block only has to learn F ≈ 0, and the gradient reaches early layers through the "+":
-x̄ = ȳ·(I + ∂F/∂x). With them, deeper is no longer worse to train.
+6n + 2 layers): the deeper ones had a *higher training error* throughout. Not overfitting (the
+training error is worse), nor vanishing gradients (batch norm keeps the signals well scaled): a
+deeper net could copy the shallower one and make its extra layers the identity, but the optimiser
+does not find that solution. Their residual twins (``resnetN``: ``plainN``'s layers plus option-A
+identity shortcuts) compute y = relu(F(x) + x): an extra block only has to learn F ≈ 0, and the
+gradient reaches early layers through the "+", x̄ = ȳ·(I + ∂F/∂x). Deeper is no longer worse.
 
-Configuration: the learning rate warms up over the first steps, as He et al. did for ResNet-110
-(without it the deep residual net's loss spikes in a short run). About a hundred steps are too
-few at the paper's depths (ResNet-56 is still near 2.2 after 96-141 steps, ResNet-20 near 1.55),
-so the quick mode compares 8 and 32 layers on 16x16 images, where both halves of the claim show
-within 80 steps. The full mode (20 and 56 layers, 20 epochs) takes about 17 h of one core; He et
-al. trained 182 epochs.
+The learning rate warms up, as He et al. did for ResNet-110 (else the deep residual net's loss
+spikes in a short run). A hundred steps are too few at the paper's depths (ResNet-56 still near
+2.2 against ResNet-20's 1.55), so the quick mode compares 8 and 32 layers on 16x16 images, where
+both halves of the claim show within 80 steps. He et al. trained 182 epochs.
 """
 
 from __future__ import annotations
@@ -28,10 +25,6 @@ from neuralab.models import create
 from neuralab.plotting import plot_smoothed
 
 
-def label(key: str) -> str:
-    return key.replace("resnet", "ResNet-").replace("plain", "plain-")
-
-
 def run(cfg: dict, ctx: Any) -> dict:
     shallow, deep = (int(d) for d in cfg["depths"])
     if not shallow < deep:
@@ -39,8 +32,11 @@ def run(cfg: dict, ctx: Any) -> dict:
                          f"deep, got {cfg['depths']}")
     data, _, augment = prepare_cifar(cfg, ctx)
     results: dict[str, Any] = {"depths": [shallow, deep]}
+    # The zoo's plainN and resnetN, labelled plain-N and ResNet-N.
+    labels = {f"{kind.lower()}{n}": f"{kind}-{n}" for kind in ("plain", "ResNet")
+              for n in (shallow, deep)}
     runs = {}
-    for key in (f"{kind}{depth}" for kind in ("plain", "resnet") for depth in (shallow, deep)):
+    for key in labels:
         manual_seed(ctx.seed)  # same initial weights and mini-batches for the four networks
         runs[key] = train_classifier(create(key), data, cfg, ctx, key, augment=augment,
                                      order_seed=ctx.seed)
@@ -48,7 +44,7 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.table("degradation", ["network", "parameters", "steps", "training loss (last "
                               f"{cfg['tail_fraction']:.0%} of steps)", "training error (%)",
                               "test error (%)", "time (s)"],
-              [[label(key), r["params"], r["steps"], round(r["train_loss"], 4),
+              [[labels[key], r["params"], r["steps"], round(r["train_loss"], 4),
                 round(100 * r["train_error"], 2), round(100 * r["test_err1"], 2),
                 round(r["seconds"], 1)] for key, r in results.items() if key in runs],
               caption="Training loss and error averaged over the mini-batches of the last part "
@@ -65,8 +61,8 @@ def run(cfg: dict, ctx: Any) -> dict:
         deeper, residual = key.endswith(str(deep)), key.startswith("resnet")
         ls = "-" if deeper else "--"
         window = plot_smoothed(axes[int(residual)], [100 * e for e in out["errors"]], ls=ls,
-                               label=label(key), color="#d62728" if deeper else "#1f77b4")
-        plot_smoothed(axes[2], out["losses"], ls=ls, label=label(key),
+                               label=labels[key], color="#d62728" if deeper else "#1f77b4")
+        plot_smoothed(axes[2], out["losses"], ls=ls, label=labels[key],
                       color="#2ca02c" if residual else "#7f7f7f")
     for ax, title in zip(axes, ("plain networks", "residual networks")):
         ax.set(xlabel="step", ylabel=f"training error (%, moving average of {window})",

@@ -1,22 +1,17 @@
 """VGG session: training deep VGG nets by deepening a trained shallow one, and scale jittering.
 
-Simonyan & Zisserman (2015, Sec. 3.1) could not train their deeper configurations (VGG-13/16/19,
-without batch norm) well from a random start: "bad initialisation can stall learning due to the
-instability of gradient in deep nets". They first trained the shallow configuration A (VGG-11),
-then initialised the deeper nets' corresponding layers from it and the new intermediate layers
-randomly. Here the layers that correspond (``models.vgg.warm_start``) are the convolutions at the
-same position within each stage, whose shapes agree, and the classifier; the extra convolutions
-start from He et al.'s random initialisation.
+Simonyan & Zisserman (2015, Sec. 3.1) could not train their deeper nets (VGG-13/16/19, no batch
+norm) well from a random start ("bad initialisation can stall learning due to the instability of
+gradient in deep nets"). They trained the shallow configuration A (VGG-11) first and initialised
+the deeper nets' corresponding layers from it (``models.vgg.warm_start``: the convolutions at the
+same place in each stage, and the classifier), the new layers at random (He et al.).
 
-Their second device is *scale jittering*: each training image is rescaled so that its shorter
-side is a random S in [S_min, S_max] before a fixed-size crop is taken, so the network sees
-objects at many sizes (``data.transforms.ScaleJitter``). Against a single training scale S it
-lowered the test error (Table 3: 25.6% -> 24.8% top-1 for VGG-16, S = 256 against [256, 512]).
-
-Part 1 trains the shallow net, then the deeper net from it and from random weights on the same
-mini-batches. Part 2 trains the shallow net on fixed-scale and on scale-jittered crops and tests
-both on whole images at several scales; it uses batch norm (``jitter_batch_norm``) so that the
-short runs train reliably: the comparison is about the data, not the optimisation.
+Their second device is *scale jittering* (``data.transforms.ScaleJitter``): each training image
+is rescaled so that its shorter side is a random S in [S_min, S_max] before a fixed-size crop, so
+the network sees objects at many sizes; against one training scale it lowered the test error
+(Table 3: 25.6% -> 24.8% top-1 for VGG-16). Part 2 compares the two on the shallow net with batch
+norm (``jitter_batch_norm``), so that the short runs train reliably: the comparison is about the
+data, not the optimisation.
 """
 
 from __future__ import annotations
