@@ -1,3 +1,4 @@
-"""Hooks-based instruments: model summaries, gradient norms, activation statistics."""
+"""Hooks-based instruments: model summaries, gradient norms, activation statistics; the
+recorded computation graph (``diagnostics.graph``)."""
 
 from neuralab.diagnostics.recorder import Recorder  # noqa: E402,F401

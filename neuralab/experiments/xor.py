@@ -66,6 +66,7 @@ def logits(model: Any, points: Any) -> Any:
 
 
 def accuracy(z: Any) -> float:
+    """The fraction of the four points whose logit z has XOR's sign (z > 0 ⇔ predicts 1)."""
     return float(((z > 0) == T).mean())
 
 

@@ -9,7 +9,9 @@ Example:
 from neuralab.train import callbacks, checkpoint, metrics  # noqa: F401
 from neuralab.train.callbacks import (
     BestWeights,
+    DivergenceStop,
     Evaluator,
+    LambdaCallback,
     LossRecorder,
     StepEvaluator,
     StepLimit,
@@ -29,8 +31,8 @@ from neuralab.train.restore import load_model
 from neuralab.train.rundir import read_metrics
 
 __all__ = [
-    "BestWeights", "Callback", "EarlyStopping", "Evaluator", "FitResult", "LossRecorder",
-    "StepEvaluator", "StepLimit", "StepRecorder", "Trainer", "TrainingDiverged", "accuracy",
-    "callbacks", "checkpoint", "fit", "load_model", "load_state_dict", "metrics", "read_metrics",
-    "save_state_dict",
+    "BestWeights", "Callback", "DivergenceStop", "EarlyStopping", "Evaluator", "FitResult",
+    "LambdaCallback", "LossRecorder", "StepEvaluator", "StepLimit", "StepRecorder", "Trainer",
+    "TrainingDiverged", "accuracy", "callbacks", "checkpoint", "fit", "load_model",
+    "load_state_dict", "metrics", "read_metrics", "save_state_dict",
 ]
