@@ -24,12 +24,12 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader
-from neuralab.experiments.toolkit import mnist_arrays, mnist_source
+from neuralab.experiments.toolkit import mnist_arrays, mnist_source, train_steps
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
 from neuralab.plotting import moving_average
-from neuralab.train import StepEvaluator, StepLimit, StepRecorder, Trainer, TrainingDiverged
+from neuralab.train import StepEvaluator, StepRecorder, Trainer
 from neuralab.train.metrics import evaluate
 
 # Display name -> (optimizer class, fixed keyword arguments), in the lecture's order.
@@ -56,13 +56,10 @@ def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
                                                            loss=loss), every=1)
     tests = StepEvaluator(test_accuracy, cfg["eval_every"], last_step=cfg["steps"],
                           at_start=False)
-    loader = ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed)
     trainer = Trainer(model, optimizer(model.parameters(), lr=lr, **options), log=None,
-                      progress=ctx.show_progress, topk=(1,),
-                      callbacks=[steps, tests, StepLimit(cfg["steps"])])
-    try:
-        trainer.fit(loader, epochs=math.ceil(cfg["steps"] / len(loader)))
-    except TrainingDiverged:
+                      progress=ctx.show_progress, topk=(1,), callbacks=[steps, tests])
+    if not train_steps(trainer, ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed),
+                       cfg["steps"]):
         steps.losses.append(math.inf)  # the step whose loss was no longer finite
     smoothed = moving_average(steps.losses, cfg["smooth"])
     return {"name": name, "lr": lr, "smoothed": smoothed, "evals": tests.history,
