@@ -140,9 +140,11 @@ def fit_mnist(cfg: dict, data: dict, label: str, seed: int, hidden: tuple[int, .
         ArrayLoader(x, y, cfg["batch_size"], generator=g, augment=shifts),
         epochs=cfg["mnist_epochs"])
     test = evaluate(model, *data["test"], batch_size=1000, topk=(1,), probs=True)
+    first = weights[0].array.ravel().copy()
     return {"label": label, "best": best, "test_error": test["err1"], "test_loss": test["loss"],
             "train_error": evaluate(model, x, y, batch_size=1000, topk=(1,))["err1"],
-            "probs": test["probs"], "first_weights": weights[0].array.ravel().copy()}
+            "probs": test["probs"], "first_weights": first,
+            "near_zero": float((xp.abs(first) < cfg["zero_threshold"]).mean())}
 
 
 def mnist_part(cfg: dict, ctx: Any) -> dict:
@@ -199,15 +201,12 @@ def mnist_part(cfg: dict, ctx: Any) -> dict:
                  "simple fits, so on real data more width often keeps helping, while on the "
                  "synthetic task the extra capacity can only fit the overlap noise.")
 
-    def near_zero(r: dict) -> float:
-        return float((xp.abs(r["first_weights"]) < cfg["zero_threshold"]).mean())
-
     return {"mnist_is_subset": is_subset, "base_test_error": base["test_error"],
             "mnist_capacity_train_error": [r["train_error"] for r in widths],
             "mnist_capacity_test_error": [r["test_error"] for r in widths],
-            "near_zero_fraction_none": near_zero(base),
-            "near_zero_fraction_l2": near_zero(l2[-1]) if l2 else None,
-            "near_zero_fraction_l1": near_zero(l1[-1]) if l1 else None,
+            "near_zero_fraction_none": base["near_zero"],
+            "near_zero_fraction_l2": l2[-1]["near_zero"] if l2 else None,
+            "near_zero_fraction_l1": l1[-1]["near_zero"] if l1 else None,
             "early_stop_epoch": base["best"].best_epoch, "early_stop_test_error": early["err1"],
             "early_stop_test_loss": early["loss"], "final_test_loss": base["test_loss"],
             "ensemble_test_error": ensemble_error,
@@ -232,11 +231,10 @@ def figures_mnist(ctx: Any, cfg: dict, base: dict, widths: list, penalties: list
     fig, axes = ctx.subplots(1, 3, figsize=(13, 3.6), sharey=True)
     span = max(float(xp.abs(r["first_weights"]).max()) for r in penalties)
     for ax, r in zip(axes, penalties):
-        frac = float((xp.abs(r["first_weights"]) < cfg["zero_threshold"]).mean())
         ax.hist(r["first_weights"], bins=xp.linspace(-span, span, 81), log=True)
         name = "no penalty" if r is base else r["label"]
         ax.set(xlabel="first-layer weight",
-               title=f"{name}: {frac:.0%} of |w| < {cfg['zero_threshold']:g}")
+               title=f"{name}: {r['near_zero']:.0%} of |w| < {cfg['zero_threshold']:g}")
     ctx.figure("weight_histograms", fig, "Histograms (log counts) of the first layer's weights "
                "after training: L2 shrinks all weights, L1 drives most of them to about zero.")
 
