@@ -95,12 +95,12 @@ def run(cfg: dict, ctx: Any) -> dict:
     fig, ax = ctx.subplots(figsize=(7, 4))
     window = plot_smoothed(ax, out["losses"], label="training loss")
     ax.set(xlabel="step", ylabel=f"training loss (moving average of {window})")
-    if out["curve"]:  # the test error at each evaluation
-        steps_per_epoch = len(out["losses"]) / out["curve"][-1][0]
-        twin = ax.twinx()
-        twin.plot([c[0] * steps_per_epoch for c in out["curve"]],
-                  [100 * c[3] for c in out["curve"]], "o-", color="#d62728", label="test top-1")
-        twin.set_ylabel("test top-1 error (%)")
+    # The test error at each evaluation (curve rows: epoch, train loss, test loss, err1, err5).
+    steps_per_epoch = len(out["losses"]) / out["curve"][-1][0]
+    twin = ax.twinx()
+    twin.plot([c[0] * steps_per_epoch for c in out["curve"]], [100 * c[3] for c in out["curve"]],
+              "o-", color="#d62728", label="test top-1")
+    twin.set_ylabel("test top-1 error (%)")
     ctx.figure("training", fig, "Training loss, and the test top-1 error of whole images at "
                "the decoded size at each evaluation (the table averages the softmax over the "
                "test scales instead).")
