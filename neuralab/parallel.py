@@ -47,6 +47,12 @@ The policy (measured on the development machine, a 2-core AMD EPYC VM with NumPy
    one-thread BLAS) was tried and lost: 121-137 ms a step (T=100, N=32, H=256) against 93-107
    ms with OpenBLAS's two threads (two rounds, the benchmark's scheduling group at the top
    priority on the loaded machine), so the recurrent layers keep the BLAS's threads.
+   Work given to the pool should be few long NumPy calls per thread: each call takes the GIL
+   back, and two threads making many short calls wait for each other (batch norm over 8 MiB
+   with two threads: 5.4 ms in 128 KiB blocks, 2.2 ms in 512 KiB blocks, 1.2 ms in one block
+   per thread, 2.1 ms in one thread; kernels.norm). LeNet-5's batch-last convolutions were
+   slower in the pool than in one thread at every batch size measured and stay in one
+   (kernels.conv.ConvOptions.batch_last_threads); BENCHMARKS.md, "perf session".
 
 4. **No spinning idle threads** of neuralab's own: the pool's threads block on a queue. The
    BLAS's threads spin only while the BLAS has several (a quiet machine, the pool idle).
