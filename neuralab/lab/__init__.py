@@ -1,7 +1,7 @@
 """The experiment framework: how a claim of the course is declared, run, judged and reported.
 
 * :mod:`.experiment`: ``Experiment`` (claim, configuration, ``run``, ``verdict``), ``Verdict``,
-  ``Comparison`` and ``judge``;
+  ``Comparison`` (with the noise a run can resolve, ``error_rate_noise``) and ``judge``;
 * :mod:`.runner`: ``run(experiment)`` into a run directory, and the ``RunContext`` an
   experiment records its figures, tables, notes and metrics with;
 * :mod:`.report`: ``report.md`` and ``report.html`` from a run directory;
@@ -18,11 +18,12 @@ from neuralab.lab.experiment import (
                                      Comparison,
                                      Experiment,
                                      Verdict,
+                                     error_rate_noise,
                                      judge,
 )
 from neuralab.lab.report import render_report
 from neuralab.lab.runner import RunContext, parse_overrides, run
 
 __all__ = ["CONTRADICTED", "NOT_SHOWN", "SUPPORTED", "SESSIONS", "Comparison", "Experiment",
-           "RunContext", "Session", "Verdict", "judge", "parse_overrides", "planned_names",
-           "render_report", "run", "sessions_with"]
+           "RunContext", "Session", "Verdict", "error_rate_noise", "judge", "parse_overrides",
+           "planned_names", "render_report", "run", "sessions_with"]

@@ -65,8 +65,11 @@ class Comparison:
     """One measured comparison a claim rests on, ``left op right``, both numbers named.
 
     ``bound``: ``right`` is a fixed threshold (missing it means "not shown at this scale")
-    rather than another measurement (the wrong order contradicts the claim). ``fmt`` formats
-    both numbers in the verdict (``".1%"``, ``"d"``...).
+    rather than another measurement (the wrong order contradicts the claim). ``noise``: the
+    smallest gap between two measurements the run can resolve (for two error rates,
+    ``error_rate_noise``); sides closer than that neither support nor contradict the claim,
+    whichever way they fall, and leave it "not shown at this scale". ``fmt`` formats both
+    numbers in the verdict (``".1%"``, ``"d"``...).
     """
 
     left_name: str
@@ -76,6 +79,7 @@ class Comparison:
     right: float
     bound: bool = False
     fmt: str = ".3g"
+    noise: float = 0.0
 
     def __post_init__(self) -> None:
         if self.op not in _OPS:
@@ -87,26 +91,44 @@ class Comparison:
         left, right = float(self.left), float(self.right)
         return not (math.isnan(left) or math.isnan(right)) and bool(_OPS[self.op](left, right))
 
+    @property
+    def resolved(self) -> bool:
+        """Whether the two sides are at least ``noise`` apart (always, without a noise level)."""
+        return self.noise <= 0 or abs(float(self.left) - float(self.right)) >= self.noise
+
     def _text(self, value: float) -> str:
         if self.fmt.endswith("d") and math.isfinite(float(value)):
             return format(int(value), self.fmt)
         return format(float(value), self.fmt.replace("d", "g"))
 
     def __str__(self) -> str:
+        outcome = ("holds" if self.holds else "FAILS") if self.resolved else \
+            f"within the noise ±{self._text(self.noise)}"
         return (f"{self.left_name} {self._text(self.left)} {self.op} {self.right_name} "
-                f"{self._text(self.right)} ({'holds' if self.holds else 'FAILS'})")
+                f"{self._text(self.right)} ({outcome})")
+
+
+def error_rate_noise(p1: float, p2: float, n: int) -> float:
+    """The standard error of the difference of two error rates p1, p2, each measured on ``n``
+    independent test examples: √((p1(1 − p1) + p2(1 − p2)) / n). Two runs' test errors closer
+    than this are not told apart by ``n`` examples."""
+    if n < 1:
+        raise ValueError(f"error_rate_noise: n must be at least 1, got {n}")
+    return math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n)
 
 
 def judge(comparisons: list[Comparison], tested: str = "", untested: str = "") -> Verdict:
     """SUPPORTED when every comparison holds; CONTRADICTED when a measured one is in the wrong
-    order; otherwise NOT SHOWN AT THIS SCALE (a missed bound, or ``untested``: a part of the
-    claim this run's scale could not test). ``tested`` says what the run tested ("at 16x16, 2
-    epochs") and starts the reason."""
+    order by more than its noise; otherwise NOT SHOWN AT THIS SCALE (a missed bound, two
+    measurements within their noise, or ``untested``: a part of the claim this run's scale
+    could not test). ``tested`` says what the run tested ("at 16x16, 2 epochs") and starts the
+    reason."""
     if not comparisons:
         raise ValueError("judge: a claim needs at least one comparison")
     failed = [c for c in comparisons if not c.holds]
-    status = (CONTRADICTED if any(not c.bound for c in failed) else
-              NOT_SHOWN if failed or untested else SUPPORTED)
+    unresolved = [c for c in comparisons if not c.resolved]
+    status = (CONTRADICTED if any(not c.bound and c.resolved for c in failed) else
+              NOT_SHOWN if failed or unresolved or untested else SUPPORTED)
     reason = "; ".join(str(c) for c in comparisons)
     reason = f"{tested}: {reason}" if tested else reason
     reason += f"; not tested at this scale: {untested}" if untested else ""

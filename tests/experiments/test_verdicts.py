@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from neuralab import experiments as base
-from neuralab.lab import Comparison, Verdict, judge
+from neuralab.lab import Comparison, Verdict, error_rate_noise, judge
 
 # For every experiment: results in the order its claim predicts, and the swaps that put the
 # compared numbers in the wrong order (each a dict of replaced keys).
@@ -100,7 +100,7 @@ CASES = {
                                    "test_err1": 0.50}}]),
     "vgg-deepening": ({"warm": {"train_loss": 1.2, "steps": 100},
                        "random": {"train_loss": 1.8}, "jitter": {"test_err1": 0.40},
-                       "fixed": {"test_err1": 0.45}},
+                       "fixed": {"test_err1": 0.45}, "test_images": 10000},
                       [{"warm": {"train_loss": 1.8, "steps": 100},
                         "random": {"train_loss": 1.2}},
                        {"jitter": {"test_err1": 0.45}, "fixed": {"test_err1": 0.40}}]),
@@ -161,6 +161,27 @@ def test_judge():
     with pytest.raises(ValueError, match="contradicts status"):
         Verdict(True, "", "contradicted")
     assert Verdict.from_dict({"supported": False, "reason": "old run"}).status == "contradicted"
+
+
+def test_comparisons_within_their_noise_show_nothing():
+    """Two measurements closer than the noise the run resolves neither support nor contradict
+    a claim, whichever way they fall; farther apart they do."""
+    noise = error_rate_noise(0.658, 0.658, 500)
+    assert noise == pytest.approx((2 * 0.658 * 0.342 / 500) ** 0.5)
+    tie = Comparison("jitter", 0.658, "<=", "fixed", 0.658, fmt=".1%", noise=noise)
+    worse = Comparison("jitter", 0.664, "<=", "fixed", 0.642, fmt=".1%", noise=noise)
+    assert tie.holds and not tie.resolved and not worse.holds and not worse.resolved
+    for within in (tie, worse):
+        verdict = judge([within])
+        assert not verdict.supported and verdict.status == "not shown at this scale"
+        assert "within the noise ±3.0%" in verdict.reason
+    better = Comparison("jitter", 0.60, "<=", "fixed", 0.66, fmt=".1%", noise=noise)
+    assert judge([better]).status == "supported"
+    assert judge([Comparison("jitter", 0.66, "<=", "fixed", 0.60, noise=noise)]).status == \
+        "contradicted"
+    assert Comparison("a", 1.0, "<", "b", 1.0 + 1e-12).resolved  # no noise level: always
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        error_rate_noise(0.5, 0.5, 0)
 
 
 @pytest.mark.parametrize("module", base.MODULES)
