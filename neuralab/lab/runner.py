@@ -55,8 +55,9 @@ def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
 
     Booleans accept true/false/yes/no/1/0; lists and tuples take comma-separated items typed by
     the default's first item; a default of None takes JSON or, failing that, the raw string.
-    An integer whose default is positive (a step count, a size) must stay positive, one whose
-    default is 0 must not go negative, a learning rate (``*lr``, ``*lrs``) must be positive,
+    An integer whose defaults are positive (a step count, a size; the full and the quick
+    mode's, so that a 0 either mode uses stays allowed) must stay positive, one whose default is
+    0 must not go negative, a learning rate (``*lr``, ``*lrs``) must be positive,
     and no number may be NaN or infinite.
 
     Raises:
@@ -76,8 +77,17 @@ def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
                        + (f"; did you mean {close[0]}=?" if close else ""))
             raise ValueError(f"run {name}: {problem}; valid keys (with their defaults): {valid}")
         out[key] = _convert(name, key, text, defaults[key])
-        _check_sign(name, key, out[key], defaults[key])
+        # The quick mode's value counts as a default too: its 0 ("at the end only") is valid.
+        lowest = min((defaults[key], experiment.quick[key]), key=_sign_key) \
+            if key in experiment.quick else defaults[key]
+        _check_sign(name, key, out[key], lowest)
     return out
+
+
+def _sign_key(value: Any) -> float:
+    """A number's own value, anything else as +inf (a scalar default's lowest wins)."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if numeric else math.inf
 
 
 def _check_sign(name: str, key: str, value: Any, default: Any) -> None:

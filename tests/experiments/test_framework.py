@@ -96,6 +96,18 @@ def test_overrides_are_typed_and_checked(toy):
         parse_overrides(toy, ["steps"])
 
 
+def test_a_zero_the_quick_mode_uses_is_a_valid_override():
+    """eval_every=0 ("at the end only") is what resnet-degradation's quick mode uses, so a full
+    run may ask for it; a negative count or a zero the experiment never uses is refused."""
+    experiment = base.get("resnet-degradation")
+    assert experiment.quick["eval_every"] == 0 < experiment.defaults["eval_every"]
+    assert parse_overrides(experiment, ["eval_every=0"]) == {"eval_every": 0}
+    with pytest.raises(ValueError, match="eval_every=-1 must be non-negative"):
+        parse_overrides(experiment, ["eval_every=-1"])
+    with pytest.raises(ValueError, match="epochs=0 must be positive"):
+        parse_overrides(experiment, ["epochs=0"])
+
+
 def test_cli_run_list_curriculum(toy, tmp_path, capsys):
     assert main(["run", "toy-test", "--quick", "--out", str(tmp_path / "r"), "steps=2"]) == 0
     assert json.loads((tmp_path / "r" / "config.json").read_text())["config"]["steps"] == 2
