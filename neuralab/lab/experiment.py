@@ -152,6 +152,10 @@ class Experiment:
         runtime: the expected full-mode runtime in words ("3 min").
         setup: a paragraph describing the setup for the report (``{key}`` fields are filled
             from the configuration).
+        scales: named presets of a full run (``{"paper": {"image_size": 32, ...}}``), chosen
+            with the configuration key ``scale`` (``neuralab run NAME scale=paper``), whose
+            default names the scale ``defaults`` describe; each preset's runtime in words is
+            its ``"runtime"`` entry.
     """
 
     name: str
@@ -164,18 +168,41 @@ class Experiment:
     quick: dict[str, Any] = field(default_factory=dict)
     runtime: str = "?"
     setup: str = ""
+    scales: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.quick) - set(self.defaults))
-        if unknown:
-            raise ValueError(f"Experiment {self.name!r}: quick-mode keys {unknown} have no "
-                             "full-mode default; every key must appear in defaults "
-                             f"({sorted(self.defaults)})")
+        for mode, keys in (("quick-mode", self.quick), *(
+                (f"scale {name!r}", {k: v for k, v in preset.items() if k != "runtime"})
+                for name, preset in self.scales.items())):
+            unknown = sorted(set(keys) - set(self.defaults))
+            if unknown:
+                raise ValueError(f"Experiment {self.name!r}: {mode} keys {unknown} have no "
+                                 "full-mode default; every key must appear in defaults "
+                                 f"({sorted(self.defaults)})")
+        if self.scales and self.defaults.get("scale") not in self.scales:
+            raise ValueError(f"Experiment {self.name!r}: defaults['scale'] must name one of "
+                             f"its scales {sorted(self.scales)}, got "
+                             f"{self.defaults.get('scale')!r}")
+
+    def preset(self, scale: Any) -> dict[str, Any]:
+        """The configuration values of the scale ``scale`` (its runtime left out).
+
+        Raises:
+            ValueError: for a scale the experiment does not define, naming those it does.
+        """
+        if scale not in self.scales:
+            raise ValueError(f"run {self.name}: scale={scale!r} is not one of its scales "
+                             f"({', '.join(sorted(self.scales)) or 'none'})")
+        return {k: v for k, v in self.scales[scale].items() if k != "runtime"}
 
     def config(self, quick: bool = False,
                overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The configuration of a run: defaults, then quick-mode values, then overrides."""
-        return {**self.defaults, **(self.quick if quick else {}), **(overrides or {})}
+        """The configuration of a run: defaults, then the chosen scale's values, then quick-mode
+        values, then overrides."""
+        overrides = overrides or {}
+        preset = (self.preset(overrides.get("scale", self.defaults["scale"]))
+                  if self.scales else {})
+        return {**self.defaults, **preset, **(self.quick if quick else {}), **overrides}
 
     def describe(self, cfg: dict[str, Any]) -> str:
         """The setup paragraph with ``cfg``'s values filled in (as written, when a field is

@@ -81,6 +81,8 @@ def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
         lowest = min((defaults[key], experiment.quick[key]), key=_sign_key) \
             if key in experiment.quick else defaults[key]
         _check_sign(name, key, out[key], lowest)
+    if "scale" in out and experiment.scales:
+        experiment.preset(out["scale"])  # an unknown scale, named before the run starts
     return out
 
 

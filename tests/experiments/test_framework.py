@@ -96,6 +96,25 @@ def test_overrides_are_typed_and_checked(toy):
         parse_overrides(toy, ["steps"])
 
 
+def test_scales_are_named_presets_of_the_full_run():
+    experiment = Experiment(
+        name="scaled-test", lecture="L5", title="Scaled", claim="c", run=_run, verdict=_verdict,
+        defaults={"steps": 10, "scale": "laptop", "size": 16}, quick={"steps": 2},
+        scales={"laptop": {"runtime": "1 min"}, "paper": {"size": 32, "runtime": "2 days"}})
+    assert experiment.config() == {"steps": 10, "scale": "laptop", "size": 16}
+    assert experiment.config(overrides={"scale": "paper"})["size"] == 32
+    assert experiment.config(overrides={"scale": "paper", "size": 8})["size"] == 8
+    assert experiment.config(quick=True, overrides={"scale": "paper"})["steps"] == 2
+    with pytest.raises(ValueError, match="scale='huge' is not one of its scales"):
+        parse_overrides(experiment, ["scale=huge"])
+    with pytest.raises(ValueError, match="scale 'paper' keys \\['depth'\\] have no"):
+        Experiment(name="bad", lecture="L5", title="t", claim="c", run=_run, verdict=_verdict,
+                   defaults={"scale": "laptop"}, scales={"laptop": {}, "paper": {"depth": 3}})
+    with pytest.raises(ValueError, match="defaults\\['scale'\\] must name one of"):
+        Experiment(name="bad", lecture="L5", title="t", claim="c", run=_run, verdict=_verdict,
+                   defaults={"scale": "tiny"}, scales={"laptop": {}})
+
+
 def test_a_zero_the_quick_mode_uses_is_a_valid_override():
     """eval_every=0 ("at the end only") is what resnet-degradation's quick mode uses, so a full
     run may ask for it; a negative count or a zero the experiment never uses is refused."""
