@@ -28,6 +28,7 @@ from neuralab.nn.functional import cross_entropy
 from neuralab.plotting import plot_smoothed
 from neuralab.train import Callback
 from neuralab.train.callbacks import GradientNormRecorder
+from neuralab.train.metrics import main_output
 
 LOWER = ("conv1.", "inception3a.")  # the layers whose gradient the heads should strengthen
 LABELS = {"no_aux": "without aux heads", "aux": "with aux heads (0.3)"}
@@ -42,8 +43,7 @@ class MainHeadLoss(Callback):
         self.losses: list[float] = []
 
     def on_batch_end(self, trainer: Any, step: int, loss: float, output: Any, y: Any) -> None:
-        logits = output[0] if isinstance(output, tuple) else output
-        self.losses.append(float(cross_entropy(logits, y).item()))
+        self.losses.append(float(cross_entropy(main_output(output), y).item()))
 
 
 def run(cfg: dict, ctx: Any) -> dict:

@@ -33,6 +33,7 @@ from neuralab.optim.lr_scheduler import WarmupCosineLR
 from neuralab.train.callbacks import Evaluator, StepLimit, StepRecorder
 from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer, TrainingDiverged
+from neuralab.train.metrics import main_output
 
 __all__ = ["load_mnist", "log_curve", "mnist_arrays", "mnist_source", "prepare_cifar",
            "run_summary", "tail_mean", "train_classifier", "train_steps"]
@@ -160,7 +161,7 @@ def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,
 
 def _main_loss(output: Any, y: Any) -> Any:
     """Cross-entropy of the main classifier (GoogLeNet's output is a tuple)."""
-    return cross_entropy(output[0] if isinstance(output, tuple) else output, y)
+    return cross_entropy(main_output(output), y)
 
 
 def tail_mean(values: list[float], fraction: float = 0.2) -> float:

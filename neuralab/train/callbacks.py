@@ -30,15 +30,10 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.nn.utils import clip_grad_norm_
 from neuralab.train.loop import Callback, Trainer
-from neuralab.train.metrics import evaluate
+from neuralab.train.metrics import evaluate, main_output
 
 __all__ = ["BestWeights", "DivergenceStop", "Evaluator", "GradientNormRecorder",
            "LambdaCallback", "LossRecorder", "StepEvaluator", "StepLimit", "StepRecorder"]
-
-
-def _logits(output: Any) -> Any:
-    """The main classifier's logits (a model with auxiliary heads returns a tuple)."""
-    return output[0] if isinstance(output, tuple) else output
 
 
 class StepRecorder(Callback):
@@ -61,7 +56,7 @@ class StepRecorder(Callback):
 
     def on_batch_end(self, trainer: Trainer, step: int, loss: float, output: Any,
                      target: Any) -> None:
-        wrong = float((_logits(output).array.argmax(axis=1) != target.array).mean())
+        wrong = float((main_output(output).array.argmax(axis=1) != target.array).mean())
         self.losses.append(loss)
         self.errors.append(wrong)
         if self.log is not None and step % self.every == 0:

@@ -31,7 +31,7 @@ from neuralab.nn.utils import clip_grad_norm_
 from neuralab.optim.lr_scheduler import ReduceLROnPlateau
 from neuralab.progress import progress
 from neuralab.train import checkpoint as ckpt
-from neuralab.train.metrics import RunningMean, topk_correct
+from neuralab.train.metrics import RunningMean, main_output, topk_correct
 from neuralab.train.progress import ProgressBar
 from neuralab.train.rundir import MetricsLog, lock_run_dir, write_config
 
@@ -255,8 +255,7 @@ class Trainer:
                     break
                 n = len(y.array)
                 loss_mean.update(value, n)
-                if isinstance(z, tuple):  # (logits, *auxiliary outputs): score the logits
-                    z = z[0]
+                z = main_output(z)  # (logits, *auxiliary outputs): score the logits
                 if correct is not None and _classifies(z, y):
                     correct += int((z.array.argmax(axis=1) == y.array).sum())
                 else:  # not a classifier's (N, C) logits: report the loss only

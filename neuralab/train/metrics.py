@@ -16,8 +16,14 @@ from neuralab.backend import xp
 from neuralab.data.transforms import Resize
 from neuralab.nn.functional import cross_entropy, softmax
 
-__all__ = ["RunningMean", "accuracy", "bits_per_character", "evaluate", "multiscale_evaluate",
-           "topk_correct", "unigram_bits_per_character"]
+__all__ = ["RunningMean", "accuracy", "bits_per_character", "evaluate", "main_output",
+           "multiscale_evaluate", "topk_correct", "unigram_bits_per_character"]
+
+
+def main_output(output: Any) -> Any:
+    """The main classifier's logits of a model's output: a model with auxiliary heads
+    (GoogLeNet in training) returns a tuple ``(logits, *auxiliary logits)``."""
+    return output[0] if isinstance(output, tuple) else output
 
 
 def _array(value: Any) -> Any:
@@ -100,7 +106,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 250, topk: Sequence[i
                 xb = xp.ascontiguousarray(x[begin:begin + batch_size], dtype=xp.float32)
                 yb = Tensor(xp.asarray(y[begin:begin + batch_size]))
                 logits = model(Tensor(xb))
-                logits = logits[0] if isinstance(logits, tuple) else logits
+                logits = main_output(logits)
                 if not xp.isfinite(logits.array).all():
                     finite = False
                     break

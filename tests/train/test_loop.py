@@ -12,7 +12,7 @@ from neuralab.data import DataLoader, TensorDataset
 from neuralab.nn import functional as F
 from neuralab.train import EarlyStopping, Trainer, TrainingDiverged, accuracy, fit
 from neuralab.train import checkpoint as ckpt
-from neuralab.train.metrics import topk_correct
+from neuralab.train.metrics import main_output, topk_correct
 from neuralab.train.rundir import read_metrics
 
 
@@ -66,6 +66,12 @@ def test_accuracy_topk_matches_definition():
     assert topk_correct(logits, target, (1, 10)) == [int(top1 * 50), 50]
     with pytest.raises(ValueError, match="accuracy"):
         accuracy(logits[:, 0], target)
+
+
+def test_main_output_is_the_logits_of_a_model_with_auxiliary_heads():
+    logits, aux = nl.tensor([[1.0, 2.0]]), nl.tensor([[3.0, 4.0]])
+    assert main_output((logits, aux)) is logits  # GoogLeNet in training: (logits, *heads)
+    assert main_output(logits) is logits
 
 
 def test_checkpoint_roundtrip_without_pickle(tmp_path):
