@@ -154,8 +154,7 @@ class Experiment:
             from the configuration).
         scales: named presets of a full run (``{"paper": {"image_size": 32, ...}}``), chosen
             with the configuration key ``scale`` (``neuralab run NAME scale=paper``), whose
-            default names the scale ``defaults`` describe; each preset's runtime in words is
-            its ``"runtime"`` entry.
+            default names the scale ``defaults`` describe (``runtime`` is that scale's).
     """
 
     name: str
@@ -171,9 +170,8 @@ class Experiment:
     scales: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for mode, keys in (("quick-mode", self.quick), *(
-                (f"scale {name!r}", {k: v for k, v in preset.items() if k != "runtime"})
-                for name, preset in self.scales.items())):
+        for mode, keys in (("quick-mode", self.quick),
+                           *((f"scale {name!r}", preset) for name, preset in self.scales.items())):
             unknown = sorted(set(keys) - set(self.defaults))
             if unknown:
                 raise ValueError(f"Experiment {self.name!r}: {mode} keys {unknown} have no "
@@ -185,7 +183,7 @@ class Experiment:
                              f"{self.defaults.get('scale')!r}")
 
     def preset(self, scale: Any) -> dict[str, Any]:
-        """The configuration values of the scale ``scale`` (its runtime left out).
+        """The configuration values of the scale ``scale``.
 
         Raises:
             ValueError: for a scale the experiment does not define, naming those it does.
@@ -193,7 +191,7 @@ class Experiment:
         if scale not in self.scales:
             raise ValueError(f"run {self.name}: scale={scale!r} is not one of its scales "
                              f"({', '.join(sorted(self.scales)) or 'none'})")
-        return {k: v for k, v in self.scales[scale].items() if k != "runtime"}
+        return self.scales[scale]
 
     def config(self, quick: bool = False,
                overrides: dict[str, Any] | None = None) -> dict[str, Any]:
