@@ -48,13 +48,14 @@ def relative_error(a: Any, b: Any, floor: float = 1e-12) -> float:
     (1e-16 is float64 rounding; a central difference agrees to about ε² plus round-off / ε).
 
     Args:
-        a, b: arrays (or numbers) of the same shape.
+        a, b: arrays (or numbers) of the same shape (empty ones agree: 0).
         floor: the smallest denominator, so that two zeros agree (0/0 would be NaN).
     """
     a, b = xp.asarray(a, dtype=xp.float64), xp.asarray(b, dtype=xp.float64)
     if a.shape != b.shape:
         raise ValueError(f"relative_error: the shapes differ, {a.shape} and {b.shape}")
-    return float((xp.abs(a - b) / xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), floor)).max())
+    scale = xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), floor)
+    return float((xp.abs(a - b) / scale).max(initial=0.0))
 
 
 class GradcheckError(AssertionError):

@@ -67,6 +67,7 @@ def test_relative_error_is_the_worst_elements_and_two_zeros_agree():
     assert relative_error([1.0, 0.0, -2.0], [1.0, 0.0, -2.0]) == 0.0
     assert relative_error([1.0, 200.0], [1.1, 200.0]) == pytest.approx(0.1 / 1.1)
     assert relative_error(1e-20, 0.0) == pytest.approx(1e-8)  # the 1e-12 floor: not 1.0
+    assert relative_error([], []) == 0.0  # nothing checked: nothing disagrees
     assert relative_error(3.0, -3.0) == 2.0
     with pytest.raises(ValueError, match=r"relative_error: the shapes differ, \(2,\) and \(3,\)"):
         relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
