@@ -458,13 +458,17 @@ def matmul_rows(a: Any, b: Any, max_threads: int | None = None) -> Any:
     return out
 
 
-def over_rows(a: Any, work: Callable[[Any], Any]) -> None:
-    """``work(rows)`` on slices of a's first axis, one per thread, when ``a`` is large.
+def over_rows(a: Any, work: Callable[[Any], Any], axis: int = 0) -> None:
+    """``work(index)`` on slices of a's ``axis`` (``a[index]``), one per thread, when ``a`` is
+    large.
 
     Small (or 0-d) arrays, below ``ParallelOptions.split_bytes``, get one call, ``work(...)``
-    (an Ellipsis: the whole array).
+    (an Ellipsis: the whole array). Split the axis that is outermost in memory (axis 1, the
+    channels, of a batch-last array), so that each thread walks long contiguous runs.
     """
     if _state.threads == 1 or a.ndim == 0 or a.nbytes < _state.options.split_bytes:
         work(...)
     else:
-        run_chunks(a.shape[0], lambda lo, hi: work(slice(lo, hi)))
+        lead = (slice(None),) * axis
+        run_chunks(a.shape[axis], lambda lo, hi: work((*lead, slice(lo, hi)) if axis else
+                                                      slice(lo, hi)))
