@@ -66,25 +66,35 @@ def run(cfg: dict, ctx: Any) -> dict:
     results["copied_layers"] = copied
     results["test_images"] = len(data["test"][0])
 
-    # ---- part 2: scale jittering against a fixed training scale
+    # ---- part 2: scale jittering against a fixed training scale, paired runs over seeds
     scales = [int(q) for q in cfg["test_scales"]]
     names = {"fixed": f"fixed S = {cfg['s_min']}",
              "jitter": f"S in [{cfg['s_min']}, {cfg['s_max']}]"}
-    for key in names if cfg["jitter_epochs"] > 0 else ():
-        model = build(cfg["shallow_config"], ctx.seed + 2, int(cfg["crop"]),
-                      cfg["jitter_batch_norm"])
-        # A crop of the image rescaled to S: fixed S = s_min, or S uniform in [s_min, s_max].
-        s_max = cfg["s_max"] if key == "jitter" else cfg["s_min"]
-        augment = Compose([ScaleJitter(cfg["s_min"], s_max, cfg["crop"]),
-                           RandomHorizontalFlip()])
-        runs[key] = out = train_classifier(model, data, cfg, ctx, f"scale {key}",
-                                           epochs=cfg["jitter_epochs"],
-                                           order_seed=ctx.seed + 2, augment=augment)
-        test = multiscale_evaluate(model, *data["test"], scales)
-        results[key] = {"train_loss": tail_mean(out["losses"]), "test_err1": test["err1"],
-                        "test_err5": test["err5"], "seconds": out["seconds"],
-                        "per_scale_err1": {str(q): e for q, e in test["per_scale"].items()}}
-    if "jitter" in results:
+    seeds = [ctx.seed + 2 + 1000 * k for k in range(cfg["jitter_seeds"])]
+    pairs = []  # (fixed, jitter) test top-1 errors of each seed
+    for seed in seeds:
+        errors = {}
+        for key in names:
+            # Both scales from the same weights on the same batches: only the data differs.
+            model = build(cfg["shallow_config"], seed, int(cfg["crop"]), cfg["jitter_batch_norm"])
+            # A crop of the image rescaled to S: fixed S = s_min, or S uniform in [s_min, s_max].
+            s_max = cfg["s_max"] if key == "jitter" else cfg["s_min"]
+            augment = Compose([ScaleJitter(cfg["s_min"], s_max, cfg["crop"]),
+                               RandomHorizontalFlip()])
+            out = train_classifier(model, data, cfg, ctx, f"scale {key} seed {seed}",
+                                   epochs=cfg["jitter_epochs"], order_seed=seed, augment=augment)
+            test = multiscale_evaluate(model, *data["test"], scales)
+            errors[key] = test["err1"]
+            if seed == seeds[0]:  # the first seed's run is the one tabled and drawn in full
+                runs[key] = out
+                results[key] = {"train_loss": tail_mean(out["losses"]),
+                                "test_err1": test["err1"], "test_err5": test["err5"],
+                                "seconds": out["seconds"], "per_scale_err1": {
+                                    str(q): e for q, e in test["per_scale"].items()}}
+        pairs.append((errors["fixed"], errors["jitter"]))
+    if pairs:
+        results["jitter_pairs"] = pairs
+        results.update(_paired_summary(pairs))
         ctx.table("scale_jittering", ["training scale S", "training loss", "test top-1 error "
                                       "(%)", "test top-5 error (%)"]
                   + [f"top-1 at Q = {q} (%)" for q in scales],
@@ -92,8 +102,17 @@ def run(cfg: dict, ctx: Any) -> dict:
                     *(100 * r["per_scale_err1"][str(q)] for q in scales)]
                    for key, r in ((k, results[k]) for k in names)],
                   caption=f"{shallow_name} trained on {cfg['crop']}x{cfg['crop']} crops of the "
-                          "rescaled images; tested on whole images resized to each Q in "
-                          f"{scales}, softmax averaged over the scales.")
+                          "rescaled images (first seed); tested on whole images resized to each "
+                          f"Q in {scales}, softmax averaged over the scales.")
+        ctx.table("scale_jittering_seeds", ["seed", "fixed S: top-1 error (%)",
+                                            "jittered S: top-1 error (%)", "difference (points)"],
+                  [[seed, 100 * f, 100 * j, 100 * (j - f)] for seed, (f, j) in zip(seeds, pairs)]
+                  + [["mean", 100 * results["fixed_err1_mean"],
+                      100 * results["jitter_err1_mean"], 100 * results["jitter_gain_mean"]]],
+                  caption="Each seed trains both scales from the same weights on the same "
+                          "batches. Standard error of the mean difference across seeds: "
+                          + (f"{100 * results['jitter_gain_se']:.2f} points." if len(pairs) > 1
+                             else "none from one seed."))
 
     fig, axes = ctx.subplots(1, 2, figsize=(12, 4.2))
     window = max(1, len(runs["warm"]["losses"]) // 15)
@@ -117,20 +136,38 @@ def run(cfg: dict, ctx: Any) -> dict:
     return results
 
 
+def _paired_summary(pairs: list[tuple[float, float]]) -> dict:
+    """Means of the paired (fixed, jitter) errors, the mean difference jitter − fixed and its
+    standard error across seeds (0 for one seed)."""
+    k = len(pairs)
+    diffs = [j - f for f, j in pairs]
+    mean = sum(diffs) / k
+    spread = (sum((d - mean) ** 2 for d in diffs) / (k - 1)) ** 0.5 if k > 1 else 0.0
+    return {"fixed_err1_mean": sum(f for f, _ in pairs) / k,
+            "jitter_err1_mean": sum(j for _, j in pairs) / k,
+            "jitter_gain_mean": mean, "jitter_gain_se": spread / k ** 0.5}
+
+
 def verdict(results: dict, cfg: dict) -> Verdict:
     """The warm-started deep net's final training loss below the randomly started one's; with
-    scale jittering a test error no higher than with a fixed scale (when part 2 ran), by more
-    than the standard error of the difference on this many test images."""
+    scale jittering a mean test error (over the seeds) no higher than with a fixed scale (when
+    part 2 ran), the two apart by more than the test set's sampling error of a difference and
+    twice the standard error of the mean difference across seeds."""
     checks = [Comparison("training loss of the deep net from the shallow one",
                          results["warm"]["train_loss"], "<", "from random weights",
                          results["random"]["train_loss"])]
-    if "jitter" in results:
-        jitter, fixed = results["jitter"]["test_err1"], results["fixed"]["test_err1"]
-        checks.append(Comparison("test top-1 error with scale jittering", jitter, "<=",
-                                 "with a fixed scale", fixed, fmt=".1%",
-                                 noise=error_rate_noise(jitter, fixed, results["test_images"])))
+    if "jitter_pairs" in results:
+        # Noise: the test set's sampling error of a difference, or the spread across seeds.
+        jitter, fixed = results["jitter_err1_mean"], results["fixed_err1_mean"]
+        noise = max(error_rate_noise(jitter, fixed, results["test_images"]),
+                    2 * results["jitter_gain_se"])
+        k = len(results["jitter_pairs"])
+        checks.append(Comparison(f"mean test top-1 error with scale jittering over {k} "
+                                 f"seed{'s' * (k > 1)}", jitter, "<=",
+                                 "with a fixed scale", fixed, fmt=".1%", noise=noise))
     return judge(checks, tested=f"after {results['warm']['steps']} steps",
-                 untested="" if "jitter" in results else "scale jittering (jitter_epochs=0)")
+                 untested="" if "jitter_pairs" in results else
+                 "scale jittering (jitter_seeds=0)")
 
 
 EXPERIMENT = Experiment(
@@ -147,11 +184,11 @@ EXPERIMENT = Experiment(
               "deep_config": "D", "shallow_epochs": 10, "deep_epochs": 5, "batch_size": 128,
               "lr": 0.02, "momentum": 0.9, "weight_decay": 5e-4, "eval_every": 0,
               "crop": 24, "s_min": 28, "s_max": 40, "test_scales": [24, 28, 32],
-              "jitter_epochs": 10, "jitter_batch_norm": True, "threads": 0},
+              "jitter_epochs": 10, "jitter_seeds": 3, "jitter_batch_norm": True, "threads": 0},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.25,
            "hidden": 128, "dropout": 0.0, "shallow_epochs": 4, "deep_epochs": 4, "batch_size": 50,
            "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [12, 14],
-           "jitter_epochs": 3, "threads": 1},
+           "jitter_epochs": 3, "jitter_seeds": 1, "threads": 1},
     runtime="2.5 h",
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}. "
           "VGG configurations {shallow_config} (shallow) and {deep_config} (deep) without batch "
@@ -161,5 +198,6 @@ EXPERIMENT = Experiment(
           "{shallow_epochs} epochs; the deep net trains {deep_epochs} epochs from it and from "
           "random weights. Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains "
           "{jitter_epochs} epochs on {crop}x{crop} crops of images rescaled to S = {s_min} or S "
-          "in [{s_min}, {s_max}], tested at Q in {test_scales}.",
+          "in [{s_min}, {s_max}], tested at Q in {test_scales}; {jitter_seeds} seeds, each training "
+          "both from the same weights.",
 )

@@ -41,6 +41,9 @@ SPECS = [
     _spec([((1, 2, 7, 6), (3, 2, 2, 2), (3,))], padding="same", dilation=2),
     _spec([((2, 2, 5, 6), (3, 2, 3, 3), (3,))], bias=False, padding="valid"),
     _spec([((1, 2, 4, 4), (3, 2, 1, 1), (3,))], padding=3),
+    # 1x1 without padding or stride (Inception's reductions: one matrix product per pass)
+    _spec([((2, 5, 4, 6), (3, 5, 1, 1), (3,)), ((3, 1, 2, 2), (4, 1, 1, 1), (4,))]),
+    _spec([((2, 4, 3, 3), (6, 4, 1, 1), (6,))], bias=False),
     # few input channels, many output channels (a stride-2 layer that doubles them)
     _spec([((2, 2, 9, 8), (8, 2, 3, 3), (8,))], stride=2, padding=(1, 2), dilation=(1, 2)),
     _spec([((1, 1, 6, 6), (6, 1, 2, 2), (6,))], padding="same"),
