@@ -21,7 +21,7 @@ from typing import Any
 from neuralab.backend import manual_seed
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
-from neuralab.lab import Comparison, Experiment, Verdict, error_rate_noise, judge
+from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_seeds
 from neuralab.models import create
 from neuralab.models.vgg import warm_start
 from neuralab.plotting import plot_smoothed
@@ -94,7 +94,7 @@ def run(cfg: dict, ctx: Any) -> dict:
         pairs.append((errors["fixed"], errors["jitter"]))
     if pairs:
         results["jitter_pairs"] = pairs
-        results.update(_paired_summary(pairs))
+        results["jitter_seeds"] = paired_seeds(pairs, results["test_images"])  # a: fixed
         ctx.table("scale_jittering", ["training scale S", "training loss", "test top-1 error "
                                       "(%)", "test top-5 error (%)"]
                   + [f"top-1 at Q = {q} (%)" for q in scales],
@@ -107,12 +107,12 @@ def run(cfg: dict, ctx: Any) -> dict:
         ctx.table("scale_jittering_seeds", ["seed", "fixed S: top-1 error (%)",
                                             "jittered S: top-1 error (%)", "difference (points)"],
                   [[seed, 100 * f, 100 * j, 100 * (j - f)] for seed, (f, j) in zip(seeds, pairs)]
-                  + [["mean", 100 * results["fixed_err1_mean"],
-                      100 * results["jitter_err1_mean"], 100 * results["jitter_gain_mean"]]],
+                  + [["mean", *(100 * results["jitter_seeds"][k]
+                                for k in ("mean_a", "mean_b", "difference"))]],
                   caption="Each seed trains both scales from the same weights on the same "
                           "batches. Standard error of the mean difference across seeds: "
-                          + (f"{100 * results['jitter_gain_se']:.2f} points." if len(pairs) > 1
-                             else "none from one seed."))
+                          + (f"{100 * results['jitter_seeds']['standard_error']:.2f} points."
+                             if len(pairs) > 1 else "none from one seed."))
 
     fig, axes = ctx.subplots(1, 2, figsize=(12, 4.2))
     window = max(1, len(runs["warm"]["losses"]) // 15)
@@ -136,35 +136,19 @@ def run(cfg: dict, ctx: Any) -> dict:
     return results
 
 
-def _paired_summary(pairs: list[tuple[float, float]]) -> dict:
-    """Means of the paired (fixed, jitter) errors, the mean difference jitter − fixed and its
-    standard error across seeds (0 for one seed)."""
-    k = len(pairs)
-    diffs = [j - f for f, j in pairs]
-    mean = sum(diffs) / k
-    spread = (sum((d - mean) ** 2 for d in diffs) / (k - 1)) ** 0.5 if k > 1 else 0.0
-    return {"fixed_err1_mean": sum(f for f, _ in pairs) / k,
-            "jitter_err1_mean": sum(j for _, j in pairs) / k,
-            "jitter_gain_mean": mean, "jitter_gain_se": spread / k ** 0.5}
-
-
 def verdict(results: dict, cfg: dict) -> Verdict:
     """The warm-started deep net's final training loss below the randomly started one's; with
     scale jittering a mean test error (over the seeds) no higher than with a fixed scale (when
-    part 2 ran), the two apart by more than the test set's sampling error of a difference and
-    twice the standard error of the mean difference across seeds."""
+    part 2 ran), the two apart by more than ``paired_seeds``' noise."""
     checks = [Comparison("training loss of the deep net from the shallow one",
                          results["warm"]["train_loss"], "<", "from random weights",
                          results["random"]["train_loss"])]
     if "jitter_pairs" in results:
-        # Noise: the test set's sampling error of a difference, or the spread across seeds.
-        jitter, fixed = results["jitter_err1_mean"], results["fixed_err1_mean"]
-        noise = max(error_rate_noise(jitter, fixed, results["test_images"]),
-                    2 * results["jitter_gain_se"])
-        k = len(results["jitter_pairs"])
+        seeds, k = results["jitter_seeds"], len(results["jitter_pairs"])
         checks.append(Comparison(f"mean test top-1 error with scale jittering over {k} "
-                                 f"seed{'s' * (k > 1)}", jitter, "<=",
-                                 "with a fixed scale", fixed, fmt=".1%", noise=noise))
+                                 f"seed{'s' * (k > 1)}", seeds["mean_b"], "<=",
+                                 "with a fixed scale", seeds["mean_a"], fmt=".1%",
+                                 noise=seeds["noise"]))
     return judge(checks, tested=f"after {results['warm']['steps']} steps",
                  untested="" if "jitter_pairs" in results else
                  "scale jittering (jitter_seeds=0)")

@@ -117,6 +117,32 @@ def error_rate_noise(p1: float, p2: float, n: int) -> float:
     return math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n)
 
 
+def paired_seeds(pairs: list[tuple[float, float]], n_test: int) -> dict[str, float]:
+    """Two settings a and b trained in pairs, one pair per seed (each pair from the same initial
+    weights on the same mini-batches), and the test error rate of each on ``n_test`` examples.
+
+    A one-point effect (GoogLeNet's auxiliary heads, VGG's scale jittering) hides in the
+    spread between seeds at a laptop's scale: the verdict compares the means, with a noise
+    of the larger of ``error_rate_noise`` (the test set's sampling, the same for every seed)
+    and two standard errors of the mean difference across the k seeds, 2·s/√k (none from one
+    seed).
+
+    Returns:
+        ``mean_a``, ``mean_b``, ``difference`` (mean of b − a), ``standard_error`` and
+        ``noise``.
+    """
+    k = len(pairs)
+    if k < 1:
+        raise ValueError("paired_seeds: no pairs; run at least one seed")
+    diffs = [b - a for a, b in pairs]
+    mean = sum(diffs) / k
+    spread = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (k - 1)) if k > 1 else 0.0
+    mean_a, mean_b = sum(a for a, _ in pairs) / k, sum(b for _, b in pairs) / k
+    se = spread / math.sqrt(k)
+    return {"mean_a": mean_a, "mean_b": mean_b, "difference": mean, "standard_error": se,
+            "noise": max(error_rate_noise(mean_a, mean_b, n_test), 2 * se)}
+
+
 def judge(comparisons: list[Comparison], tested: str = "", untested: str = "") -> Verdict:
     """SUPPORTED when every comparison holds; CONTRADICTED when a measured one is in the wrong
     order by more than its noise; otherwise NOT SHOWN AT THIS SCALE (a missed bound, two

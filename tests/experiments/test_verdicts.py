@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from neuralab import experiments as base
-from neuralab.lab import Comparison, Verdict, error_rate_noise, judge
+from neuralab.lab import Comparison, Verdict, error_rate_noise, judge, paired_seeds
 
 # For every experiment: results in the order its claim predicts, and the swaps that put the
 # compared numbers in the wrong order (each a dict of replaced keys).
@@ -99,11 +99,12 @@ CASES = {
                         "no_aux": {"first_loss": 2.3, "final_main_loss": 1.5,
                                    "test_err1": 0.50}}]),
     "vgg-deepening": ({"warm": {"train_loss": 1.2, "steps": 100},
-                       "random": {"train_loss": 1.8}, "jitter": {"test_err1": 0.40},
-                       "fixed": {"test_err1": 0.45}, "test_images": 10000},
+                       "random": {"train_loss": 1.8}, "test_images": 10000,
+                       "jitter_pairs": [(0.45, 0.40)] * 2,  # (fixed, jittered) per seed
+                       "jitter_seeds": paired_seeds([(0.45, 0.40)] * 2, 10000)},
                       [{"warm": {"train_loss": 1.8, "steps": 100},
                         "random": {"train_loss": 1.2}},
-                       {"jitter": {"test_err1": 0.45}, "fixed": {"test_err1": 0.40}}]),
+                       {"jitter_seeds": paired_seeds([(0.40, 0.45)] * 2, 10000)}]),
     "resnet-degradation": ({"depths": [8, 32], "plain8": {"train_loss": 1.50, "steps": 80},
                             "plain32": {"train_loss": 1.80}, "resnet8": {"train_loss": 1.50},
                             "resnet32": {"train_loss": 1.45}},
@@ -182,6 +183,22 @@ def test_comparisons_within_their_noise_show_nothing():
     assert Comparison("a", 1.0, "<", "b", 1.0 + 1e-12).resolved  # no noise level: always
     with pytest.raises(ValueError, match="n must be at least 1"):
         error_rate_noise(0.5, 0.5, 0)
+
+
+def test_paired_seeds_noise_is_the_larger_of_the_test_set_and_the_seed_spread():
+    # Differences b − a of -1, +1 and 0 points: mean 0, s = 1 point, standard error 1/√3.
+    pairs = [(0.30, 0.29), (0.30, 0.31), (0.30, 0.30)]
+    many = paired_seeds(pairs, 10**9)  # a test set so large that the seeds' spread decides
+    assert many["mean_a"] == pytest.approx(0.30) and many["mean_b"] == pytest.approx(0.30)
+    assert many["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert many["standard_error"] == pytest.approx(0.01 / 3 ** 0.5)
+    assert many["noise"] == pytest.approx(2 * 0.01 / 3 ** 0.5)
+    few = paired_seeds(pairs, 500)  # here the test set's sampling decides
+    assert few["noise"] == pytest.approx(error_rate_noise(0.30, 0.30, 500))
+    one = paired_seeds(pairs[:1], 10**9)
+    assert one["standard_error"] == 0.0 and one["difference"] == pytest.approx(-0.01)
+    with pytest.raises(ValueError, match="at least one seed"):
+        paired_seeds([], 500)
 
 
 @pytest.mark.parametrize("module", base.MODULES)
