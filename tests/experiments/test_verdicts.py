@@ -92,12 +92,12 @@ CASES = {
                              {"clipped_wins": 0}]),
     "rnn-vs-lstm": ({"lengths": [50], "rnn_T50_final_mse": 0.17, "lstm_T50_final_mse": 0.001},
                     [{"rnn_T50_final_mse": 0.001, "lstm_T50_final_mse": 0.17}]),
-    "googlenet-aux": ({"aux": {"first_loss": 2.3, "final_main_loss": 1.5, "test_err1": 0.50},
-                       "no_aux": {"first_loss": 2.3, "final_main_loss": 1.5, "test_err1": 0.52},
-                       "grad_ratio": 1.1},
-                      [{"aux": {"first_loss": 2.3, "final_main_loss": 1.5, "test_err1": 0.60},
-                        "no_aux": {"first_loss": 2.3, "final_main_loss": 1.5,
-                                   "test_err1": 0.50}}]),
+    "googlenet-aux": ({"aux": {"first_loss": 2.3, "final_main_loss": 1.5},
+                       "no_aux": {"first_loss": 2.3, "final_main_loss": 1.5},
+                       "grad_ratio": 1.1, "seed_pairs": [(0.52, 0.50)] * 3,  # (without, with)
+                       "seeds": paired_seeds([(0.52, 0.50)] * 3, 10000)},
+                      [{"seeds": paired_seeds([(0.50, 0.60)] * 3, 10000)},
+                       {"aux": {"first_loss": 2.3, "final_main_loss": 2.3}}]),
     "vgg-deepening": ({"warm": {"train_loss": 1.2, "steps": 100},
                        "random": {"train_loss": 1.8}, "test_images": 10000,
                        "jitter_pairs": [(0.45, 0.40)] * 2,  # (fixed, jittered) per seed
