@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab.backend import manual_seed
+from neuralab.diagnostics.responses import response_stds
 from neuralab.experiments.toolkit import prepare_cifar, run_summary, train_classifier
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
@@ -45,12 +46,17 @@ def run(cfg: dict, ctx: Any) -> dict:
     # The zoo's plainN and resnetN, labelled plain-N and ResNet-N.
     labels = {f"{kind.lower()}{n}": f"{kind}-{n}" for kind in ("plain", "ResNet")
               for n in (shallow, deep)}
-    runs = {}
+    runs, responses = {}, {}
+    probe = data["test"][0][:cfg["response_images"]]
     for key in labels:
         manual_seed(ctx.seed)  # same initial weights and mini-batches for the four networks
-        runs[key] = train_classifier(create(key), data, cfg, ctx, key, augment=augment,
+        model = create(key)
+        runs[key] = train_classifier(model, data, cfg, ctx, key, augment=augment,
                                      order_seed=ctx.seed)
         results[key] = run_summary(runs[key], cfg["tail_fraction"])
+        responses[key] = response_stds(model, probe)  # each 3x3 layer, after batch norm
+        results[key]["response_std_mean"] = sum(responses[key]) / len(responses[key])
+    results["response_stds"] = responses
     ctx.table("degradation", ["network", "parameters", "steps", "training loss (last "
                               f"{cfg['tail_fraction']:.0%} of steps)", "training error (%)",
                               "test error (%)", "time (s)"],
@@ -81,6 +87,24 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.figure("training_curves", fig, "Training error of the plain (left) and residual "
                "(middle) networks, dashed shallow, solid deep (compare He et al., 2016, Fig. 6); "
                "right: the training losses.")
+
+    fig, axes = ctx.subplots(2, 1, figsize=(9, 7))
+    for key, stds in responses.items():
+        style = {"ls": "-" if key.endswith(str(deep)) else "--", "label": labels[key],
+                 "color": "#2ca02c" if key.startswith("resnet") else "#7f7f7f"}
+        axes[0].plot(range(1, len(stds) + 1), stds, **style)
+        axes[1].plot(range(1, len(stds) + 1), sorted(stds, reverse=True), **style)
+    axes[0].set(xlabel="layer index (original order)", ylabel="std of the responses")
+    axes[1].set(xlabel="layer index (sorted by magnitude)", ylabel="std of the responses")
+    axes[0].legend()
+    fig.tight_layout()
+    ctx.figure("layer_responses", fig, "Standard deviation of each 3x3 layer's responses (after "
+               f"batch norm, before the addition and ReLU) on {len(probe)} test images, in the "
+               "layers' order (top) and sorted (bottom); compare He et al., 2016, Fig. 7.")
+    ctx.note("Mean response std of the 3x3 layers: " + ", ".join(
+        f"{labels[key]} {results[key]['response_std_mean']:.3f}" for key in labels) +
+        ". He et al. found the residual layers' responses generally smaller than the plain ones': "
+        "a residual block learns a correction to the identity.")
     return results
 
 
@@ -114,11 +138,12 @@ EXPERIMENT = Experiment(
     defaults={"depths": [20, 56], "data_root": "", "train_images": 0, "test_images": 0,
               "image_size": 16, "epochs": 8, "batch_size": 128, "lr": 0.1, "momentum": 0.9,
               "weight_decay": 1e-4, "warmup": 0.1, "augment": True, "eval_every": 0,
-              "tail_fraction": 0.1, "residual_tolerance": 0.05, "threads": 0,
+              "tail_fraction": 0.1, "residual_tolerance": 0.05, "response_images": 1000, "threads": 0,
               "scale": "laptop"},
     quick={"depths": [8, 32], "train_images": 1000, "test_images": 500, "image_size": 16,
            "epochs": 4, "batch_size": 50, "lr": 0.05, "warmup": 0.1, "augment": False,
-           "eval_every": 0, "tail_fraction": 0.25, "residual_tolerance": 0.2, "threads": 1},
+           "eval_every": 0, "tail_fraction": 0.25, "residual_tolerance": 0.2, "response_images": 200,
+           "threads": 1},
     runtime="55 min",
     # He et al.: 64k steps of batch 128 on 32x32, about 58 h here (a cosine decay, not their
     # steps at 32k and 48k).
