@@ -127,14 +127,20 @@ EXPERIMENT = Experiment(
     run=run,
     verdict=verdict,
     defaults={"architectures": list(ARCHITECTURES), "data_root": "", "train_images": 0,
-              "test_images": 0, "image_size": 32, "width": 0.5, "googlenet_width_factor": 0.5,
-              "vgg_batch_norm": True, "epochs": 10, "batch_size": 128, "lr": 0.05,
-              "lenet_lr_factor": 1.0, "alexnet_lr_factor": 0.2, "warmup": 0.0, "momentum": 0.9,
-              "weight_decay": 5e-4, "augment": True, "eval_every": 1, "threads": 0},
+              "test_images": 0, "image_size": 16, "width": 0.5, "googlenet_width_factor": 0.25,
+              "vgg_batch_norm": True, "epochs": 8, "batch_size": 128, "lr": 0.05,
+              "lenet_lr_factor": 1.0, "alexnet_lr_factor": 0.2, "warmup": 0.05, "momentum": 0.9,
+              "weight_decay": 5e-4, "augment": True, "eval_every": 2, "threads": 1,
+              "scale": "laptop"},
     quick={"train_images": 2000, "test_images": 1000, "image_size": 16, "width": 0.25,
-           "epochs": 2, "batch_size": 50, "eval_every": 0, "augment": False,
-           "alexnet_lr_factor": 1.0, "threads": 1},
-    runtime="7 h",
+           "googlenet_width_factor": 0.5, "epochs": 2, "batch_size": 50, "eval_every": 0,
+           "augment": False, "alexnet_lr_factor": 1.0, "warmup": 0.0, "threads": 1},
+    runtime="50 min",
+    # The full mode before the laptop scale: 32x32 images, GoogLeNet at width 0.25, 10 epochs,
+    # about 7 h on two cores.
+    scales={"laptop": {},
+            "paper": {"image_size": 32, "googlenet_width_factor": 0.5, "epochs": 10,
+                      "warmup": 0.0, "eval_every": 1, "threads": 0}},
     setup=("CIFAR-10 ({train_images} training images, 0 = all 50,000; {test_images} test "
            "images, 0 = all 10,000) at {image_size}x{image_size}, normalised per channel "
            "(random crops and flips: {augment}). Networks: LeNet-5 with 3 input channels; "
