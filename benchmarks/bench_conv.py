@@ -1,7 +1,7 @@
 """Forward + backward of conv2d, max_pool2d and batch_norm: neuralab against PyTorch (CPU).
 
-Shapes of LeNet-5 on MNIST (batch 64) and of a CIFAR ResNet (batch 128, 16 channels, 32x32,
-3x3 kernels). Each case times one forward and one backward with a fixed random output gradient,
+Shapes of LeNet-5 on MNIST (batch 64), of a CIFAR ResNet (batch 128, 16 channels, 32x32,
+3x3 kernels) and of GoogLeNet's Inception modules (an overlapping 3x3 pool, a 1x1 reduction). Each case times one forward and one backward with a fixed random output gradient,
 alternating the libraries so that both see the same machine load, and prints the medians (and
 minima, less sensitive to a busy machine) and the ratios neuralab / PyTorch. Target for the
 128x16x32x32 3x3 convolution: ratio <= 1.5.
@@ -37,6 +37,12 @@ CASES = [
     ("max_pool2d 128x16x32x32 k2", "max_pool", (128, 16, 32, 32), dict(k=2, stride=2, padding=0)),
     ("max_pool2d 128x16x32x32 k3 s2 p1", "max_pool", (128, 16, 32, 32),
      dict(k=3, stride=2, padding=1)),
+    # GoogLeNet's Inception modules (width 0.25, 16x16 images): the pool branch's overlapping
+    # 3x3 stride-1 pool, and a 1x1 reduction.
+    ("inception max_pool2d 128x64x16x16 k3 s1 p1", "max_pool", (128, 64, 16, 16),
+     dict(k=3, stride=1, padding=1)),
+    ("inception 1x1 128x96x16x16 96->32", "conv", (128, 96, 16, 16),
+     dict(out=32, k=1, stride=1, padding=0, input_grad=True)),
     ("batch_norm train 128x16x32x32", "batch_norm", (128, 16, 32, 32), {}),
     ("batch_norm train 128x64x8x8", "batch_norm", (128, 64, 8, 8), {}),
 ]
