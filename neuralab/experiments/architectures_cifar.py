@@ -147,7 +147,8 @@ EXPERIMENT = Experiment(
            "AlexNet, VGG-11 (batch norm: {vgg_batch_norm}) and GoogLeNet (all nine Inception "
            "modules) scaled to width {width} (GoogLeNet a further x{googlenet_width_factor}); "
            "ResNet-20. Each trains for {epochs} epochs with SGD (Nesterov momentum {momentum}, "
-           "lr {lr} (AlexNet x{alexnet_lr_factor}) with cosine decay, weight decay "
+           "lr {lr} (AlexNet x{alexnet_lr_factor}) after a linear warm-up over {warmup} of the "
+           "steps, then cosine decay, weight decay "
            "{weight_decay}, batch {batch_size}) from seed-fixed weights on the same "
            "mini-batches."),
 )

@@ -148,8 +148,8 @@ EXPERIMENT = Experiment(
     run=run,
     verdict=verdict,
     defaults={"data_root": "", "train_images": 0, "test_images": 0, "image_size": 16,
-              "width": 0.125, "aux_weight": 0.3, "epochs": 5, "batch_size": 128, "lr": 0.05,
-              "momentum": 0.9, "weight_decay": 5e-4, "augment": True, "eval_every": 1,
+              "width": 0.125, "aux_weight": 0.3, "epochs": 4, "batch_size": 128, "lr": 0.05,
+              "momentum": 0.9, "weight_decay": 5e-4, "augment": True, "eval_every": 2,
               "warmup": 0.05, "tolerance": 0.005, "min_drop": 0.1, "seeds": 3, "threads": 1,
               "scale": "laptop"},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.125,
@@ -159,12 +159,12 @@ EXPERIMENT = Experiment(
     # The full mode before the laptop scale: one seed at 32x32, width 0.25, 10 epochs, about
     # 9 h on two cores.
     scales={"laptop": {},
-            "paper": {"image_size": 32, "width": 0.25, "epochs": 10, "warmup": 0.0, "seeds": 1,
-                      "threads": 0}},
+            "paper": {"image_size": 32, "width": 0.25, "epochs": 10, "eval_every": 1,
+                      "warmup": 0.0, "seeds": 1, "threads": 0}},
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}; "
           "GoogLeNet with all nine Inception modules at width {width}, trained with and "
           "without two auxiliary heads (loss weight {aux_weight}) from the same initial weights "
           "on the same mini-batches: {epochs} epochs of SGD (Nesterov momentum {momentum}, lr "
-          "{lr} with cosine decay, weight decay {weight_decay}, batch {batch_size}); {seeds} seeds, "
+          "{lr} after a linear warm-up over {warmup} of the steps, then cosine decay, weight decay {weight_decay}, batch {batch_size}); {seeds} seeds, "
           "each training both networks.",
 )
