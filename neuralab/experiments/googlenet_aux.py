@@ -165,6 +165,7 @@ EXPERIMENT = Experiment(
           "GoogLeNet with all nine Inception modules at width {width}, trained with and "
           "without two auxiliary heads (loss weight {aux_weight}) from the same initial weights "
           "on the same mini-batches: {epochs} epochs of SGD (Nesterov momentum {momentum}, lr "
-          "{lr} after a linear warm-up over {warmup} of the steps, then cosine decay, weight decay {weight_decay}, batch {batch_size}); {seeds} seeds, "
-          "each training both networks.",
+          "{lr} after a linear warm-up over {warmup} of the steps, then cosine decay, weight "
+          "decay {weight_decay}, batch {batch_size}); {seeds} seeds, each training both "
+          "networks.",
 )
