@@ -1,7 +1,8 @@
 """Forward + backward of conv2d, max_pool2d and batch_norm: neuralab against PyTorch (CPU).
 
 Shapes of LeNet-5 on MNIST (batch 64), of a CIFAR ResNet (batch 128, 16 channels, 32x32,
-3x3 kernels) and of GoogLeNet's Inception modules (an overlapping 3x3 pool, a 1x1 reduction). Each case times one forward and one backward with a fixed random output gradient,
+3x3 kernels) and of GoogLeNet's Inception modules (an overlapping 3x3 pool, a 1x1 reduction).
+Each case times one forward and one backward with a fixed random output gradient,
 alternating the libraries so that both see the same machine load, and prints the medians (and
 minima, less sensitive to a busy machine) and the ratios neuralab / PyTorch. Target for the
 128x16x32x32 3x3 convolution: ratio <= 1.5.

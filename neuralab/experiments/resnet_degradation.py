@@ -138,12 +138,12 @@ EXPERIMENT = Experiment(
     defaults={"depths": [20, 56], "data_root": "", "train_images": 0, "test_images": 0,
               "image_size": 16, "epochs": 8, "batch_size": 128, "lr": 0.1, "momentum": 0.9,
               "weight_decay": 1e-4, "warmup": 0.1, "augment": True, "eval_every": 0,
-              "tail_fraction": 0.1, "residual_tolerance": 0.05, "response_images": 1000, "threads": 0,
-              "scale": "laptop"},
+              "tail_fraction": 0.1, "residual_tolerance": 0.05, "response_images": 1000,
+              "threads": 0, "scale": "laptop"},
     quick={"depths": [8, 32], "train_images": 1000, "test_images": 500, "image_size": 16,
            "epochs": 4, "batch_size": 50, "lr": 0.05, "warmup": 0.1, "augment": False,
-           "eval_every": 0, "tail_fraction": 0.25, "residual_tolerance": 0.2, "response_images": 200,
-           "threads": 1},
+           "eval_every": 0, "tail_fraction": 0.25, "residual_tolerance": 0.2,
+           "response_images": 200, "threads": 1},
     runtime="55 min",
     # He et al.: 64k steps of batch 128 on 32x32, about 58 h here (a cosine decay, not their
     # steps at 32k and 48k).
