@@ -194,7 +194,7 @@ EXPERIMENT = Experiment(
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.25,
            "hidden": 128, "dropout": 0.0, "shallow_epochs": 4, "deep_epochs": 4, "batch_size": 50,
            "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [12, 14],
-           "jitter_epochs": 3, "jitter_seeds": 1, "threads": 1},
+           "jitter_epochs": 3, "jitter_seeds": 1, "jitter_train_images": 0, "threads": 1},
     runtime="50 min",
     # The full mode before the laptop scale: 32x32 images, one jitter seed, about 2.5 h on
     # two cores (three seeds: about 4 h).
