@@ -209,7 +209,8 @@ EXPERIMENT = Experiment(
           "decay {weight_decay}, batch {batch_size}). Part 1: the shallow net trains "
           "{shallow_epochs} epochs; the deep net trains {deep_epochs} epochs from it and from "
           "random weights. Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains "
-          "{jitter_epochs} epochs on {crop}x{crop} crops of images rescaled to S = {s_min} or S "
+          "{jitter_epochs} epochs on {jitter_train_images} training images (0 = all), "
+          "{crop}x{crop} crops of images rescaled to S = {s_min} or S "
           "in [{s_min}, {s_max}], tested at Q in {test_scales}; {jitter_seeds} seeds, each "
           "training both from the same weights.",
 )
