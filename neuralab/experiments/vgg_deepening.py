@@ -16,15 +16,23 @@ run, so part 2 trains ``jitter_seeds`` pairs (each pair from the same weights on
 batches) and judges the mean difference against its noise (``lab.paired_seeds``).
 
 The full mode fits the hour on two cores: 16x16 images, all 50,000 of them, widths x0.5, one
-thread (so that two full modes can share the machine); the former full mode at 32x32, about
-2.5 h with one jitter seed, is ``scale=paper``. Pilot of part 1 at the full mode's scale (the
-default threads, beside another full mode; 24 min; training loss over the last 20% of the
+thread (so that two full modes can share the machine); part 2 trains 10,000 of the images for
+20 epochs, where augmentation has overfitting to fight. The former full mode at 32x32, about
+2.5 h with one jitter seed, is ``scale=paper``. Pilots (training loss over the last 20% of the
 steps, test error on the 10,000 test images):
 
-    network                    epochs   steps   training loss   top-1 test error
-    VGG-11 (config A)              10   3,910        0.44             31.8%
-    VGG-16 from VGG-11              5   1,955        0.95             36.9%
-    VGG-16 from random weights      5   1,955        1.46             55.9%
+    part 1 at the full mode's scale (24 min)   epochs   steps   training loss   top-1 error
+    VGG-11 (config A)                              10   3,910        0.44          31.8%
+    VGG-16 from VGG-11                              5   1,955        0.95          36.9%
+    VGG-16 from random weights                      5   1,955        1.46          55.9%
+
+    part 2 (multi-scale top-1 error)                        fixed S        jittered S
+    12x12 crops, S 14 / [14, 20], 6 epochs on 50,000,       40.6%          45.4%
+      3 seeds (41 min with part 1)                   (Q = 16: 76-82% for both: a net built
+                                                     for 12x12 has one 2x2 pool fewer, so its
+                                                     last stage saw 1x1 maps in training)
+    16x16 crops, S 18 / [18, 26], 20 epochs on 10,000,      43.4%          45.2%
+      1 seed
 """
 
 from __future__ import annotations
