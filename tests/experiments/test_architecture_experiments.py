@@ -67,8 +67,17 @@ def test_googlenet_aux(tmp_path, shared_data):
     # (0.95x-1.06x in quick runs), as later work (Inception v3) found.
     assert np.isfinite(r["grad_ratio"]) and r["grad_ratio"] > 0
     tolerance = base.get("googlenet-aux").config(quick=True)["tolerance"]
-    helps = r["aux"]["test_err1"] <= r["no_aux"]["test_err1"] + tolerance
-    assert saved["verdict"]["supported"] == helps
+    assert [tuple(p) for p in r["seed_pairs"]] == [(r["no_aux"]["test_err1"],
+                                                  r["aux"]["test_err1"])]  # one seed
+    seeds = r["seeds"]
+    assert saved["verdict"]["status"] == _status(seeds["mean_b"] - seeds["mean_a"] - tolerance,
+                                                 seeds["noise"])
+
+
+def _status(gap: float, noise: float) -> str:
+    """The verdict of "left <= right" from the gap left - right and the noise it must clear."""
+    return ("not shown at this scale" if abs(gap) < noise else
+            "supported" if gap <= 0 else "contradicted")
 
 
 def test_googlenet_aux_outputs_and_loss():
@@ -101,8 +110,11 @@ def test_vgg_deepening(tmp_path, shared_data):
     assert len(r["copied_layers"]) == 8 + 3  # VGG-11's eight convs and three FC layers
     for key in ("fixed", "jitter"):
         assert 0 <= r[key]["test_err1"] < 0.9
-    jitter_helps = r["jitter"]["test_err1"] <= r["fixed"]["test_err1"]
-    assert saved["verdict"]["supported"] == jitter_helps
+    assert [tuple(p) for p in r["jitter_pairs"]] == [(r["fixed"]["test_err1"],
+                                                    r["jitter"]["test_err1"])]
+    seeds = r["jitter_seeds"]
+    assert saved["verdict"]["status"] == _status(seeds["mean_b"] - seeds["mean_a"],
+                                                 seeds["noise"])
 
 
 # ------------------------------------------------------------------ resnet-degradation (ResNet)
