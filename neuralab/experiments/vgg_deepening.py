@@ -34,8 +34,9 @@ steps, test error on the 10,000 test images):
     16x16 crops, S 18 / [18, 26], 20 epochs on 10,000,      43.4%          45.2%
       1 seed
 
-The full mode's run (42 min, one thread, the first 8 minutes beside another full mode): part 1
-as its pilot, VGG-16 from VGG-11 at a training loss of 0.88 (35.4% test error) against 1.20
+The full mode's run (42 min, one thread; another full mode and then the test suite shared the
+machine for its first 19 minutes): part 1 as its pilot, VGG-16 from VGG-11 at a training loss
+of 0.88 (35.4% test error) against 1.20
 (45.6%) from random weights; part 2 over three seeds, 43.3% with the fixed scale against 45.7%
 with jittering (differences +1.8, +2.4, +2.9 points): contradicted at this scale. The jittered
 nets won only at Q = 22 (58.1% against 61.0%), a scale the fixed one never trained at; at this
