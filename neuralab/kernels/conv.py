@@ -219,11 +219,6 @@ def _conv_nhwc(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], w_mat: Any
     (pt, pb), (pl, pr) = pads
     groups, Kg, Og = w_mat.shape
     kh, kw = kernel
-    if _pointwise(kernel, stride, pads, groups):  # Z = X W over every pixel: no im2col
-        out2d = matmul_rows(x.reshape(N * H * W, C), w_mat[0])
-        if bias is not None:
-            out2d += bias
-        return out2d.reshape(N, H, W, Og)
     if _skips_im2col(C, stride, groups):
         return _conv_shifted(x, pads, w_mat.reshape(kh * kw, C, Og), kernel, dilation, bias)
     OH = conv_output_size(H, kh, stride[0], pt + pb, dilation[0])
@@ -247,23 +242,6 @@ def _conv_nhwc(x: Any, pads: tuple[tuple[int, int], tuple[int, int]], w_mat: Any
 
     _over_blocks(N, step, work)
     return out
-
-
-def _pointwise(kernel: tuple[int, int], stride: tuple[int, int], pads: Any, groups: int) -> bool:
-    """A 1x1 convolution without stride, padding or groups (Inception's reductions): its
-    X_col is the channels-last input itself, one row of C numbers per pixel, so forward and
-    backward are single matrix products (GoogLeNet's 1x1 layers: 36 of its 55)."""
-    return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and groups == 1 and \
-        tuple(map(tuple, pads)) == ((0, 0), (0, 0))
-
-
-def _rows_cross(a: Any, b: Any) -> Any:
-    """aᵀ b for a (M, K), b (M, Q), the rows shared between threads and the chunks' products
-    summed in chunk order (the same sum whatever the load)."""
-    M, K = a.shape
-    parts = run_chunks(M, lambda lo, hi: a[lo:hi].T @ b[lo:hi],
-                       max_threads=product_threads(2 * M * K * b.shape[1]))
-    return sum(parts[1:], parts[0])
 
 
 def _skips_im2col(C: int, stride: tuple[int, int], groups: int) -> bool:
@@ -701,10 +679,6 @@ def conv2d_backward(ctx: Any, dout: Any) -> tuple:
     # x̄ by the transposed convolution when the stride is 1 (measured faster than col2im's
     # strided slice-adds even where it multiplies more numbers), else by col2im.
     use_col2im = needs_x and stride != (1, 1)
-    if needs_w and _pointwise((kh, kw), stride, padding, groups):  # W̄ = Xᵀ Z̄
-        dw = _weight_from_matrix(_rows_cross(x_nhwc.reshape(N * H * W, C), d2)[None],
-                                 ctx.w_shape)
-        needs_w = False
     if needs_w and not use_col2im and _skips_im2col(C, stride, groups):
         dw_mat = _weight_grad_shifted(x_nhwc, padding, d2.reshape(N, OH, OW, O), (kh, kw),
                                       dilation)
