@@ -88,8 +88,8 @@ def max_pool2d_forward(ctx: Any, x: Any, kernel, stride, padding, dilation, out_
     taps = kernel[0] * kernel[1]
     best = _like_layout((N, C, OH, OW), x)
     # The winning offset of each window (the switch), so that backward is one comparison
-    # per offset: cheaper than finding the maxima again (measured 2x on LeNet-5, 2.3x on
-    # GoogLeNet's overlapping 3x3 windows).
+    # per offset: cheaper than finding the maxima again (measured 2x on LeNet-5; 1.7x on
+    # GoogLeNet's overlapping 3x3 windows in one thread, 3.2x in two: BENCHMARKS.md).
     winner = _like_layout((N, C, OH, OW), x, dtype=xp.uint8 if taps <= 255 else xp.int32)
     code = winner.dtype.type
     windows = list(_windows(kernel, stride, dilation, out_hw))
