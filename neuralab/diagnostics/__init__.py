@@ -1,4 +1,4 @@
-"""Hooks-based instruments: model summaries, gradient norms, activation statistics; the
-recorded computation graph (``diagnostics.graph``)."""
+"""Hooks-based instruments: model summaries, gradient norms, activation statistics, layer
+responses (``diagnostics.responses``); the recorded computation graph (``diagnostics.graph``)."""
 
 from neuralab.diagnostics.recorder import Recorder  # noqa: E402,F401
