@@ -124,7 +124,8 @@ def test_a_zero_the_quick_mode_uses_is_a_valid_override():
     assert parse_overrides(experiment, ["eval_every=0"]) == {"eval_every": 0}
     with pytest.raises(ValueError, match="eval_every=-1 must be non-negative"):
         parse_overrides(experiment, ["eval_every=-1"])
-    with pytest.raises(ValueError, match="epochs=0 must be positive"):
+    with pytest.raises(ValueError, match=r"epochs=0 must be positive and finite \(the default "
+                                         r"is 20\)"):  # the full mode's, not the quick one's
         parse_overrides(experiment, ["epochs=0"])
 
 
