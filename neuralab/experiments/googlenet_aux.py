@@ -39,7 +39,7 @@ from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
-from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_seeds
+from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_rows, paired_seeds
 from neuralab.models import create
 from neuralab.models.googlenet import googlenet_loss
 from neuralab.nn.functional import cross_entropy
@@ -95,7 +95,7 @@ def run(cfg: dict, ctx: Any) -> dict:
                             "lower_grad_norm": sum(grads.norms) / len(grads.norms)}
         pairs.append((errors["no_aux"], errors["aux"]))
     results["seed_pairs"] = pairs
-    results["seeds"] = paired_seeds(pairs, results["test_images"])  # a: without, b: with
+    results["seed_summary"] = paired_seeds(pairs, results["test_images"])  # a: without, b: with
     results["grad_ratio"] = results["aux"]["lower_grad_norm"] / max(
         results["no_aux"]["lower_grad_norm"], 1e-30)
     ctx.table("aux", ["network", "parameters (training)", "main-head training loss",
@@ -110,15 +110,11 @@ def run(cfg: dict, ctx: Any) -> dict:
                       "networks have the same parameters.")
     ctx.note(f"With the heads the lowest layers received {results['grad_ratio']:.2f}x the "
              "gradient norm of the network without them (mean over training).")
+    rows, spread = paired_rows(seeds, pairs, results["seed_summary"])
     ctx.table("seeds", ["seed", "top-1 error without heads (%)", "with heads (%)",
-                        "difference (points)"],
-              [[seed, 100 * a, 100 * b, 100 * (b - a)] for seed, (a, b) in zip(seeds, pairs)]
-              + [["mean", *(100 * results["seeds"][k]
-                            for k in ("mean_a", "mean_b", "difference"))]],
+                        "difference (points)"], rows,
               caption="Each seed trains both networks from the same weights on the same batches. "
-                      "Standard error of the mean difference across seeds: "
-                      + (f"{100 * results['seeds']['standard_error']:.2f} points; the paper's "
-                         "gain is about 0.5 points." if len(pairs) > 1 else "none from one seed."))
+                      f"{spread} The paper's gain is about 0.5 points.")
 
     fig, axes = ctx.subplots(1, 3, figsize=(16, 4.2))
     for key, curve in curves.items():
@@ -140,7 +136,7 @@ def verdict(results: dict, cfg: dict) -> Verdict:
     """Both networks trained (main-head loss fell by ``min_drop``, first seed); with the heads
     the mean test error over the seeds is at most the one without (plus ``tolerance``), the
     two apart by more than ``paired_seeds``' noise (else not shown at this scale)."""
-    aux, no, seeds = results["aux"], results["no_aux"], results["seeds"]
+    aux, no, seeds = results["aux"], results["no_aux"], results["seed_summary"]
     checks = [Comparison(f"main-head training loss {label}", r["final_main_loss"], "<",
                          "its first loss minus min_drop", r["first_loss"] - cfg["min_drop"],
                          bound=True)

@@ -52,7 +52,7 @@ from neuralab.backend import manual_seed
 from neuralab.data.arrays import balanced_subset
 from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
 from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
-from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_seeds
+from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_rows, paired_seeds
 from neuralab.models import create
 from neuralab.models.vgg import warm_start
 from neuralab.plotting import plot_smoothed
@@ -131,7 +131,7 @@ def run(cfg: dict, ctx: Any) -> dict:
         pairs.append((errors["fixed"], errors["jitter"]))
     if pairs:
         results["jitter_pairs"] = pairs
-        results["jitter_seeds"] = paired_seeds(pairs, results["test_images"])  # a: fixed
+        results["jitter_summary"] = paired_seeds(pairs, results["test_images"])  # a: fixed
         ctx.table("scale_jittering", ["training scale S", "training loss", "test top-1 error "
                                       "(%)", "test top-5 error (%)"]
                   + [f"top-1 at Q = {q} (%)" for q in scales],
@@ -141,15 +141,11 @@ def run(cfg: dict, ctx: Any) -> dict:
                   caption=f"{shallow_name} trained on {cfg['crop']}x{cfg['crop']} crops of the "
                           "rescaled images (first seed); tested on whole images resized to each "
                           f"Q in {scales}, softmax averaged over the scales.")
+        rows, spread = paired_rows(seeds, pairs, results["jitter_summary"])
         ctx.table("scale_jittering_seeds", ["seed", "fixed S: top-1 error (%)",
                                             "jittered S: top-1 error (%)", "difference (points)"],
-                  [[seed, 100 * f, 100 * j, 100 * (j - f)] for seed, (f, j) in zip(seeds, pairs)]
-                  + [["mean", *(100 * results["jitter_seeds"][k]
-                                for k in ("mean_a", "mean_b", "difference"))]],
-                  caption="Each seed trains both scales from the same weights on the same "
-                          "batches. Standard error of the mean difference across seeds: "
-                          + (f"{100 * results['jitter_seeds']['standard_error']:.2f} points."
-                             if len(pairs) > 1 else "none from one seed."))
+                  rows, caption="Each seed trains both scales from the same weights on the same "
+                                f"batches. {spread}")
 
     fig, axes = ctx.subplots(1, 2, figsize=(12, 4.2))
     window = max(1, len(runs["warm"]["losses"]) // 15)
@@ -181,7 +177,7 @@ def verdict(results: dict, cfg: dict) -> Verdict:
                          results["warm"]["train_loss"], "<", "from random weights",
                          results["random"]["train_loss"])]
     if "jitter_pairs" in results:
-        seeds, k = results["jitter_seeds"], len(results["jitter_pairs"])
+        seeds, k = results["jitter_summary"], len(results["jitter_pairs"])
         checks.append(Comparison(f"mean test top-1 error with scale jittering over {k} "
                                  f"seed{'s' * (k > 1)}", seeds["mean_b"], "<=",
                                  "with a fixed scale", seeds["mean_a"], fmt=".1%",

@@ -1,7 +1,8 @@
 """The experiment framework: how a claim of the course is declared, run, judged and reported.
 
 * :mod:`.experiment`: ``Experiment`` (claim, configuration, ``run``, ``verdict``), ``Verdict``,
-  ``Comparison`` (with the noise a run can resolve, ``error_rate_noise``, ``paired_seeds``)
+  ``Comparison`` (with the noise a run can resolve, ``error_rate_noise``, ``paired_seeds``,
+  ``paired_rows``)
   and ``judge``;
 * :mod:`.runner`: ``run(experiment)`` into a run directory, and the ``RunContext`` an
   experiment records its figures, tables, notes and metrics with;
@@ -21,11 +22,13 @@ from neuralab.lab.experiment import (
                                      Verdict,
                                      error_rate_noise,
                                      judge,
+                                     paired_rows,
                                      paired_seeds,
 )
 from neuralab.lab.report import render_report
 from neuralab.lab.runner import RunContext, parse_overrides, run
 
 __all__ = ["CONTRADICTED", "NOT_SHOWN", "SUPPORTED", "SESSIONS", "Comparison", "Experiment",
-           "RunContext", "Session", "Verdict", "error_rate_noise", "judge", "paired_seeds",
-           "parse_overrides", "planned_names", "render_report", "run", "sessions_with"]
+           "RunContext", "Session", "Verdict", "error_rate_noise", "judge", "paired_rows",
+           "paired_seeds", "parse_overrides", "planned_names", "render_report", "run",
+           "sessions_with"]

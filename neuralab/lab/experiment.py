@@ -143,6 +143,18 @@ def paired_seeds(pairs: list[tuple[float, float]], n_test: int) -> dict[str, flo
             "noise": max(error_rate_noise(mean_a, mean_b, n_test), 2 * se)}
 
 
+def paired_rows(seeds: list[int], pairs: list[tuple[float, float]],
+                summary: dict[str, float]) -> tuple[list[list[Any]], str]:
+    """A report table of ``paired_seeds``: one row per seed (seed, a's and b's test error and
+    b − a, in percent and points), then the means; and the sentence giving the standard error
+    of the mean difference across seeds, for the table's caption."""
+    rows = [[seed, 100 * a, 100 * b, 100 * (b - a)] for seed, (a, b) in zip(seeds, pairs)]
+    rows.append(["mean", *(100 * summary[k] for k in ("mean_a", "mean_b", "difference"))])
+    spread = (f"{100 * summary['standard_error']:.2f} points." if len(pairs) > 1 else
+              "none from one seed.")
+    return rows, f"Standard error of the mean difference across seeds: {spread}"
+
+
 def judge(comparisons: list[Comparison], tested: str = "", untested: str = "") -> Verdict:
     """SUPPORTED when every comparison holds; CONTRADICTED when a measured one is in the wrong
     order by more than its noise; otherwise NOT SHOWN AT THIS SCALE (a missed bound, two

@@ -80,7 +80,7 @@ def parse_overrides(experiment: Experiment, pairs: list[str]) -> dict[str, Any]:
         # The quick mode's value counts as a default too: its 0 ("at the end only") is valid.
         lowest = min((defaults[key], experiment.quick[key]), key=_sign_key) \
             if key in experiment.quick else defaults[key]
-        _check_sign(name, key, out[key], lowest, shown=defaults[key])
+        _check_sign(name, key, out[key], lowest, defaults[key])
     if "scale" in out and experiment.scales:
         experiment.preset(out["scale"])  # an unknown scale, named before the run starts
     return out
@@ -92,11 +92,11 @@ def _sign_key(value: Any) -> float:
     return float(value) if numeric else math.inf
 
 
-def _check_sign(name: str, key: str, value: Any, default: Any, shown: Any = None) -> None:
-    """Refuse a value whose sign ``default`` (the lowest of the modes' values) rules out;
-    the message names ``shown`` (the full mode's default)."""
-    pairs = (list(zip(value, default)) if isinstance(value, (list, tuple)) and
-             isinstance(default, (list, tuple)) and default else [(value, default)])
+def _check_sign(name: str, key: str, value: Any, lowest: Any, default: Any) -> None:
+    """Refuse a value whose sign ``lowest`` (the lower of the two modes' values) rules out;
+    the message names ``default`` (the full mode's)."""
+    pairs = (list(zip(value, lowest)) if isinstance(value, (list, tuple)) and
+             isinstance(lowest, (list, tuple)) and lowest else [(value, lowest)])
     for v, d in pairs:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or \
                 isinstance(d, bool) or not isinstance(d, (int, float)):
@@ -106,7 +106,7 @@ def _check_sign(name: str, key: str, value: Any, default: Any, shown: Any = None
         if not math.isfinite(v) or (positive and v <= 0) or (count and d >= 0 and v < 0):
             raise ValueError(f"run {name}: {key}={value!r} must be "
                              f"{'positive' if d > 0 else 'non-negative'} and finite (the "
-                             f"default is {default if shown is None else shown!r})")
+                             f"default is {default!r})")
 
 
 def _convert(name: str, key: str, text: str, default: Any) -> Any:

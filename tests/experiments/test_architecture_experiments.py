@@ -69,7 +69,7 @@ def test_googlenet_aux(tmp_path, shared_data):
     tolerance = base.get("googlenet-aux").config(quick=True)["tolerance"]
     assert [tuple(p) for p in r["seed_pairs"]] == [(r["no_aux"]["test_err1"],
                                                   r["aux"]["test_err1"])]  # one seed
-    seeds = r["seeds"]
+    seeds = r["seed_summary"]
     assert saved["verdict"]["status"] == _status(seeds["mean_b"] - seeds["mean_a"] - tolerance,
                                                  seeds["noise"])
 
@@ -112,7 +112,7 @@ def test_vgg_deepening(tmp_path, shared_data):
         assert 0 <= r[key]["test_err1"] < 0.9
     assert [tuple(p) for p in r["jitter_pairs"]] == [(r["fixed"]["test_err1"],
                                                     r["jitter"]["test_err1"])]
-    seeds = r["jitter_seeds"]
+    seeds = r["jitter_summary"]
     assert saved["verdict"]["status"] == _status(seeds["mean_b"] - seeds["mean_a"],
                                                  seeds["noise"])
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 
 from neuralab import experiments as base
-from neuralab.lab import Comparison, Verdict, error_rate_noise, judge, paired_seeds
+from neuralab.lab import Comparison, Verdict, error_rate_noise, judge, paired_rows, paired_seeds
 
 # For every experiment: results in the order its claim predicts, and the swaps that put the
 # compared numbers in the wrong order (each a dict of replaced keys).
@@ -95,16 +96,16 @@ CASES = {
     "googlenet-aux": ({"aux": {"first_loss": 2.3, "final_main_loss": 1.5},
                        "no_aux": {"first_loss": 2.3, "final_main_loss": 1.5},
                        "grad_ratio": 1.1, "seed_pairs": [(0.52, 0.50)] * 3,  # (without, with)
-                       "seeds": paired_seeds([(0.52, 0.50)] * 3, 10000)},
-                      [{"seeds": paired_seeds([(0.50, 0.60)] * 3, 10000)},
+                       "seed_summary": paired_seeds([(0.52, 0.50)] * 3, 10000)},
+                      [{"seed_summary": paired_seeds([(0.50, 0.60)] * 3, 10000)},
                        {"aux": {"first_loss": 2.3, "final_main_loss": 2.3}}]),
     "vgg-deepening": ({"warm": {"train_loss": 1.2, "steps": 100},
                        "random": {"train_loss": 1.8}, "test_images": 10000,
                        "jitter_pairs": [(0.45, 0.40)] * 2,  # (fixed, jittered) per seed
-                       "jitter_seeds": paired_seeds([(0.45, 0.40)] * 2, 10000)},
+                       "jitter_summary": paired_seeds([(0.45, 0.40)] * 2, 10000)},
                       [{"warm": {"train_loss": 1.8, "steps": 100},
                         "random": {"train_loss": 1.2}},
-                       {"jitter_seeds": paired_seeds([(0.40, 0.45)] * 2, 10000)}]),
+                       {"jitter_summary": paired_seeds([(0.40, 0.45)] * 2, 10000)}]),
     "resnet-degradation": ({"depths": [8, 32], "plain8": {"train_loss": 1.50, "steps": 80},
                             "plain32": {"train_loss": 1.80}, "resnet8": {"train_loss": 1.50},
                             "resnet32": {"train_loss": 1.45}},
@@ -199,6 +200,17 @@ def test_paired_seeds_noise_is_the_larger_of_the_test_set_and_the_seed_spread():
     assert one["standard_error"] == 0.0 and one["difference"] == pytest.approx(-0.01)
     with pytest.raises(ValueError, match="at least one seed"):
         paired_seeds([], 500)
+
+
+def test_paired_rows_table_each_seed_then_the_means():
+    pairs = [(0.30, 0.29), (0.30, 0.31), (0.30, 0.30)]
+    rows, spread = paired_rows([0, 1000, 2000], pairs, paired_seeds(pairs, 10000))
+    assert [r[0] for r in rows] == [0, 1000, 2000, "mean"]
+    np.testing.assert_allclose([r[1:] for r in rows],
+                               [[30, 29, -1], [30, 31, 1], [30, 30, 0], [30, 30, 0]], atol=1e-9)
+    assert spread == "Standard error of the mean difference across seeds: 0.58 points."
+    _, one = paired_rows([0], pairs[:1], paired_seeds(pairs[:1], 10000))
+    assert one.endswith("none from one seed.")
 
 
 @pytest.mark.parametrize("module", base.MODULES)
