@@ -16,8 +16,8 @@ from neuralab.backend import xp
 from neuralab.data.transforms import Resize
 from neuralab.nn.functional import cross_entropy, softmax
 
-__all__ = ["RunningMean", "accuracy", "bits_per_character", "evaluate", "main_output",
-           "multiscale_evaluate", "topk_correct", "unigram_bits_per_character"]
+__all__ = ["RunningMean", "accuracy", "bits_per_character", "crop_offsets", "evaluate",
+           "main_output", "multiscale_evaluate", "topk_correct", "unigram_bits_per_character"]
 
 
 def main_output(output: Any) -> Any:
@@ -126,38 +126,73 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 250, topk: Sequence[i
     return out
 
 
-def multiscale_evaluate(model: Any, x: Any, y: Any, scales: Sequence[int],
-                        batch_size: int = 250) -> dict:
-    """VGG's multi-scale test: the softmax averaged over whole images resized to each scale.
+def crop_offsets(size: int, crop: int, grid: int) -> list[int]:
+    """``grid`` evenly spaced offsets of a ``crop``-pixel window along a ``size``-pixel side,
+    first and last flush with the edges (one: the centred window)."""
+    if not 0 < crop <= size:
+        raise ValueError(f"crop_offsets: need 0 < crop <= size, got crop={crop}, size={size}")
+    if grid < 1:
+        raise ValueError(f"crop_offsets: grid must be at least 1, got {grid}")
+    if grid == 1:
+        return [(size - crop) // 2]
+    return sorted({round(k * (size - crop) / (grid - 1)) for k in range(grid)})
 
-    Simonyan & Zisserman (2015) resize each test image to several sizes Q, run the network on
-    each and average the class posteriors; a fully convolutional network (global average
-    pooling) takes any size.
+
+def multiscale_evaluate(model: Any, x: Any, y: Any, scales: Sequence[int],
+                        batch_size: int = 250, crop: int | None = None, grid: int = 1,
+                        flip: bool = False) -> dict:
+    """VGG's multi-scale test: the softmax averaged over the images resized to each scale.
+
+    Simonyan & Zisserman (2015, Sec. 3.2) resize each test image to several sizes Q and average
+    the class posteriors. *Dense* evaluation (``crop=None``) runs the network on the whole
+    Q×Q image, which a fully convolutional network (global average pooling) takes at any size.
+    *Multi-crop* evaluation (``crop=c``) averages instead over c×c windows of each resized image
+    on a ``grid``×``grid`` regular grid (the paper: a 5×5 grid with flips, 50 crops per scale),
+    the input size the network was trained on: a network whose last feature map is 1×1 at the
+    training crop has no spatial map to average, and on a larger whole image its pooling
+    windows no longer line up with those of training.
 
     Args:
-        model: a classifier accepting (N, C, Q, Q) images for every Q in ``scales``.
+        model: a classifier accepting (N, C, Q, Q) images (``crop=None``) or (N, C, c, c).
         x: square images (N, C, S, S); y: labels (N,).
-        scales: the sizes Q (bilinear resizing; Q = S keeps the images).
+        scales: the sizes Q (bilinear resizing; Q = S keeps the images); each at least ``crop``.
+        crop: the window size of multi-crop evaluation (None: dense, whole images).
+        grid: windows per side (1: the centred one).
+        flip: also every window mirrored left to right.
 
     Returns:
         ``err1``/``err5`` of the averaged posteriors, and ``per_scale``: {Q: top-1 error}.
     """
     if not scales:
         raise ValueError("multiscale_evaluate: scales is empty; give at least one image size")
+    if crop is not None and min(scales) < crop:
+        raise ValueError(f"multiscale_evaluate: every scale must hold the {crop}-pixel crop, got "
+                         f"scales {list(scales)}")
+    mirrors = (False, True) if flip else (False,)
+
+    def windows(q: int) -> list[tuple[int, int, bool]]:  # (top, left, mirrored) at scale q
+        offsets = [0] if crop is None else crop_offsets(q, crop, grid)
+        return [(top, left, m) for top in offsets for left in offsets for m in mirrors]
+
     was_training = model.training
     model.eval()
     probs, single = 0.0, {}
     try:
         with no_grad():
             for q in scales:
-                parts = []
+                parts = []  # (batch, classes) at scale q, summed over the windows
                 for begin in range(0, len(x), batch_size):
                     xb = x[begin:begin + batch_size]
                     if xb.shape[-1] != q:
                         xb = Resize((q, q))(xb)
-                    z = model(Tensor(xp.ascontiguousarray(xb, dtype=xp.float32)))
-                    parts.append(softmax(z, 1).array)
-                p = xp.concatenate(parts)  # (N, classes) at scale q
+                    summed = 0.0
+                    for top, left, mirror in windows(q):
+                        view = xb if crop is None else xb[..., top:top + crop, left:left + crop]
+                        view = view[..., ::-1] if mirror else view
+                        z = model(Tensor(xp.ascontiguousarray(view, dtype=xp.float32)))
+                        summed = summed + softmax(z, 1).array
+                    parts.append(summed)
+                p = xp.concatenate(parts)
                 single[q] = 1 - topk_correct(p, y, (1,))[0] / len(y)
                 probs = probs + p
     finally:

@@ -24,7 +24,7 @@ from neuralab.train.callbacks import (
     StepLimit,
     StepRecorder,
 )
-from neuralab.train.metrics import evaluate, multiscale_evaluate
+from neuralab.train.metrics import crop_offsets, evaluate, multiscale_evaluate
 
 
 def blobs(n=120, classes=3, dim=8, seed=0):
@@ -165,6 +165,34 @@ def test_multiscale_evaluate_averages_the_posteriors_over_scales():
     assert both["err1"] == pytest.approx(float((p.argmax(1) != y).mean()))
     with pytest.raises(ValueError, match="scales is empty"):
         multiscale_evaluate(model, x, y, [])
+
+
+def test_multiscale_evaluate_multi_crop_averages_the_windows_and_their_mirrors():
+    nl.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 5))  # sees where each pixel is
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20, 3, 6, 6)).astype(np.float32)
+    y = rng.integers(0, 5, 20)
+    assert crop_offsets(6, 4, 3) == [0, 1, 2] and crop_offsets(6, 4, 2) == [0, 2]
+    assert crop_offsets(7, 4, 1) == [1] and crop_offsets(4, 4, 5) == [0]
+    got = multiscale_evaluate(model, x, y, [6], batch_size=8, crop=4, grid=2, flip=True)
+    p = 0
+    with nl.no_grad():
+        for top in (0, 2):
+            for left in (0, 2):
+                window = x[..., top:top + 4, left:left + 4]
+                for view in (window, window[..., ::-1]):
+                    view = nl.Tensor(np.ascontiguousarray(view))
+                    p = p + F.softmax(model(view), 1).array
+    assert got["err1"] == pytest.approx(float((p.argmax(1) != y).mean()))
+    centre = multiscale_evaluate(model, x, y, [6], crop=4)  # grid 1: the centred window only
+    with nl.no_grad():
+        z = model(nl.Tensor(np.ascontiguousarray(x[..., 1:5, 1:5])))
+    assert centre["err1"] == pytest.approx(float((z.array.argmax(1) != y).mean()))
+    with pytest.raises(ValueError, match="must hold the 4-pixel crop"):
+        multiscale_evaluate(model, x, y, [3, 6], crop=4)
+    with pytest.raises(ValueError, match="grid must be at least 1"):
+        crop_offsets(6, 4, 0)
 
 
 def test_lambda_callback_calls_each_function_at_its_place_in_the_loop():
