@@ -2,7 +2,8 @@
 
 * ``load_mnist`` / ``mnist_arrays`` / ``prepare_cifar``: an experiment's configuration keys
   (``data``, ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays,
-  and ``mnist_source``, the report's sentence saying which MNIST was used;
+  ``cifar_at_size``, the same CIFAR images at another size, and ``mnist_source``, the report's
+  sentence saying which MNIST was used;
 * ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
   the test error at chosen epochs, returned as the curves the experiments plot;
 * ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
@@ -35,8 +36,8 @@ from neuralab.train.datasets import cifar10, cifar_augmentation
 from neuralab.train.loop import Trainer, TrainingDiverged
 from neuralab.train.metrics import main_output
 
-__all__ = ["load_mnist", "log_curve", "mnist_arrays", "mnist_source", "prepare_cifar",
-           "run_summary", "tail_mean", "train_classifier", "train_steps"]
+__all__ = ["cifar_at_size", "load_mnist", "log_curve", "mnist_arrays", "mnist_source",
+           "prepare_cifar", "run_summary", "tail_mean", "train_classifier", "train_steps"]
 
 
 def load_mnist(cfg: dict, who: str) -> tuple[Any, Any, bool]:
@@ -93,7 +94,8 @@ def prepare_cifar(cfg: dict, ctx: Any) -> tuple[dict, int, Callable | None]:
     ``augment`` (optional: random crops padded by size/8 and flips, He et al. 2016).
 
     Returns:
-        ``({"train": (x, y), "test": (x, y), "classes": [...]}, size, augmentation or None)``.
+        ``({"train": (x, y), "test": (x, y), "classes": [...]}, size, augmentation or None)``;
+        the data also keeps where its images came from, for ``cifar_at_size``.
     """
     splits = _cifar_splits(cfg.get("data_root") or None)
     size = int(cfg["image_size"])
@@ -101,10 +103,21 @@ def prepare_cifar(cfg: dict, ctx: Any) -> tuple[dict, int, Callable | None]:
     test_rows = balanced_subset(splits.test.targets, cfg["test_images"], ctx.seed + 1)
     data = {"train": dataset_arrays(splits.train, train_rows, size),
             "test": dataset_arrays(splits.test, test_rows, size),
-            "classes": list(splits.train.classes)}
+            "classes": list(splits.train.classes),
+            "source": (splits, train_rows, test_rows)}
     ctx.note(f"Data: {splits.description}; {len(train_rows)} training and {len(test_rows)} test "
              f"images at {size}x{size}.")
     return data, size, cifar_augmentation((size, size)) if cfg.get("augment") else None
+
+
+def cifar_at_size(data: dict, size: int, train_rows: Any = None) -> dict:
+    """``prepare_cifar``'s images again at another size, resampled from CIFAR-10's own 32x32
+    images (not from ``data``'s): all of them, or the training images at positions
+    ``train_rows`` of ``data['train']``."""
+    splits, train, test = data["source"]
+    train = train if train_rows is None else train[train_rows]
+    return {**data, "train": dataset_arrays(splits.train, train, size),
+            "test": dataset_arrays(splits.test, test, size)}
 
 
 def train_classifier(model: Any, data: dict, cfg: dict, ctx: Any, label: str,

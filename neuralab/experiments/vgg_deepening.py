@@ -50,8 +50,14 @@ from typing import Any
 
 from neuralab.backend import manual_seed
 from neuralab.data.arrays import balanced_subset
-from neuralab.data.transforms import Compose, RandomHorizontalFlip, ScaleJitter
-from neuralab.experiments.toolkit import prepare_cifar, run_summary, tail_mean, train_classifier
+from neuralab.data.transforms import Compose, RandomHorizontalFlip, Resize, ScaleJitter
+from neuralab.experiments.toolkit import (
+    cifar_at_size,
+    prepare_cifar,
+    run_summary,
+    tail_mean,
+    train_classifier,
+)
 from neuralab.lab import Comparison, Experiment, Verdict, judge, paired_rows, paired_seeds
 from neuralab.models import create
 from neuralab.models.vgg import warm_start
@@ -98,29 +104,32 @@ def run(cfg: dict, ctx: Any) -> dict:
     results["test_images"] = len(data["test"][0])
 
     # ---- part 2: scale jittering against a fixed training scale, paired runs over seeds
-    scales = [int(q) for q in cfg["test_scales"]]
-    names = {"fixed": f"fixed S = {cfg['s_min']}",
-             "jitter": f"S in [{cfg['s_min']}, {cfg['s_max']}]"}
+    crop, s_fixed, s_min, s_max = (int(cfg[key]) for key in ("crop", "s_fixed", "s_min", "s_max"))
+    ranges = {"fixed": (s_fixed, s_fixed), "jitter": (s_min, s_max)}
+    names = {"fixed": f"fixed S = {s_fixed}", "jitter": f"S in [{s_min}, {s_max}]"}
+    # The paper's test sizes: Q in {S_min, (S_min + S_max)/2, S_max} for the jittered net, and
+    # {S - d, S, S + d} for a fixed S; with S the range's middle the two are the same.
+    scales = sorted({s_min, s_fixed, s_max})
     seeds = [ctx.seed + 2 + 1000 * k for k in range(cfg["jitter_seeds"])]
     pairs = []  # (fixed, jitter) test top-1 errors of each seed
-    # Augmentation pays where a net would overfit: part 2 may train on fewer images, longer.
-    part2 = data
-    if cfg["jitter_train_images"]:  # 0: all of part 1's images
-        x, y = data["train"]
-        rows = balanced_subset(y, cfg["jitter_train_images"], ctx.seed + 2)
-        part2 = {**data, "train": (x[rows], y[rows])}
+    # Augmentation pays where a net would overfit: part 2 may train on fewer images, longer. Its
+    # crops are resampled from CIFAR's own 32x32 images, not from part 1's smaller copies.
+    rows = (balanced_subset(data["train"][1], cfg["jitter_train_images"], ctx.seed + 2)
+            if cfg["jitter_train_images"] else None)  # 0: all of part 1's images
+    part2 = cifar_at_size(data, cfg["jitter_image_size"], rows) if seeds else data
+    # What training logs at its end: the whole test images at the crop's size.
+    whole = {**part2, "test": (Resize((crop, crop))(part2["test"][0]), part2["test"][1])}
     for seed in seeds:
         errors = {}
-        for key in names:
+        for key, (low, high) in ranges.items():
             # Both scales from the same weights on the same batches: only the data differs.
-            model = build(cfg["shallow_config"], seed, int(cfg["crop"]), cfg["jitter_batch_norm"])
-            # A crop of the image rescaled to S: fixed S = s_min, or S uniform in [s_min, s_max].
-            s_max = cfg["s_max"] if key == "jitter" else cfg["s_min"]
-            augment = Compose([ScaleJitter(cfg["s_min"], s_max, cfg["crop"]),
-                               RandomHorizontalFlip()])
-            out = train_classifier(model, part2, cfg, ctx, f"scale {key} seed {seed}",
-                                   epochs=cfg["jitter_epochs"], order_seed=seed, augment=augment)
-            test = multiscale_evaluate(model, *data["test"], scales)
+            model = build(cfg["shallow_config"], seed, crop, cfg["jitter_batch_norm"])
+            augment = Compose([ScaleJitter(low, high, crop), RandomHorizontalFlip()])
+            out = train_classifier(model, whole, cfg, ctx,
+                                   f"scale {key} seed {seed}", epochs=cfg["jitter_epochs"],
+                                   order_seed=seed, augment=augment)
+            test = multiscale_evaluate(model, *part2["test"], scales, crop=crop,
+                                       grid=cfg["test_grid"], flip=True)
             errors[key] = test["err1"]
             if seed == seeds[0]:  # the first seed's run is the one tabled and drawn in full
                 runs[key] = out
@@ -138,9 +147,10 @@ def run(cfg: dict, ctx: Any) -> dict:
                   [[names[key], r["train_loss"], 100 * r["test_err1"], 100 * r["test_err5"],
                     *(100 * r["per_scale_err1"][str(q)] for q in scales)]
                    for key, r in ((k, results[k]) for k in names)],
-                  caption=f"{shallow_name} trained on {cfg['crop']}x{cfg['crop']} crops of the "
-                          "rescaled images (first seed); tested on whole images resized to each "
-                          f"Q in {scales}, softmax averaged over the scales.")
+                  caption=f"{shallow_name} trained on {crop}x{crop} crops of the rescaled images "
+                          f"(first seed); tested on {crop}x{crop} crops of the images resized to "
+                          f"each Q in {scales} ({cfg['test_grid']}x{cfg['test_grid']} grid and "
+                          "mirrors), softmax averaged over the crops and the scales.")
         rows, spread = paired_rows(seeds, pairs, results["jitter_summary"])
         ctx.table("scale_jittering_seeds", ["seed", "fixed S: top-1 error (%)",
                                             "jittered S: top-1 error (%)", "difference (points)"],
@@ -200,20 +210,21 @@ EXPERIMENT = Experiment(
               "width": 0.5, "hidden": 256, "dropout": 0.5, "init": "he", "shallow_config": "A",
               "deep_config": "D", "shallow_epochs": 10, "deep_epochs": 5, "batch_size": 128,
               "lr": 0.02, "momentum": 0.9, "weight_decay": 5e-4, "eval_every": 0,
-              "crop": 16, "s_min": 18, "s_max": 26, "test_scales": [16, 18, 22],
-              "jitter_epochs": 20, "jitter_seeds": 3, "jitter_train_images": 10000,
-              "jitter_batch_norm": True, "threads": 1,
+              "crop": 16, "s_fixed": 18, "s_min": 16, "s_max": 20, "jitter_image_size": 32,
+              "test_grid": 2, "jitter_epochs": 20, "jitter_seeds": 3,
+              "jitter_train_images": 10000, "jitter_batch_norm": True, "threads": 1,
               "scale": "laptop"},
     quick={"train_images": 2000, "test_images": 500, "image_size": 16, "width": 0.25,
            "hidden": 128, "dropout": 0.0, "shallow_epochs": 4, "deep_epochs": 4, "batch_size": 50,
-           "crop": 12, "s_min": 14, "s_max": 20, "test_scales": [12, 14],
-           "jitter_epochs": 3, "jitter_seeds": 1, "jitter_train_images": 0, "threads": 1},
+           "crop": 12, "s_fixed": 14, "s_min": 12, "s_max": 16, "jitter_image_size": 16,
+           "test_grid": 1, "jitter_epochs": 3, "jitter_seeds": 1, "jitter_train_images": 0,
+           "threads": 1},
     runtime="43 min",
     # The full mode before the laptop scale: 32x32 images, one jitter seed, about 2.5 h on
     # two cores (three seeds: about 4 h).
     scales={"laptop": {},
-            "paper": {"image_size": 32, "crop": 24, "s_min": 28, "s_max": 40,
-                      "test_scales": [24, 28, 32], "jitter_epochs": 10, "jitter_seeds": 1,
+            "paper": {"image_size": 32, "crop": 24, "s_fixed": 28, "s_min": 24, "s_max": 32,
+                      "jitter_epochs": 10, "jitter_seeds": 1,
                       "jitter_train_images": 0, "threads": 0}},
     setup="CIFAR-10 ({train_images} training images, 0 = all) at {image_size}x{image_size}. "
           "VGG configurations {shallow_config} (shallow) and {deep_config} (deep) without batch "
@@ -223,7 +234,8 @@ EXPERIMENT = Experiment(
           "{shallow_epochs} epochs; the deep net trains {deep_epochs} epochs from it and from "
           "random weights. Part 2: the shallow net (batch norm: {jitter_batch_norm}) trains "
           "{jitter_epochs} epochs on {jitter_train_images} training images (0 = all), "
-          "{crop}x{crop} crops of images rescaled to S = {s_min} or S "
-          "in [{s_min}, {s_max}], tested at Q in {test_scales}; {jitter_seeds} seeds, each "
-          "training both from the same weights.",
+          "{crop}x{crop} crops of the {jitter_image_size}x{jitter_image_size} images rescaled "
+          "to S = {s_fixed} or S in [{s_min}, {s_max}], tested on {crop}x{crop} crops "
+          "({test_grid}x{test_grid} grid and mirrors) at Q in {{S_min, S, S_max}}; "
+          "{jitter_seeds} seeds, each training both from the same weights.",
 )

@@ -110,6 +110,8 @@ def test_vgg_deepening(tmp_path, shared_data):
     assert len(r["copied_layers"]) == 8 + 3  # VGG-11's eight convs and three FC layers
     for key in ("fixed", "jitter"):
         assert 0 <= r[key]["test_err1"] < 0.9
+        # Tested at the paper's sizes: S_min, the fixed S (the range's middle) and S_max.
+        assert sorted(r[key]["per_scale_err1"], key=int) == ["12", "14", "16"]
     assert [tuple(p) for p in r["jitter_pairs"]] == [(r["fixed"]["test_err1"],
                                                     r["jitter"]["test_err1"])]
     seeds = r["jitter_summary"]
