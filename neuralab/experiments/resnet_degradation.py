@@ -101,10 +101,16 @@ def run(cfg: dict, ctx: Any) -> dict:
     ctx.figure("layer_responses", fig, "Standard deviation of each 3x3 layer's responses (after "
                f"batch norm, before the addition and ReLU) on {len(probe)} test images, in the "
                "layers' order (top) and sorted (bottom); compare He et al., 2016, Fig. 7.")
+    smaller = {n: sum(r < p for r, p in zip(responses[f"resnet{n}"], responses[f"plain{n}"]))
+               for n in (shallow, deep)}  # layer by layer, against the plain twin
+    results["residual_smaller_layers"] = smaller
     ctx.note("Mean response std of the 3x3 layers: " + ", ".join(
         f"{labels[key]} {results[key]['response_std_mean']:.3f}" for key in labels) +
-        ". He et al. found the residual layers' responses generally smaller than the plain ones': "
-        "a residual block learns a correction to the identity.")
+        ". He et al. found the residual layers' responses generally smaller than the plain ones' "
+        "(a residual block learns a correction to the identity); here the residual layer's "
+        "response is the smaller one in " + " and ".join(
+            f"{k} of {len(responses[f'resnet{n}'])} layers at depth {n}"
+            for n, k in smaller.items()) + ".")
     return results
 
 

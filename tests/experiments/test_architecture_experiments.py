@@ -134,6 +134,13 @@ def test_resnet_degradation(tmp_path, shared_data):
     # Same layers, so the same parameters: option A shortcuts add none.
     assert r[f"plain{deep}"]["params"] == r[f"resnet{deep}"]["params"]
     assert saved["verdict"]["supported"]
+    # Figure 7: one response std per 3x3 layer (N - 1 of them: all but the classifier).
+    assert (out / "layer_responses.png").exists()
+    for n in (shallow, deep):
+        for kind in ("plain", "resnet"):
+            stds = r["response_stds"][f"{kind}{n}"]
+            assert len(stds) == n - 1 and all(v > 0 for v in stds)
+    assert sorted(int(n) for n in r["residual_smaller_layers"]) == [shallow, deep]
 
 
 # ------------------------------------------------------------------ caltech101 (L12)
