@@ -15,7 +15,7 @@ with the jittered range on the shallow net with batch norm (``jitter_batch_norm`
 short runs train reliably: the comparison is about the data, not the optimisation. Both nets are
 tested as the paper tests a jittered net, at Q in {S_min, S, S_max} (a fixed S = 256 net at
 {224, 256, 288}: the same sizes when S is the range's middle), on multi-crops
-(``multiscale_evaluate(crop=...)``, the paper's Sec. 3.2). The paper's gain is about a point,
+(``multiscale_evaluate(crop=...)``, the paper's Sec. 3.2). The paper's gain is 1.4-1.8 points,
 within the spread of one short run, so part 2 trains ``jitter_seeds`` pairs (each pair from the
 same weights on the same batches) and judges the mean difference against its noise
 (``lab.paired_seeds``).
