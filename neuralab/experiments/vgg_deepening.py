@@ -80,6 +80,10 @@ DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
+    if cfg["jitter_seeds"] and not cfg["crop"] <= cfg["s_min"] <= cfg["s_fixed"] <= cfg["s_max"]:
+        raise ValueError(f"part 2 needs crop <= s_min <= s_fixed <= s_max (the "
+                         f"rescaled image must hold the crop), got crop={cfg['crop']}, "
+                         f"s_min={cfg['s_min']}, s_fixed={cfg['s_fixed']}, s_max={cfg['s_max']}")
     data, size, _ = prepare_cifar(cfg, ctx)  # the augmentation here is part 2's scale jitter
     shallow_name = f"VGG-{DEPTHS[cfg['shallow_config']]}"
     deep_name = f"VGG-{DEPTHS[cfg['deep_config']]}"

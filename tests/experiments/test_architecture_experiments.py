@@ -119,6 +119,15 @@ def test_vgg_deepening(tmp_path, shared_data):
                                                  seeds["noise"])
 
 
+def test_vgg_deepening_refuses_a_jitter_range_that_cannot_hold_the_crop(tmp_path):
+    # Refused before any data is read or any net trained (no data set needed here).
+    for bad in ({"s_min": 8}, {"s_fixed": 20}, {"s_fixed": 11, "s_min": 11}):
+        with pytest.raises(ValueError, match="part 2 needs crop <= s_min <= s_fixed <= s_max"):
+            run_experiment("vgg-deepening", quick=True, out_dir=tmp_path / "run",
+                           overrides=bad, progress=False)
+    assert not (tmp_path / "run" / "results.json").exists()
+
+
 # ------------------------------------------------------------------ resnet-degradation (ResNet)
 def test_resnet_degradation(tmp_path, shared_data):
     out, r, saved = _run("resnet-degradation", tmp_path, data_root=str(shared_data))
