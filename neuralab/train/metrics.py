@@ -180,13 +180,14 @@ def multiscale_evaluate(model: Any, x: Any, y: Any, scales: Sequence[int],
     try:
         with no_grad():
             for q in scales:
+                views = windows(q)
                 parts = []  # (batch, classes) at scale q, summed over the windows
                 for begin in range(0, len(x), batch_size):
                     xb = x[begin:begin + batch_size]
                     if xb.shape[-1] != q:
                         xb = Resize((q, q))(xb)
                     summed = 0.0
-                    for top, left, mirror in windows(q):
+                    for top, left, mirror in views:
                         view = xb if crop is None else xb[..., top:top + crop, left:left + crop]
                         view = view[..., ::-1] if mirror else view
                         z = model(Tensor(xp.ascontiguousarray(view, dtype=xp.float32)))
