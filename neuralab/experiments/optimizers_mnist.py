@@ -1,19 +1,9 @@
 """Lecture 7: SGD, momentum, Nesterov, AdaGrad, RMSprop and Adam training the same MLP on MNIST.
 
-Every optimizer starts from the same initial weights and sees the same mini-batches in the same
-order, so the learning curves differ only by the update rule:
-
-* SGD: w ← w − α ∇L;
-* momentum: p ← μp + ∇L, w ← w − αp (the velocity accumulates along directions where successive
-  gradients agree, so the effective step there is α/(1 − μ));
-* Nesterov: the gradient is taken at the look-ahead point w − αμp;
-* AdaGrad: each weight's step is divided by the root of its summed squared gradients;
-* RMSprop: the same with an exponential moving average of squared gradients instead of a sum;
-* Adam: RMSprop's scaling applied to a momentum-like moving average of gradients, with bias
-  correction.
-
-The learning rates are sensible ones per method (the adaptive methods normalise the step so
-their good rates are much smaller than SGD's). At equal steps momentum and Adam reach a lower
+With the same initial weights and mini-batches, the curves differ only by the update rule.
+Momentum's velocity builds up where successive gradients agree (an effective step α/(1 − μ), 10α
+at μ = 0.9); AdaGrad, RMSprop and Adam divide each weight's step by a running scale of its
+gradients, so their good rates are ~100× smaller. At equal steps momentum and Adam reach a lower
 training loss than plain SGD.
 """
 
@@ -24,7 +14,7 @@ from typing import Any
 
 from neuralab.backend import manual_seed, xp
 from neuralab.data.arrays import ArrayLoader
-from neuralab.experiments.toolkit import mnist_arrays, mnist_source, train_steps
+from neuralab.experiments.toolkit import log_curve, mnist_arrays, mnist_source, train_steps
 from neuralab.lab import Comparison, Experiment, Verdict, judge
 from neuralab.models import create
 from neuralab.optim import SGD, Adagrad, Adam, RMSprop
@@ -39,34 +29,28 @@ OPTIMIZERS = {"SGD": (SGD, {}), "momentum": (SGD, {"momentum": 0.9}),
 
 
 def train_one(name: str, lr: float, cfg: dict, data: dict, ctx: Any) -> dict:
-    """``cfg['steps']`` mini-batch steps of optimizer ``name`` through ``Trainer``, the test
-    accuracy every ``eval_every`` steps; the same initial weights and the same mini-batches for
-    every optimizer."""
-    manual_seed(ctx.seed)
+    """``cfg['steps']`` mini-batch steps of optimizer ``name``, tested every ``eval_every``."""
+    manual_seed(ctx.seed)  # the same initial weights (and batches, below) for every optimizer
     model = create("mlp", hidden=tuple(cfg["hidden"]))
     optimizer, options = OPTIMIZERS[name]
 
-    def test_accuracy() -> float:  # logged beside the test loss, at the number of steps done
-        test = evaluate(model, *data["test"], batch_size=1000, topk=(1,))
-        ctx.log("test", step=trainer.global_step + 1, optimizer=name, loss=test["loss"],
-                accuracy=test["acc1"])
-        return test["acc1"]
+    def test_accuracy() -> float:
+        return evaluate(model, *data["test"], batch_size=1000, topk=(1,))["acc1"]
 
-    steps = StepRecorder(lambda step, loss, error: ctx.log("train", step=step, optimizer=name,
-                                                           loss=loss), every=1)
-    tests = StepEvaluator(test_accuracy, cfg["eval_every"], last_step=cfg["steps"],
-                          at_start=False)
+    steps = StepRecorder()
+    tests = StepEvaluator(test_accuracy, cfg["eval_every"], last_step=cfg["steps"], at_start=False)
     trainer = Trainer(model, optimizer(model.parameters(), lr=lr, **options), log=None,
                       progress=ctx.show_progress, topk=(1,), callbacks=[steps, tests])
     if not train_steps(trainer, ArrayLoader(*data["train"], cfg["batch_size"], ctx.seed),
                        cfg["steps"]):
         steps.losses.append(math.inf)  # the step whose loss was no longer finite
+    log_curve(ctx, "train", steps.losses, optimizer=name)
+    ctx.log_rows([{"step": s, "optimizer": name, "accuracy": a} for s, a in tests.history], "test")
     smoothed = moving_average(steps.losses, cfg["smooth"])
     return {"name": name, "lr": lr, "smoothed": smoothed, "evals": tests.history,
             "initial_loss": float(xp.mean(steps.losses[:cfg["smooth"]])),
-            "final_loss": smoothed[-1],
-            "test_accuracy": tests.history[-1][1] if tests.history else 0.0,
-            "diverged": not all(map(math.isfinite, steps.losses))}
+            "final_loss": smoothed[-1], "diverged": not all(map(math.isfinite, steps.losses)),
+            "test_accuracy": tests.history[-1][1] if tests.history else 0.0}
 
 
 def run(cfg: dict, ctx: Any) -> dict:
@@ -85,38 +69,22 @@ def run(cfg: dict, ctx: Any) -> dict:
     for r in runs:
         ax_loss.plot(r["smoothed"], label=f"{r['name']} (lr {r['lr']:g})")
         ax_acc.plot(*zip(*[(step, 100 * acc) for step, acc in r["evals"]]), marker="o", ms=3)
-    ax_loss.set(yscale="log", xlabel="iteration", title="Training loss",
-                ylabel=f"training loss (moving average of {cfg['smooth']})")
-    ax_acc.set(xlabel="iteration", ylabel="test accuracy (%)",
-               title=f"Test accuracy ({len(data['test'][0])} images)")
-    ax_loss.legend()
+    ax_loss.set(yscale="log", xlabel="iteration", ylabel="training loss (moving average)")
+    ax_acc.set(xlabel="iteration", ylabel=f"test accuracy (%, {len(data['test'][0])} images)")
     ctx.figure("learning_curves", fig, "Left: mini-batch training loss per iteration (moving "
-               f"average). Right: test accuracy every {cfg['eval_every']} iterations. Same "
-               "initial weights and batches for all.")
-    keys = ("lr", "initial_loss", "final_loss", "test_accuracy", "diverged")
-    ctx.table("optimizers", ["optimizer", "lr", "initial loss", "final training loss",
-                             "test accuracy", "diverged"],
-              [[r["name"], *(r[k] for k in keys)] for r in runs],
-              caption=f"MLP {tuple(cfg['hidden'])}, batch {cfg['batch_size']}, {cfg['steps']} "
-                      f"iterations; final training loss = moving average of the last "
-                      f"{cfg['smooth']} mini-batch losses")
-    ctx.note(f"{mnist_source(is_subset)} Momentum's effective step along a consistent gradient "
-             "is lr/(1 − 0.9) = 10 × lr, which is why it outpaces SGD at the same lr; the "
-             "adaptive methods divide each step by a running gradient scale, so their good "
-             "learning rates are ~100× smaller.")
+               f"average of {cfg['smooth']}). Right: test accuracy every {cfg['eval_every']} "
+               f"iterations. Same initial weights and batches for all. {mnist_source(is_subset)}")
+    keys = ("initial_loss", "final_loss", "test_accuracy", "diverged")
     return {"data_is_subset": is_subset, "steps": cfg["steps"],
-            "train_examples": len(data["train"][0]),
             **{f"{r['name']}_{k}": r[k] for r in runs for k in keys}}
 
 
 def verdict(results: dict, cfg: dict) -> Verdict:
     """Every optimizer at least halves its initial loss without diverging; momentum's and
     Adam's final training losses below plain SGD's."""
-    final = {n: float(results[f"{n}_final_loss"]) for n in OPTIMIZERS
-             if f"{n}_final_loss" in results}
-    checks = [Comparison(f"{n} final loss", math.inf if results[f"{n}_diverged"] else loss,
-                         "<", "half its initial loss",
-                         0.5 * float(results[f"{n}_initial_loss"]), bound=True)
+    final = {n: results[f"{n}_final_loss"] for n in OPTIMIZERS if f"{n}_final_loss" in results}
+    checks = [Comparison(f"{n} final loss", math.inf if results[f"{n}_diverged"] else loss, "<",
+                         "half its initial loss", 0.5 * results[f"{n}_initial_loss"], bound=True)
               for n, loss in final.items()]
     checks += [Comparison(f"{n}'s final loss", final[n], "<", "SGD's", final["SGD"])
                for n in ("momentum", "Adam") if n in final and "SGD" in final]
@@ -140,9 +108,8 @@ EXPERIMENT = Experiment(
     quick={"hidden": [128], "steps": 200, "eval_every": 50, "smooth": 25,
            "eval_examples": 1000, "data": "subset"},
     runtime="1 min",
-    setup="The registry's `mlp` with hidden layers {hidden} (ReLU), batch {batch_size}, "
-          "{steps} iterations, the same initial weights and the same mini-batches for each "
-          "optimizer; optimizers {optimizers} with learning rates {lrs} (momentum 0.9; "
-          "AdaGrad, RMSprop and Adam with PyTorch's default other settings). Data: {data} "
-          "(train_examples=0 uses all).",
+    setup="The registry's `mlp` with hidden layers {hidden} (ReLU), batch {batch_size}, {steps} "
+          "iterations, the same initial weights and mini-batches for each optimizer; optimizers "
+          "{optimizers} with learning rates {lrs} (momentum 0.9; AdaGrad, RMSprop and Adam with "
+          "PyTorch's default other settings). Data: {data} (train_examples=0 uses all).",
 )

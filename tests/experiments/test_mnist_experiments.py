@@ -57,8 +57,7 @@ def test_optimizers_mnist_rejects_bad_config(tmp_path):
 # ------------------------------------------------------------------ generalization (L9)
 def test_generalization(tmp_path):
     out, r, saved = _run("generalization", tmp_path)
-    for fig in ("synthetic", "weight_histograms", "regularization", "mnist_capacity"):
-        assert (out / f"{fig}.png").exists(), fig
+    assert (out / "synthetic.png").exists()
     bayes, se = r["bayes_error"], r["test_standard_error"]
     assert bayes == pytest.approx(0.15865525, rel=1e-6)  # Φ(−Δ/2) with Δ = 2
     # The Bayes rule itself scores the Bayes error within sampling noise...
@@ -101,15 +100,13 @@ def test_generalization_verdict_can_fail():
 # ------------------------------------------------------------------ lenet-mnist (L12)
 def test_lenet_mnist(tmp_path):
     out, r, saved = _run("lenet-mnist", tmp_path)
-    for fig in ("learning_curves", "filters", "feature_maps"):
+    for fig in ("learning_curves", "filters"):
         assert (out / f"{fig}.png").exists(), fig
     assert r["data_is_subset"] and r["train_examples"] == 5000
     assert r["lenet_params"] == 61_706
     assert r["lenet_test_accuracy"] > 0.93
     assert r["lenet_test_accuracy"] > r["mlp_test_accuracy"] + 0.01
     assert r["mlp_params"] > 3 * r["lenet_params"]
-    assert r["digit_prediction"] == r["digit_label"]
-    assert 0 < r["conv1_active_fraction"] < 1
     assert saved["verdict"]["supported"]
 
 
