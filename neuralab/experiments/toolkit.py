@@ -1,20 +1,9 @@
-"""What several experiments share and the library has no reason to hold.
+"""What several experiments share and the library has no reason to hold: their data keys
+(``data``, ``data_root``, ``train_images``, ``image_size``...) turned into arrays, and
+``train_classifier``, ``Trainer`` with the settings and curves the CIFAR and MNIST experiments use.
 
-* ``load_mnist`` / ``mnist_arrays`` / ``prepare_cifar``: an experiment's configuration keys
-  (``data``, ``data_root``, ``train_images``, ``image_size``...) turned into data sets and arrays,
-  ``cifar_at_size``, the same CIFAR images at another size, and ``mnist_source``, the report's
-  sentence saying which MNIST was used;
-* ``train_classifier``: ``Trainer`` with SGD, a warm-up + cosine schedule, every step recorded and
-  the test error at chosen epochs, returned as the curves the experiments plot;
-* ``tail_mean``: the mean of a noisy curve's last part (its "final" value);
-* ``log_curve``: a long curve logged at about fifty evenly spaced steps;
-* ``train_steps``: a step budget that may end in a divergence, which is a result, not an error;
-* ``run_summary``: the numbers one ``train_classifier`` run contributes to the results.
-
-The general pieces live in the library: ``data.arrays`` (``ArrayLoader``, ``dataset_arrays``,
-``balanced_subset``), ``optim.lr_scheduler.WarmupCosineLR``, ``train.callbacks``
-(``StepRecorder``, ``Evaluator``), ``train.metrics`` (``evaluate``, ``multiscale_evaluate``),
-``plotting.moving_average``.
+The general pieces live in the library: ``data.arrays``, ``optim.lr_scheduler.WarmupCosineLR``,
+``train.callbacks``, ``train.metrics``, ``plotting``.
 """
 
 from __future__ import annotations

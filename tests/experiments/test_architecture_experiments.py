@@ -20,7 +20,7 @@ def test_architectures_cifar(tmp_path, shared_data):
     from neuralab.experiments.architectures_cifar import ARCHITECTURES, build
 
     out, r, saved = _run("architectures-cifar", tmp_path, data_root=str(shared_data))
-    assert (out / "error_vs_cost.png").exists() and (out / "training_loss.png").exists()
+    assert (out / "error_vs_cost.png").exists()
     table = saved["tables"][0]
     assert len(table["rows"]) == len(ARCHITECTURES)
     assert all(cell is not None for row in table["rows"] for cell in row)
