@@ -7,7 +7,15 @@ alternating the libraries so that both see the same machine load, and prints the
 minima, less sensitive to a busy machine) and the ratios neuralab / PyTorch. Target for the
 128x16x32x32 3x3 convolution: ratio <= 1.5.
 
+With ``--gemm``, each convolution is also set against NumPy's own matrix products of its im2col
+shapes, timed in the same rotation: X_col (N·H'·W', C·k²) @ W (C·k², O) for the output,
+X_colᵀ @ Ȳ for W̄ and, when the input needs a gradient, Ȳ @ Wᵀ for X̄_col. An im2col
+convolution cannot run faster than these three products (the im2col copies and the col2im sums
+come on top); a ratio "pytorch / products" below 1 means PyTorch's convolution multiplies faster
+than NumPy's BLAS does on these shapes.
+
     python benchmarks/bench_conv.py [--repeats 20] [--threads N] [--only conv] [--clock cpu]
+        [--gemm]
 """
 
 from __future__ import annotations
@@ -47,6 +55,26 @@ CASES = [
     ("batch_norm train 128x16x32x32", "batch_norm", (128, 16, 32, 32), {}),
     ("batch_norm train 128x64x8x8", "batch_norm", (128, 64, 8, 8), {}),
 ]
+
+
+def _products(shape, kw, rng):
+    """NumPy's three products of an im2col convolution of ``shape`` with ``kw``, as one call."""
+    import numpy as np
+
+    n, c, h, w = shape
+    rows = n * ((h + 2 * kw["padding"] - kw["k"]) // kw["stride"] + 1) * (
+        (w + 2 * kw["padding"] - kw["k"]) // kw["stride"] + 1)
+    cols = rng.standard_normal((rows, c * kw["k"] ** 2)).astype(np.float32)
+    weight = rng.standard_normal((c * kw["k"] ** 2, kw["out"])).astype(np.float32)
+    grad_out = rng.standard_normal((rows, kw["out"])).astype(np.float32)
+
+    def products():
+        cols @ weight
+        cols.T @ grad_out
+        if kw["input_grad"]:
+            grad_out @ weight.T
+
+    return products
 
 
 def _build(kind, shape, kw, rng):
@@ -95,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall-clock time, or the process's CPU time (steadier on a busy "
                         "machine; meaningful with --threads 1)")
+    parser.add_argument("--gemm", action="store_true", help="also time NumPy's matrix products "
+                        "of each convolution's im2col shapes (the floor of an im2col conv)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
 
@@ -122,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         def run_pt(f_pt=f_pt, g_pt=g_pt):
             f_pt().backward(g_pt)
 
-        for fn in (run_nl, run_pt, run_nl, run_pt):  # warm-up
+        products = _products(shape, kw, rng) if args.gemm and kind == "conv" else None
+        t_nl, t_pt, t_mm = [], [], []
+        rotation = [(run_nl, t_nl), (run_pt, t_pt)] + ([(products, t_mm)] if products else [])
+        for fn, _ in rotation * 2:  # warm-up
             fn()
-        t_nl, t_pt = [], []
         for _ in range(args.repeats):
-            for fn, store in ((run_nl, t_nl), (run_pt, t_pt)):
+            for fn, store in rotation:
                 start = clock()
                 fn()
                 store.append(clock() - start)
@@ -136,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:38s} median: neuralab {m_nl:8.2f} ms  pytorch {m_pt:8.2f} ms  ratio "
               f"{m_nl / m_pt:5.2f} | min: {b_nl:8.2f} {b_pt:8.2f} ratio {b_nl / b_pt:5.2f}",
               flush=True)
+        if t_mm:
+            m_mm = statistics.median(t_mm) * 1e3
+            print(f"{'':38s} numpy's im2col products {m_mm:8.2f} ms: neuralab / products "
+                  f"{m_nl / m_mm:5.2f}, pytorch / products {m_pt / m_mm:5.2f}", flush=True)
     return 0
 
 
