@@ -45,7 +45,10 @@ code { background: #f5f5f5; padding: 0 .2em; }
 
 
 def fmt(value: Any) -> str:
-    """A number as a reader wants it: 4 significant digits, scientific when tiny or huge."""
+    """A number as a reader wants it: 4 significant digits, scientific when tiny or huge; "—"
+    for None (a cell that does not apply)."""
+    if value is None:
+        return "—"
     if isinstance(value, float) and math.isfinite(value):
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
             return f"{value:.3e}"

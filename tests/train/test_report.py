@@ -20,7 +20,7 @@ BLOCKS = [("h1", "MLP <on> MNIST"), ("p", "Test accuracy **97.9%** with `lr=0.1`
 
 def test_numbers_are_formatted_for_reading():
     assert [fmt(v) for v in (0.123456, 1e-7, 2.5e6, 3, True, None, float("nan"), [0.5, 2])] \
-        == ["0.1235", "1.000e-07", "2.500e+06", "3", "True", "None", "nan", "[0.5, 2]"]
+        == ["0.1235", "1.000e-07", "2.500e+06", "3", "True", "—", "nan", "[0.5, 2]"]
 
 
 def test_markdown_has_every_block():
