@@ -177,7 +177,9 @@ class Function:
 
     @staticmethod
     def backward(ctx: Context, *douts: Any) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"the derivative of {ctx.function.__name__} is not implemented "
+                                  "(as in PyTorch); compute it under neuralab.no_grad() or "
+                                  "detach its inputs")
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from neuralab import devices, dtypes
+from neuralab.autograd import grad_mode
 from neuralab.autograd.tensor import Tensor, TensorType, dtype_of_type_name, type_name
 from neuralab.autograd.views import Clone
 from neuralab.backend import xp
@@ -298,3 +299,64 @@ def _install_inplace(ops: Any) -> None:
     Tensor.lerp_ = _lerp_
     for name in ("exp", "log", "neg", "sqrt", "abs", "relu", "sigmoid", "tanh"):
         setattr(Tensor, name + "_", _unary_inplace(name + "_", getattr(ops, name)))
+    for name in ELEMENTWISE_TWINS:
+        setattr(Tensor, name + "_", _twin_inplace(name + "_", _method(name)))
+    for name in SHAPE_TWINS:
+        setattr(Tensor, name + "_", _shape_inplace(name + "_", _method(name)))
+
+
+#: PyTorch's other in-place twins of ops that keep the shape: ``x.op_(*args)`` writes
+#: ``op(x, *args)`` into x (in x's dtype: an integer tensor refuses a float result).
+ELEMENTWISE_TWINS = (
+    "absolute", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_not",
+    "bitwise_or", "bitwise_xor", "ceil", "copysign", "cos", "cosh", "cumprod", "cumsum",
+    "deg2rad", "eq", "erf", "erfc", "erfinv", "exp2", "expm1", "fix", "float_power", "floor",
+    "floor_divide", "fmod", "frac", "gcd", "ge", "gt", "heaviside", "hypot", "lcm", "le", "log10",
+    "log1p", "log2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "lt",
+    "nan_to_num", "ne", "negative", "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn",
+    "sign", "sin", "sinc", "sinh", "square", "tan", "trunc", "true_divide", "xlogy",
+    "addmm", "addmv", "addr", "addbmm", "baddbmm",
+)
+#: In-place shape changes: ``x.t_()`` makes x the view ``x.t()`` of the same memory.
+SHAPE_TWINS = ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims")
+
+
+def _method(name: str) -> Any:
+    """Tensor's method ``name``, looked up when called (some are installed after this module)."""
+    return lambda self, *args, **kwargs: getattr(Tensor, name)(self, *args, **kwargs)
+
+
+def _twin_inplace(name: str, op: Any) -> Any:
+    """``x.op_(*args, **kwargs)``: ``x = op(x, *args, **kwargs)`` in place; tensor arguments are
+    recorded as operands, so gradients reach them inside a graph as they do with ``add_``."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._inplace(name, lambda old, *operands: op(old, *operands, **kwargs), *args)
+
+    method.__name__ = name
+    method.__doc__ = f"In place: ``x = x.{name[:-1]}(...)``, written into x's memory."
+    return method
+
+
+def _shape_inplace(name: str, op: Any) -> Any:
+    """``x.t_()``-style method: x becomes the view ``op(x, ...)`` of its own memory (the values
+    do not move); inside a graph x takes the view's place, as PyTorch rebases it."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        record = grad_mode.is_enabled() and self._requires_grad
+        if record:
+            self._check_inplace(name)  # a leaf that requires grad refuses, as in PyTorch
+        current = Tensor._from_op(self.array, None, 0)  # x's memory and history, before
+        current._ctx, current._index = self._ctx, self._index
+        current._requires_grad = self._requires_grad
+        view = op(current, *args, **kwargs)
+        self.array = view.array
+        if record:
+            self._take_history(view)
+        self._bump_version()
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In place: x becomes the view ``x.{name[:-1]}(...)`` of its own memory."
+    return method

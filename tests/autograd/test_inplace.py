@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import neuralab as nl
+from neuralab.ops._methods import ELEMENTWISE_TWINS, SHAPE_TWINS
 
 
 def _both(values, requires_grad=False, dtype=np.float32):
@@ -327,3 +328,112 @@ def test_integer_index_is_a_view_as_in_pytorch():
             w[0].mul_(2)
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
             lib.ones(1).expand(3).add_(1)
+
+
+# ------------------------------------------------------------------ every other in-place twin
+def _twin_cases(lib, grad=False):
+    """name -> (x, call): x a fresh float64 tensor (a non-leaf when ``grad``), call(x) the
+    in-place method with its arguments. Values in (0.1, 0.9) fit every domain (acos, atanh,
+    logit, erfinv...); integer ops get integer tensors, matrix ops matrices."""
+    rng = np.random.default_rng(0)
+    made = {}
+
+    def make(values, dtype=None):
+        t = lib.tensor(np.asarray(values), dtype=dtype or lib.float64, requires_grad=grad)
+        made.setdefault("leaves", []).append(t)
+        return t * 1.0 if grad else t
+
+    def floats(*shape, low=0.1, high=0.9):
+        return make(rng.uniform(low, high, shape))
+
+    y = rng.uniform(0.1, 0.9, (2, 3))
+    y_neg = y - 0.5
+    cases = {name: (lambda n=name: (floats(2, 3), lambda x: getattr(x, n + "_")()))
+             for name in ELEMENTWISE_TWINS}
+    cases.update({name: (lambda n=name: (floats(2, 3), lambda x: getattr(x, n + "_")(
+        make(y_neg if n in ("copysign", "heaviside") else y))))
+        for name in ("arctan2", "atan2", "copysign", "float_power", "floor_divide", "fmod",
+                     "heaviside", "hypot", "remainder", "true_divide", "xlogy", "eq", "ne", "ge",
+                     "gt", "le", "lt", "logical_and", "logical_or", "logical_xor")})
+    cases.update({
+        "acosh": lambda: (floats(2, 3, low=1.2, high=3.0), lambda x: x.acosh_()),
+        "arccosh": lambda: (floats(2, 3, low=1.2, high=3.0), lambda x: x.arccosh_()),
+        "cumsum": lambda: (floats(2, 3), lambda x: x.cumsum_(1)),
+        "cumprod": lambda: (floats(2, 3), lambda x: x.cumprod_(0)),
+        "round": lambda: (floats(2, 3, low=-3, high=3), lambda x: x.round_(decimals=1)),
+        "nan_to_num": lambda: (floats(2, 3), lambda x: x.nan_to_num_(posinf=1.0)),
+        "addmm": lambda: (floats(2, 3), lambda x: x.addmm_(floats(2, 4), floats(4, 3),
+                                                         beta=0.5, alpha=2.0)),
+        "addmv": lambda: (floats(2), lambda x: x.addmv_(floats(2, 4), floats(4))),
+        "addr": lambda: (floats(2, 3), lambda x: x.addr_(floats(2), floats(3), alpha=3.0)),
+        "addbmm": lambda: (floats(2, 3), lambda x: x.addbmm_(floats(5, 2, 4), floats(5, 4, 3))),
+        "baddbmm": lambda: (floats(5, 2, 3), lambda x: x.baddbmm_(floats(5, 2, 4),
+                                                                 floats(5, 4, 3))),
+    })
+    ints = lambda values: make(values, lib.int64)  # noqa: E731
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "gcd", "lcm"):
+        cases[name] = (lambda n=name: (ints([[12, 7, 9], [4, 6, 15]]), lambda x: getattr(
+            x, n + "_")(ints([[8, 3, 6], [10, 9, 5]]))))
+    cases["bitwise_not"] = lambda: (ints([[12, -7, 0]]), lambda x: x.bitwise_not_())
+    cases.update({name: (lambda n=name: (floats(2, 3, 4), lambda x: getattr(x, n + "_")(0, 2)))
+                  for name in ("transpose", "swapaxes", "swapdims")})
+    cases.update({"t": lambda: (floats(2, 3), lambda x: x.t_()),
+                  "squeeze": lambda: (floats(2, 1, 3), lambda x: x.squeeze_(1)),
+                  "unsqueeze": lambda: (floats(2, 3), lambda x: x.unsqueeze_(-1))})
+    return cases, made
+
+
+# No gradient in PyTorch either (integer ops, comparisons, heaviside's undefined derivative).
+NOT_DIFFERENTIABLE = {"heaviside", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+                      "gcd", "lcm", "eq", "ne", "ge", "gt", "le", "lt", "logical_and", "logical_or",
+                      "logical_xor", "logical_not", "floor_divide"}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE_TWINS + SHAPE_TWINS)
+def test_every_inplace_twin_matches_torch(name):
+    outs = []
+    for lib in (nl, torch):
+        cases, _ = _twin_cases(lib)
+        x, call = cases[name]()
+        memory = x.numpy() if lib is nl else None
+        assert call(x) is x  # the method returns the tensor itself
+        outs.append(x.numpy().copy())
+        if lib is nl and name not in SHAPE_TWINS:
+            assert np.shares_memory(x.numpy(), memory)  # written into x's own memory
+    assert outs[0].shape == outs[1].shape and outs[0].dtype == outs[1].dtype
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-12)
+
+
+class _OutOfPlace:
+    """A PyTorch tensor on which ``t.op_(...)`` runs ``t = t.op(...)`` instead."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __getattr__(self, name):
+        def out_of_place(*args, **kwargs):
+            self.tensor = getattr(self.tensor, name[:-1])(*args, **kwargs)
+            return self
+
+        return out_of_place
+
+
+@pytest.mark.parametrize("name", [n for n in ELEMENTWISE_TWINS + SHAPE_TWINS
+                                  if n not in NOT_DIFFERENTIABLE])
+def test_every_differentiable_inplace_twin_has_torch_gradients(name):
+    grads = []
+    for lib in (nl, torch):
+        cases, made = _twin_cases(lib, grad=True)
+        x, call = cases[name]()
+        if lib is nl:
+            call(x)
+        else:  # PyTorch's out-of-place op (it lacks some in-place derivatives, e.g. acosh_'s)
+            x = call(_OutOfPlace(x)).tensor
+        weights = lib.tensor(np.linspace(-1.0, 2.0, x.numel()).reshape(tuple(x.shape)),
+                             dtype=lib.float64)
+        (x * weights).sum().backward()
+        grads.append([np.zeros(tuple(leaf.shape)) if leaf.grad is None else  # unreached
+                      leaf.grad.numpy(force=True).copy() if lib is torch else  # ZeroTensors
+                      leaf.grad.numpy().copy() for leaf in made["leaves"]])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
