@@ -333,3 +333,11 @@ def check_unit_interval(optimizer: str, name: str, value: Any) -> None:
     if not 0 <= value < 1:
         raise ValueError(f"{optimizer}: {name} must be in [0, 1), got {value}; it is the decay "
                          "rate of a running average (0.9 keeps 90% of the old value per step)")
+
+
+def check_betas(optimizer: str, betas: Any) -> None:
+    """Raise unless ``betas`` is a pair (β₁, β₂) of decay rates, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{optimizer}: betas must be a pair (beta1, beta2), got {betas!r}")
+    check_unit_interval(optimizer, "betas[0]", betas[0])
+    check_unit_interval(optimizer, "betas[1]", betas[1])
