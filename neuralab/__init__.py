@@ -27,7 +27,9 @@ from neuralab.autograd import (
     Tensor,
     enable_grad,
     gradcheck,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -101,7 +103,15 @@ from neuralab.kernels import get_kernels, set_kernels, use_kernels
 from neuralab.kernels.allocator import tune_malloc_at_import as _tune_malloc_at_import
 from neuralab.ops import *  # noqa: F403
 from neuralab.ops import __all__ as _ops_all
+from neuralab.ops.queries import (
+    broadcast_shapes,
+    is_complex,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+)
 from neuralab.ops.reduce import norm
+from neuralab.ops.sampling import get_rng_state, initial_seed, seed, set_rng_state
 from neuralab.parallel import get_num_threads, set_num_threads
 from neuralab.serialization import load, save
 
@@ -138,4 +148,7 @@ __all__ = [
     "set_default_dtype", "set_grad_enabled", "set_kernels", "set_num_threads", "short",
     "ShortTensor", "Size", "summary", "Tensor", "tensor", "to_torch_state_dict", "train", "uint8",
     "use_kernels", "utils", "zeros", "zeros_like", *_ops_all,
+    "broadcast_shapes", "get_rng_state", "inference_mode", "initial_seed", "is_complex",
+    "is_inference_mode_enabled", "is_nonzero", "is_same_size", "is_signed", "seed",
+    "set_rng_state",
 ]

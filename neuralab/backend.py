@@ -30,7 +30,8 @@ def set_default_float(dtype: xp.dtype) -> None:
     global _default_float
     _default_float = xp.dtype(dtype)
 
-_generator = xp.random.default_rng()
+_initial_seed = int(xp.random.SeedSequence().generate_state(1, xp.uint64)[0])
+_generator = xp.random.default_rng(_initial_seed)
 
 
 def manual_seed(seed: int) -> None:
@@ -39,10 +40,54 @@ def manual_seed(seed: int) -> None:
     Args:
         seed: a non-negative integer.
     """
-    global _generator
+    global _generator, _initial_seed
     if not isinstance(seed, (int, xp.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
-    _generator = xp.random.default_rng(int(seed))
+    _initial_seed = int(seed)
+    _generator = xp.random.default_rng(_initial_seed)
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with (``manual_seed`` or ``seed``)."""
+    return _initial_seed
+
+
+def seed() -> int:
+    """Reseed the global generator from fresh OS entropy; returns the new seed."""
+    new = int(xp.random.SeedSequence().generate_state(1, xp.uint64)[0])
+    manual_seed(new)
+    return new
+
+
+# The global generator's state as bytes: PCG64's 128-bit state and increment, its cached 32-bit
+# half-word (flag and value) and the initial seed, little-endian.
+STATE_SIZE = 16 + 16 + 1 + 4 + 8
+
+
+def get_state() -> bytes:
+    """The global generator's state (``set_state`` restores it)."""
+    state = _generator.bit_generator.state
+    return (state["state"]["state"].to_bytes(16, "little")
+            + state["state"]["inc"].to_bytes(16, "little")
+            + int(state["has_uint32"]).to_bytes(1, "little")
+            + int(state["uinteger"]).to_bytes(4, "little")
+            + _initial_seed.to_bytes(8, "little"))
+
+
+def set_state(data: bytes) -> None:
+    """Restore the global generator's state from ``get_state``'s bytes."""
+    global _generator, _initial_seed
+    if len(data) != STATE_SIZE:
+        raise ValueError(f"set_rng_state: expected a state of {STATE_SIZE} bytes (from "
+                         f"get_rng_state), got {len(data)}")
+    generator = xp.random.Generator(xp.random.PCG64())
+    generator.bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": int.from_bytes(data[:16], "little"),
+                  "inc": int.from_bytes(data[16:32], "little")},
+        "has_uint32": data[32], "uinteger": int.from_bytes(data[33:37], "little"),
+    }
+    _generator, _initial_seed = generator, int.from_bytes(data[37:], "little")
 
 
 def rng() -> xp.random.Generator:

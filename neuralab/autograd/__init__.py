@@ -3,7 +3,13 @@
 from neuralab.autograd import function as function  # noqa: PLC0414  (torch.autograd.function)
 from neuralab.autograd import views
 from neuralab.autograd.function import Context, Function, unbroadcast
-from neuralab.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from neuralab.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from neuralab.autograd.grad_mode import is_enabled as is_grad_enabled
 from neuralab.autograd.gradcheck import (
     GradcheckError,
@@ -18,6 +24,6 @@ views.install()
 
 __all__ = [
     "Context", "Function", "GradcheckError", "RemovableHandle", "Tensor", "central_differences",
-    "enable_grad", "grad", "gradcheck", "inference_mode", "is_grad_enabled", "no_grad",
-    "relative_error", "set_grad_enabled", "unbroadcast",
+    "enable_grad", "grad", "gradcheck", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "relative_error", "set_grad_enabled", "unbroadcast",
 ]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True
+    inference = False  # inside inference_mode(): new tensors are inference tensors
+
+
+_state = _State()
 
 
 def is_enabled() -> bool:
@@ -77,8 +83,45 @@ class set_grad_enabled(_GradMode):  # noqa: N801
         return wrapper
 
 
-class inference_mode(no_grad):  # noqa: N801
-    """PyTorch's ``inference_mode``: here the same as ``no_grad``."""
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (``torch.is_inference_mode_enabled``)."""
+    return _state.inference
+
+
+class inference_mode(_GradMode):  # noqa: N801
+    """Context manager and decorator for evaluation: no graph is recorded, as in ``no_grad``,
+    and the tensors made inside answer ``is_inference()`` with True.
+
+    ``inference_mode(False)`` turns it off again inside (and turns graph recording on, as in
+    PyTorch). Used bare as a decorator (``@inference_mode``) or called (``@inference_mode()``).
+    Unlike PyTorch, neuralab lets an inference tensor into a later graph (as a constant).
+    """
+
+    def __new__(cls, mode=True):  # noqa: ANN001, ANN204
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
-        self.mode = not mode
+        self.inference = bool(mode)
+        self.mode = not self.inference
+
+    def __enter__(self) -> None:
+        self.previous = is_enabled()
+        self.previous_inference = _state.inference
+        set_enabled(self.mode)
+        _state.inference = self.inference
+
+    def __exit__(self, *exc) -> None:
+        set_enabled(self.previous)
+        _state.inference = self.previous_inference
+
+    def __call__(self, fn):
+        inference = self.inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(inference):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -136,6 +136,7 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
+    _inference = False  # True on the tensors made inside inference_mode() (is_inference)
 
     def __init__(self, *data: Any, dtype: Any = None, requires_grad: bool = False,
                  device: Any = None):
@@ -159,6 +160,8 @@ class Tensor:
         self._requires_grad = False
         self._vc: list[int] | None = None  # made when first needed (see _counter)
         self._base: Tensor | None = None
+        if grad_mode._state.inference:
+            self._inference = True
         if requires_grad:
             self.requires_grad_(True)
 
@@ -176,6 +179,8 @@ class Tensor:
         out._requires_grad = ctx is not None
         out._vc = None
         out._base = None
+        if grad_mode._state.inference:
+            out._inference = True
         return out
 
     # ----------------------------------------------------------------- properties
@@ -403,6 +408,28 @@ class Tensor:
                                         0)
         else:
             self.grad.array += grad
+        post = self.__dict__.get("_post_accumulate_hooks")
+        if post:
+            for hook in list(post):
+                hook(self)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
+                                           ) -> RemovableHandle:
+        """Call ``hook(tensor)`` after each backward pass has added into this leaf's ``.grad``
+        (to update a parameter as soon as its gradient is ready, say)."""
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that does not require grad")
+        if self._ctx is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors")
+        hooks = self.__dict__.setdefault("_post_accumulate_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode()``."""
+        return self._inference
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -525,7 +552,7 @@ class Tensor:
                 value = None
             elif key == "grad" and value is not None:
                 value = value.__deepcopy__(memo)
-            elif key in ("_hooks", "_base"):
+            elif key in ("_hooks", "_base", "_post_accumulate_hooks"):
                 value = None
             out.__dict__[key] = value
         return out

@@ -2,15 +2,21 @@
 
 from neuralab.nn import functional, init, utils  # noqa: F401
 from neuralab.nn.activation import *  # noqa: F403
+from neuralab.nn.attention import *  # noqa: F403
 from neuralab.nn.conv import *  # noqa: F403
 from neuralab.nn.dropout import *  # noqa: F403
+from neuralab.nn.group_norm import *  # noqa: F403
 from neuralab.nn.layer_norm import *  # noqa: F403
 from neuralab.nn.linear import *  # noqa: F403
 from neuralab.nn.loss import *  # noqa: F403
+from neuralab.nn.loss_margin import *  # noqa: F403
+from neuralab.nn.loss_regression import *  # noqa: F403
 from neuralab.nn.module import *  # noqa: F403
 from neuralab.nn.norm import *  # noqa: F403
 from neuralab.nn.padding import *  # noqa: F403
 from neuralab.nn.pool import *  # noqa: F403
 from neuralab.nn.resize import *  # noqa: F403
 from neuralab.nn.rnn import *  # noqa: F403
+from neuralab.nn.shuffle import *  # noqa: F403
 from neuralab.nn.sparse import *  # noqa: F403
+from neuralab.nn.transformer import *  # noqa: F403

@@ -15,7 +15,7 @@ __all__ = [
     "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus",
     "Hardtanh", "ReLU6", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid",
     "SELU", "CELU", "GLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold",
-    "PReLU",
+    "PReLU", "Softmax2d",
 ]
 
 
@@ -126,6 +126,17 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every position of (N, C, H, W) or (C, H, W) inputs: each
+    pixel's C scores become probabilities (dim -3), as ``torch.nn.Softmax2d``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                             f"got shape {x.shape}")
+        return softmax(x, -3)
 
 
 class LogSoftmax(Module):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from neuralab.autograd.tensor import Tensor
 from neuralab.nn.module import Module
-from neuralab.ops.dropout import check_p, dropout, dropout2d
+from neuralab.ops.dropout import check_p, dropout, dropout1d, dropout2d, dropout3d
 
-__all__ = ["Dropout", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -35,3 +35,19 @@ class Dropout2d(Dropout):
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout2d(x, self.p, self.training)
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p`` while training
+    (for 1-d convolutional feature maps), scaling the rest by 1/(1 − p)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout1d(x, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p`` while
+    training (for 3-d convolutional feature maps), scaling the rest by 1/(1 − p)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout3d(x, self.p, self.training)

@@ -4,6 +4,7 @@ the compositions built on them (``linear``, ``one_hot``...)."""
 
 from neuralab.nn._functional import *  # noqa: F403
 from neuralab.ops.activation import *  # noqa: F403
+from neuralab.ops.attention import *  # noqa: F403
 from neuralab.ops.conv import *  # noqa: F403
 from neuralab.ops.distance import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
@@ -16,13 +17,17 @@ from neuralab.ops.elementwise import (  # noqa: F401
     softplus,
     tanh,
 )
+from neuralab.ops.group_norm import *  # noqa: F403
 from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.loss_margin import *  # noqa: F403
+from neuralab.ops.loss_regression import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403
 from neuralab.ops.pool1d import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
+from neuralab.ops.shuffle import *  # noqa: F403
 from neuralab.ops.unfold import *  # noqa: F403
 from neuralab.ops.upsample import *  # noqa: F403

@@ -10,26 +10,34 @@ from neuralab.autograd.tensor import Tensor as _Tensor
 from neuralab.ops import _methods
 from neuralab.ops.activation import *  # noqa: F403
 from neuralab.ops.arith import *  # noqa: F403
+from neuralab.ops.attention import *  # noqa: F403
 from neuralab.ops.conv import *  # noqa: F403
+from neuralab.ops.decomp import *  # noqa: F403
 from neuralab.ops.distance import *  # noqa: F403
 from neuralab.ops.dropout import *  # noqa: F403
 from neuralab.ops.einsum import *  # noqa: F403
 from neuralab.ops.elementwise import *  # noqa: F403
 from neuralab.ops.gather_scatter import *  # noqa: F403
+from neuralab.ops.group_norm import *  # noqa: F403
 from neuralab.ops.indexing import *  # noqa: F403
 from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.linalg import *  # noqa: F403
 from neuralab.ops.logic import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.loss_margin import *  # noqa: F403
+from neuralab.ops.loss_regression import *  # noqa: F403
 from neuralab.ops.math import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
+from neuralab.ops.numeric import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403
 from neuralab.ops.pool1d import *  # noqa: F403
 from neuralab.ops.rearrange import *  # noqa: F403
 from neuralab.ops.recurrent import *  # noqa: F403
 from neuralab.ops.reduce import *  # noqa: F403
+from neuralab.ops.sampling import *  # noqa: F403
 from neuralab.ops.scan import *  # noqa: F403
 from neuralab.ops.shape import *  # noqa: F403
+from neuralab.ops.shuffle import *  # noqa: F403
 from neuralab.ops.sort import *  # noqa: F403
 from neuralab.ops.unfold import *  # noqa: F403
 from neuralab.ops.upsample import *  # noqa: F403
@@ -39,26 +47,34 @@ from neuralab.ops.upsample import *  # noqa: F403
 FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "activation",
     "arith",
+    "attention",
     "conv",
+    "decomp",
     "distance",
     "dropout",
     "einsum",
     "elementwise",
     "gather_scatter",
+    "group_norm",
     "indexing",
     "layer_norm",
     "linalg",
     "logic",
     "loss",
+    "loss_margin",
+    "loss_regression",
     "math",
     "norm",
+    "numeric",
     "pool",
     "pool1d",
     "rearrange",
     "recurrent",
     "reduce",
+    "sampling",
     "scan",
     "shape",
+    "shuffle",
     "sort",
     "unfold",
     "upsample",
@@ -76,7 +92,8 @@ def _reflected(fn):  # noqa: ANN001, ANN202
 
 
 # The newer families list their Tensor methods (method name -> function name) beside their ops.
-_NEWER = ("activation", "arith", "elementwise", "logic", "math", "reduce", "scan", "sort")
+_NEWER = ("activation", "arith", "elementwise", "logic", "math", "reduce", "scan", "sort",
+          "decomp", "numeric", "sampling")
 for _family in (_sys.modules[f"neuralab.ops.{_name}"] for _name in _NEWER):
     for _method, _function in _family.TENSOR_METHODS.items():
         setattr(_Tensor, _method, getattr(_family, _function))

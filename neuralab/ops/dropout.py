@@ -15,7 +15,7 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import rng, xp
 from neuralab.ops._checks import require_float
 
-__all__ = ["dropout", "dropout2d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 def check_p(op: str, p: Any) -> None:
@@ -97,3 +97,45 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
         return input
     mask_shape = input.shape[:-2] + (1, 1)  # one draw per (example, channel)
     return Dropout.apply(input, p=float(p), mask_shape=mask_shape)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel dropout for sequences: zero whole channels of (N, C, L) or (C, L) inputs with
+    probability ``p`` and scale the rest by 1/(1 − p), as ``torch.nn.functional.dropout1d``.
+
+    Args:
+        input: a 3-d (N, C, L) or 2-d (C, L) floating tensor.
+        p: the probability of dropping a channel, in [0, 1].
+        training: apply dropout (pass ``self.training``).
+        inplace: accepted for PyTorch compatibility.
+    """
+    check_p("dropout1d", p)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-d (C, L) or 3-d (N, C, L) input, got shape "
+                         f"{input.shape}; dropout2d/dropout3d drop channels of images/volumes")
+    if not training or p == 0.0:
+        return input
+    return Dropout.apply(input, p=float(p), mask_shape=input.shape[:-1] + (1,))
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel dropout for volumes: zero whole channels of (N, C, D, H, W) or (C, D, H, W)
+    inputs with probability ``p`` and scale the rest by 1/(1 − p), as
+    ``torch.nn.functional.dropout3d``.
+
+    Args:
+        input: a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) floating tensor.
+        p: the probability of dropping a channel, in [0, 1].
+        training: apply dropout (pass ``self.training``).
+        inplace: accepted for PyTorch compatibility.
+    """
+    check_p("dropout3d", p)
+    if input.ndim not in (4, 5):
+        raise ValueError(f"dropout3d: expected a 4-d (C, D, H, W) or 5-d (N, C, D, H, W) input, "
+                         f"got shape {input.shape}; dropout1d/dropout2d drop channels of "
+                         "sequences/images")
+    if not training or p == 0.0:
+        return input
+    return Dropout.apply(input, p=float(p), mask_shape=input.shape[:-3] + (1, 1, 1))

@@ -60,7 +60,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
-              "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+              "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad, "nadam": optim.NAdam,
+              "radam": optim.RAdam, "adamax": optim.Adamax}
 SCHEDULERS = ("none", "step", "multistep", "cosine", "exponential", "plateau", "onecycle")
 
 #: Settings that ``--resume`` may change: they are applied to the remaining epochs (the rate is
