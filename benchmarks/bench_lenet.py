@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MNIST training images: {len(data)}{note}")
 
     model = models.create("lenet5")
-    initial = {k: v.copy() for k, v in model.state_dict().items()}
+    initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loader = DataLoader(data, batch_size=64, shuffle=True, seed=0)
 

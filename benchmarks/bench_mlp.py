@@ -28,7 +28,7 @@ def torch_mlp(model):
     ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
                               torch.nn.Linear(256, 256), torch.nn.ReLU(),
                               torch.nn.Linear(256, 10))
-    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.copy())
+    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.numpy().copy())
                          for k, v in model.state_dict().items()})
     return ref
 

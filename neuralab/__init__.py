@@ -13,6 +13,7 @@ from neuralab import (
     backends,
     cuda,
     data,
+    func,
     interop,
     linalg,
     models,
@@ -136,6 +137,7 @@ __version__ = "0.1.0"
 __all__ = [
     "accelerator", "arange", "as_tensor", "autograd", "backends", "bfloat16", "bool_",
     "BoolTensor", "ByteTensor", "CharTensor", "complex128", "complex64", "cuda", "data", "device",
+    "func",
     "double", "DoubleTensor", "get_default_device", "set_default_device",
     "dtype", "empty", "empty_like", "enable_grad", "export_state_dict", "eye", "float16",
     "float32", "float64", "FloatTensor", "from_numpy", "full", "full_like", "Function",

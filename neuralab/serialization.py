@@ -56,7 +56,7 @@ class _Encoder:
             if array.dtype.hasobject:
                 raise TypeError("save: cannot save an array of Python objects (dtype=object)")
             self._seen[key] = len(self.arrays)
-            self.arrays.append(xp.ascontiguousarray(array))
+            self.arrays.append(xp.asarray(array, order="C"))  # ascontiguousarray makes 0-d 1-d
             self._keep.append(obj)
         return self._seen[key]
 

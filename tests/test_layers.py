@@ -33,7 +33,7 @@ LAYERS = [
     {"kernels"},
     {"ops", "factories", "linalg"},
     {"nn"},
-    {"optim"},
+    {"optim", "func"},
     {"data", "serialization"},
     {"models", "interop", "utils", "vision", "distributed"},
     {"train"},

@@ -139,3 +139,23 @@ def test_reads_pytorch_state_dicts_and_refuses_code(tmp_path):
     torch.save({"x": Evil()}, evil)
     with pytest.raises(ValueError, match=r"builtins?__\.print|builtins\.print"):
         nl.load(evil)
+
+
+def test_zero_dim_values_keep_their_shape():
+    # BatchNorm's num_batches_tracked is 0-d: a checkpoint must load back into the same model
+    # with strict=True (it used to come back as shape (1,)), as must 0-d arrays and NumPy scalars.
+    model = nl.nn.Sequential(nl.nn.Linear(3, 4), nl.nn.BatchNorm1d(4))
+    model(nl.randn(5, 3))
+    buffer = io.BytesIO()
+    nl.save({"model": model.state_dict(), "a": np.array(2.5), "s": np.float32(1.5),
+             "t": nl.tensor(7)}, buffer)
+    buffer.seek(0)
+    loaded = nl.load(buffer)
+    assert loaded["model"]["1.num_batches_tracked"].shape == ()
+    assert int(loaded["model"]["1.num_batches_tracked"]) == 1
+    assert loaded["a"].shape == () and loaded["t"].shape == ()
+    assert type(loaded["s"]) is np.float32 and loaded["s"] == 1.5
+    fresh = nl.nn.Sequential(nl.nn.Linear(3, 4), nl.nn.BatchNorm1d(4))
+    fresh.load_state_dict(loaded["model"], strict=True)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[k], v)

@@ -1,5 +1,6 @@
 """The autograd engine: Tensor, Function + Context, the backward engine, no_grad, gradcheck."""
 
+from neuralab.autograd import custom_function as custom_function  # noqa: PLC0414  (installs it)
 from neuralab.autograd import function as function  # noqa: PLC0414  (torch.autograd.function)
 from neuralab.autograd import views
 from neuralab.autograd.function import Context, Function, unbroadcast

@@ -71,6 +71,19 @@ class Context:
         """Keep arrays for the backward pass (read back as ``ctx.saved_tensors``)."""
         self.saved_tensors = arrays
 
+    # PyTorch's other ctx methods, for Functions written against Tensors (custom_function.py).
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Outputs of forward that get no gradient (indices, masks): they do not require grad."""
+        self._non_differentiable = tuple(getattr(o, "array", o) for o in outputs)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch's API: backward always receives zeros, never None, for outputs
+        that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Accepted for PyTorch's API: inputs that forward modified in place."""
+
     def release(self) -> None:
         """Drop everything saved for backward, and the references to the inputs."""
         for name in [k for k in self.__dict__ if k not in _ENGINE_SLOTS]:
@@ -145,10 +158,13 @@ def _record_saved_versions(ctx: Context, tensors: tuple) -> None:
     for key, value in ctx.__dict__.items():
         if key in _ENGINE_SLOTS:
             continue
+        if isinstance(value, Tensor):
+            value = value.array
         if isinstance(value, xp.ndarray):
             saved.append(value)
         elif isinstance(value, (tuple, list)):  # ctx.save_for_backward(...), one level deep
-            saved.extend(v for v in value if isinstance(v, xp.ndarray))
+            saved.extend(v.array if isinstance(v, Tensor) else v for v in value
+                         if isinstance(v, (xp.ndarray, Tensor)))
     if not saved:
         return
     for tensor in tensors:
@@ -162,6 +178,26 @@ def _record_saved_versions(ctx: Context, tensors: tuple) -> None:
                 ctx.saved_versions.append((counter, counter[0], tensor.array.dtype,
                                            tensor.array.shape, tensor._ctx, tensor._index))
                 break
+
+
+# Per Function class: whether forward and backward take Tensors (PyTorch's convention).
+_TENSOR_MODE: dict[type, bool] = {}
+
+
+def takes_tensors(cls: type) -> bool:
+    """True when ``cls`` (a Function subclass) is written against Tensors, as PyTorch's: one
+    defined outside the neuralab package, unless its class attribute ``tensor_args`` says
+    otherwise (see ``custom_function.py``)."""
+    explicit = getattr(cls, "tensor_args", None)
+    if explicit is not None:
+        return bool(explicit)
+    module = cls.__module__ or ""
+    return not (module == "neuralab" or module.startswith("neuralab."))
+
+
+def _tensor_apply(cls: type, inputs: tuple, params: dict) -> Any:
+    """Replaced by ``custom_function.apply`` when neuralab.autograd is imported."""
+    raise RuntimeError(f"{cls.__name__}.apply: neuralab.autograd.custom_function is not loaded")
 
 
 class Function:
@@ -181,12 +217,25 @@ class Function:
                                   "(as in PyTorch); compute it under neuralab.no_grad() or "
                                   "detach its inputs")
 
+    @staticmethod
+    def setup_context(ctx: Context, inputs: tuple, output: Any) -> None:
+        """PyTorch 2's alternative to a ``forward(ctx, ...)``: a Tensor-level Function may define
+        ``forward(*args)`` without ``ctx`` and save what backward needs here."""
+        raise NotImplementedError("setup_context is not defined for this Function")
+
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on Tensors (other positional inputs are wrapped as constants).
 
-        Returns one Tensor, or a tuple of Tensors when forward returns a tuple.
+        Returns one Tensor, or a tuple of Tensors when forward returns a tuple. A Function
+        written against Tensors, as PyTorch's (one defined outside neuralab), runs with
+        PyTorch's convention instead: see ``custom_function.py``.
         """
+        tensor_mode = _TENSOR_MODE.get(cls)
+        if tensor_mode is None:
+            tensor_mode = _TENSOR_MODE[cls] = takes_tensors(cls)
+        if tensor_mode:
+            return _tensor_apply(cls, inputs, params)
         tensors = tuple(
             x if isinstance(x, Tensor) else as_tensor_like(x, inputs, cls.__name__) for x in inputs
         )

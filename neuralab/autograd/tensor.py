@@ -499,6 +499,14 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         return self.array if dtype is None else self.array.astype(dtype)
 
+    # The DLPack protocol, as torch.Tensor's: torch.tensor(t), torch.from_dlpack(t) and
+    # np.from_dlpack(t) read the values without a round trip through Python lists.
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self.array.__dlpack_device__()
+
     def __float__(self) -> float:
         return float(self.item())
 

@@ -18,6 +18,8 @@ A uniform U(−b, b) has variance b²/3, hence the bounds b = √3 · std below.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
@@ -26,7 +28,10 @@ from neuralab.backend import rng, xp
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_",
     "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_", "spectral_normal_",
+    "orthogonal_", "spectral_normal_", "dirac_", "sparse_",
+    # PyTorch's deprecated names without the underscore (they warn, then call the new one)
+    "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
 ]
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -222,3 +227,73 @@ def spectral_normal_(tensor: Tensor, radius: float = 1.0, generator: Any = None)
     n = tensor.shape[0]
     w = (generator or rng()).standard_normal((n, n)) / math.sqrt(n)  # float64: eigvals exact
     return _fill(tensor, w * (radius / float(xp.abs(xp.linalg.eigvals(w)).max())))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-d convolution weight with the Dirac delta: each output channel copies
+    one input channel through the kernel's centre, so the convolution is the identity (on the
+    first min(out, in) channels of each of ``groups`` groups). Deep convolutional nets
+    initialised this way start as the identity map.
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got "
+                         f"shape {tensor.shape}")
+    out_channels = tensor.shape[0]
+    if groups <= 0 or out_channels % groups:
+        raise ValueError(f"dirac_: dim 0 must be divisible by groups (size {out_channels}, "
+                         f"groups={groups})")
+    per_group = out_channels // groups
+    values = xp.zeros(tensor.shape)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """Martens (2010): N(0, std²) with a fraction ``sparsity`` of each column set to zero
+    (⌈sparsity · rows⌉ entries, chosen at random per column), for a 2-d weight.
+
+    Args:
+        tensor: a 2-d weight.
+        sparsity: the fraction of each column to zero.
+        std: the standard deviation of the non-zero values.
+        generator: a NumPy ``Generator`` (default: neuralab's, ``manual_seed``).
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    gen = rng() if generator is None else getattr(generator, "rng", generator)
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    values = gen.normal(0.0, std, size=(rows, cols))
+    for col in range(cols):
+        values[gen.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, values)
+
+
+def _deprecated(new: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    old_name = new.__name__[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new.__name__}`.", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"Deprecated: use :func:`{new.__name__}` (same arguments)."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

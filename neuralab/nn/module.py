@@ -21,6 +21,7 @@ from neuralab import devices, dtypes
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import RemovableHandle, Tensor
 from neuralab.backend import xp
+from neuralab.nn import hooks as module_hooks
 from neuralab.ops.shape import flatten
 
 __all__ = [
@@ -65,6 +66,21 @@ def _as_array(value: Any) -> Any:
     return xp.asarray(value)
 
 
+def _is_lazy(value: Any) -> bool:
+    """Whether ``value`` is an ``nn.UninitializedParameter``/``UninitializedBuffer`` (of a lazy
+    module before its first forward; see ``neuralab.nn.parameter``)."""
+    return getattr(value, "_uninitialized", False)
+
+
+def _state_value(tensor: Tensor, keep_vars: bool = False) -> Any:
+    """A state-dict entry: a Tensor holding a copy of the values (``keep_vars=True``: the
+    parameter or buffer itself), or the placeholder itself while uninitialized (as PyTorch's
+    state dicts of lazy modules hold ``<UninitializedParameter>``)."""
+    if keep_vars or _is_lazy(tensor):
+        return tensor
+    return Tensor._from_op(tensor.array.copy(), None, 0)
+
+
 def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     if len(lines) == 1:
@@ -78,6 +94,16 @@ def _add_hook(method: str, hooks: list, hook: Callable, prepend: bool) -> Remova
         raise TypeError(f"{method}: hook must be callable, got {type(hook).__name__}")
     hooks.insert(0, hook) if prepend else hooks.append(hook)
     return RemovableHandle(hooks, hook)
+
+class _FlaggedHook:
+    """A forward hook registered with ``with_kwargs=True`` or ``always_call=True``."""
+
+    def __init__(self, hook: Callable, with_kwargs: bool = False, always_call: bool = False):
+        self.hook, self.with_kwargs, self.always_call = hook, with_kwargs, always_call
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(*args)
+
 
 class Module:
     """Base class of every layer and network.
@@ -116,39 +142,99 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # The common case (no hooks) is a single attribute test and the forward call.
-        if self._forward_pre_hooks or self._forward_hooks:
+        # The common case (no hooks) is a few attribute tests and the forward call.
+        if self._forward_pre_hooks or self._forward_hooks or self.__dict__.get("_backward_hooks") \
+                or self.__dict__.get("_backward_pre_hooks"):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         for hook in tuple(self._forward_pre_hooks):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+            if isinstance(hook, _FlaggedHook) and hook.with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result!r}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = self.__dict__.get("_backward_hooks") or \
+            self.__dict__.get("_backward_pre_hooks")
+        if backward_hooks:
+            args, call = module_hooks.wrap_inputs(self, args)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook in tuple(self._forward_hooks):
+                if isinstance(hook, _FlaggedHook) and hook.always_call:
+                    try:
+                        hook(self, args, kwargs, None) if hook.with_kwargs else \
+                            hook(self, args, None)
+                    except Exception:  # noqa: BLE001, S110  (PyTorch: the forward's error wins)
+                        pass
+            raise
         for hook in tuple(self._forward_hooks):
-            result = hook(self, args, output)
+            if isinstance(hook, _FlaggedHook) and hook.with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hooks:
+            output = module_hooks.wrap_outputs(call, output)
         return output
 
-    def register_forward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before ``forward``; a non-None result replaces ``args``.
+        With ``with_kwargs=True``, ``hook(module, args, kwargs)``, returning None or
+        ``(args, kwargs)``.
 
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
+        if with_kwargs:
+            hook = _FlaggedHook(hook, with_kwargs=True)
         return _add_hook("register_forward_pre_hook", self._forward_pre_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces
-        the output. Diagnostics (activation statistics, summaries) are built on this.
+        the output. Diagnostics (activation statistics, summaries) are built on this. With
+        ``with_kwargs=True``, ``hook(module, args, kwargs, output)``; with
+        ``always_call=True`` the hook also runs (with output None) when forward raises.
 
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
+        if with_kwargs or always_call:
+            hook = _FlaggedHook(hook, with_kwargs=with_kwargs, always_call=always_call)
         return _add_hook("register_forward_hook", self._forward_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed; a non-None result replaces ``grad_input``
+        (see ``neuralab.nn.hooks``).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return module_hooks.add_backward_hook(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs are known; a non-None result replaces ``grad_output``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return module_hooks.add_backward_hook(self, "_backward_pre_hooks", hook, prepend)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -178,6 +264,11 @@ class Module:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
                                 f"child module '{name}' (a Module or None is expected)")
             d["_modules"][name] = None
+        elif params is not None and getattr(value, "_is_buffer", False) \
+                and isinstance(value, Tensor):
+            # nn.Buffer(t, persistent=...) registers a buffer when assigned (PyTorch 2.5+)
+            self.register_buffer(name, value, getattr(value, "persistent", True))
+            return
         elif params is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
@@ -443,22 +534,38 @@ class Module:
         raise RuntimeError(devices.NO_GPU.format(kind="cuda"))
 
     # ----------------------------------------------------------------- state
-    def state_dict(self, destination: dict | None = None, prefix: str = "") -> dict[str, Any]:
+    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Copies of every parameter and persistent buffer, keyed by dotted path as in PyTorch
         (``0.weight``, ``features.1.running_mean``).
 
+        Args:
+            destination: a dict to fill (a new OrderedDict by default).
+            prefix: prepended to every key.
+            keep_vars: the parameters and buffers themselves instead of copies (PyTorch's
+                ``keep_vars=True``: they still require grad).
+
         Returns:
-            An ordered dict of name -> ndarray (copies: later training does not change them).
+            An ordered dict of name -> Tensor (copies, unlike PyTorch's views of the weights:
+            later training does not change them, so keeping one needs no ``deepcopy``).
         """
+        if args:  # PyTorch's deprecated positional form state_dict(destination, prefix, keep_vars)
+            if len(args) > 3:
+                raise TypeError(f"state_dict() takes at most 3 positional arguments "
+                                f"({len(args)} given)")
+            given = dict(zip(("destination", "prefix", "keep_vars"), args))
+            destination = given.get("destination", destination)
+            prefix = given.get("prefix", prefix)
+            keep_vars = given.get("keep_vars", keep_vars)
         out = OrderedDict() if destination is None else destination
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             dot = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    out[dot + name] = param.array.copy()
+                    out[dot + name] = _state_value(param, keep_vars)
             for name, buf in module._buffers.items():
                 if buf is not None and name not in module._non_persistent:
-                    out[dot + name] = buf.array.copy()
+                    out[dot + name] = _state_value(buf, keep_vars)
         return out
 
     def _state_tensors(self) -> dict[str, Tensor]:
@@ -508,8 +615,16 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
+            if _is_lazy(state_dict[key]):  # saved by a lazy module before its first forward
+                if not _is_lazy(target):
+                    problems.append(f"{key}: the checkpoint's value is uninitialized (a lazy "
+                                    "module saved before its first forward) but the model's "
+                                    "is not; run a forward pass before saving")
+                continue
             value = _as_array(state_dict[key])
-            if value.shape != target.shape:
+            if _is_lazy(target):  # a lazy module takes the checkpoint's shape, as PyTorch's
+                arrays[key] = value
+            elif value.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
                     f"from checkpoint, the shape in current model is {tuple(target.shape)}."
@@ -524,6 +639,8 @@ class Module:
                                + "\n\t".join(problems) + hint)
         with no_grad():
             for key, value in arrays.items():
+                if _is_lazy(own[key]):
+                    own[key].materialize(value.shape)
                 own[key].array[...] = value
         return _IncompatibleKeys(missing, unexpected)
 
@@ -542,7 +659,7 @@ class Module:
             lines.extend(extra.split("\n"))
         for name, module in self._modules.items():
             lines.append(f"({name}): " + _addindent(repr(module), 2))
-        if not self._modules:
+        if not self._modules and "\n" not in extra:
             return f"{self._get_name()}({extra})"
         body = "\n  ".join(lines)
         return f"{self._get_name()}(\n  {body}\n)"

@@ -10,7 +10,7 @@ from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.norm import batch_norm, local_response_norm
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -20,7 +20,8 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None):
+                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
+                 bias: bool = True):
         super().__init__()
         name = type(self).__name__
         if isinstance(num_features, bool) or not isinstance(num_features, (int, xp.integer)) \
@@ -37,7 +38,10 @@ class _BatchNorm(Module):
         dtype = default_float_dtype() if dtype is None else xp.dtype(dtype)
         if affine:
             self.weight = Parameter(xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+            else:  # γ only (PyTorch's keyword-only bias=False)
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -62,7 +66,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
@@ -87,7 +92,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -102,6 +108,7 @@ class BatchNorm1d(_BatchNorm):
         momentum: weight of the new batch in the running averages; None = cumulative average.
         affine: learn γ (weight, ones) and β (bias, zeros).
         track_running_stats: keep running_mean, running_var and num_batches_tracked buffers.
+        bias: (keyword only) with affine, whether to learn β too; False keeps γ alone.
     """
 
     _ranks = (2, 3)
@@ -117,10 +124,27 @@ class BatchNorm2d(_BatchNorm):
         momentum: weight of the new batch in the running averages; None = cumulative average.
         affine: learn γ (weight, ones) and β (bias, zeros).
         track_running_stats: keep running_mean, running_var and num_batches_tracked buffers.
+        bias: (keyword only) with affine, whether to learn β too; False keeps γ alone.
     """
 
     _ranks = (4,)
     _layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) volumes, per channel (statistics over N, D, H, W).
+
+    Args:
+        num_features: C.
+        eps: ε added to the variance.
+        momentum: weight of the new batch in the running averages; None = cumulative average.
+        affine: learn γ (weight, ones) and β (bias, zeros).
+        track_running_stats: keep running_mean, running_var and num_batches_tracked buffers.
+        bias: (keyword only) with affine, whether to learn β too; False keeps γ alone.
+    """
+
+    _ranks = (5,)
+    _layout = "(N, C, D, H, W)"
 
 
 class LocalResponseNorm(Module):

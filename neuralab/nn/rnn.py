@@ -26,7 +26,9 @@ from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import default_float_dtype, xp
 from neuralab.nn.module import Module, Parameter
+from neuralab.nn.utils.rnn import PackedSequence
 from neuralab.ops.dropout import dropout as _dropout
+from neuralab.ops.gather_scatter import index_select
 from neuralab.ops.recurrent import (
     gru_cell,
     gru_sequence,
@@ -36,7 +38,7 @@ from neuralab.ops.recurrent import (
     rnn_sequence,
     rnn_tanh_cell,
 )
-from neuralab.ops.shape import cat, squeeze, stack, unsqueeze
+from neuralab.ops.shape import cat, reshape, squeeze, stack, unsqueeze
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
            "CarryState", "detach_state"]
@@ -170,33 +172,57 @@ class RNNBase(Module):
         names = self._flat_weights_names
         return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
 
-    def _layer(self, x: Tensor, state: Any, weights: list, reverse: bool) -> tuple:
+    def _layer(self, x: Tensor, state: Any, weights: list, reverse: bool,
+               batch_first: bool) -> tuple:
+        """One layer in one direction over a padded batch: (output, final state)."""
         raise NotImplementedError
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple:  # noqa: A002
+    def forward(self, input: Any, hx: Any = None) -> tuple:  # noqa: A002
         """Run the sequence through every layer.
 
         Args:
-            input: (T, N, I), or (N, T, I) when ``batch_first``, or (T, I) for one sequence.
+            input: (T, N, I), or (N, T, I) when ``batch_first``, or (T, I) for one sequence;
+                or a :class:`~neuralab.nn.utils.rnn.PackedSequence` of sequences of different
+                lengths (``batch_first`` does not apply to it).
             hx: initial state(s) (num_layers·num_directions, N, H) — for the LSTM the pair
-                (h0, c0) — or None for zeros.
+                (h0, c0) — or None for zeros. With a PackedSequence, N is its batch size and
+                the states are in the original (unsorted) batch order.
 
         Returns:
             (output, h_n), or (output, (h_n, c_n)) for the LSTM: output (T, N, D·H) (batch
             first if ``batch_first``) holds the last layer's states at every step; h_n and c_n
-            (num_layers·D, N, H) the final states of every layer and direction.
+            (num_layers·D, N, H) the final states of every layer and direction. For a
+            PackedSequence input the output is packed the same way, and the final states are
+            each sequence's states at its own last step (the backward direction's: at step 0).
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = type(self).__name__
         layout = "(N, T, I)" if self.batch_first else "(T, N, I)"
         _check_input(name, input, (2, 3), self.input_size, layout + " or (T, I)")
         lstm = self.mode == "LSTM"
         unbatched = input.ndim == 2
-        D = 2 if self.bidirectional else 1
         if unbatched:
             input = unsqueeze(input, 0 if self.batch_first else 1)
         batch = input.shape[0] if self.batch_first else input.shape[1]
         states = self._split_states(hx, batch, unbatched, lstm)
-        x = input
+
+        def run(x, state, weights, reverse):
+            return self._layer(x, state, weights, reverse=reverse, batch_first=self.batch_first)
+
+        x, result_state = self._stack(input, states, run, feature_dim=2)
+        if unbatched:
+            x = squeeze(x, 0 if self.batch_first else 1)
+            result_state = (squeeze(result_state[0], 1), squeeze(result_state[1], 1)) if lstm \
+                else squeeze(result_state, 1)
+        return x, result_state
+
+    def _stack(self, x: Tensor, states: Any, run: Any, feature_dim: int) -> tuple:
+        """Every layer and direction: ``run(x, state, weights, reverse)`` gives one layer's
+        (output, final state); directions are joined along ``feature_dim``, with dropout
+        between layers. Returns (last layer's output, h_n or (h_n, c_n))."""
+        lstm = self.mode == "LSTM"
+        D = 2 if self.bidirectional else 1
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -210,23 +236,107 @@ class RNNBase(Module):
                                 getattr(self, f"bias_hh_l{layer}{suffix}")]
                 state = None if states is None else (
                     (states[0][k], states[1][k]) if lstm else states[k])
-                out, final = self._layer(x, state, weights, reverse=direction == 1)
+                out, final = run(x, state, weights, direction == 1)
                 outputs.append(out)
                 if lstm:
                     h_n.append(final[0])
                     c_n.append(final[1])
                 else:
                     h_n.append(final)
-            x = outputs[0] if D == 1 else cat(outputs, dim=2)
+            x = outputs[0] if D == 1 else cat(outputs, dim=feature_dim)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, p=self.dropout, training=True)  # between layers, not after last
         h = stack(h_n, 0)
-        result_state: Any = (h, stack(c_n, 0)) if lstm else h
-        if unbatched:
-            x = squeeze(x, 0 if self.batch_first else 1)
-            result_state = (squeeze(result_state[0], 1), squeeze(result_state[1], 1)) if lstm \
-                else squeeze(result_state, 1)
-        return x, result_state
+        return x, ((h, stack(c_n, 0)) if lstm else h)
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> tuple:
+        """The layers over a PackedSequence, split where the batch size changes.
+
+        The packed steps with the same batch size b (the sequences still running) form a
+        block (t₁ − t₀, b, I) of the data, which the sequence op runs at once. Forward
+        direction: each block starts from the first b rows of the previous block's final
+        state, and the rows that stop running after it (b_next..b) are their sequences' final
+        states. Backward direction: the blocks run last to first; each starts from the
+        previous block's final state for the sequences already running and from h0 for those
+        whose last step is in this block. Every step thus sees exactly the states PyTorch's
+        packed kernels give it, and gradients follow the same paths.
+        """
+        name = type(self).__name__
+        data = packed.data
+        _check_input(name, data, (2,), self.input_size, "(sum of lengths, I) (packed data)")
+        lstm = self.mode == "LSTM"
+        sizes = [int(b) for b in packed.batch_sizes.array]
+        if not sizes or min(sizes) <= 0 or any(a < b for a, b in zip(sizes, sizes[1:])):
+            raise ValueError(f"{name}: the PackedSequence's batch_sizes must be positive and "
+                             f"non-increasing, got {sizes}; build it with pack_padded_sequence")
+        if sum(sizes) != data.shape[0]:
+            raise ValueError(f"{name}: the PackedSequence's data has {data.shape[0]} rows but "
+                             f"its batch_sizes add up to {sum(sizes)}")
+        blocks, t0, offset = [], 0, 0  # (steps, batch size, first data row) of each block
+        for t in range(1, len(sizes) + 1):
+            if t == len(sizes) or sizes[t] != sizes[t0]:
+                blocks.append((t - t0, sizes[t0], offset))
+                offset += (t - t0) * sizes[t0]
+                t0 = t
+        states = self._split_states(hx, sizes[0], False, lstm)
+        if states is not None and packed.sorted_indices is not None:  # into the sorted order
+            parts = states if lstm else (states,)
+            parts = tuple(index_select(p, 1, packed.sorted_indices) for p in parts)
+            states = parts if lstm else parts[0]
+
+        def run(x, state, weights, reverse):
+            return self._packed_layer(x, blocks, state, weights, reverse)
+
+        out, result_state = self._stack(data, states, run, feature_dim=1)
+        if packed.unsorted_indices is not None:  # back to the original order
+            parts = result_state if lstm else (result_state,)
+            parts = tuple(index_select(p, 1, packed.unsorted_indices) for p in parts)
+            result_state = parts if lstm else parts[0]
+        return PackedSequence(out, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), result_state
+
+    def _packed_layer(self, x: Tensor, blocks: list, state: Any, weights: list,
+                      reverse: bool) -> tuple:
+        """One layer in one direction over packed data x (sum of lengths, I)."""
+        lstm = self.mode == "LSTM"
+        initial = None if state is None else (list(state) if lstm else [state])
+        H = self.hidden_size
+
+        def initial_rows(lo: int, hi: int) -> list:
+            if initial is None:
+                zeros = xp.zeros((hi - lo, H), dtype=x.array.dtype)
+                return [Tensor(zeros) for _ in range(2 if lstm else 1)]
+            return [s[lo:hi] for s in initial]
+
+        def call(i: int, start: list | None) -> tuple[Tensor, list]:
+            steps, b, offset = blocks[i]
+            xi = reshape(x[offset:offset + steps * b], (steps, b, x.shape[1]))
+            s = None if start is None else (tuple(start) if lstm else start[0])
+            out, final = self._layer(xi, s, weights, reverse=reverse, batch_first=False)
+            return reshape(out, (steps * b, H)), list(final) if lstm else [final]
+
+        outputs: list = [None] * len(blocks)
+        if not reverse:
+            carry, pieces = initial, []  # pieces: final-state rows, highest rows first
+            for i, (_, b, _) in enumerate(blocks):
+                start = None if carry is None else [c[:b] for c in carry]
+                outputs[i], carry = call(i, start)
+                below = blocks[i + 1][1] if i + 1 < len(blocks) else 0
+                pieces.insert(0, [c[below:b] for c in carry])  # these sequences end here
+            final = [cat([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j]
+                     for j in range(len(carry))]
+        else:
+            final = None
+            for i in range(len(blocks) - 1, -1, -1):
+                b = blocks[i][1]
+                if final is None:
+                    start = None if initial is None else initial_rows(0, b)
+                else:  # running sequences continue; those ending in this block start here
+                    above = final[0].shape[0]
+                    start = [cat([f, r]) for f, r in zip(final, initial_rows(above, b))]
+                outputs[i], final = call(i, start)
+        out = cat(outputs) if len(outputs) > 1 else outputs[0]
+        return out, (tuple(final) if lstm else final[0])
 
     def _split_states(self, hx: Any, batch: int, unbatched: bool, lstm: bool) -> Any:
         """Validate hx and return it batched, as (h0, c0) for the LSTM, or None."""
@@ -292,9 +402,9 @@ class RNN(RNNBase):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
         self.nonlinearity = nonlinearity
 
-    def _layer(self, x, state, weights, reverse):
+    def _layer(self, x, state, weights, reverse, batch_first):
         return rnn_sequence(x, state, *weights, nonlinearity=self.nonlinearity,
-                            batch_first=self.batch_first, reverse=reverse)
+                            batch_first=batch_first, reverse=reverse)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -315,8 +425,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional)
 
-    def _layer(self, x, state, weights, reverse):
-        return lstm_sequence(x, state, *weights, batch_first=self.batch_first, reverse=reverse)
+    def _layer(self, x, state, weights, reverse, batch_first):
+        return lstm_sequence(x, state, *weights, batch_first=batch_first, reverse=reverse)
 
 
 class GRU(RNNBase):
@@ -333,8 +443,8 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional)
 
-    def _layer(self, x, state, weights, reverse):
-        return gru_sequence(x, state, *weights, batch_first=self.batch_first, reverse=reverse)
+    def _layer(self, x, state, weights, reverse, batch_first):
+        return gru_sequence(x, state, *weights, batch_first=batch_first, reverse=reverse)
 
 
 class RNNCellBase(Module):

@@ -71,3 +71,16 @@ def test_relative_error_is_the_worst_elements_and_two_zeros_agree():
     assert relative_error(3.0, -3.0) == 2.0
     with pytest.raises(ValueError, match=r"relative_error: the shapes differ, \(2,\) and \(3,\)"):
         relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_gradcheck_takes_non_leaf_strided_inputs_and_leaves_grad_alone():
+    # As torch.autograd.gradcheck: a slice of a leaf (a non-contiguous non-leaf) is checked
+    # through autograd.grad, and .grad of the leaves is untouched.
+    base = nl.tensor(np.random.default_rng(0).standard_normal((4, 5)), dtype=np.float64,
+                     requires_grad=True)
+    part = base[:3, 1:4]
+    assert not part.is_contiguous() and part.grad_fn is not None
+    assert nl.gradcheck(lambda t: (t * t).tanh(), [part])
+    assert base.grad is None
+    with pytest.raises(nl.autograd.GradcheckError, match=r"input 0 \(shape \(3, 3\)\)"):
+        nl.gradcheck(WrongSquare.apply, [base[:3, 1:4]])

@@ -23,7 +23,7 @@ def test_forward_matches_pytorch():
     model = MLP(in_features=12, hidden=(7, 5), num_classes=3, activation="tanh")
     ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 7), torch.nn.Tanh(),
                               torch.nn.Linear(7, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
-    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v)
+    ref.load_state_dict({k.removeprefix("layers."): torch.from_numpy(v.numpy())
                          for k, v in model.state_dict().items()})
     x = np.random.default_rng(0).normal(size=(4, 3, 4)).astype(np.float32)
     np.testing.assert_allclose(model(nl.tensor(x)).array, ref(torch.from_numpy(x)).detach().numpy(),

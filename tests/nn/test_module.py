@@ -183,8 +183,9 @@ def test_load_state_dict_from_pytorch_reproduces_its_outputs():
 def test_state_dict_round_trip_copies_and_keeps_parameter_objects():
     a, b = Net(), Net()
     sd = a.state_dict()
-    assert all(isinstance(v, np.ndarray) for v in sd.values())
-    sd_before = {k: v.copy() for k, v in sd.items()}
+    # Tensors, as PyTorch's (v.clone(), v.size(), v.numel() work), that need no gradient
+    assert all(isinstance(v, nl.Tensor) and not v.requires_grad for v in sd.values())
+    sd_before = {k: v.clone() for k, v in sd.items()}
     a.features[0].weight.array += 1  # a later update must not change the saved copy
     np.testing.assert_array_equal(sd["features.0.weight"], sd_before["features.0.weight"])
     weight = b.features[0].weight
@@ -379,3 +380,20 @@ def test_repr_matches_pytorch():
         assert repr(ours_m) == repr(theirs_m)
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"  # says non-defaults
     assert repr(nn.Parameter(nl.zeros(2))).startswith("Parameter containing:\ntensor(")
+
+
+def test_state_dict_values_are_tensors_with_torchs_methods_and_keep_vars():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    sd = model.state_dict()
+    best = {k: v.clone() for k, v in sd.items()}  # the usual early-stopping snapshot
+    assert sd["0.weight"].size() == (2, 3) and sd["0.weight"].numel() == 6
+    assert sd["1.num_batches_tracked"].dtype == nl.int64 and sd["1.num_batches_tracked"].dim() == 0
+    # read by torch directly (DLPack), as torch.Tensor values are
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    ref.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    np.testing.assert_array_equal(ref[0].weight.detach().numpy(), sd["0.weight"].numpy())
+    live = model.state_dict(keep_vars=True)
+    assert live["0.weight"] is model[0].weight and live["0.weight"].requires_grad
+    assert live["1.running_mean"] is model[1].running_mean
+    assert list(model.state_dict(prefix="net.")) == ["net." + k for k in sd]
+    model.load_state_dict(best)

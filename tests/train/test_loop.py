@@ -32,7 +32,7 @@ def small_model(dropout=0.0):
 
 
 def weights(model):
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
 def test_fit_learns_and_logs(tmp_path):

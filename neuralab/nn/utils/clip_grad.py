@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from neuralab import devices
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.nn.module import Module
@@ -15,7 +16,7 @@ from neuralab.ops.shape import cat, reshape
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
-    "l1_penalty",
+    "l1_penalty", "get_total_norm", "clip_grads_with_norm_", "skip_init",
 ]
 
 
@@ -125,3 +126,72 @@ def l1_penalty(parameters_or_module: Any, weight: float = 1.0) -> Tensor:
     for p in params[1:]:
         total = total + sum_(abs_(p))
     return total * weight if weight != 1.0 else total
+
+
+def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """The p-norm of the norms of ``tensors`` (usually the gradients): the norm of all of them
+    concatenated, as ``clip_grad_norm_`` computes it (PyTorch 2.6's first half of it).
+
+    Args:
+        tensors: a Tensor or an iterable of Tensors (e.g. ``[p.grad for p in params]``).
+        norm_type: p (``float('inf')`` for the largest absolute value).
+        error_if_nonfinite: raise when the total is nan or inf.
+        foreach: accepted for PyTorch compatibility.
+
+    Returns:
+        A 0-d Tensor (0.0 for no tensors), of the first tensor's dtype.
+    """
+    tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors if t is not None]
+    if not tensors:
+        return Tensor._from_op(xp.asarray(0.0, dtype=xp.float32), None, 0)
+    norm_type = float(norm_type)
+    arrays = [t.array if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
+    if norm_type == math.inf:
+        total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
+    else:
+        norms = [xp.linalg.norm(a.ravel().astype(xp.float64), norm_type) for a in arrays]
+        total = float(xp.linalg.norm(xp.asarray(norms), norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`")
+    return Tensor._from_op(xp.asarray(total, dtype=arrays[0].dtype), None, 0)
+
+
+def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any,
+                          foreach: bool | None = None) -> None:
+    """Multiply every gradient in place by min(1, max_norm / (total_norm + 10⁻⁶)), the second
+    half of ``clip_grad_norm_`` (``total_norm`` from :func:`get_total_norm`, possibly reduced
+    over several processes first).
+
+    Args:
+        parameters: a Tensor, an iterable of Tensors, or a Module.
+        max_norm: the largest allowed norm.
+        total_norm: the total norm of the gradients (a Tensor or a number).
+        foreach: accepted for PyTorch compatibility.
+    """
+    grads = [p.grad.array for p in _as_list(parameters) if p.grad is not None]
+    max_norm = float(max_norm)
+    if not grads:
+        return
+    total = float(total_norm.array if isinstance(total_norm, Tensor) else total_norm)
+    coef = min(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= g.dtype.type(coef)
+
+
+def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> Module:
+    """Build ``module_cls(*args, **kwargs)`` for weights that will be overwritten anyway (loaded
+    from a checkpoint, or a custom initialization).
+
+    PyTorch builds the module on the "meta" device and allocates empty memory, so its values
+    are arbitrary; here the module is built normally (its values are the default
+    initialization, which is one possible arbitrary content). ``device`` is accepted and
+    checked.
+    """
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise RuntimeError(f"Expected a Module; got {module_cls}")
+    devices.check(kwargs.pop("device", None), "skip_init")
+    return module_cls(*args, **kwargs)
