@@ -13,6 +13,7 @@ from neuralab import (
     backends,
     cuda,
     data,
+    distributions,
     func,
     interop,
     linalg,
@@ -34,6 +35,7 @@ from neuralab.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from neuralab.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from neuralab.autograd.tensor import (
     BoolTensor,
     ByteTensor,
@@ -114,7 +116,11 @@ from neuralab.ops.queries import (
 from neuralab.ops.reduce import norm
 from neuralab.ops.sampling import get_rng_state, initial_seed, seed, set_rng_state
 from neuralab.parallel import get_num_threads, set_num_threads
+from neuralab.runtime import *  # noqa: F403  (settings, dtype facts, compile, in-place twins)
+from neuralab.runtime import __all__ as _runtime_all
 from neuralab.serialization import load, save
+from neuralab.windows import *  # noqa: F403
+from neuralab.windows import __all__ as _windows_all
 
 # glibc malloc keeps freed arrays for reuse instead of mapping them afresh each training step
 # (neuralab.kernels.allocator; NEURALAB_MALLOC=system leaves malloc as it was).
@@ -137,6 +143,7 @@ __version__ = "0.1.0"
 __all__ = [
     "accelerator", "arange", "as_tensor", "autograd", "backends", "bfloat16", "bool_",
     "BoolTensor", "ByteTensor", "CharTensor", "complex128", "complex64", "cuda", "data", "device",
+    "distributions",
     "func",
     "double", "DoubleTensor", "get_default_device", "set_default_device",
     "dtype", "empty", "empty_like", "enable_grad", "export_state_dict", "eye", "float16",
@@ -152,5 +159,6 @@ __all__ = [
     "use_kernels", "utils", "zeros", "zeros_like", *_ops_all,
     "broadcast_shapes", "get_rng_state", "inference_mode", "initial_seed", "is_complex",
     "is_inference_mode_enabled", "is_nonzero", "is_same_size", "is_signed", "seed",
-    "set_rng_state",
+    "set_rng_state", *_runtime_all, *_windows_all, "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
 ]

@@ -26,14 +26,17 @@ ROOT = Path(neuralab.__file__).resolve().parent
 #   ``python -m neuralab`` are the top;
 # * distributed (data-parallel training over MPI) wraps nn modules and data sets, under train;
 # * lab (the experiment framework) sits under the experiments that declare themselves with it.
+# * distributions (torch.distributions) build on the ops alone and sit above nn, so that models
+#   (policies, VAEs) may use them.
 LAYERS = [
     {"backend", "dtypes", "devices", "cuda", "accelerator", "backends", "fileio", "parallel",
      "progress", "plotting"},
     {"autograd"},
     {"kernels"},
-    {"ops", "factories", "linalg"},
+    {"ops", "factories", "linalg", "windows"},
     {"nn"},
-    {"optim", "func"},
+    {"distributions"},
+    {"optim", "func", "runtime"},
     {"data", "serialization"},
     {"models", "interop", "utils", "vision", "distributed"},
     {"train"},

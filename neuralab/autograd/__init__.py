@@ -3,6 +3,12 @@
 from neuralab.autograd import custom_function as custom_function  # noqa: PLC0414  (installs it)
 from neuralab.autograd import function as function  # noqa: PLC0414  (torch.autograd.function)
 from neuralab.autograd import views
+from neuralab.autograd.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from neuralab.autograd.function import Context, Function, unbroadcast
 from neuralab.autograd.grad_mode import (
     enable_grad,
@@ -27,4 +33,5 @@ __all__ = [
     "Context", "Function", "GradcheckError", "RemovableHandle", "Tensor", "central_differences",
     "enable_grad", "grad", "gradcheck", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "relative_error", "set_grad_enabled", "unbroadcast",
+    "detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly",
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from neuralab.autograd.anomaly import _state as _anomaly
+from neuralab.autograd.anomaly import check_gradients
 from neuralab.backend import xp
 from neuralab.parallel import follow_load
 
@@ -142,6 +144,8 @@ def backpropagate(tensors: list, gradients: list, retain_graph: bool = False,
             grads = ctx.function.backward(ctx, *douts)
         if not isinstance(grads, tuple):
             grads = (grads,)
+        if _anomaly["enabled"]:
+            check_gradients(ctx, grads)
         if len(grads) != len(ctx.input_meta):
             raise RuntimeError(
                 f"{ctx.function.__name__}.backward returned {len(grads)} gradients for "

@@ -21,6 +21,7 @@ from neuralab.ops.elementwise import (  # noqa: F401
     tanh,
 )
 from neuralab.ops.embedding_bag import *  # noqa: F403
+from neuralab.ops.fractional_pool import *  # noqa: F403
 from neuralab.ops.grid import *  # noqa: F403
 from neuralab.ops.group_norm import *  # noqa: F403
 from neuralab.ops.layer_norm import *  # noqa: F403

@@ -21,6 +21,8 @@ from neuralab.ops.dropout import *  # noqa: F403
 from neuralab.ops.einsum import *  # noqa: F403
 from neuralab.ops.elementwise import *  # noqa: F403
 from neuralab.ops.embedding_bag import *  # noqa: F403
+from neuralab.ops.extras import *  # noqa: F403
+from neuralab.ops.fractional_pool import *  # noqa: F403
 from neuralab.ops.gather_scatter import *  # noqa: F403
 from neuralab.ops.grid import *  # noqa: F403
 from neuralab.ops.group_norm import *  # noqa: F403
@@ -69,6 +71,8 @@ FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "einsum",
     "elementwise",
     "embedding_bag",
+    "extras",
+    "fractional_pool",
     "gather_scatter",
     "grid",
     "group_norm",
@@ -115,7 +119,7 @@ def _reflected(fn):  # noqa: ANN001, ANN202
 
 # The newer families list their Tensor methods (method name -> function name) beside their ops.
 _NEWER = ("activation", "arith", "elementwise", "logic", "math", "reduce", "scan", "sort",
-          "decomp", "numeric", "sampling")
+          "decomp", "numeric", "sampling", "extras")
 for _family in (_sys.modules[f"neuralab.ops.{_name}"] for _name in _NEWER):
     for _method, _function in _family.TENSOR_METHODS.items():
         setattr(_Tensor, _method, getattr(_family, _function))
