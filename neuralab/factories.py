@@ -43,10 +43,12 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of ``data``.
 
     As ``torch.tensor``: Python floats become the default float (float32), Python ints int64,
-    bools bool. Unlike PyTorch a float64 ndarray also becomes float32 (so NumPy data meets
-    float32 weights); pass ``dtype=`` or use :func:`from_numpy` to keep float64.
+    bools bool; a tensor, an ndarray or a NumPy scalar keeps its dtype (a float64 ndarray stays
+    float64: ``.float()`` or ``dtype=`` makes it float32 to meet float32 weights).
     """
     data = data.array if isinstance(data, Tensor) else data
+    if dtype is None and isinstance(data, (xp.ndarray, xp.generic)):
+        dtype = data.dtype
     if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
         data = [v.array if isinstance(v, Tensor) else v for v in data]
     out = Tensor(xp.array(data, copy=True), dtype=dtype)

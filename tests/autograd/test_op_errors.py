@@ -11,7 +11,7 @@ import neuralab as nl
 
 @pytest.fixture
 def x():
-    return nl.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    return nl.tensor(np.arange(12.0).reshape(3, 4), dtype=nl.float32, requires_grad=True)
 
 
 @pytest.mark.parametrize(("call", "error", "pattern"), [

@@ -14,9 +14,12 @@ import neuralab as nl
     (True, np.bool_), (np.array([True, False]), np.bool_),
 ])
 def test_default_dtype_rules(data, dtype):
-    assert nl.tensor(data).dtype == dtype
-    if isinstance(data, np.ndarray):  # an ndarray keeps neuralab's rules in Tensor(...)
+    # nl.tensor as torch.tensor: Python numbers by the default rules, an ndarray keeps its dtype.
+    assert str(nl.tensor(data).dtype).split(".")[-1] == str(torch.tensor(data).dtype).split(".")[-1]
+    if isinstance(data, np.ndarray):  # Tensor(ndarray) makes floats float32, integers int64
         assert nl.Tensor(data).dtype == dtype
+    else:
+        assert nl.tensor(data).dtype == dtype
 
 
 @pytest.mark.parametrize("data", [[1, 2], [1.5, 2], (1, 2), [[True, False]], []])
@@ -51,7 +54,7 @@ def test_tensor_copies_but_Tensor_shares():
 
 
 def test_properties():
-    x = nl.tensor(np.arange(6.0).reshape(2, 3))
+    x = nl.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
     assert x.numel() == 6 and len(x) == 2

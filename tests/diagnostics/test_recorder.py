@@ -32,7 +32,8 @@ def _mlp(depth, width, activation, std_fn, seed=0):
 
 def _batch(n=64, seed=1):
     rng = np.random.default_rng(seed)
-    return nl.tensor(rng.normal(size=(n, 8))), nl.tensor(rng.integers(0, 3, size=n))
+    return (nl.tensor(rng.normal(size=(n, 8)), dtype=nl.float32),
+            nl.tensor(rng.integers(0, 3, size=n)))
 
 
 def _one_step(model, rec, lr=0.1, step=0):

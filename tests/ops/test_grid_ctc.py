@@ -15,7 +15,7 @@ import neuralab.nn.functional as F
 
 
 def test_align_corners_default_warns_as_pytorch():
-    theta = nl.tensor(np.eye(2, 3)[None])
+    theta = nl.tensor(np.eye(2, 3)[None], dtype=nl.float32)
     with pytest.warns(UserWarning, match="align_corners=False"):
         grid = F.affine_grid(theta, (1, 1, 3, 3))
     with pytest.warns(UserWarning, match="align_corners=False"):
@@ -51,7 +51,8 @@ def test_affine_grid_gradient_reaches_theta_through_grid_sample():
 def test_grid_sample_float32_matches_pytorch():
     rng = np.random.default_rng(1)
     x, g = rng.standard_normal((1, 2, 3, 4)), rng.uniform(-1.2, 1.2, (1, 2, 3, 2))
-    ours = F.grid_sample(nl.tensor(x), nl.tensor(g), padding_mode="reflection",
+    ours = F.grid_sample(nl.tensor(x, dtype=nl.float32),
+                         nl.tensor(g, dtype=nl.float32), padding_mode="reflection",
                          align_corners=True)
     theirs = TF.grid_sample(torch.tensor(x, dtype=torch.float32),
                             torch.tensor(g, dtype=torch.float32), padding_mode="reflection",

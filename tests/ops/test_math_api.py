@@ -55,7 +55,7 @@ METHOD_CALLS = [
 @pytest.mark.parametrize("call", METHOD_CALLS)
 def test_method_forms_match_pytorch(call):
     y_np = X[::-1].copy() + 0.25
-    ours = eval(call, {"x": nl.tensor(X), "y": nl.tensor(y_np)})
+    ours = eval(call, {"x": nl.tensor(X, dtype=nl.float32), "y": nl.tensor(y_np, dtype=nl.float32)})
     theirs = eval(call, {"x": torch.tensor(X, dtype=torch.float32),
                          "y": torch.tensor(y_np, dtype=torch.float32)})
     _same(ours, theirs)

@@ -29,8 +29,9 @@ def _unbroadcast_by_hand(g: np.ndarray, shape: tuple) -> np.ndarray:
 def test_binary_gradients_have_the_input_shapes(shapes, op, seed):
     (sa, sb), out_shape = shapes.input_shapes, shapes.result_shape
     rng = np.random.default_rng(seed)
-    a = nl.tensor(rng.uniform(0.5, 2.0, sa), requires_grad=True)
-    b = nl.tensor(rng.uniform(-2.0, -0.5, sb), requires_grad=True)  # never ties a
+    a = nl.tensor(rng.uniform(0.5, 2.0, sa), dtype=nl.float32, requires_grad=True)
+    b = nl.tensor(rng.uniform(-2.0, -0.5, sb), dtype=nl.float32,
+                  requires_grad=True)  # never ties a
     out = BINARY[op](a, b)
     assert out.shape == out_shape
     upstream = rng.standard_normal(out_shape).astype(np.float32)
