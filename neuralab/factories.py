@@ -11,7 +11,7 @@ from typing import Any
 
 from neuralab import backend, devices, dtypes
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import rng, xp
+from neuralab.backend import xp
 
 
 def _shape(op: str, size: tuple) -> tuple[int, ...]:
@@ -132,15 +132,19 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Any = None) -> Tensor:
-    """Uniform samples on [0, 1) from neuralab's generator (see ``manual_seed``)."""
-    data = rng().random(_shape("rand", size)).astype(_dtype(dtype, "rand"))
+    """Uniform samples on [0, 1) from ``generator`` (a ``neuralab.Generator``), else from
+    neuralab's global generator (see ``manual_seed``)."""
+    gen = backend.as_rng(generator)
+    data = gen.random(_shape("rand", size)).astype(_dtype(dtype, "rand"))
     return _leaf(data, requires_grad, device, "rand")
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: Any = None) -> Tensor:
-    """Standard normal samples from neuralab's generator (see ``manual_seed``)."""
-    data = rng().standard_normal(_shape("randn", size)).astype(_dtype(dtype, "randn"))
+    """Standard normal samples from ``generator`` (a ``neuralab.Generator``), else from
+    neuralab's global generator (see ``manual_seed``)."""
+    gen = backend.as_rng(generator)
+    data = gen.standard_normal(_shape("randn", size)).astype(_dtype(dtype, "randn"))
     return _leaf(data, requires_grad, device, "randn")
 
 
@@ -158,7 +162,7 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, dev
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     shape = _shape("randint", (size,) if not isinstance(size, (tuple, list)) else tuple(size))
     np_dtype = xp.dtype(xp.int64) if dtype is None else _dtype(dtype, "randint")
-    data = rng().integers(low, high, size=shape).astype(np_dtype)
+    data = backend.as_rng(generator).integers(low, high, size=shape).astype(np_dtype)
     return _leaf(data, requires_grad, device, "randint")
 
 
@@ -168,7 +172,8 @@ def randperm(n: int, dtype: Any = None, device: Any = None, requires_grad: bool 
     if isinstance(n, bool) or not isinstance(n, (int, xp.integer)) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
     np_dtype = xp.dtype(xp.int64) if dtype is None else _dtype(dtype, "randperm")
-    return _leaf(rng().permutation(int(n)).astype(np_dtype), requires_grad, device, "randperm")
+    gen = backend.as_rng(generator)
+    return _leaf(gen.permutation(int(n)).astype(np_dtype), requires_grad, device, "randperm")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
@@ -179,9 +184,10 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 
 def _like(factory: Any, name: str) -> Any:
     def like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-             memory_format: Any = None) -> Tensor:
+             memory_format: Any = None, *, generator: Any = None) -> Tensor:
+        extra = {} if generator is None else {"generator": generator}
         return factory(*x.shape, dtype=x.dtype if dtype is None else dtype, device=device,
-                       requires_grad=requires_grad)
+                       requires_grad=requires_grad, **extra)
 
     like.__name__ = name
     like.__doc__ = f"``{factory.__name__}`` with the shape (and by default dtype) of ``x``."
@@ -231,9 +237,9 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
 
 
 def randint_like(x: Tensor, low: int, high: Any = None, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False) -> Tensor:
+                 requires_grad: bool = False, *, generator: Any = None) -> Tensor:
     """``randint`` with the shape (and by default dtype) of ``x``."""
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(x.shape), dtype=x.dtype if dtype is None else dtype,
-                   device=device, requires_grad=requires_grad)
+                   device=device, requires_grad=requires_grad, generator=generator)

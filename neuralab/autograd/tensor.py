@@ -744,33 +744,42 @@ class Tensor:
             src_array.astype(self.array.dtype), None, 0), fast=fast)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-        """Fill with samples of U(a, b), in place."""
+        """Fill with samples of U(a, b), in place (from ``generator`` when given)."""
+        gen = backend.as_rng(generator)
+
         def fast() -> None:
-            self.array[...] = backend.rng().uniform(a, b, size=self.shape)
+            self.array[...] = gen.uniform(a, b, size=self.shape)
 
         return self._inplace("uniform_", None, fast=fast)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-        """Fill with samples of N(mean, std²), in place."""
+        """Fill with samples of N(mean, std²), in place (from ``generator`` when given)."""
+        gen = backend.as_rng(generator)
+
         def fast() -> None:
-            self.array[...] = backend.rng().normal(mean, std, size=self.shape)
+            self.array[...] = gen.normal(mean, std, size=self.shape)
 
         return self._inplace("normal_", None, fast=fast)
 
     def random_(self, low: int = 0, high: int | None = None, generator: Any = None) -> Tensor:
-        """Fill with integers drawn uniformly from [low, high), in place."""
+        """Fill with integers drawn uniformly from [low, high), in place (from ``generator``
+        when given)."""
+        gen = backend.as_rng(generator)
         if high is None:
             low, high = 0, low if low else 2**24
 
         def fast() -> None:
-            self.array[...] = backend.rng().integers(low, high, size=self.shape)
+            self.array[...] = gen.integers(low, high, size=self.shape)
 
         return self._inplace("random_", None, fast=fast)
 
     def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
-        """Fill with 0/1 samples that are 1 with probability ``p``, in place."""
+        """Fill with 0/1 samples that are 1 with probability ``p``, in place (from
+        ``generator`` when given)."""
+        gen = backend.as_rng(generator)
+
         def fast() -> None:
-            self.array[...] = backend.rng().random(self.shape) < p
+            self.array[...] = gen.random(self.shape) < p
 
         return self._inplace("bernoulli_", None, fast=fast)
 

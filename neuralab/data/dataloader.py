@@ -317,8 +317,12 @@ class DataLoader:
         self.transform = transform
         self._iterator: WorkerIterator | None = None  # the persistent workers
         self.stats = LoaderStats()
-        # The shuffling seed is fixed once; each epoch derives its own generator from it.
-        self.seed = int(seed) if seed is not None else int(rng().integers(2**63 - 1))
+        # The shuffling seed is fixed once; each epoch derives its own generator from it. With a
+        # generator the order comes from it instead, and the global generator is left alone.
+        if seed is not None:
+            self.seed = int(seed)
+        else:
+            self.seed = 0 if generator is not None else int(rng().integers(2**63 - 1))
         self.epoch = 0
         self._epoch_set = False
         self._source = None if collate_fn is not None or isinstance(dataset, IterableDataset) \

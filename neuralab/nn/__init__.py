@@ -18,6 +18,7 @@ from neuralab.nn.lazy import *  # noqa: F403
 from neuralab.nn.legacy import *  # noqa: F403
 from neuralab.nn.linear import *  # noqa: F403
 from neuralab.nn.loss import *  # noqa: F403
+from neuralab.nn.loss_linear import *  # noqa: F403
 from neuralab.nn.loss_margin import *  # noqa: F403
 from neuralab.nn.loss_regression import *  # noqa: F403
 from neuralab.nn.loss_structured import *  # noqa: F403

@@ -11,7 +11,8 @@ projections, then mixes their concatenation with an output projection:
 
 Each head can learn to look for something different (a neighbour, a matching word...). With
 Q = K = V = x it is self-attention; a decoder attending to an encoder's memory passes K = V =
-memory. The attention itself is ``neuralab.ops.attention`` (softmax(QKᵀ/√d + M) V).
+memory. The computation is ``F.multi_head_attention_forward`` (``neuralab.ops.multihead``), on
+``neuralab.ops.attention``'s softmax(QKᵀ/√d + M) V.
 """
 
 from __future__ import annotations
@@ -23,14 +24,8 @@ from neuralab.backend import default_float_dtype, xp
 from neuralab.nn import init
 from neuralab.nn.linear import Linear
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.attention import (
-    AttentionError,
-    ScaledDotProductAttention,
-    additive_mask,
-    check_attention_inputs,
-)
-from neuralab.ops.linalg import linear
-from neuralab.ops.shape import cat, pad
+from neuralab.ops.attention import AttentionError, check_attention_inputs
+from neuralab.ops.multihead import multi_head_attention_forward
 
 __all__ = ["MultiheadAttention"]
 
@@ -124,13 +119,6 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _projection_weights(self) -> tuple[Tensor, Tensor, Tensor]:
-        if self._qkv_same_embed_dim:
-            E = self.embed_dim
-            w = self.in_proj_weight
-            return w[:E], w[E:2 * E], w[2 * E:]
-        return self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
                 attn_mask: Tensor | None = None, average_attn_weights: bool = True,
@@ -160,99 +148,20 @@ class MultiheadAttention(Module):
             raise AttentionError(f"{op}: query, key and value must all be 3-d (batched) or all "
                                  f"2-d (unbatched), got shapes {tuple(query.shape)}, "
                                  f"{tuple(key.shape)}, {tuple(value.shape)}")
-        for name, x, size in (("query", query, self.embed_dim), ("key", key, self.kdim),
-                              ("value", value, self.vdim)):
-            if x.shape[-1] != size:
-                raise AttentionError(f"{op}: was expecting {name} of embedding dimension {size}, "
-                                     f"but got shape {tuple(x.shape)}")
-        if is_causal and attn_mask is None:
-            raise AttentionError(f"{op}: is_causal is a hint that attn_mask is the causal mask; "
-                                 "pass attn_mask too (e.g. Transformer."
-                                 "generate_square_subsequent_mask(L))")
         if self.batch_first and batched:
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
-        if not batched:  # one sequence: a batch of one
-            query, key, value = (x.unsqueeze(1) for x in (query, key, value))
-        L, N, E = query.shape
-        S = key.shape[0]
-        if key.shape[1] != N or value.shape[:2] != key.shape[:2]:
-            raise AttentionError(f"{op}: key and value must have the same sequence length and "
-                                 f"query, key, value the same batch size, got (seq, batch) = "
-                                 f"{tuple(query.shape[:2])}, {tuple(key.shape[:2])}, "
-                                 f"{tuple(value.shape[:2])}")
-        H, d = self.num_heads, self.head_dim
-
-        # Project: q = query W_qᵀ + b_q, and likewise k and v (all heads at once).
-        w_q, w_k, w_v = self._projection_weights()
-        b = self.in_proj_bias
-        b_q, b_k, b_v = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
-
-        masks = self._masks(attn_mask, key_padding_mask, batched, L, S, N, q.dtype)
-        attn_mask, key_padding_mask = masks
-        if self.bias_k is not None:  # one more learned key and value at the end of each sequence
-            k = cat([k, self.bias_k.expand(1, N, E)])
-            v = cat([v, self.bias_v.expand(1, N, E)])
-            attn_mask, key_padding_mask = (None if m is None else pad(m, (0, 1)) for m in masks)
-
-        # Split the heads: (seq, N, E) -> (N·H, seq, d); head h of example n is row n·H + h.
-        q, k, v = (x.reshape(x.shape[0], N * H, d).transpose(0, 1) for x in (q, k, v))
-        if self.add_zero_attn:
-            zeros = Tensor._from_op(xp.zeros((N * H, 1, d), dtype=k.dtype), None, 0)
-            k, v = cat([k, zeros], dim=1), cat([v, zeros], dim=1)
-            attn_mask, key_padding_mask = (None if m is None else pad(m, (0, 1))
-                                           for m in (attn_mask, key_padding_mask))
-
-        # One additive mask M of shape (N·H or 1, L, S): attn_mask plus the padding of each key.
-        mask = attn_mask
-        if key_padding_mask is not None:
-            S1 = key_padding_mask.shape[-1]
-            padding = key_padding_mask.reshape(N, 1, 1, S1).expand(N, H, 1, S1)
-            padding = padding.reshape(N * H, 1, S1)
-            mask = padding if mask is None else mask + padding
-
-        # softmax(q kᵀ/√d + M) v for every head at once; P̃: the (dropped-out) weights.
-        p = self.dropout if self.training else 0.0
-        out, weights = ScaledDotProductAttention.apply(
-            q, k, v, *(() if mask is None else (mask,)), scale=d ** -0.5, dropout_p=p,
-            safe=not need_weights)
-
-        # Concatenate the heads and mix them: (N·H, L, d) -> (L, N, E) -> out_proj.
-        out = self.out_proj(out.transpose(0, 1).reshape(L, N, E))
+        separate = not self._qkv_same_embed_dim
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
         if self.batch_first and batched:
             out = out.transpose(0, 1)
-        if not batched:
-            out = out.squeeze(1)
-        if not need_weights:
-            return out, None
-        weights = weights.reshape(N, H, L, weights.shape[-1])
-        if average_attn_weights:
-            weights = weights.mean(dim=1)
-        return out, (weights if batched else weights.squeeze(0))
-
-    def _masks(self, attn_mask: Any, key_padding_mask: Any, batched: bool, L: int, S: int,
-               N: int, dtype: Any) -> tuple[Tensor | None, Tensor | None]:
-        """Both masks as additive float masks, checked: attn_mask (1 or N·H, L, S), key padding
-        (N, S). PyTorch's bool masks here mark what is masked OUT (True = ignore)."""
-        op = "MultiheadAttention"
-        if attn_mask is not None:
-            attn_mask = additive_mask(op, attn_mask, dtype, allowed_is_true=False)
-            expected = ((L, S), (self.num_heads * N, L, S))
-            if tuple(attn_mask.shape) not in expected:
-                raise AttentionError(f"{op}: attn_mask must have shape (L, S) = {(L, S)} or "
-                                     f"(N·num_heads, L, S) = {expected[1]}, got "
-                                     f"{tuple(attn_mask.shape)}")
-            if attn_mask.ndim == 2:
-                attn_mask = attn_mask.unsqueeze(0)
-        if key_padding_mask is not None:
-            key_padding_mask = additive_mask(op, key_padding_mask, dtype, allowed_is_true=False)
-            expected = (N, S) if batched else (S,)
-            if tuple(key_padding_mask.shape) != expected:
-                raise AttentionError(f"{op}: key_padding_mask must have shape (N, S) = "
-                                     f"{expected} ((S,) for unbatched inputs), got "
-                                     f"{tuple(key_padding_mask.shape)}")
-            key_padding_mask = key_padding_mask.reshape(N, S)
-        return attn_mask, key_padding_mask
+        return out, weights
 
     def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "

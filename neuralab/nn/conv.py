@@ -97,13 +97,14 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if isinstance(x, Tensor) and x.ndim == 4 and x.shape[1] != self.in_channels:
+        if isinstance(x, Tensor) and x.ndim in (3, 4) and x.shape[-3] != self.in_channels:
+            channels = x.shape[-3]  # (N, C, H, W) or one image (C, H, W)
             hint = ""
-            if (x.shape[1], self.in_channels) == (3, 1):
+            if (channels, self.in_channels) == (3, 1):
                 hint = "; did you build the model for MNIST and feed it CIFAR images?"
-            elif (x.shape[1], self.in_channels) == (1, 3):
+            elif (channels, self.in_channels) == (1, 3):
                 hint = "; did you build the model for CIFAR and feed it MNIST images?"
-            raise ValueError(f"{self._describe()}: input has {x.shape[1]} channels but the layer "
+            raise ValueError(f"{self._describe()}: input has {channels} channels but the layer "
                              f"expects {self.in_channels} (input shape {x.shape}){hint}")
         if self.padding_mode != "zeros":
             (pt, pb), (pl, pr) = self._pads

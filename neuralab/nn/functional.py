@@ -26,10 +26,12 @@ from neuralab.ops.grid import *  # noqa: F403
 from neuralab.ops.group_norm import *  # noqa: F403
 from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.loss_linear import *  # noqa: F403
 from neuralab.ops.loss_margin import *  # noqa: F403
 from neuralab.ops.loss_regression import *  # noqa: F403
 from neuralab.ops.loss_structured import *  # noqa: F403
 from neuralab.ops.lp_pool import *  # noqa: F403
+from neuralab.ops.multihead import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.pdist import *  # noqa: F403
 from neuralab.ops.pool import *  # noqa: F403

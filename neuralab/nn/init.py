@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import rng, xp
+from neuralab.backend import as_rng, xp
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_",
@@ -96,29 +96,36 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with U(a, b)."""
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with U(a, b).
+
+    Every function here that draws takes ``generator=`` (a ``neuralab.Generator``, as
+    PyTorch's ``torch.Generator``): the draws then come from it and neuralab's global generator
+    (``manual_seed``) is left as it was; without it they come from the global one.
+    """
     if a > b:
         raise ValueError(f"uniform_: the lower bound a={a} exceeds the upper bound b={b}")
-    return _fill(tensor, rng().uniform(a, b, size=tensor.shape))
+    return _fill(tensor, as_rng(generator).uniform(a, b, size=tensor.shape))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Any = None) -> Tensor:
     """Fill with N(mean, std²)."""
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    return _fill(tensor, rng().normal(mean, std, size=tensor.shape))
+    return _fill(tensor, as_rng(generator).normal(mean, std, size=tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+                  b: float = 2.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std²) redrawn until every value lies in [a, b]."""
     if a >= b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
-    values = rng().normal(mean, std, size=tensor.shape)
+    gen = as_rng(generator)
+    values = gen.normal(mean, std, size=tensor.shape)
     bad = (values < a) | (values > b)
     while bad.any():  # the expected number of rounds is tiny for the usual [-2σ, 2σ]
-        values[bad] = rng().normal(mean, std, size=int(bad.sum()))
+        values[bad] = gen.normal(mean, std, size=int(bad.sum()))
         bad = (values < a) | (values > b)
     return _fill(tensor, values)
 
@@ -145,22 +152,22 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, xp.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """Glorot & Bengio (2010): U(−b, b) with b = gain·√(6 / (fan_in + fan_out)), so
     Var(w) = gain² · 2 / (fan_in + fan_out)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std²) with std = gain·√(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He et al. (2015): U(−b, b) with b = gain·√(3 / fan), so Var(w) = gain² / fan.
 
     Args:
@@ -168,23 +175,24 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         a: negative slope of the leaky ReLU that follows (0 for ReLU).
         mode: 'fan_in' keeps the forward activations' variance, 'fan_out' the gradients'.
         nonlinearity: the nonlinearity's name for ``calculate_gain`` ('relu', 'leaky_relu').
+        generator: a ``neuralab.Generator`` to draw from (default: the global generator).
     """
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """He et al. (2015): N(0, std²) with std = gain / √fan (std = √(2/fan_in) for ReLU).
 
     Args: as :func:`kaiming_uniform_`.
     """
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014): W Wᵀ = gain²·I when
     rows ≤ columns. Dimensions after the first are flattened, so conv weights work too.
 
@@ -196,7 +204,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
                          f"got shape {tensor.shape}")
     rows = tensor.shape[0]
     cols = tensor.array.size // rows
-    flat = rng().standard_normal((rows, cols))
+    flat = as_rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)
@@ -218,14 +226,15 @@ def spectral_normal_(tensor: Tensor, radius: float = 1.0, generator: Any = None)
     Args:
         tensor: a square 2-d weight (n, n), e.g. ``rnn.weight_hh_l0``.
         radius: the spectral radius wanted (positive).
-        generator: a NumPy ``Generator`` to draw from (default: neuralab's, ``manual_seed``).
+        generator: a ``neuralab.Generator`` (or NumPy ``Generator``) to draw from (default:
+            neuralab's global one, ``manual_seed``).
     """
     if tensor.ndim != 2 or tensor.shape[0] != tensor.shape[1]:
         raise ValueError(f"spectral_normal_: needs a square 2-d tensor, got shape {tensor.shape}")
     if not radius > 0:
         raise ValueError(f"spectral_normal_: radius must be positive, got {radius}")
     n = tensor.shape[0]
-    w = (generator or rng()).standard_normal((n, n)) / math.sqrt(n)  # float64: eigvals exact
+    w = as_rng(generator).standard_normal((n, n)) / math.sqrt(n)  # float64: eigvals exact
     return _fill(tensor, w * (radius / float(xp.abs(xp.linalg.eigvals(w)).max())))
 
 
@@ -259,12 +268,13 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
         tensor: a 2-d weight.
         sparsity: the fraction of each column to zero.
         std: the standard deviation of the non-zero values.
-        generator: a NumPy ``Generator`` (default: neuralab's, ``manual_seed``).
+        generator: a ``neuralab.Generator`` or NumPy ``Generator`` (default: neuralab's global
+            one, ``manual_seed``).
     """
     if tensor.ndim != 2:
         raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
                          f"{tensor.shape}")
-    gen = rng() if generator is None else getattr(generator, "rng", generator)
+    gen = as_rng(generator)
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     values = gen.normal(0.0, std, size=(rows, cols))

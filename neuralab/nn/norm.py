@@ -71,9 +71,11 @@ class _BatchNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
-        if x.ndim not in self._ranks:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self._ranks)} "
-                             f"input {self._layout}, got shape {x.shape}")
+        if x.ndim not in self._ranks:  # PyTorch's words first; no unbatched form, as PyTorch
+            ranks = (f"at least {self._ranks[0]}D" if len(self._ranks) > 2 else
+                     " or ".join(f"{r}D" for r in self._ranks))
+            raise ValueError(f"{name}: expected {ranks} input (got {x.ndim}D input): the input "
+                             f"must be {self._layout}, got shape {x.shape}")
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}): the input has {x.shape[1]} channels "
                              f"(shape {x.shape}) but the layer normalizes {self.num_features}; "

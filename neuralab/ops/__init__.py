@@ -31,11 +31,13 @@ from neuralab.ops.layer_norm import *  # noqa: F403
 from neuralab.ops.linalg import *  # noqa: F403
 from neuralab.ops.logic import *  # noqa: F403
 from neuralab.ops.loss import *  # noqa: F403
+from neuralab.ops.loss_linear import *  # noqa: F403
 from neuralab.ops.loss_margin import *  # noqa: F403
 from neuralab.ops.loss_regression import *  # noqa: F403
 from neuralab.ops.loss_structured import *  # noqa: F403
 from neuralab.ops.lp_pool import *  # noqa: F403
 from neuralab.ops.math import *  # noqa: F403
+from neuralab.ops.multihead import *  # noqa: F403
 from neuralab.ops.norm import *  # noqa: F403
 from neuralab.ops.numeric import *  # noqa: F403
 from neuralab.ops.pdist import *  # noqa: F403
@@ -81,11 +83,13 @@ FAMILIES = tuple(_sys.modules[f"neuralab.ops.{_name}"] for _name in (
     "linalg",
     "logic",
     "loss",
+    "loss_linear",
     "loss_margin",
     "loss_regression",
     "loss_structured",
     "lp_pool",
     "math",
+    "multihead",
     "norm",
     "numeric",
     "pdist",

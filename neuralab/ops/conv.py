@@ -39,6 +39,30 @@ from neuralab.ops._checks import require_float
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
+class ConvInputError(ValueError, RuntimeError):
+    """An input of the wrong rank for a convolution. PyTorch raises RuntimeError, neuralab's
+    checks ValueError: this error is both, so that either ``except`` clause catches it."""
+
+
+def _add_batch(op: str, input: Tensor, spatial: int) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` with a batch dimension, and whether it had one.
+
+    As PyTorch, a convolution with ``spatial`` spatial dimensions takes a batch (N, C, *) of
+    ``spatial + 2`` dimensions or one example (C, *) of ``spatial + 1``; the example is run as a
+    batch of one (the kernels only know batches) and the batch dimension removed again.
+    """
+    if input.ndim == spatial + 2:
+        return input, True
+    if input.ndim == spatial + 1:
+        return input.unsqueeze(0), False
+    hint = ""
+    if spatial == 2 and input.ndim == 2:
+        hint = ("; a single-channel image (H, W) needs its channel dimension: "
+                "x.unsqueeze(0) for (1, H, W)")
+    raise ConvInputError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input "
+                         f"to {op}, but got input of size: {list(input.shape)}{hint}")
+
+
 def as_pair(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
     """An (h, w) pair from an int or a 2-sequence, each at least ``minimum``."""
     if isinstance(value, (int, xp.integer)) and not isinstance(value, bool):
@@ -285,7 +309,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     parameters than a fully connected one and detects a feature wherever it appears.
 
     Args:
-        input: (N, C, H, W).
+        input: (N, C, H, W), or one image (C, H, W) (the output is then (O, OH, OW)).
         weight: (O, C/groups, kh, kw).
         bias: (O,) or None.
         stride: s, an int or (sh, sw).
@@ -306,9 +330,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     stride_ = as_pair("conv2d", "stride", stride, 1)
     dilation_ = as_pair("conv2d", "dilation", dilation, 1)
     padding_ = conv_padding("conv2d", padding, weight.shape[2:], stride_, dilation_)
+    input, batched = _add_batch("conv2d", input, 2)
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride_, padding=padding_, dilation=dilation_,
-                        groups=groups)
+    out = Conv2d.apply(*inputs, stride=stride_, padding=padding_, dilation=dilation_,
+                       groups=groups)
+    return out if batched else out.squeeze(0)
 
 
 # ----------------------------------------------------------------------------- transposed
@@ -400,7 +426,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     it undoes a convolution's change of size (not its values).
 
     Args:
-        input: (N, C_in, H, W).
+        input: (N, C_in, H, W), or one image (C_in, H, W).
         weight: (C_in, C_out/groups, kh, kw) (note: input channels first).
         bias: (C_out,) or None.
         stride, padding, dilation: those of the convolution being transposed (ints or pairs);
@@ -420,11 +446,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         raise ValueError(f"{op}: padding must be an int or a pair (PyTorch has no 'same' or "
                          f"'valid' here), got {padding!r}")
     ph, pw = as_pair(op, "padding", padding, 0)
+    input, batched = _add_batch(op, input, 2)
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    return ConvTranspose2d.apply(
+    out = ConvTranspose2d.apply(
         *inputs, stride=as_pair(op, "stride", stride, 1), padding=((ph, ph), (pw, pw)),
         output_padding=as_pair(op, "output_padding", output_padding, 0),
         dilation=as_pair(op, "dilation", dilation, 1), groups=groups)
+    return out if batched else out.squeeze(0)
 
 
 # ----------------------------------------------------------------------------- 1-d
@@ -441,9 +469,10 @@ def _check_1d(op: str, input: Tensor, weight: Tensor) -> None:
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{op}: input and weight must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
-    if input.ndim != 3 or weight.ndim != 3:
-        raise ValueError(f"{op}: input must be 3-D (N, C, L) and weight 3-D, got shapes "
-                         f"{input.shape} and {weight.shape}")
+    _add_batch(op, input, 1)  # (N, C, L) or one sequence (C, L)
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D, got shape {weight.shape} (input "
+                         f"{input.shape})")
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -451,7 +480,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     """1-D convolution of sequences, as ``torch.nn.functional.conv1d``: conv2d on 1-pixel rows.
 
     Args:
-        input: (N, C, L).  weight: (O, C/groups, k).  bias: (O,) or None.
+        input: (N, C, L), or one sequence (C, L).  weight: (O, C/groups, k).  bias: (O,) or None.
         stride, padding ('same', 'valid' or an int), dilation: ints (or 1-tuples).
         groups: as in conv2d.
 
@@ -463,9 +492,9 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                                  (("stride", stride), ("padding", padding),
                                   ("dilation", dilation)))
     pad = padding if isinstance(padding, str) else (0, padding)
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad,
-                 (1, dilation), groups)  # (N, O, 1, OL)
-    return out.squeeze(2)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1, stride), pad,
+                 (1, dilation), groups)  # (N, O, 1, OL) or (O, 1, OL)
+    return out.squeeze(-2)
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
@@ -473,13 +502,14 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """Transposed 1-D convolution, as ``torch.nn.functional.conv_transpose1d``.
 
-    conv_transpose2d on 1-pixel rows; weight (C_in, C_out/groups, k).
+    conv_transpose2d on 1-pixel rows; input (N, C_in, L) or (C_in, L), weight
+    (C_in, C_out/groups, k).
     """
     _check_1d("conv_transpose1d", input, weight)
     stride, padding, output_padding, dilation = (
         _as_single("conv_transpose1d", n, v) for n, v in
         (("stride", stride), ("padding", padding), ("output_padding", output_padding),
          ("dilation", dilation)))
-    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride),
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1, stride),
                            (0, padding), (0, output_padding), groups, (1, dilation))
-    return out.squeeze(2)
+    return out.squeeze(-2)

@@ -7,6 +7,7 @@ is the identity.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from neuralab import kernels
@@ -77,25 +78,57 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     return Dropout.apply(input, p=float(p))
 
 
+def _feature_mask(op: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The mask shape of PyTorch's feature dropout on a batch of this shape: one draw per
+    (example, channel), shared by the rest, (N, C, 1, ..., 1)."""
+    if len(shape) < 2:
+        raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {shape}")
+    return shape[:2] + (1,) * (len(shape) - 2)
+
+
+def _warn_rank(op: str, ndim: int, spatial: int) -> None:
+    """PyTorch's deprecation warning for channel dropout on an input of another rank."""
+    if ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(
+            f"{op}: Received a {ndim}-D input to {op}, which is deprecated and will result in an "
+            f"error in a future release. To retain the behavior and silence this warning, please "
+            f"use dropout instead. Note that {op} exists to provide channel-wise dropout on "
+            f"inputs with {spatial} spatial dimensions, a channel dimension, and an optional "
+            f"batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """Channel dropout: zero whole feature maps of (N, C, H, W) or (C, H, W) inputs with
-    probability ``p`` (neighbouring pixels are correlated, so dropping single pixels barely
-    regularizes a convolutional layer).
+    """Channel dropout: zero whole feature maps of (N, C, H, W) inputs with probability ``p``
+    (neighbouring pixels are correlated, so dropping single pixels barely regularizes a
+    convolutional layer).
+
+    PyTorch's rules for other ranks, kept here: a 3-d input is read as a batch of sequences
+    (N, C, L), not as one image (C, H, W), with a warning (use dropout1d for that, or
+    ``dropout2d(x.unsqueeze(0)).squeeze(0)`` for one image); 2-d and 5-d or more inputs warn
+    that they are deprecated and drop ``input[i, j]`` as a whole; fewer than 2 dimensions is an
+    error.
 
     Args:
-        input: a 4-d (N, C, H, W) or 3-d (C, H, W) floating tensor.
+        input: a 4-d (N, C, H, W) floating tensor.
         p: the probability of dropping a channel, in [0, 1].
         training: apply dropout (pass ``self.training``).
         inplace: accepted for PyTorch compatibility.
     """
     check_p("dropout2d", p)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
-                         f"shape {input.shape}; use dropout for fully connected layers")
+    _warn_rank("dropout2d", input.ndim, 2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
     if not training or p == 0.0:
         return input
-    mask_shape = input.shape[:-2] + (1, 1)  # one draw per (example, channel)
+    mask_shape = _feature_mask("dropout2d", input.shape)  # one draw per (example, channel)
     return Dropout.apply(input, p=float(p), mask_shape=mask_shape)
 
 
@@ -125,6 +158,9 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     inputs with probability ``p`` and scale the rest by 1/(1 − p), as
     ``torch.nn.functional.dropout3d``.
 
+    As PyTorch, other ranks warn that they are deprecated and are then treated as one unbatched
+    example: each ``input[j]`` is dropped as a whole.
+
     Args:
         input: a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) floating tensor.
         p: the probability of dropping a channel, in [0, 1].
@@ -132,10 +168,11 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
         inplace: accepted for PyTorch compatibility.
     """
     check_p("dropout3d", p)
-    if input.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected a 4-d (C, D, H, W) or 5-d (N, C, D, H, W) input, "
-                         f"got shape {input.shape}; dropout1d/dropout2d drop channels of "
-                         "sequences/images")
+    _warn_rank("dropout3d", input.ndim, 3)
     if not training or p == 0.0:
         return input
-    return Dropout.apply(input, p=float(p), mask_shape=input.shape[:-3] + (1, 1, 1))
+    if input.ndim == 5:
+        mask_shape = _feature_mask("dropout3d", input.shape)
+    else:  # unbatched: the mask of the batch of one, without its batch dimension
+        mask_shape = _feature_mask("dropout3d", (1,) + input.shape)[1:]
+    return Dropout.apply(input, p=float(p), mask_shape=mask_shape)

@@ -150,6 +150,11 @@ class Squeeze(Function):
         return dout.reshape(ctx.shape)
 
 
+class UnsupportedPadError(ValueError, NotImplementedError):
+    """A non-constant padding PyTorch does not do. PyTorch raises NotImplementedError, neuralab's
+    checks ValueError: this error is both, so that either ``except`` clause catches it."""
+
+
 class Pad(Function):
     """y = x padded (or cropped, for negative amounts) along its last dimensions.
 
@@ -170,6 +175,17 @@ class Pad(Function):
             raise ValueError(f"pad: pad {tuple(pad)} must have an even length of at most "
                              f"2 × {x.ndim} (two amounts, left and right, per padded dimension, "
                              "last dimension first)")
+        k = len(pad) // 2
+        if mode != "constant" and not (1 <= k <= 3 and x.ndim in (k + 1, k + 2)):
+            # PyTorch's rule: k padded dimensions of a batch (N, C, *k) or one example (C, *k).
+            raise UnsupportedPadError(
+                f"Padding size {len(pad)} is not supported for {x.ndim}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)\n"
+                f"(pad: {mode!r} mode pads the last dimensions of (C, *) or (N, C, *); got pad "
+                f"{tuple(pad)} for input shape {x.shape}; 'constant' mode pads any dimensions)")
         for amount in pad:
             if isinstance(amount, bool) or not isinstance(amount, (int, xp.integer)):
                 raise TypeError(f"pad: amounts must be ints, got {tuple(pad)}")
@@ -424,7 +440,8 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
     Args:
         x: the input.
         pad: an even number of ints.
-        mode: 'constant', 'reflect', 'replicate' or 'circular'.
+        mode: 'constant', 'reflect', 'replicate' or 'circular'. As PyTorch, the last three
+            pad k = 1, 2 or 3 last dimensions of one example (C, *k) or a batch (N, C, *k) only.
         value: the fill value of 'constant' mode.
     """
     return Pad.apply(x, pad=tuple(pad), mode=mode, value=value)

@@ -714,10 +714,20 @@ class ReduceLROnPlateau(LRScheduler):
         return value > (best * (threshold + 1.0) if self.threshold_mode == "rel"
                         else best + threshold)
 
-    def step(self, metrics: Any) -> None:  # type: ignore[override]
-        """Record one epoch's metric (a number or a one-element tensor) and maybe reduce."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one epoch's metric (a number or a one-element tensor) and maybe reduce.
+
+        Args:
+            metrics: the epoch's validation metric.
+            epoch: deprecated, as in PyTorch (it warns): the number of this epoch, stored in
+                ``last_epoch`` instead of ``last_epoch + 1``; the reduction logic is unchanged.
+        """
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
         if self._is_better(current):
             self.best = current
             self.num_bad_epochs = 0

@@ -148,10 +148,14 @@ def test_dropout2d_drops_whole_channels():
     per_channel = y.reshape(64, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert abs((per_channel[..., 0] == 0).mean() - 0.5) < 0.05
-    y3 = nn.Dropout2d(0.5)(nl.ones(16, 3, 3)).numpy().reshape(16, 9)
+    # PyTorch reads a 3-d input as (N, C, L) (with a warning), not as one image (C, H, W).
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
+        y3 = nn.Dropout2d(0.5)(nl.ones(16, 3, 9)).numpy()
     assert np.all((y3 == 0).all(-1) | (y3 == 2).all(-1))
-    with pytest.raises(ValueError, match="3-d .* or 4-d"):
-        nl.dropout2d(nl.ones(3, 4), 0.5)
+    assert not np.all((y3 == 0).all((-2, -1)) | (y3 == 2).all((-2, -1)))
+    with pytest.warns(UserWarning, match="1-D input"), \
+            pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        nl.dropout2d(nl.ones(4), 0.5)
     layer.eval()
     assert layer(x) is x
 

@@ -128,7 +128,8 @@ def test_errors_name_the_problem():
         nn.Softmax2d()(nl.randn(2, 3))
     with pytest.raises(ValueError, match="dropout1d: expected a 2-d .* or 3-d"):
         nn.Dropout1d()(nl.randn(2, 3, 4, 5))
-    with pytest.raises(ValueError, match="dropout3d: expected a 4-d .* or 5-d"):
-        nl.dropout3d(nl.randn(5, 3, 3), 0.5)
+    with pytest.warns(UserWarning, match="Received a 0-D input to dropout3d"), \
+            pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        nl.dropout3d(nl.tensor(1.0), 0.5)
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         nn.Dropout3d(1.5)
