@@ -28,6 +28,7 @@ from neuralab.ops._checks import normalize_dim
 from neuralab.ops._promote import floating
 from neuralab.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from neuralab.ops.conv3d import conv3d, conv_transpose3d
+from neuralab.ops.numeric import _tensor, _wrap
 from neuralab.ops.rearrange import (  # noqa: F401  (Tensor methods: TENSOR_METHODS)
     diagonal_scatter,
     dsplit,
@@ -46,15 +47,6 @@ TENSOR_METHODS = {name: name for name in (
     "diagonal_scatter", "select_scatter", "slice_scatter", "as_strided", "dsplit")}
 REFLECTED: dict[str, str] = {}
 
-
-def _tensor(op: str, name: str, value: Any) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
-    return value
-
-
-def _wrap(array: Any) -> Tensor:
-    return Tensor._from_op(xp.asarray(array), None, 0)
 
 
 # --------------------------------------------------------------------------- Bessel i0
