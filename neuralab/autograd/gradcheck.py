@@ -31,10 +31,10 @@ def central_differences(loss: Callable[[], float], x: Any, indices: Sequence[int
     strided = flat.size and not xp.shares_memory(flat, x)  # an empty array shares nothing
     indices = range(flat.size) if indices is None else indices
     numeric = xp.empty(len(indices))
+    target = x if strided else flat
     with no_grad():
         for j, i in enumerate(indices):
             where = xp.unravel_index(i, x.shape) if strided else i
-            target = x if strided else flat
             original = target[where]
             target[where] = original + eps
             plus = loss()

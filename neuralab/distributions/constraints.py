@@ -65,6 +65,13 @@ class dependent_property(property, _Dependent):  # noqa: N801  (PyTorch's name)
         return dependent_property(fn, is_discrete=self.is_discrete, event_dim=self.event_dim)
 
 
+def _check_reinterpreted_batch_ndims(owner: str, ndims: Any) -> None:
+    """Raise ValueError unless ``ndims`` is a non-negative int (not a bool)."""
+    if isinstance(ndims, bool) or not isinstance(ndims, int) or ndims < 0:
+        raise ValueError(f"{owner}: reinterpreted_batch_ndims must be a non-negative integer, "
+                         f"got {ndims!r}")
+
+
 class _IndependentConstraint(Constraint):
     """``base`` with ``reinterpreted_batch_ndims`` more rightmost dimensions taken as one event."""
 
@@ -72,10 +79,7 @@ class _IndependentConstraint(Constraint):
         if not isinstance(base_constraint, Constraint):
             raise TypeError(f"independent: expected a Constraint, got "
                             f"{type(base_constraint).__name__}")
-        if isinstance(reinterpreted_batch_ndims, bool) or \
-                not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"independent: reinterpreted_batch_ndims must be a non-negative "
-                             f"integer, got {reinterpreted_batch_ndims!r}")
+        _check_reinterpreted_batch_ndims("independent", reinterpreted_batch_ndims)
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 

@@ -65,8 +65,8 @@ def _expand_params(dist: Distribution, cls: type, names: tuple[str, ...], batch_
     return new
 
 
-def _batch(*params: Any) -> Size:
-    return Size(tuple(params[0].shape))
+def _batch(param: Tensor) -> Size:
+    return Size(tuple(param.shape))
 
 
 class Normal(Distribution):

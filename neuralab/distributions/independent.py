@@ -28,10 +28,7 @@ class Independent(Distribution):
         if not isinstance(base_distribution, Distribution):
             raise TypeError(f"Independent: base_distribution must be a Distribution, got "
                             f"{type(base_distribution).__name__}")
-        if isinstance(reinterpreted_batch_ndims, bool) or \
-                not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"Independent: reinterpreted_batch_ndims must be a non-negative "
-                             f"integer, got {reinterpreted_batch_ndims!r}")
+        constraints._check_reinterpreted_batch_ndims("Independent", reinterpreted_batch_ndims)
         if reinterpreted_batch_ndims > len(base_distribution.batch_shape):
             raise ValueError("Expected reinterpreted_batch_ndims <= "
                              "len(base_distribution.batch_shape), "

@@ -35,13 +35,11 @@ def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
         elif isinstance(v, bool) or not isinstance(v, (int, float, xp.number)):
             raise ValueError("Input arguments must all be instances of numbers.Number or "
                              f"Tensor, got {type(v).__name__}")
-    if dtype is None or dtype.kind != "f":
-        dtype = backend.default_float_dtype() if dtype is None else dtype
+    if dtype is None:
+        dtype = backend.default_float_dtype()
     tensors = [v if isinstance(v, Tensor) else Tensor(xp.asarray(v, dtype=dtype), dtype=dtype)
                for v in values]
-    if all(isinstance(v, Tensor) for v in values) or len(tensors) > 1:
-        return tuple(broadcast_tensors(*tensors))
-    return tuple(tensors)
+    return tuple(broadcast_tensors(*tensors))
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:

@@ -24,8 +24,7 @@ from neuralab.backend import default_float_dtype, xp
 from neuralab.nn import init
 from neuralab.nn.linear import Linear
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.attention import AttentionError, check_attention_inputs
-from neuralab.ops.multihead import multi_head_attention_forward
+from neuralab.ops.multihead import check_mha_inputs, multi_head_attention_forward
 
 __all__ = ["MultiheadAttention"]
 
@@ -142,12 +141,7 @@ class MultiheadAttention(Module):
             (N, H, L, S) per head, without N when unbatched; None unless ``need_weights``).
         """
         op = "MultiheadAttention"
-        check_attention_inputs(op, query, key, value, shapes=False)
-        batched = query.ndim == 3
-        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-            raise AttentionError(f"{op}: query, key and value must all be 3-d (batched) or all "
-                                 f"2-d (unbatched), got shapes {tuple(query.shape)}, "
-                                 f"{tuple(key.shape)}, {tuple(value.shape)}")
+        batched = check_mha_inputs(op, query, key, value)
         if self.batch_first and batched:
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
         separate = not self._qkv_same_embed_dim

@@ -86,7 +86,7 @@ class ParameterList(_Registering):
         n = self._size
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for a ParameterList of length {n}")
-        return str(int(idx) % n if n else idx)
+        return str(int(idx) % n)
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):

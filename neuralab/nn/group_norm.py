@@ -10,7 +10,7 @@ from typing import Any
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import default_float_dtype, xp
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.group_norm import group_norm, instance_norm, rms_norm
+from neuralab.ops.group_norm import check_eps, group_norm, instance_norm, rms_norm
 from neuralab.ops.layer_norm import normalized_shape_tuple
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm"]
@@ -28,10 +28,17 @@ def _positive(name: str, what: str, value: Any) -> int:
     return int(value)
 
 
-def _eps(name: str, eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
-        raise ValueError(f"{name}: eps must be a non-negative number, got {eps!r}")
-    return float(eps)
+def _affine_parameters(module: Module, affine: bool, bias: bool, n: int, dtype: Any) -> None:
+    """γ (``weight``, ones) and, with ``bias``, β (``bias``, zeros) of n channels, or None."""
+    if affine:
+        module.weight = Parameter(xp.ones(n, dtype=dtype))
+        if bias:
+            module.bias = Parameter(xp.zeros(n, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
 
 
 class GroupNorm(Module):
@@ -57,16 +64,8 @@ class GroupNorm(Module):
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
-        self.eps, self.affine = _eps("GroupNorm", eps), bool(affine)
-        if self.affine:
-            self.weight = Parameter(xp.ones(self.num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(self.num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.eps, self.affine = check_eps("GroupNorm", eps), bool(affine)
+        _affine_parameters(self, self.affine, bias, self.num_channels, dtype)
 
     def reset_parameters(self) -> None:
         """γ = 1, β = 0."""
@@ -105,17 +104,9 @@ class _InstanceNorm(Module):
                                      or not 0.0 <= momentum <= 1.0):
             raise ValueError(f"{name}: momentum must be a number in [0, 1] or None, got "
                              f"{momentum!r}")
-        self.eps, self.momentum = _eps(name, eps), momentum
+        self.eps, self.momentum = check_eps(name, eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        if self.affine:
-            self.weight = Parameter(xp.ones(self.num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.affine, bias, self.num_features, dtype)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(xp.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(xp.ones(self.num_features, dtype=dtype)))
@@ -245,7 +236,7 @@ class RMSNorm(Module):
         except ValueError:
             raise ValueError(f"RMSNorm: normalized_shape must be a positive int or a non-empty "
                              f"tuple of them, got {normalized_shape!r}") from None
-        self.eps = None if eps is None else _eps("RMSNorm", eps)
+        self.eps = None if eps is None else check_eps("RMSNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         if self.elementwise_affine:
             self.weight = Parameter(xp.ones(self.normalized_shape, dtype=dtype))

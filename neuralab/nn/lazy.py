@@ -47,6 +47,15 @@ class LazyModuleMixin:
     def _lazy_setup(self) -> None:
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
 
+    def _lazy_weight_bias(self, bias: bool) -> None:
+        """Placeholders (of the built layer's dtype) in place of ``weight`` and, with ``bias``,
+        ``bias`` (the layer was built without one), then the pre-hook."""
+        dtype = self.weight.dtype
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        self._lazy_setup()
+
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer of this module (not its children) is a placeholder."""
         return any(is_lazy(t) for t in
@@ -92,11 +101,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         _check_size("LazyLinear", "out_features", out_features)
         Linear.__init__(self, 1, out_features, bias=False, dtype=dtype)
         self.in_features = 0
-        dtype = self.weight.dtype
-        self.weight = UninitializedParameter(dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=dtype)
-        self._lazy_setup()
+        self._lazy_weight_bias(bias)
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -122,14 +127,6 @@ class _LazyConvMixin(LazyModuleMixin):
     """Lazy convolutions: in_channels from dimension 1 of a batched input (0 unbatched)."""
 
     _transposed = False
-
-    def _lazy_conv(self, bias: bool) -> None:
-        self.in_channels = 0
-        dtype = self.weight.dtype
-        self.weight = UninitializedParameter(dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=dtype)
-        self._lazy_setup()
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
@@ -174,7 +171,8 @@ def _conv_init(self: Any, out_channels: int, kwargs: dict, bias: bool, device: A
     # The ordinary layer is built for in_channels = groups (the smallest valid), then its
     # weight replaced by the placeholder.
     self.cls_to_become.__init__(self, groups, out_channels, bias=False, **kwargs)
-    self._lazy_conv(bias)
+    self.in_channels = 0
+    self._lazy_weight_bias(bias)
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
@@ -283,18 +281,6 @@ class _LazyNormMixin(LazyModuleMixin):
     """Lazy batch and instance norms: num_features from dimension 1 of the first input (as
     PyTorch's, for the instance norms too)."""
 
-    def _lazy_norm(self, affine: bool, track_running_stats: bool, bias: bool) -> None:
-        dtype = self.running_mean.dtype if self.running_mean is not None else self.weight.dtype
-        self.num_features = 0
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        self.register_parameter("weight", None)
-        self.register_parameter("bias", None)
-        if self.affine:
-            self.weight = UninitializedParameter(dtype=dtype)
-            if bias:
-                self.bias = UninitializedParameter(dtype=dtype)
-        self._lazy_setup()
-
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.num_features != 0:
             super().reset_parameters()
@@ -322,15 +308,24 @@ def _norm_init(self: Any, eps: float, momentum: Any, affine: bool, track_running
     # with their dtype), then the placeholders in place of its tensors.
     self.cls_to_become.__init__(self, 1, eps=eps, momentum=momentum, affine=True,
                                 track_running_stats=True, dtype=dtype)
+    # The placeholders take the running statistics' dtype when they are kept (it can differ
+    # from the weight's: the norms' buffers are made with Tensor(), which defaults to float32).
+    dtype = self.running_mean.dtype if track_running_stats else self.weight.dtype
     if track_running_stats:
-        dtype = self.running_mean.dtype
         self.running_mean = UninitializedBuffer(dtype=dtype)
         self.running_var = UninitializedBuffer(dtype=dtype)
-        self.num_batches_tracked.array[...] = 0
     else:
         for name in ("running_mean", "running_var", "num_batches_tracked"):
             self.register_buffer(name, None)
-    self._lazy_norm(affine, track_running_stats, bias)
+    self.num_features = 0
+    self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+    self.register_parameter("weight", None)
+    self.register_parameter("bias", None)
+    if self.affine:
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+    self._lazy_setup()
 
 
 def _norm_class(name: str, base: type, doc: str) -> type:

@@ -9,9 +9,10 @@ from typing import Any
 
 from neuralab.autograd.tensor import Tensor
 from neuralab.nn.module import Module
+from neuralab.ops.conv3d import as_sizes
 from neuralab.ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from neuralab.ops.pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
-from neuralab.ops.unpool import as_sizes, max_unpool1d, max_unpool2d, max_unpool3d
+from neuralab.ops.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 
 __all__ = [
     "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "MaxUnpool1d",

@@ -109,6 +109,13 @@ def _check_input(layer: str, x: Any, dims: tuple[int, ...], size: int, layout: s
                          f"input_size={size}; is the input laid out as {layout}?")
 
 
+def _permute_states(states: Any, order: Tensor, lstm: bool) -> Any:
+    """h (or the LSTM's (h, c)) with its batch dimension 1 reordered by ``order``."""
+    if lstm:
+        return tuple(index_select(p, 1, order) for p in states)
+    return index_select(states, 1, order)
+
+
 class RNNBase(Module):
     """The shared machinery of ``RNN``, ``LSTM`` and ``GRU``: parameters and the layer loop.
 
@@ -280,18 +287,14 @@ class RNNBase(Module):
                 t0 = t
         states = self._split_states(hx, sizes[0], False, lstm)
         if states is not None and packed.sorted_indices is not None:  # into the sorted order
-            parts = states if lstm else (states,)
-            parts = tuple(index_select(p, 1, packed.sorted_indices) for p in parts)
-            states = parts if lstm else parts[0]
+            states = _permute_states(states, packed.sorted_indices, lstm)
 
         def run(x, state, weights, reverse):
             return self._packed_layer(x, blocks, state, weights, reverse)
 
         out, result_state = self._stack(data, states, run, feature_dim=1)
         if packed.unsorted_indices is not None:  # back to the original order
-            parts = result_state if lstm else (result_state,)
-            parts = tuple(index_select(p, 1, packed.unsorted_indices) for p in parts)
-            result_state = parts if lstm else parts[0]
+            result_state = _permute_states(result_state, packed.unsorted_indices, lstm)
         return PackedSequence(out, packed.batch_sizes, packed.sorted_indices,
                               packed.unsorted_indices), result_state
 

@@ -80,9 +80,16 @@ def _detect_is_causal(mask: Tensor | None, is_causal: bool | None, size: int) ->
 class _Layer(Module):
     """What the encoder and decoder layers share: the feed-forward block and the options."""
 
-    def _common(self, op: str, d_model: int, nhead: int, dim_feedforward: int, dropout: float,
-                activation: str | Callable, layer_norm_eps: float, batch_first: bool,
-                norm_first: bool, bias: bool, device: Any, dtype: Any) -> None:
+    _op: str  # the layer's name in error messages
+    _n_blocks: int  # sub-layers, each with its normN and dropoutN
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str | Callable = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None):
+        super().__init__()
+        op = self._op
         for name, n in (("d_model", d_model), ("dim_feedforward", dim_feedforward)):
             if isinstance(n, bool) or not isinstance(n, (int, xp.integer)) or n <= 0:
                 raise ValueError(f"{op}: {name} must be a positive integer, got {n!r}")
@@ -134,16 +141,7 @@ class TransformerEncoderLayer(_Layer):
     ``norm1``, ``norm2``, ``dropout1``, ``dropout2``.
     """
 
-    _n_blocks = 2
-
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None):
-        super().__init__()
-        self._common("TransformerEncoderLayer", d_model, nhead, dim_feedforward, dropout,
-                     activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
+    _op, _n_blocks = "TransformerEncoderLayer", 2
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -166,16 +164,7 @@ class TransformerDecoderLayer(_Layer):
     ``linear1``, ``dropout``, ``linear2``, ``norm1``-``norm3``, ``dropout1``-``dropout3``.
     """
 
-    _n_blocks = 3
-
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None):
-        super().__init__()
-        self._common("TransformerDecoderLayer", d_model, nhead, dim_feedforward, dropout,
-                     activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
+    _op, _n_blocks = "TransformerDecoderLayer", 3
 
     def _second_attention(self, d_model, nhead, dropout, bias, batch_first, kw) -> None:  # noqa: ANN001
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,

@@ -34,20 +34,25 @@ from neuralab.ops._checks import require_float
 __all__ = ["conv3d", "conv_transpose3d"]
 
 
-def as_triple(op: str, name: str, value: Any, minimum: int) -> tuple[int, int, int]:
-    """A (d, h, w) triple from an int or a 3-sequence of ints, each at least ``minimum``."""
+def as_sizes(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
+    """An n-tuple of ints from an int or an n-sequence of ints, each at least ``minimum``."""
     def is_int(v: Any) -> bool:
         return isinstance(v, (int, xp.integer)) and not isinstance(v, bool)
 
     if is_int(value):
-        triple = (int(value),) * 3
-    elif isinstance(value, (tuple, list)) and len(value) == 3 and all(is_int(v) for v in value):
-        triple = tuple(int(v) for v in value)
+        sizes = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
+        sizes = tuple(int(v) for v in value)
     else:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of 3 ints, got {value!r}")
-    if min(triple) < minimum:
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if min(sizes) < minimum:
         raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
-    return triple
+    return sizes
+
+
+def as_triple(op: str, name: str, value: Any, minimum: int) -> tuple[int, int, int]:
+    """A (d, h, w) triple from an int or a 3-sequence of ints, each at least ``minimum``."""
+    return as_sizes(op, name, value, 3, minimum)
 
 
 def conv3d_padding(op: str, padding: Any, kernel: tuple[int, ...], stride: tuple[int, ...],

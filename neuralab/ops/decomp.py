@@ -15,7 +15,7 @@ from neuralab.autograd import grad_mode
 from neuralab.autograd.function import Function, unbroadcast
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
-from neuralab.ops.linalg import MatMul, _square, inverse, solve
+from neuralab.ops.linalg import MatMul, _square, _t, inverse, solve
 from neuralab.ops.rearrange import diagonal as _diagonal
 from neuralab.ops.reduce import matrix_norm
 from neuralab.ops.reduce import sum as _sum
@@ -89,10 +89,6 @@ class CholeskyExResult(NamedTuple):
 
 
 # --------------------------------------------------------------------------- helpers
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def _const(array: Any) -> Tensor:
     return Tensor._from_op(xp.asarray(array), None, 0)
 

@@ -25,6 +25,7 @@ from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import rng, xp
 from neuralab.ops._checks import require_float
+from neuralab.ops.pool3d import to_winners
 
 __all__ = [
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
@@ -84,11 +85,7 @@ class FractionalMaxPool(Function):
 
     @staticmethod
     def backward(ctx, dout, _dindices):
-        N, C = ctx.shape[:2]
-        dx = xp.zeros((N * C, int(xp.prod(ctx.shape[2:]))), dtype=dout.dtype)
-        rows = xp.arange(N * C)[:, None]
-        xp.add.at(dx, (rows, ctx.indices.reshape(N * C, -1)), dout.reshape(N * C, -1))
-        return (dx.reshape(ctx.shape),)
+        return (to_winners(dout, ctx.indices, ctx.shape),)
 
 
 def _as_tuple(op: str, name: str, value: Any, dims: int) -> tuple:

@@ -25,11 +25,13 @@ from neuralab.backend import xp
 from neuralab.ops._checks import require_float
 from neuralab.ops.layer_norm import normalized_shape_tuple
 from neuralab.ops.norm import batch_norm
+from neuralab.ops.shuffle import check_factor
 
 __all__ = ["group_norm", "instance_norm", "rms_norm"]
 
 
-def _check_eps(op: str, eps: Any) -> float:
+def check_eps(op: str, eps: Any) -> float:
+    """A non-negative number ``eps`` as a float, or an error naming ``op``."""
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
         raise ValueError(f"{op}: eps must be a non-negative number, got {eps!r}")
     return float(eps)
@@ -102,14 +104,6 @@ class GroupNorm(Function):
         return tuple(grads)
 
 
-def _positive_int(op: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
-        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{op}: {name} must be positive, got {value}")
-    return int(value)
-
-
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization, as ``torch.nn.functional.group_norm``.
@@ -126,10 +120,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"group_norm: input must be a Tensor, got {type(input).__name__}")
-    groups = _positive_int("group_norm", "num_groups", num_groups)
+    groups = check_factor("group_norm", "num_groups", num_groups)
     wb = [t for t in (weight, bias) if t is not None]
     return GroupNorm.apply(input, *wb, num_groups=groups, has_weight=weight is not None,
-                           has_bias=bias is not None, eps=_check_eps("group_norm", eps))
+                           has_bias=bias is not None, eps=check_eps("group_norm", eps))
 
 
 # ----------------------------------------------------------------------------- instance norm
@@ -159,7 +153,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         raise TypeError(f"instance_norm: input must be a Tensor, got {type(input).__name__}")
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
         raise TypeError(f"instance_norm: momentum must be a number, got {momentum!r}")
-    eps = _check_eps("instance_norm", eps)
+    eps = check_eps("instance_norm", eps)
     require_float("instance_norm", "input", input)
     if input.ndim < 2:
         raise ValueError(f"instance_norm: input must be (N, C, ...) with at least 2 dimensions, "
@@ -257,6 +251,6 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int],  # noqa: A002
     except ValueError:
         raise ValueError(f"rms_norm: normalized_shape must be a positive int or a non-empty "
                          f"tuple of them, got {normalized_shape!r}") from None
-    eps = None if eps is None else _check_eps("rms_norm", eps)
+    eps = None if eps is None else check_eps("rms_norm", eps)
     w = () if weight is None else (weight,)
     return RMSNorm.apply(input, *w, normalized_shape=shape, eps=eps)

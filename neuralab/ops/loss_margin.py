@@ -16,7 +16,6 @@ from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import IndexOutOfRange, broadcast_shape, require_float
 from neuralab.ops.distance import pairwise_distance
-from neuralab.ops.elementwise import clamp_min, minimum
 from neuralab.ops.loss import _grad_scale, _reduce, check_reduction
 from neuralab.ops.loss_regression import (
     PointwiseLoss,
@@ -24,6 +23,7 @@ from neuralab.ops.loss_regression import (
     legacy_reduction,
     to_tensor,
 )
+from neuralab.ops.loss_structured import _triplet_loss
 
 __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
@@ -424,11 +424,5 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                            f"positive {pos.shape} and negative {neg.shape}")
     for name, t in (("anchor", a), ("positive", pos), ("negative", neg)):
         require_float(op, name, t)
-    d_pos = pairwise_distance(a, pos, p, eps)
-    d_neg = pairwise_distance(a, neg, p, eps)
-    if swap:
-        d_neg = minimum(d_neg, pairwise_distance(pos, neg, p, eps))
-    loss = clamp_min(margin + d_pos - d_neg, 0)
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
+    return _triplet_loss(a, pos, neg, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin,
+                         swap, reduction)

@@ -149,6 +149,13 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
                            f"have the same number of dimensions, but got: anchor {a.ndim}D, "
                            f"positive {pos.ndim}D, and negative {neg.ndim}D inputs")
     distance = pairwise_distance if distance_function is None else distance_function
+    return _triplet_loss(a, pos, neg, distance, margin, swap, reduction)
+
+
+def _triplet_loss(a: Tensor, pos: Tensor, neg: Tensor, distance: Any, margin: float, swap: bool,
+                  reduction: str) -> Tensor:
+    """max(0, d(a, p) − d(a, n) + margin), reduced, for checked arguments (``swap``: the
+    negative's distance is min(d(a, n), d(p, n)))."""
     d_pos = distance(a, pos)
     d_neg = distance(a, neg)
     if swap:

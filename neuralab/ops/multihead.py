@@ -22,6 +22,8 @@ from neuralab.backend import xp
 from neuralab.ops.attention import (
     AttentionError,
     ScaledDotProductAttention,
+    _const,
+    _shape,
     additive_mask,
     check_attention_inputs,
 )
@@ -33,8 +35,14 @@ __all__ = ["multi_head_attention_forward"]
 _OP = "multi_head_attention_forward"
 
 
-def _shape(t: Any) -> tuple[int, ...]:
-    return tuple(t.shape)
+def check_mha_inputs(op: str, query: Any, key: Any, value: Any) -> bool:
+    """Types and dtypes of query, key and value, all 3-d or all 2-d; whether they are batched."""
+    check_attention_inputs(op, query, key, value, shapes=False)
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AttentionError(f"{op}: query, key and value must all be 3-d (batched) or all "
+                             f"2-d (unbatched), got shapes {_shape(query)}, {_shape(key)}, "
+                             f"{_shape(value)}")
+    return query.ndim == 3
 
 
 def _projections(op: str, E: int, in_proj_weight: Any, in_proj_bias: Any,
@@ -147,12 +155,7 @@ def multi_head_attention_forward(
         without N when unbatched; None unless ``need_weights``).
     """
     op = _OP
-    check_attention_inputs(op, query, key, value, shapes=False)
-    batched = query.ndim == 3
-    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-        raise AttentionError(f"{op}: query, key and value must all be 3-d (batched) or all "
-                             f"2-d (unbatched), got shapes {_shape(query)}, {_shape(key)}, "
-                             f"{_shape(value)}")
+    batched = check_mha_inputs(op, query, key, value)
     if isinstance(num_heads, bool) or not isinstance(num_heads, (int, xp.integer)) \
             or num_heads <= 0:
         raise ValueError(f"{op}: num_heads must be a positive integer, got {num_heads!r}")
@@ -217,8 +220,8 @@ def multi_head_attention_forward(
     k = static_k if k is None else k.reshape(k.shape[0], NH, d).transpose(0, 1)
     v = static_v if v is None else v.reshape(v.shape[0], NH, d).transpose(0, 1)
     if add_zero_attn:
-        k = cat([k, Tensor._from_op(xp.zeros((NH, 1, d), dtype=k.dtype), None, 0)], dim=1)
-        v = cat([v, Tensor._from_op(xp.zeros((NH, 1, d), dtype=v.dtype), None, 0)], dim=1)
+        k = cat([k, _const(xp.zeros((NH, 1, d), dtype=k.dtype))], dim=1)
+        v = cat([v, _const(xp.zeros((NH, 1, d), dtype=v.dtype))], dim=1)
         masks = tuple(None if m is None else pad(m, (0, 1)) for m in masks)
 
     # One additive mask M of shape (N·H or 1, L, S): attn_mask plus the padding of each key.
@@ -226,7 +229,7 @@ def multi_head_attention_forward(
     S = k.shape[1]
     if causal:  # PyTorch's SDPA causal mask: query i sees keys 0..i (top-left aligned)
         hidden = xp.triu(xp.ones((L, S), dtype=bool), 1)
-        mask = Tensor._from_op(xp.where(hidden, -xp.inf, 0.0).astype(q.dtype)[None], None, 0)
+        mask = _const(xp.where(hidden, -xp.inf, 0.0).astype(q.dtype)[None])
     if key_padding_mask is not None:
         padding = key_padding_mask.reshape(N, 1, 1, S).expand(N, H, 1, S).reshape(NH, 1, S)
         mask = padding if mask is None else mask + padding

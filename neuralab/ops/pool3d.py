@@ -10,13 +10,13 @@ over kernel taps; there are no fast kernels for the 3-d ops.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import require_float
+from neuralab.ops.conv3d import _taps as _conv_taps
 from neuralab.ops.conv3d import as_triple
 from neuralab.ops.pool import _adaptive_bounds, _averaging_matrix, _avg_divisor, pool_output_size
 
@@ -25,10 +25,8 @@ __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool
 
 def _taps(kernel, stride, dilation, out):
     """(flat tap number, slices) for every kernel tap (i, j, l), in row-major order."""
-    for k, tap in enumerate(itertools.product(*(range(n) for n in kernel))):
-        yield k, (slice(None), slice(None)) + tuple(
-            slice(t * d, t * d + (o - 1) * s + 1, s)
-            for t, o, s, d in zip(tap, out, stride, dilation))
+    for k, (_, slices) in enumerate(_conv_taps(kernel, out, stride, dilation)):
+        yield k, (slice(None), slice(None), *slices)
 
 
 def _batched(op: str, x: Any) -> tuple[Tensor, bool]:
@@ -70,6 +68,16 @@ def _padded(x: Any, padding, needed, fill: float) -> Any:
 
 def _crop(x_pad: Any, padding, size) -> Any:
     return x_pad[(slice(None), slice(None), *(slice(p, p + n) for p, n in zip(padding, size)))]
+
+
+def to_winners(dout: Any, flat: Any, x_shape: tuple[int, ...]) -> Any:
+    """x̄ (``x_shape``) of a max pooling whose winners are the flat positions ``flat`` in each
+    input plane: z̄ added at its winner (overlapping windows may share one, whose gradients add)."""
+    N, C = x_shape[:2]
+    dx = xp.zeros((N * C, int(xp.prod(x_shape[2:]))), dtype=dout.dtype)
+    planes = xp.arange(N * C)[:, None]
+    xp.add.at(dx, (planes, flat.reshape(N * C, -1)), dout.reshape(N * C, -1))
+    return dx.reshape(x_shape)
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -301,11 +309,7 @@ class AdaptiveMaxPool3d(Function):
 
     @staticmethod
     def backward(ctx, dout, _dindices):
-        N, C = ctx.x_shape[:2]
-        dx = xp.zeros((N * C, int(xp.prod(ctx.x_shape[2:]))), dtype=dout.dtype)
-        planes = xp.arange(N * C)[:, None]
-        xp.add.at(dx, (planes, ctx.flat.reshape(N * C, -1)), dout.reshape(N * C, -1))
-        return (dx.reshape(ctx.x_shape),)
+        return (to_winners(dout, ctx.flat, ctx.x_shape),)
 
 
 def adaptive_max_pool3d(input: Tensor, output_size: Any,  # noqa: A002

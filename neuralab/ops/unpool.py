@@ -17,6 +17,7 @@ from neuralab.autograd.function import Function
 from neuralab.autograd.tensor import Tensor
 from neuralab.backend import xp
 from neuralab.ops._checks import IndexOutOfRange
+from neuralab.ops.conv3d import as_sizes
 from neuralab.ops.pool import adaptive_max_pool2d, max_pool2d
 from neuralab.ops.pool1d import adaptive_max_pool1d, max_pool1d
 from neuralab.ops.pool3d import adaptive_max_pool3d, max_pool3d
@@ -109,22 +110,6 @@ class MaxUnpool(Function):
     def backward(ctx, dz):
         dz = dz.reshape(dz.shape[0] * dz.shape[1], -1)
         return dz[ctx.planes, ctx.idx].reshape(ctx.y_shape), None
-
-
-def as_sizes(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
-    """An n-tuple of ints from an int or an n-sequence."""
-    def is_int(v: Any) -> bool:
-        return isinstance(v, (int, xp.integer)) and not isinstance(v, bool)
-
-    if is_int(value):
-        sizes = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
-        sizes = tuple(int(v) for v in value)
-    else:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if min(sizes) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
-    return sizes
 
 
 def _output_size(op: str, in_size, kernel, stride, padding, output_size) -> tuple[int, ...]:

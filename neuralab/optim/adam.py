@@ -9,8 +9,8 @@ from typing import Any
 from neuralab.backend import xp
 from neuralab.optim.optimizer import (
     Optimizer,
+    check_betas,
     check_nonnegative,
-    check_unit_interval,
     update_running_average,
 )
 
@@ -57,15 +57,11 @@ class Adam(Optimizer):
         name = type(self).__name__
         for key in ("lr", "eps", "weight_decay"):
             check_nonnegative(name, key, group[key])
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        check_unit_interval(name, "betas[0]", betas[0])
-        check_unit_interval(name, "betas[1]", betas[1])
+        check_betas(name, group["betas"])
 
     def _update(self, p, grad, state, group):
         beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.array)
@@ -75,13 +71,8 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         scratch, tmp = self._buffers(p, 2)
-        if self._decoupled:
-            # AdamW: shrink the weights directly, outside the adaptive scaling.
-            if weight_decay != 0:
-                p.array *= 1 - lr * weight_decay
-            g = self._regularized_grad(grad, p.array, 0, group["maximize"], scratch)
-        else:
-            g = self._regularized_grad(grad, p.array, weight_decay, group["maximize"], scratch)
+        # AdamW (decoupled) shrinks the weights directly, outside the adaptive scaling.
+        g = self._decayed_grad(grad, p.array, group, self._decoupled, scratch)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         update_running_average(m, g, beta1, tmp)  # m ← β₁m + (1 − β₁)g
         xp.multiply(g, g, out=tmp)

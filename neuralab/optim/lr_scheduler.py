@@ -193,16 +193,20 @@ def _lambdas(scheduler: str, optimizer: Any, lr_lambda: Any) -> list[Callable[[i
     return functions
 
 
+def _callable_state(fn: Any) -> dict[str, Any] | None:
+    """What a state_dict keeps of a user's function: nothing (None) for a plain function, which
+    is code, not state; a copy of its ``__dict__`` for a callable object (as PyTorch does)."""
+    return None if fn is None or isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+
+
 class _LambdaState:
-    """state_dict of the lambda schedulers: a plain function is code, not state, and is saved as
-    None; a callable object is saved as a copy of its ``__dict__`` (as PyTorch does)."""
+    """state_dict of the lambda schedulers, each function saved by ``_callable_state``."""
 
     lr_lambdas: list[Callable[[int], float]]
 
     def state_dict(self) -> dict[str, Any]:
         state = LRScheduler.state_dict(self)  # type: ignore[arg-type]
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
+        state["lr_lambdas"] = [_callable_state(fn) for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -532,7 +536,34 @@ class WarmupCosineLR(LRScheduler):
         return [base * factor for base in self.base_lrs]
 
 
-class OneCycleLR(LRScheduler):
+class _MomentumCycler(LRScheduler):
+    """Base of the schedulers that move momentum (or Adam's β₁) against the rate."""
+
+    use_beta1: bool
+
+    def _check_momentum(self, name: str, optimizer: Optimizer) -> None:
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with "
+                             f"'momentum' or 'betas', but {type(optimizer).__name__} has "
+                             "neither; pass cycle_momentum=False")
+        self.use_beta1 = "betas" in optimizer.defaults
+
+    def _start_momentum(self, optimizer: Optimizer, max_moms: list[float],
+                        base_moms: list[float]) -> None:
+        """Set each group's momentum to its maximum, and record both bounds in the group."""
+        for top, bottom, group in zip(max_moms, base_moms, optimizer.param_groups):
+            self._set_momentum(group, top)
+            group["max_momentum"] = top
+            group["base_momentum"] = bottom
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+class OneCycleLR(_MomentumCycler):
     """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below.
 
     Stepped once per batch. The rate rises from max_lr/div_factor to max_lr over the first
@@ -608,25 +639,12 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with "
-                                 f"'momentum' or 'betas', but {type(optimizer).__name__} has "
-                                 "neither; pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self._check_momentum(name, optimizer)
             max_moms = _per_group(name, "max_momentum", optimizer, max_momentum)
             base_moms = _per_group(name, "base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
-                for top, bottom, group in zip(max_moms, base_moms, optimizer.param_groups):
-                    self._set_momentum(group, top)
-                    group["max_momentum"] = top
-                    group["base_momentum"] = bottom
+                self._start_momentum(optimizer, max_moms, base_moms)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
@@ -747,7 +765,7 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._current_lrs()
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(_MomentumCycler):
     """Cyclical learning rates (Smith, 2017): a triangle wave between ``base_lr`` and ``max_lr``.
 
     Stepped once per batch. Each cycle lasts ``step_size_up + step_size_down`` steps: the rate
@@ -815,19 +833,11 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with "
-                                 f"'momentum' or 'betas', but {type(optimizer).__name__} has "
-                                 "neither; pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self._check_momentum(name, optimizer)
             self.base_momentums = _per_group(name, "base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group(name, "max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for top, bottom, group in zip(self.max_momentums, self.base_momentums,
-                                              optimizer.param_groups):
-                    self._set_momentum(group, top)
-                    group["max_momentum"] = top
-                    group["base_momentum"] = bottom
+                self._start_momentum(optimizer, self.max_momentums, self.base_momentums)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -845,12 +855,6 @@ class CyclicLR(LRScheduler):
         if self.mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
         return self.gamma ** x
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def get_lr(self) -> list[float]:
         t = self.last_epoch
@@ -873,9 +877,7 @@ class CyclicLR(LRScheduler):
         """As ``LRScheduler.state_dict``; a custom ``scale_fn`` is saved only if it is a callable
         object (its ``__dict__``), not a function (code is not state)."""
         state = super().state_dict()
-        fn = state.pop("_scale_fn_custom")
-        state["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
-                                     else dict(fn.__dict__))
+        state["_scale_fn_custom"] = _callable_state(state.pop("_scale_fn_custom"))
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

@@ -63,7 +63,7 @@ class NAdam(Optimizer):
 
     def _update(self, p, grad, state, group):
         beta1, beta2 = group["betas"]
-        lr, weight_decay, psi = group["lr"], group["weight_decay"], group["momentum_decay"]
+        lr, psi = group["lr"], group["momentum_decay"]
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
@@ -72,12 +72,7 @@ class NAdam(Optimizer):
         state["step"] += 1
         t = state["step"]
         scratch, tmp, denom = self._buffers(p, 3)
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                p.array *= 1 - lr * weight_decay
-            g = self._regularized_grad(grad, p.array, 0, group["maximize"], scratch)
-        else:
-            g = self._regularized_grad(grad, p.array, weight_decay, group["maximize"], scratch)
+        g = self._decayed_grad(grad, p.array, group, group["decoupled_weight_decay"], scratch)
         mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu

@@ -209,6 +209,17 @@ class Optimizer:
             return xp.negative(grad, out=out)
         return grad
 
+    def _decayed_grad(self, grad: Any, p: Any, group: dict[str, Any], decoupled: bool,
+                      out: Any) -> Any:
+        """``_regularized_grad`` with the group's weight decay λ, or, when ``decoupled``
+        (AdamW's rule), θ ← θ(1 − αλ) applied to ``p`` in place and the plain ±∇L returned."""
+        weight_decay = group["weight_decay"]
+        if decoupled:
+            if weight_decay != 0:
+                p *= 1 - group["lr"] * weight_decay
+            weight_decay = 0
+        return self._regularized_grad(grad, p, weight_decay, group["maximize"], out)
+
     # ------------------------------------------------------------------ saving
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state, laid out as ``torch.optim.Optimizer.state_dict()``.

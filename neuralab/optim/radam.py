@@ -60,7 +60,7 @@ class RAdam(Optimizer):
 
     def _update(self, p, grad, state, group):
         beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.array)
@@ -68,12 +68,7 @@ class RAdam(Optimizer):
         state["step"] += 1
         t = state["step"]
         scratch, tmp = self._buffers(p, 2)
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                p.array *= 1 - lr * weight_decay
-            g = self._regularized_grad(grad, p.array, 0, group["maximize"], scratch)
-        else:
-            g = self._regularized_grad(grad, p.array, weight_decay, group["maximize"], scratch)
+        g = self._decayed_grad(grad, p.array, group, group["decoupled_weight_decay"], scratch)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         update_running_average(m, g, beta1, tmp)  # m ← β₁m + (1 − β₁)g
         xp.multiply(g, g, out=tmp)

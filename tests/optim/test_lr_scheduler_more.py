@@ -14,25 +14,10 @@ import torch
 from neuralab import optim
 from neuralab.autograd import Tensor
 from neuralab.optim import lr_scheduler
+from tests.optim.test_lr_scheduler import LRS, momenta, pair
 
-LRS = (0.1, 0.03)
 STEPS = 120
 TORCH = torch.optim.lr_scheduler
-
-
-def pair(kind: str = "SGD", **kwargs):
-    """Two optimizers (neuralab, torch), each with two parameter groups of different rates."""
-    ours = [Tensor(np.zeros(2), requires_grad=True) for _ in range(2)]
-    theirs = [torch.zeros(2, requires_grad=True) for _ in range(2)]
-    opt = getattr(optim, kind)([{"params": [ours[0]], "lr": LRS[0]},
-                                {"params": [ours[1]], "lr": LRS[1]}], **kwargs)
-    topt = getattr(torch.optim, kind)([{"params": [theirs[0]], "lr": LRS[0]},
-                                       {"params": [theirs[1]], "lr": LRS[1]}], **kwargs)
-    return opt, topt
-
-
-def momenta(opt) -> list:
-    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
 
 
 def check_same(sched, tsched, opt, topt, where: str) -> None:

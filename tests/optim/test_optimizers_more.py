@@ -11,8 +11,10 @@ from neuralab import optim
 from neuralab.autograd import Tensor
 from tests.optim.test_optimizers import (
     B0,
+    LABELS,
     U0,
     W0,
+    X,
     run_neuralab,
     run_torch,
     softmax_regression_grads,
@@ -230,7 +232,6 @@ def _lbfgs_pair(kwargs):
     topt = torch.optim.LBFGS([tw, tb], **kwargs)
 
     def loss_and_grads(wa, ba):
-        from tests.optim.test_optimizers import LABELS, X
         z = X @ wa + ba
         z = z - z.max(axis=1, keepdims=True)
         loss = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(X)), LABELS]))
@@ -277,6 +278,18 @@ def test_lbfgs_trajectory_matches_torch(kwargs):
     assert losses[-1] < losses[0] - 0.1, "L-BFGS did not descend: the test would prove little"
 
 
+def _autograd_closures(fn, *pairs):
+    """For each (optimizer, x): a closure computing fn(x) and its gradient by x's own autograd."""
+    def closure_for(opt, x):
+        def closure():
+            opt.zero_grad()
+            loss = fn(x)
+            loss.backward()
+            return loss
+        return closure
+    return [closure_for(opt, x) for opt, x in pairs]
+
+
 def test_lbfgs_rosenbrock_with_autograd_matches_torch():
     """The closure uses each library's own autograd; strong Wolfe reaches the minimum (1, 1...)."""
     x0 = np.array([-1.2, 1.0, -0.5, 0.8])
@@ -289,17 +302,7 @@ def test_lbfgs_rosenbrock_with_autograd_matches_torch():
     def rosenbrock(v):
         return (100 * (v[1:] - v[:-1] ** 2) ** 2 + (1 - v[:-1]) ** 2).sum()
 
-    def closure():
-        opt.zero_grad()
-        loss = rosenbrock(x)
-        loss.backward()
-        return loss
-
-    def tclosure():
-        topt.zero_grad()
-        loss = rosenbrock(tx)
-        loss.backward()
-        return loss
+    closure, tclosure = _autograd_closures(rosenbrock, (opt, x), (topt, tx))
 
     for step in range(8):
         loss = opt.step(closure)
@@ -351,18 +354,7 @@ def test_lbfgs_line_search_cases_match_torch(fn, x0, lr):
     tidle = torch.ones(2, dtype=torch.float64, requires_grad=True)
     kwargs = dict(lr=lr, max_iter=8, history_size=3, line_search_fn="strong_wolfe")
     opt, topt = optim.LBFGS([x, idle], **kwargs), torch.optim.LBFGS([tx, tidle], **kwargs)
-
-    def closure():
-        opt.zero_grad()
-        loss = fn(x)
-        loss.backward()
-        return loss
-
-    def tclosure():
-        topt.zero_grad()
-        loss = fn(tx)
-        loss.backward()
-        return loss
+    closure, tclosure = _autograd_closures(fn, (opt, x), (topt, tx))
 
     for step in range(2):
         loss, tloss = opt.step(closure), topt.step(tclosure)

@@ -7,25 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from neuralab import optim
-from neuralab.autograd import Tensor
 from neuralab.optim import lr_scheduler
-
-
-def _pair():
-    ours = [Tensor(np.zeros(2), requires_grad=True) for _ in range(2)]
-    theirs = [torch.zeros(2, requires_grad=True) for _ in range(2)]
-    groups = [0.1, 0.03]
-    opt = optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(ours, groups)], momentum=0.9)
-    topt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(theirs, groups)],
-                           momentum=0.9)
-    return opt, topt
+from tests.optim.test_lr_scheduler import pair
 
 
 def test_plateau_epoch_argument_matches_torch():
     kwargs = dict(mode="min", factor=0.4, patience=2, threshold=1e-2, cooldown=2,
                   min_lr=[1e-3, 2e-3])
-    opt, topt = _pair()
+    opt, topt = pair("SGD", momentum=0.9)
     sched = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
     tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
     rng = np.random.default_rng(0)
@@ -49,7 +38,7 @@ def test_plateau_epoch_argument_matches_torch():
 
 
 def test_plateau_epoch_keyword():
-    opt, _ = _pair()
+    opt, _ = pair("SGD", momentum=0.9)
     sched = lr_scheduler.ReduceLROnPlateau(opt)
     with pytest.warns(UserWarning, match="deprecated"):
         sched.step(metrics=1.0, epoch=7)

@@ -28,6 +28,14 @@ def _as_list(parameters: Any) -> list[Tensor]:
     return list(parameters)
 
 
+def _total_norm(arrays: list, norm_type: float) -> float:
+    """‖(‖a₁‖, ‖a₂‖, ...)‖ of order ``norm_type``, in float64 (the largest |value| for inf)."""
+    if norm_type == math.inf:
+        return max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
+    norms = [xp.linalg.norm(a.ravel().astype(xp.float64), norm_type) for a in arrays]
+    return float(xp.linalg.norm(xp.asarray(norms), norm_type))
+
+
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> Tensor:
     """Rescale the gradients in place so that their total norm is at most ``max_norm``.
@@ -51,12 +59,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if not grads:
         return Tensor._from_op(xp.asarray(0.0, dtype=xp.float32), None, 0)
     norm_type = float(norm_type)
-    if norm_type == math.inf:
-        norms = [xp.abs(g).max() if g.size else xp.asarray(0.0) for g in grads]
-        total = float(max(norms))
-    else:
-        norms = [xp.linalg.norm(g.ravel().astype(xp.float64), norm_type) for g in grads]
-        total = float(xp.linalg.norm(xp.asarray(norms), norm_type))
+    total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
@@ -147,11 +150,7 @@ def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: boo
         return Tensor._from_op(xp.asarray(0.0, dtype=xp.float32), None, 0)
     norm_type = float(norm_type)
     arrays = [t.array if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
-    if norm_type == math.inf:
-        total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
-    else:
-        norms = [xp.linalg.norm(a.ravel().astype(xp.float64), norm_type) for a in arrays]
-        total = float(xp.linalg.norm(xp.asarray(norms), norm_type))
+    total = _total_norm(arrays, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "

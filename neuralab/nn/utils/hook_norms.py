@@ -12,18 +12,20 @@ from typing import Any
 
 from neuralab.autograd.grad_mode import no_grad
 from neuralab.autograd.tensor import Tensor
-from neuralab.backend import rng, xp
+from neuralab.backend import rng
 from neuralab.nn.module import Module, Parameter
-from neuralab.nn.utils.parametrizations import norm_except_dim
+from neuralab.nn.utils.parametrizations import (
+    _const,
+    _is_conv_transpose,
+    _normalize,
+    _weight_norm,
+    norm_except_dim,
+)
 from neuralab.ops.linalg import mv
 from neuralab.ops.reduce import sum as sum_
 from neuralab.ops.shape import permute, reshape
 
 __all__ = ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
-
-
-def _const(array: Any) -> Tensor:
-    return Tensor._from_op(xp.asarray(array), None, 0)
 
 
 class WeightNorm:
@@ -36,7 +38,7 @@ class WeightNorm:
     def compute_weight(self, module: Module) -> Tensor:
         g = getattr(module, self.name + "_g")
         v = getattr(module, self.name + "_v")
-        return v * (g / norm_except_dim(v, self.dim))
+        return _weight_norm(v, g, self.dim)
 
     @staticmethod
     def apply(module: Module, name: str, dim: int | None) -> WeightNorm:
@@ -88,16 +90,18 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`weight_norm`: ``<name>`` becomes one Parameter holding g · v / ‖v‖."""
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
+
+
+def _remove_hook(module: Module, kind: type, name: str, what: str) -> Module:
+    """Remove the pre-hook of type ``kind`` for ``name`` (``what``: its function, for the
+    error) and restore ``<name>`` as one Parameter."""
     for i, hook in enumerate(module._forward_pre_hooks):
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[i]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module._get_name()}")
-
-
-def _normalize(x: Any, eps: float) -> Any:
-    return x / max(float(xp.linalg.norm(x)), eps)
+    raise ValueError(f"{what} of '{name}' not found in {module._get_name()}")
 
 
 class SpectralNorm:
@@ -181,17 +185,11 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
         dim: the output dimension (default 0, 1 for ConvTranspose).
     """
     if dim is None:
-        is_transpose = any(c.__name__.startswith("ConvTranspose") for c in type(module).__mro__)
-        dim = 1 if is_transpose else 0
+        dim = 1 if _is_conv_transpose(module) else 0
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`spectral_norm`: ``<name>`` becomes one Parameter holding W / σ."""
-    for i, hook in enumerate(module._forward_pre_hooks):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[i]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module._get_name()}")
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")
